@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jwt
+from cleanse.common.v1 import access_pb2
 from jwt.algorithms import OKPAlgorithm
 
-from cleanse.common.v1 import access_pb2
 from mesh.contracts import MethodContract
 from mesh.errors import PermissionDenied, Unauthenticated
 

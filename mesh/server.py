@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -27,7 +27,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from mesh import registry
-from mesh.contracts import all_contracts, service_descriptor
+from mesh.contracts import MethodContract, all_contracts, service_descriptor
 from mesh.identity import InternalTokens, TokenVerifier, internal_secret
 from mesh.interceptors import ContractInterceptor
 
@@ -49,9 +49,8 @@ SERVER_OPTIONS = [
 
 def jwks_from_auth() -> Callable[[], Awaitable[list[dict[str, str]]]]:
     """A JWKS source that asks the auth service (GetJwks) over the mesh."""
-    from google.protobuf.json_format import MessageToDict
-
     from cleanse.auth.v1 import auth_service_pb2
+    from google.protobuf.json_format import MessageToDict
 
     async def fetch() -> list[dict[str, str]]:
         from mesh.client import stub  # late import: client imports server-side bits
@@ -71,6 +70,7 @@ class ServiceApp:
         readiness: Readiness | None = None,
         jwks_source: Callable[[], Awaitable[Sequence[dict[str, str]]]] | None = None,
         grace: float = DEFAULT_GRACE,
+        contracts: Mapping[str, MethodContract] | None = None,
     ) -> None:
         self.name = name
         self.address = registry.address(name)
@@ -79,6 +79,8 @@ class ServiceApp:
         self._startup: list[Hook] = []
         self._shutdown: list[Hook] = []
         self._readiness = readiness
+        # Tests serve test-only protos: pass their contracts (contracts_from_file_set).
+        self.contracts = dict(all_contracts()) | dict(contracts or {})
         self.internal_tokens = InternalTokens(name, internal_secret())
         self.verifier = TokenVerifier(jwks_source or jwks_from_auth())
         self.server: grpc.aio.Server | None = None
@@ -97,7 +99,7 @@ class ServiceApp:
     def interceptors(self) -> list[grpc.aio.ServerInterceptor]:
         from observability import server_interceptors
 
-        contract = ContractInterceptor(all_contracts(), self.verifier, self.internal_tokens)
+        contract = ContractInterceptor(self.contracts, self.verifier, self.internal_tokens)
         return [*server_interceptors(self.name), contract]
 
     async def _set_serving(self, serving: bool) -> None:
@@ -111,8 +113,9 @@ class ServiceApp:
 
     async def start(self) -> None:
         """Start listening; health stays NOT_SERVING until start-up hooks succeed."""
-        from observability import start_metrics_server
         from observability.logs import configure_logging
+
+        from observability import start_metrics_server
 
         configure_logging(self.name)
         self._health = health.aio.HealthServicer()
