@@ -21,7 +21,11 @@ class CallContext:
     authorization: str = ""  # forwarded to downstream calls made on the caller's behalf
 
 
-_current: ContextVar[CallContext] = ContextVar("cleanse_call_context", default=CallContext())
+_DEFAULT = CallContext()
+_current: ContextVar[CallContext] = ContextVar(
+    "cleanse_call_context",
+    default=_DEFAULT,  # a frozen dataclass: immutable, safe to share
+)
 
 
 def current() -> CallContext:
