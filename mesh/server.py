@@ -97,10 +97,11 @@ class ServiceApp:
         self._shutdown.append(hook)
 
     def interceptors(self) -> list[grpc.aio.ServerInterceptor]:
+        from mesh.deadlines import DeadlineInterceptor
         from observability import server_interceptors
 
         contract = ContractInterceptor(self.contracts, self.verifier, self.internal_tokens)
-        return [*server_interceptors(self.name), contract]
+        return [*server_interceptors(self.name), DeadlineInterceptor(), contract]
 
     async def _set_serving(self, serving: bool) -> None:
         status = (
@@ -113,11 +114,14 @@ class ServiceApp:
 
     async def start(self) -> None:
         """Start listening; health stays NOT_SERVING until start-up hooks succeed."""
+        from observability import start_metrics_server
         from observability.logs import configure_logging
 
-        from observability import start_metrics_server
-
         configure_logging(self.name)
+        from mesh import client
+
+        # Calls this service makes carry its internal token; test contracts count too.
+        client.configure(self.name, contracts=self.contracts)
         self._health = health.aio.HealthServicer()
         server = grpc.aio.server(interceptors=self.interceptors(), options=SERVER_OPTIONS)
         for add_fn, servicer, _ in self._servicers:

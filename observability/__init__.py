@@ -1,0 +1,50 @@
+"""Metrics, traces and logs for every process of the mesh.
+
+server_interceptors("order")   # ServiceApp installs these outside the contract one
+client_interceptors("order")   # mesh.client installs these on every channel
+start_metrics_server(registry.metrics_address("order"))
+logs.configure_logging("order")
+tracing.configure_tracing("order")      # server_interceptors() does it from the env
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from observability.metrics import (
+    MetricsClientInterceptor,
+    MetricsServerInterceptor,
+    counter,
+    gauge,
+    histogram,
+    start_metrics_server,
+)
+from observability.tracing import (
+    TracingClientInterceptor,
+    TracingServerInterceptor,
+    configure_tracing,
+)
+
+__all__ = [
+    "client_interceptors",
+    "configure_tracing",
+    "counter",
+    "gauge",
+    "histogram",
+    "server_interceptors",
+    "start_metrics_server",
+]
+
+
+def server_interceptors(service: str) -> list[grpc.aio.ServerInterceptor]:
+    """Tracing (outermost, so logs inside carry the trace id), then metrics.
+
+    Also configures tracing for the process from CLEANSE_OTEL_EXPORTER (once).
+    """
+    configure_tracing(service)
+    return [TracingServerInterceptor(service), MetricsServerInterceptor()]
+
+
+def client_interceptors(service: str, target: str = "") -> list[grpc.aio.ClientInterceptor]:
+    """Tracing (injects traceparent), then metrics; `service` is the caller."""
+    return [TracingClientInterceptor(service, target), MetricsClientInterceptor()]

@@ -1,0 +1,159 @@
+"""The supervisor with real child processes (a health-only fake service)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from mesh import registry
+from mesh.supervisor import ROOT, ProcessSpec, Supervisor, discover, ensure_internal_secret
+from tests.mesh.helpers import free_port
+
+FAKE = (sys.executable, "-m", "tests.mesh.fake_service")
+
+
+def fake(name: str) -> ProcessSpec:
+    return ProcessSpec(name, (*FAKE, name))
+
+
+def ephemeral_env(names: list[str]) -> dict[str, str]:
+    host = registry.DEFAULT_HOST
+    env = registry.override_env(
+        {n: registry.Address(host, free_port()) for n in names},
+        {n: registry.Address(host, free_port()) for n in names},
+    )
+    env["PYTHONPATH"] = str(ROOT)
+    env.pop("CLEANSE_INTERNAL_SECRET", None)
+    return env
+
+
+async def health(name: str, env: dict[str, str]) -> int:
+    async with grpc.aio.insecure_channel(str(registry.address(name, env))) as ch:
+        resp = await health_pb2_grpc.HealthStub(ch).Check(
+            health_pb2.HealthCheckRequest(service=""), timeout=2
+        )
+    return resp.status
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    stat_path = Path(f"/proc/{pid}/stat")
+    return not (stat_path.exists() and stat_path.read_text().split()[2] == "Z")
+
+
+async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while not check():
+        if loop.time() > end:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_starts_serves_restarts_a_crashed_process_and_stops(tmp_path: Path) -> None:
+    names = ["catalog", "pricing"]
+    env = ephemeral_env(names)
+    out = io.StringIO()
+    sup = Supervisor(
+        [fake(n) for n in names], env=env, data_dir=tmp_path, out=out, backoff_base=0.1
+    )
+    await sup.start()
+    try:
+        for n in names:
+            assert sup.state(n) == "serving"
+            assert await health(n, env) == health_pb2.HealthCheckResponse.SERVING
+        # Each child got the generated secret and the data folder.
+        secret_file = tmp_path / "internal-secret"
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        secret = secret_file.read_text().strip()
+        seen = json.loads((tmp_path / "catalog.env.json").read_text())
+        assert seen["CLEANSE_INTERNAL_SECRET"] == secret and len(secret) >= 32
+        assert seen["CLEANSE_DATA_DIR"] == str(tmp_path)
+        assert seen["CLEANSE_SERVICE_NAME"] == "catalog"
+
+        # Crash one: it comes back with a new pid, serving again.
+        old = sup.pid("catalog")
+        assert old is not None
+        os.kill(old, signal.SIGKILL)
+        await eventually(lambda: sup.state("catalog").startswith("restarting"))
+        await sup.wait_serving("catalog", within=15)
+        assert sup.pid("catalog") not in (None, old)
+        assert sup.procs["catalog"].restarts == 1
+        assert await health("catalog", env) == health_pb2.HealthCheckResponse.SERVING
+        assert sup.state("pricing") == "serving"
+    finally:
+        pids = [sup.pid(n) for n in names]
+        await sup.stop()
+    for pid in pids:
+        assert pid is not None and not alive(pid)
+    assert all(sup.state(n) == "stopped" for n in names)
+    text = out.getvalue()
+    assert "restarting(1)" in text and "serving" in text
+    log = (tmp_path / "logs" / "catalog.log").read_text()
+    assert "exited with" in log
+    assert "Cleanse Mesh is up" in sup.summary()
+
+
+async def test_stop_escalates_to_sigkill(tmp_path: Path) -> None:
+    env = ephemeral_env(["cms"]) | {"FAKE_IGNORE_SIGTERM": "1"}
+    sup = Supervisor([fake("cms")], env=env, data_dir=tmp_path, out=io.StringIO(), stop_timeout=0.5)
+    await sup.start()
+    pid = sup.pid("cms")
+    assert pid is not None
+    await sup.stop()
+    assert not alive(pid)
+    assert sup.procs["cms"].process is not None
+    assert sup.procs["cms"].process.returncode == -signal.SIGKILL
+
+
+async def test_seeded_admin_credentials_are_shown_once(tmp_path: Path) -> None:
+    (tmp_path / "admin-credentials.txt").write_text("admin@cleanse.in / s3cret-pass\n")
+    for expected in (1, 0):
+        out = io.StringIO()
+        env = ephemeral_env(["auth"])
+        sup = Supervisor([fake("auth")], env=env, data_dir=tmp_path, out=out)
+        await sup.start()
+        await sup.stop()
+        assert out.getvalue().count("seeded admin: admin@cleanse.in / s3cret-pass") == expected
+
+
+def test_internal_secret_is_generated_once(tmp_path: Path) -> None:
+    first = ensure_internal_secret(tmp_path)
+    assert ensure_internal_secret(tmp_path) == first
+    assert stat.S_IMODE((tmp_path / "internal-secret").stat().st_mode) == 0o600
+
+
+def test_discover_lists_implemented_services_then_the_edge(tmp_path: Path) -> None:
+    for name in ("auth", "cms"):
+        (tmp_path / "services" / name).mkdir(parents=True)
+        (tmp_path / "services" / name / "__main__.py").touch()
+    (tmp_path / "services" / "order").mkdir(parents=True)  # not implemented
+    assert [s.name for s in discover(tmp_path)] == ["auth", "cms"]
+    (tmp_path / "edge").mkdir()
+    (tmp_path / "edge" / "__main__.py").touch()
+    specs = discover(tmp_path)
+    assert [s.name for s in specs] == ["auth", "cms", "edge"]
+    assert specs[0].argv[1:] == ("-m", "services.auth")
+    assert specs[-1].argv[1:] == ("-m", "edge") and specs[-1].kind == "http"
+
+
+@pytest.mark.parametrize("argv", [["list"]])
+def test_cli_lists(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from mesh.cli import main
+
+    assert main(argv) == 0
