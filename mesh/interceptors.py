@@ -50,7 +50,7 @@ def _required_fields(desc: descriptor.Descriptor) -> list[descriptor.FieldDescri
 _required_cache: dict[str, list[descriptor.FieldDescriptor]] = {}
 
 
-def _missing_required(message: Any, prefix: str = "") -> list[tuple[str, str]]:
+def _missing_required(message: Any, prefix: str = "", nested: bool = True) -> list[tuple[str, str]]:
     desc = message.DESCRIPTOR
     fields = _required_cache.get(desc.full_name)
     if fields is None:
@@ -58,13 +58,13 @@ def _missing_required(message: Any, prefix: str = "") -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for f in fields:
         path = prefix + f.name
-        if f.label == descriptor.FieldDescriptor.LABEL_REPEATED:
+        if f.is_repeated:  # protobuf 7 removed FieldDescriptor.label
             if len(getattr(message, f.name)) == 0:
                 out.append((path, "is required"))
         elif f.message_type is not None:
             if not message.HasField(f.name):
                 out.append((path, "is required"))
-            else:
+            elif nested:
                 out.extend(_missing_required(getattr(message, f.name), path + "."))
         elif not getattr(message, f.name):
             out.append((path, "is required"))
@@ -72,9 +72,14 @@ def _missing_required(message: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def check_request(contract: MethodContract, request: Any) -> None:
-    """REQUIRED fields present; page_size read as AIP-158 says (clamped in place)."""
-    violations = _missing_required(request)
+    """REQUIRED fields present; page_size read as AIP-158 says (clamped in place).
+
+    An Update request (one with `update_mask`) is a partial resource: only its
+    top-level REQUIRED fields are checked (AIP-134); the service validates the
+    fields the mask names.
+    """
     fields = request.DESCRIPTOR.fields_by_name
+    violations = _missing_required(request, nested="update_mask" not in fields)
     if "page_size" in fields:
         size = request.page_size
         if size < 0:
