@@ -67,7 +67,10 @@ def _exporter_from_env() -> tuple[SpanExporter | None, bool]:
     if choice in ("", "none"):
         return None, False
     if choice == "console":
-        return ConsoleSpanExporter(out=sys.stderr), False
+        # One JSON object per line, like the logs it is interleaved with.
+        return ConsoleSpanExporter(
+            out=sys.stderr, formatter=lambda span: span.to_json(indent=None) + "\n"
+        ), False
     if choice == "otlp":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
