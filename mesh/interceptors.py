@@ -134,7 +134,8 @@ class ContractInterceptor(AsyncServerInterceptor):
                     identity=identity,
                     request_id=md.get(REQUEST_ID_HEADER, ""),
                     client_ip=peer_ip or _peer_ip(context.peer()),
-                    user_agent=md.get("user-agent", ""),
+                    # gRPC rewrites user-agent; the edge forwards the browser's as x-user-agent.
+                    user_agent=md.get("x-user-agent") or md.get("user-agent", ""),
                     authorization=md.get("authorization", ""),
                 )
             )
