@@ -1,0 +1,378 @@
+"""Persistence machinery every service uses: one database per service, SQLite or PostgreSQL.
+
+    db = Database("auth")                      # URL from the environment (below)
+    await db.migrate()                         # Alembic: services/auth/migrations -> head
+    async with db.transaction() as s:          # a write unit of work: commit or roll back
+        s.add(thing)
+    async with db.session() as s:              # reads
+        rows = (await s.scalars(select(Thing))).all()
+    app = ServiceApp("auth", readiness=db.ready)
+
+Where the database is (first match wins):
+
+1. ``CLEANSE_<SERVICE>_DATABASE_URL`` (e.g. ``CLEANSE_AUTH_DATABASE_URL``);
+2. ``CLEANSE_DATABASE_URL`` with a ``{service}`` placeholder, e.g.
+   ``postgresql+asyncpg://postgres@host:port/cleanse_{service}`` (``postgres_url()``
+   builds that from the registry's "postgres" address);
+3. the embedded default: ``<CLEANSE_DATA_DIR or ./data>/<service>.db`` via aiosqlite.
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on. SQLite has one
+writer at a time, and a transaction that starts as a reader and later writes can
+fail with "database is locked" when another writer got in first (the lock upgrade
+cannot wait). So write units of work (`transaction()`) begin with ``BEGIN
+IMMEDIATE``: they take the write lock up front and concurrent writers queue on the
+busy timeout instead of failing. PostgreSQL runs at READ COMMITTED; use row locks
+(``with_for_update()``; ignored on SQLite, where writers are serialized anyway) or
+unique constraints where concurrent writers race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeDecorator
+
+from mesh import registry
+from mesh.errors import InvalidArgument
+
+log = logging.getLogger("mesh.db")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR_ENV = "CLEANSE_DATA_DIR"
+DATABASE_URL_ENV = "CLEANSE_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_IMMEDIATE = "cleanse_begin_immediate"
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The local data folder: CLEANSE_DATA_DIR, else ./data."""
+    env = os.environ if env is None else env
+    return Path(env.get(DATA_DIR_ENV) or "data").resolve()
+
+
+def postgres_url(database: str, *, user: str = "postgres", password: str | None = None) -> str:
+    """A postgresql+asyncpg URL for `database` on the registry's "postgres" address."""
+    addr = registry.address("postgres")
+    return URL.create(
+        "postgresql+asyncpg",
+        username=user,
+        password=password,
+        host=addr.host,
+        port=addr.port,
+        database=database,
+    ).render_as_string(hide_password=False)
+
+
+def database_url(service: str, env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    own = env.get(f"CLEANSE_{service.upper()}_DATABASE_URL")
+    if own:
+        return own
+    template = env.get(DATABASE_URL_ENV)
+    if template:
+        return template.replace("{service}", service)
+    return f"sqlite+aiosqlite:///{data_dir(env) / f'{service}.db'}"
+
+
+def migrations_dir(service: str) -> Path:
+    return ROOT / "services" / service / "migrations"
+
+
+class Database:
+    """One service's database: engine, sessions, units of work, migrations, readiness."""
+
+    def __init__(
+        self,
+        service: str,
+        url: str | None = None,
+        *,
+        script_location: Path | None = None,
+        echo: bool = False,
+    ) -> None:
+        self.service = service
+        self.url: URL = make_url(url or database_url(service))
+        self.script_location = script_location or migrations_dir(service)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if self.is_sqlite:
+            db_path = self.url.database
+            if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
+                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        # Writers: BEGIN IMMEDIATE on SQLite (a no-op option elsewhere).
+        self._write_engine = self.engine.execution_options(**{_IMMEDIATE: True})
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
+        self._heads: set[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Database({self.service!r}, {self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    # --- sessions ------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads (or a unit of work that commits itself)."""
+        async with self._sessions() as s:
+            yield s
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A write unit of work: commits when the block ends, rolls back on an exception.
+
+        On SQLite it begins with BEGIN IMMEDIATE, so concurrent writers serialize.
+        """
+        async with self._write_sessions() as s, s.begin():
+            yield s
+
+    # --- schema --------------------------------------------------------------------
+
+    async def create_database(self) -> None:
+        """Create the PostgreSQL database if it does not exist (SQLite: the folder)."""
+        if self.is_sqlite:
+            return
+        await create_postgres_database(self.url)
+
+    def _alembic_config(self, connection: Connection | None = None) -> Any:
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(self.script_location))
+        cfg.set_main_option(
+            "sqlalchemy.url", self.url.render_as_string(hide_password=False).replace("%", "%%")
+        )
+        if connection is not None:
+            cfg.attributes["connection"] = connection
+        return cfg
+
+    def heads(self) -> set[str]:
+        if self._heads is None:
+            from alembic.script import ScriptDirectory
+
+            self._heads = set(ScriptDirectory.from_config(self._alembic_config()).get_heads())
+        return self._heads
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Run the service's Alembic migrations up to `revision` (creating the database)."""
+        from alembic import command
+
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        await self.create_database()
+
+        def upgrade(conn: Connection) -> None:
+            if conn.dialect.name == "postgresql":
+                # Replicas starting together: one migrates, the others wait, then no-op.
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                    {"key": f"cleanse-migrate:{self.service}"},
+                )
+            command.upgrade(self._alembic_config(conn), revision)
+
+        started = time.monotonic()
+        async with self._write_engine.begin() as conn:
+            await conn.run_sync(upgrade)
+        log.info(
+            "migrated",
+            extra={
+                "service": self.service,
+                "revision": revision,
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
+
+    async def current_revisions(self) -> set[str]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return {r[0] for r in rows}
+
+    async def ready(self) -> bool:
+        """Reachable and migrated to head: drives the gRPC health status."""
+        try:
+            return await asyncio.wait_for(self.current_revisions(), 5.0) == self.heads()
+        except Exception as exc:
+            log.debug("not ready: %s", exc)
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (below) instead of the sqlite3 module's
+        # implicit, deferred transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def create_postgres_database(url: URL) -> bool:
+    """CREATE DATABASE url.database unless it exists; True when it was created."""
+    import asyncpg
+
+    conn = await _admin_connection(url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database)
+        if exists:
+            return False
+        try:
+            await conn.execute(f'CREATE DATABASE "{_pg_ident(url.database)}"')
+        except asyncpg.DuplicateDatabaseError:  # another process won the race
+            return False
+        log.info("created database", extra={"database": url.database})
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_postgres_database(url: URL | str) -> None:
+    url = make_url(url)
+    conn = await _admin_connection(url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{_pg_ident(url.database)}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _admin_connection(url: URL) -> Any:
+    import asyncpg
+
+    return await asyncpg.connect(
+        user=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port,
+        database="postgres",
+        timeout=5,
+    )
+
+
+def _pg_ident(name: str | None) -> str:
+    if not name or not all(c.isalnum() or c == "_" for c in name):
+        raise ValueError(f"refusing to use {name!r} as a database name")
+    return name
+
+
+# --- column types and ids ----------------------------------------------------------
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every back end (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+_id_lock = threading.Lock()
+_id_last = [0, 0]  # last millisecond, sequence within it
+
+
+def new_id() -> str:
+    """A 32-hex-digit id that sorts by creation time.
+
+    48-bit millisecond clock, 16-bit sequence (ids made by one process are strictly
+    increasing, even within a millisecond), 64 random bits. Lists page by id
+    (keyset): "newest first" is "id descending".
+    """
+    with _id_lock:
+        ms = int(time.time() * 1000)
+        if ms <= _id_last[0]:
+            ms = _id_last[0]
+            _id_last[1] += 1
+            if _id_last[1] > 0xFFFF:  # 65536 ids in one millisecond: borrow the next
+                ms, _id_last[1] = ms + 1, 0
+        else:
+            _id_last[1] = 0
+        _id_last[0] = ms
+        seq = _id_last[1]
+    return f"{ms:012x}{seq:04x}{secrets.token_hex(8)}"
+
+
+# --- page tokens (AIP-158) ---------------------------------------------------------
+
+
+def _filters_digest(filters: Mapping[str, Any] | None) -> str:
+    raw = json.dumps(filters or {}, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def encode_page_token(last_key: Any, filters: Mapping[str, Any] | None = None) -> str:
+    """An opaque token for the page after `last_key`, bound to the list's filters."""
+    raw = json.dumps({"k": last_key, "f": _filters_digest(filters)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str, filters: Mapping[str, Any] | None = None) -> Any:
+    """The key a page token continues after; None for the first page.
+
+    A malformed token, or one from a list with other filters, is INVALID_ARGUMENT.
+    """
+    if not token:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key, digest = data["k"], data["f"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidArgument({"page_token": "is not a valid page token"}) from None
+    if digest != _filters_digest(filters):
+        raise InvalidArgument({"page_token": "belongs to a list with other filters"})
+    return key
