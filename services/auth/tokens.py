@@ -85,6 +85,7 @@ class KeyStore:
         self._cipher = KeyCipher(secret)
         self._overlap = timedelta(seconds=access_token_ttl_seconds + LEEWAY_SECONDS + 60)
         self._current: tuple[LoadedKey, float] | None = None
+        self._jwks: tuple[list[dict[str, str]], float] | None = None
         self._lock = asyncio.Lock()
         self._listeners: list[JwksListener] = []
 
@@ -132,6 +133,7 @@ class KeyStore:
 
     async def changed(self) -> None:
         self._current = None
+        self._jwks = None
         jwks = await self.jwks()
         for listener in self._listeners:
             listener(jwks)
@@ -162,7 +164,15 @@ class KeyStore:
             return loaded
 
     async def jwks(self) -> list[dict[str, str]]:
-        """Active keys plus retired keys whose tokens may still be unexpired."""
+        """Active keys plus retired keys whose tokens may still be unexpired.
+
+        Every verifier of the mesh asks for this, so it is served from memory:
+        `changed()` (this replica rotated) clears it at once, and it is re-read
+        after CURRENT_KEY_CACHE_SECONDS so a rotation by another replica shows up.
+        """
+        cached = self._jwks
+        if cached is not None and time.monotonic() - cached[1] < CURRENT_KEY_CACHE_SECONDS:
+            return cached[0]
         now = utcnow()
         async with self._db.session() as s:
             rows = await s.scalars(
@@ -170,7 +180,9 @@ class KeyStore:
                 .where(or_(SigningKey.retire_time.is_(None), SigningKey.verify_until > now))
                 .order_by(SigningKey.create_time.desc())
             )
-            return [public_jwk(r.kid, r.public_key_x) for r in rows]
+            keys = [public_jwk(r.kid, r.public_key_x) for r in rows]
+        self._jwks = (keys, time.monotonic())
+        return keys
 
     async def sign(self, claims: Mapping[str, object], *, kid: str | None = None) -> str:
         key = await self.current()

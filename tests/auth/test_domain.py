@@ -15,15 +15,15 @@ from hypothesis import strategies as st
 
 from mesh.db import decode_page_token, encode_page_token, new_id
 from mesh.errors import InvalidArgument, Violations
-from services.auth import passwords
-from services.auth.config import RateLimit, Settings
-from services.auth.domain import accounts, rbac
-from services.auth.domain.india import (
+from mesh.india import (
     STATE_CODES,
     is_valid_pincode,
     normalize_mobile,
     normalize_state_code,
 )
+from services.auth import passwords
+from services.auth.config import RateLimit, Settings
+from services.auth.domain import accounts, rbac
 from services.auth.domain.otp import OtpCheck, OtpState, check_otp, prune, retry_after
 from services.auth.otp import LogOtpSender, OtpHasher, generate_code
 from services.auth.seed import write_credentials

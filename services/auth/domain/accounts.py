@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, fields, replace
 
 from mesh.errors import Violations
-from services.auth.domain.india import is_valid_pincode, normalize_mobile, normalize_state_code
+from mesh.india import is_valid_pincode, normalize_mobile, normalize_state_code
 
 CUSTOMER_PASSWORD_MIN = 10
 ADMIN_PASSWORD_MIN = 12

@@ -1,4 +1,8 @@
-"""Indian postal rules: PIN codes, state/UT codes, mobile numbers. Plain Python, no I/O."""
+"""Indian postal rules shared by every service: PIN codes, state/UT codes, mobile numbers.
+
+Plain Python, no I/O. Auth validates addresses with it, inventory warehouses, shipping
+zones and pincodes, settings the GST place of supply.
+"""
 
 from __future__ import annotations
 
