@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import grpc
-from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
 
+from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
 from mesh import registry
 
 SERVICE = "cleanse.auth.v1.AuthService"

@@ -13,11 +13,11 @@ import base64
 import signal
 
 import grpc
-from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc, resources_pb2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc, resources_pb2
 from mesh import registry
 
 

@@ -15,6 +15,8 @@ from mesh.identity import ANONYMOUS, Identity
 @dataclass(frozen=True)
 class CallContext:
     identity: Identity = ANONYMOUS
+    # The mesh service that relayed the call (verified internal token), "" otherwise.
+    caller_service: str = ""
     request_id: str = ""
     client_ip: str = ""
     user_agent: str = ""

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import cleanse
-from cleanse.common.v1 import access_pb2, pagination_pb2
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
+
+import cleanse
+from cleanse.common.v1 import access_pb2, pagination_pb2
 
 Audience = access_pb2.Audience
 DESCRIPTOR_SET_PATH = Path(cleanse.__file__).resolve().parent.parent / "descriptor_set.binpb"

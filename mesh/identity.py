@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jwt
-from cleanse.common.v1 import access_pb2
 from jwt.algorithms import OKPAlgorithm
 
+from cleanse.common.v1 import access_pb2
 from mesh.contracts import MethodContract
 from mesh.errors import PermissionDenied, Unauthenticated
 
@@ -68,13 +68,17 @@ class Identity:
 ANONYMOUS = Identity(kind="anonymous")
 
 
-def authorize(contract: MethodContract, identity: Identity) -> None:
-    """Raise unless `identity` may call the RPC `contract` describes."""
+def authorize(contract: MethodContract, identity: Identity, via_service: str = "") -> None:
+    """Raise unless `identity` may call the RPC `contract` describes.
+
+    `via_service` is the mesh member that relayed the call (its internal token was
+    verified); INTERNAL RPCs need one, whoever the call is on behalf of.
+    """
     audience = contract.audience
     if audience == Audience.AUDIENCE_PUBLIC:
         return
     if audience == Audience.AUDIENCE_INTERNAL:
-        if identity.kind != "service":
+        if identity.kind != "service" and not via_service:
             raise PermissionDenied(f"{contract.method} is internal to the mesh")
         return
     if identity.kind == "anonymous":

@@ -107,14 +107,21 @@ class ContractInterceptor(AsyncServerInterceptor):
         v = self._verifier
         return v if isinstance(v, TokenVerifier) else v()
 
-    async def _identity(self, md: Mapping[str, str]) -> Identity:
+    async def _identity(self, md: Mapping[str, str]) -> tuple[Identity, str]:
+        """(who the call is for, which mesh service relayed it — "" for outside callers).
+
+        A call from another service (or the edge) carries the mesh's internal token
+        and, when made on a user's behalf, that user's access token too: then the
+        user is the identity and the relaying service is recorded separately.
+        """
         internal = md.get(INTERNAL_HEADER)
-        if internal:
-            return self._internal.verify(internal)
+        via = self._internal.verify(internal).subject if internal else ""
         token = bearer_token(md.get("authorization"))
-        if token is None:
-            return ANONYMOUS
-        return await self._token_verifier().verify(token)
+        if token is not None:
+            return await self._token_verifier().verify(token), via
+        if via:
+            return Identity(kind="service", subject=via), via
+        return ANONYMOUS, ""
 
     async def intercept(
         self, method: Callable, request: Any, context: grpc.aio.ServicerContext, method_name: str
@@ -125,13 +132,17 @@ class ContractInterceptor(AsyncServerInterceptor):
         md = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
         token = None
         try:
-            identity = await self._identity(md)
-            authorize(contract, identity)
+            identity, via = await self._identity(md)
+            authorize(contract, identity, via_service=via)
             check_request(contract, request)
-            peer_ip = md.get(FORWARDED_FOR_HEADER, "").split(",")[0].strip()
+            # Only a mesh member (the edge) may tell us the client's address; anyone
+            # else's x-forwarded-for is ignored, so rate limits per IP can't be dodged.
+            forwarded = md.get(FORWARDED_FOR_HEADER, "") if via else ""
+            peer_ip = forwarded.split(",")[0].strip()
             token = call_context.set_current(
                 call_context.CallContext(
                     identity=identity,
+                    caller_service=via,
                     request_id=md.get(REQUEST_ID_HEADER, ""),
                     client_ip=peer_ip or _peer_ip(context.peer()),
                     # gRPC rewrites user-agent; the edge forwards the browser's as x-user-agent.

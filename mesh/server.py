@@ -49,8 +49,9 @@ SERVER_OPTIONS = [
 
 def jwks_from_auth() -> Callable[[], Awaitable[list[dict[str, str]]]]:
     """A JWKS source that asks the auth service (GetJwks) over the mesh."""
-    from cleanse.auth.v1 import auth_service_pb2
     from google.protobuf.json_format import MessageToDict
+
+    from cleanse.auth.v1 import auth_service_pb2
 
     async def fetch() -> list[dict[str, str]]:
         from mesh.client import stub  # late import: client imports server-side bits

@@ -9,7 +9,6 @@ from cleanse.auth.v1 import (
     admin_service_pb2_grpc,
     auth_service_pb2_grpc,
 )
-
 from mesh.contracts import admin_permissions
 from mesh.db import Database, utcnow
 from mesh.identity import internal_secret

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grpc
+from google.protobuf import empty_pb2, timestamp_pb2
+
 from cleanse.auth.v1 import (
     account_service_pb2,
     account_service_pb2_grpc,
@@ -24,8 +26,6 @@ from cleanse.auth.v1 import (
     resources_pb2,
 )
 from cleanse.common.v1 import address_pb2
-from google.protobuf import empty_pb2, timestamp_pb2
-
 from mesh.db import decode_page_token, encode_page_token
 from mesh.errors import InvalidArgument
 from services.auth.domain.accounts import PostalAddress

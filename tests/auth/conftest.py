@@ -15,15 +15,15 @@ from typing import Any
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
 from cleanse.auth.v1 import (
     account_service_pb2_grpc,
     admin_service_pb2_grpc,
     auth_service_pb2,
     auth_service_pb2_grpc,
 )
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
-
 from mesh.db import Database
 from services.auth.app import AuthApp, build
 from services.auth.config import RateLimit, Settings

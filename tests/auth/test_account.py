@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
+
 from cleanse.auth.v1 import account_service_pb2 as acc
 from cleanse.auth.v1 import resources_pb2
 from cleanse.common.v1 import address_pb2
-from google.protobuf import field_mask_pb2
-
 from tests.auth.conftest import AuthHarness, bearer, reason, unique_email, unique_phone, violations
 
 StatusCode = grpc.StatusCode

@@ -6,10 +6,10 @@ import secrets
 
 import grpc
 import pytest
-from cleanse.auth.v1 import admin_service_pb2 as adm
-from cleanse.auth.v1 import auth_service_pb2, resources_pb2
 from google.protobuf import field_mask_pb2
 
+from cleanse.auth.v1 import admin_service_pb2 as adm
+from cleanse.auth.v1 import auth_service_pb2, resources_pb2
 from mesh.contracts import admin_permissions
 from mesh.identity import decode_access_token
 from services.auth.tokens import public_jwk

@@ -6,10 +6,17 @@ import asyncio
 
 import grpc
 import pytest
-from cleanse.auth.v1 import account_service_pb2, admin_service_pb2, auth_service_pb2
 from google.rpc import error_details_pb2
 
-from mesh.identity import AUDIENCE, ISSUER, decode_access_token
+from cleanse.auth.v1 import account_service_pb2, admin_service_pb2, auth_service_pb2
+from mesh.identity import (
+    AUDIENCE,
+    INTERNAL_HEADER,
+    ISSUER,
+    InternalTokens,
+    decode_access_token,
+    internal_secret,
+)
 from tests.auth.conftest import (
     AuthHarness,
     bearer,
@@ -235,7 +242,9 @@ async def test_sessions_list_revoke_one_and_all(auth: AuthHarness) -> None:
 
 
 def _ip(ip: str) -> tuple[tuple[str, str], ...]:
-    return (("x-forwarded-for", ip),)
+    """Metadata of a call relayed by the edge for a client at `ip`."""
+    edge_token = InternalTokens("edge", internal_secret()).mint()
+    return (("x-forwarded-for", ip), (INTERNAL_HEADER, edge_token))
 
 
 async def _send(auth: AuthHarness, phone: str, ip: str) -> auth_service_pb2.SendLoginOtpResponse:
@@ -342,6 +351,22 @@ async def test_otp_send_is_rate_limited_per_ip(auth: AuthHarness) -> None:
     assert retry.retry_delay.seconds > 3500  # the hourly window
     # Another IP is unaffected.
     await _send(auth, unique_phone(), unique_ip())
+
+
+async def test_a_direct_caller_cannot_claim_another_ip(auth: AuthHarness) -> None:
+    """x-forwarded-for counts only on calls relayed by a mesh member (the edge): a
+    direct gRPC caller that rotates the header still hits its own per-IP limit."""
+    for _ in range(5):
+        await auth.auth.SendLoginOtp(
+            auth_service_pb2.SendLoginOtpRequest(phone=unique_phone()),
+            metadata=(("x-forwarded-for", unique_ip()),),
+        )
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await auth.auth.SendLoginOtp(
+            auth_service_pb2.SendLoginOtpRequest(phone=unique_phone()),
+            metadata=(("x-forwarded-for", unique_ip()),),
+        )
+    assert err.value.code() == StatusCode.RESOURCE_EXHAUSTED
 
 
 async def test_bad_otp_input(auth: AuthHarness) -> None:

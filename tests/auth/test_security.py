@@ -11,11 +11,11 @@ from pathlib import Path
 import grpc
 import jwt
 import pytest
-from cleanse.auth.v1 import account_service_pb2 as acc
-from cleanse.auth.v1 import auth_service_pb2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cleanse.auth.v1 import account_service_pb2 as acc
+from cleanse.auth.v1 import auth_service_pb2
 from mesh.db import Database
 from mesh.identity import AUDIENCE, INTERNAL_HEADER, ISSUER, InternalTokens, internal_secret
 from services.auth.app import build

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cleanse.auth.v1 import auth_service_pb2
-
 from bench import checks
+from cleanse.auth.v1 import auth_service_pb2
 
 _SVC = 'grpc_service="cleanse.auth.v1.AuthService",grpc_type="unary"'
 METRICS = f"""

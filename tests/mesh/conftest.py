@@ -4,15 +4,20 @@ the registry learns from CLEANSE_<NAME>_ADDR."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
 
-from mesh import client, registry
+from mesh import client, identity, registry
 from mesh.contracts import MethodContract, contracts_from_file_set
 from mesh.server import ServiceApp
 from tests.mesh.helpers import EchoServicer, echo_modules, free_port
@@ -29,9 +34,26 @@ class Mesh:
     metrics: dict[str, registry.Address]
     pb2: Any
     pb2_grpc: Any
+    signing_key: Ed25519PrivateKey
 
     def stub(self, name: str) -> Any:
         return client.stub(name, self.pb2_grpc.EchoServiceStub)
+
+    def customer_token(self, subject: str = "users/u1") -> str:
+        """An access token the test services accept (signed with the test JWKS key)."""
+        now = int(time.time())
+        claims = {
+            "iss": identity.ISSUER,
+            "aud": identity.AUDIENCE,
+            "sub": subject,
+            "role": "customer",
+            "sid": "sessions/s1",
+            "jti": secrets.token_hex(8),
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+        }
+        return jwt.encode(claims, self.signing_key, algorithm="EdDSA", headers={"kid": "test"})
 
 
 @pytest.fixture(scope="session")
@@ -59,10 +81,17 @@ async def mesh(
     mesh_env: dict[str, str], test_contracts: dict[str, MethodContract]
 ) -> AsyncIterator[Mesh]:
     pb2, pb2_grpc = echo_modules()
+    key = Ed25519PrivateKey.generate()
+    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid="test", alg="EdDSA", use="sig")
+
+    async def jwks() -> list[dict[str, str]]:
+        return [jwk]
+
     apps: dict[str, ServiceApp] = {}
     servicers: dict[str, EchoServicer] = {}
     for name in (BACK, FRONT):
-        app = ServiceApp(name, contracts=test_contracts, grace=0.5)
+        app = ServiceApp(name, contracts=test_contracts, grace=0.5, jwks_source=jwks)
         servicers[name] = EchoServicer()
         app.add(pb2_grpc.add_EchoServiceServicer_to_server, servicers[name])
         await app.start()
@@ -75,6 +104,7 @@ async def mesh(
         metrics={n: registry.metrics_address(n) for n in apps},
         pb2=pb2,
         pb2_grpc=pb2_grpc,
+        signing_key=key,
     )
     await client.close_all()
     for app in apps.values():

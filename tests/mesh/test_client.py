@@ -242,16 +242,26 @@ async def test_internal_token_and_request_id_are_forwarded(mesh: Mesh) -> None:
 
 
 async def test_callers_authorization_is_forwarded(mesh: Mesh) -> None:
+    """A call made on a customer's behalf reaches the next service as that customer,
+    relayed by a mesh member: it may still call INTERNAL RPCs (Whoami is one)."""
+    bearer = f"Bearer {mesh.customer_token('users/alice')}"
     token = call_context.set_current(
-        call_context.CallContext(request_id="req-1", authorization="Bearer caller-token")
+        call_context.CallContext(request_id="req-1", authorization=bearer)
     )
     try:
         resp = await mesh.stub(BACK).Whoami(mesh.pb2.WhoamiRequest())
     finally:
         call_context.reset(token)
-    assert resp.identity_kind == "service"
-    assert resp.authorization == "Bearer caller-token"
+    assert resp.identity_kind == "customer"
+    assert resp.subject == "users/alice"
+    assert resp.authorization == bearer
     assert resp.request_id == "req-1"
+
+
+async def test_without_a_user_the_callee_sees_the_calling_service(mesh: Mesh) -> None:
+    resp = await mesh.stub(BACK).Whoami(mesh.pb2.WhoamiRequest())
+    assert resp.identity_kind == "service"
+    assert resp.subject == FRONT
 
 
 async def test_internal_rpc_refused_without_the_mesh_token(mesh: Mesh) -> None:
