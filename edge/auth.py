@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import grpc
 import orjson
-from cleanse.auth.v1 import auth_service_pb2
 
+from cleanse.auth.v1 import auth_service_pb2
 from mesh.identity import ANONYMOUS, Identity, JwksSource, TokenVerifier, bearer_token
 
 GET_JWKS = "/cleanse.auth.v1.AuthService/GetJwks"
