@@ -134,7 +134,8 @@ class ContractInterceptor(AsyncServerInterceptor):
         try:
             identity, via = await self._identity(md)
             authorize(contract, identity, via_service=via)
-            check_request(contract, request)
+            if not contract.client_streaming:  # a stream: the servicer checks each message
+                check_request(contract, request)
             # Only a mesh member (the edge) may tell us the client's address; anyone
             # else's x-forwarded-for is ignored, so rate limits per IP can't be dodged.
             forwarded = md.get(FORWARDED_FOR_HEADER, "") if via else ""

@@ -97,10 +97,22 @@ def _tracked_files() -> list[Path]:
 
 
 def port_literals(text: str, ports: set[int]) -> list[str]:
-    pattern = re.compile(r"(?<![\w.])(" + "|".join(str(p) for p in sorted(ports)) + r")(?![\w.])")
+    """Lines that write one of the registry's ports as an address or a port setting.
+
+    Caught: "host:PORT", "localhost:PORT/x", "port = PORT", "--port PORT",
+    ("127.0.0.1", PORT). Not caught: the same digits as data (an HSN code, a
+    duration in seconds, "v1.NNNN", an amount in paise). The self-test below shows
+    both kinds with real registry ports.
+    """
+    alt = "|".join(str(p) for p in sorted(ports))
+    patterns = [
+        re.compile(rf"[\w\]\.]:(?:{alt})(?![\w.])"),  # host:port, [::1]:port
+        re.compile(rf"port\w*[\"']?\s*[=:,(]?\s*[\"']?(?:{alt})(?![\w.])", re.IGNORECASE),
+        re.compile(rf"[\"'](?:localhost|[\d.]+)[\"']\s*,\s*(?:{alt})(?![\w.])"),
+    ]
     hits = []
     for n, line in enumerate(text.splitlines(), 1):
-        if pattern.search(line):
+        if any(p.search(line) for p in patterns):
             hits.append(f"{n}: {line.strip()}")
     return hits
 
@@ -108,9 +120,25 @@ def port_literals(text: str, ports: set[int]) -> list[str]:
 def test_port_scan_finds_a_literal() -> None:
     pricing = registry.spec("pricing").port
     auth = registry.spec("auth").port
-    assert port_literals(f'addr = "127.0.0.1:{pricing}"', _registry_ports())
-    assert port_literals(f"PORT = {auth}\n", _registry_ports())
-    assert not port_literals(f"amount = {pricing}0  # paise\nv1.{pricing}", _registry_ports())
+    ports = _registry_ports()
+    for text in (
+        f'addr = "127.0.0.1:{pricing}"',
+        f"PRICING_SERVICE_URL=http://localhost:{pricing}",  # the seed's bug
+        f"PORT = {auth}\n",
+        f"    port: {auth}",
+        f"server.add_insecure_port('[::]:{auth}')",
+        f'sock.connect(("127.0.0.1", {auth}))',
+        f"uvicorn app --port {auth}",
+    ):
+        assert port_literals(text, ports), text
+    for text in (
+        f"amount = {pricing}0  # paise",
+        f"v1.{pricing}",
+        f'hsn_code: "{pricing}"',
+        f"assert retry.seconds > {auth - 1}",
+        f"hsn {pricing} gst 12%",
+    ):
+        assert not port_literals(text, ports), text
 
 
 def test_no_port_literal_outside_the_registry() -> None:
