@@ -1,0 +1,1 @@
+"""Catalog service (cleanse.catalog.v1): products, variants, categories, collections, bundles."""

@@ -1,0 +1,1 @@
+"""The demo catalogue: catalog.yaml (data) and loader.py (first-start load)."""

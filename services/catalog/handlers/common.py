@@ -1,0 +1,94 @@
+"""What every catalogue handler shares: dependencies, the acting admin, and the
+work that follows any product change inside the same transaction (prices,
+smart-collection membership, the search index)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from mesh.db import Database, utcnow
+from mesh.errors import AlreadyExists, InvalidArgument, NotFound
+from services.catalog.admins import AdminDirectory
+from services.catalog.availability import Availability
+from services.catalog.domain import rules
+from services.catalog.domain.validation import parse_name
+from services.catalog.indexer import NoopIndexer, ProductIndexer, notify_changed
+from services.catalog.models import CollectionProduct
+from services.catalog.repository import Repo, unit_of_work
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Deps:
+    db: Database
+    admins: AdminDirectory = field(default_factory=AdminDirectory)
+    availability: Availability = field(default_factory=Availability)
+    indexer: ProductIndexer = field(default_factory=NoopIndexer)
+    clock: Clock = utcnow
+
+
+def require_id(name: str, collection: str, field_name: str = "name") -> str:
+    rid = parse_name(name, collection)
+    if rid is None:
+        raise InvalidArgument({field_name: f"must look like {collection}/{{id}}"})
+    return rid
+
+
+def not_found(name: str) -> NotFound:
+    return NotFound(f"{name} not found")
+
+
+async def sync_smart_memberships(
+    repo: Repo, product_ids: Iterable[str] | None, now: datetime
+) -> None:
+    """Re-evaluate every smart collection's stored rules for these products (None: all)."""
+    smart = await repo.smart_collections()
+    if not smart:
+        return
+    facts = await repo.facts(product_ids)
+    pids = None if product_ids is None else set(facts)
+    have = await repo.memberships(pids, [c.id for c in smart])
+    want = {
+        (c.id, p.id)
+        for c in smart
+        for p in facts.values()
+        if c.active and rules.static_match(c.rules or [], p)
+    }
+    await repo.remove_members(have - want)
+    for cid, pid in sorted(want - have):
+        repo.add(CollectionProduct(collection_id=cid, product_id=pid, add_time=now))
+    await repo.flush()
+
+
+async def products_changed(deps: Deps, repo: Repo, product_ids: Iterable[str]) -> None:
+    """Prices, smart collections and the search index follow a product change."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    await repo.flush()
+    await repo.refresh_prices(ids)
+    await repo.flush()
+    await sync_smart_memberships(repo, ids, deps.clock())
+    await notify_changed(deps.indexer, repo.s, ids)
+
+
+class UniqueWrite:
+    """A write unit of work whose unique-constraint race surfaces as ALREADY_EXISTS."""
+
+    def __init__(self, deps: Deps, field: str) -> None:
+        self._cm = unit_of_work(deps.db)
+        self.field = field
+
+    async def __aenter__(self) -> Repo:
+        return await self._cm.__aenter__()
+
+    async def __aexit__(self, *exc: object) -> bool | None:
+        try:
+            return await self._cm.__aexit__(*exc)  # type: ignore[arg-type]
+        except IntegrityError:
+            raise AlreadyExists(f"{self.field} is already taken") from None

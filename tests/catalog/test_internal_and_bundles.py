@@ -1,0 +1,131 @@
+"""Internal RPCs (internal token only, batch limits), bundle validation, demo data."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2
+
+from cleanse.catalog.v1 import catalog_admin_service_pb2 as adm
+from cleanse.catalog.v1 import catalog_internal_service_pb2 as internal
+from cleanse.catalog.v1 import resources_pb2 as res
+from cleanse.catalog.v1 import storefront_service_pb2 as sf
+from services.catalog.demo.loader import SKUS_FILE, demo_skus, variant_id
+from tests.catalog.conftest import Catalog, money, product, uniq, variant, violations
+
+Code = grpc.StatusCode
+
+
+async def test_internal_rpcs_need_the_internal_token(catalog: Catalog) -> None:
+    req = internal.BatchGetVariantsRequest(variant_ids=["var_van-kumk-12ml"])
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await catalog.internal_stub.BatchGetVariants(req)
+    assert err.value.code() == Code.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as err:  # an admin token is not enough
+        await catalog.internal_stub.BatchGetVariants(req, metadata=catalog.admin_md())
+    assert err.value.code() == Code.PERMISSION_DENIED
+    ok = await catalog.internal("BatchGetVariants", req)
+    assert ok.variants[0].sku == "VAN-KUMK-12ML"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await catalog.internal(
+            "BatchGetVariants",
+            internal.BatchGetVariantsRequest(variant_ids=[f"v{i}" for i in range(501)]),
+        )
+    assert err.value.code() == Code.INVALID_ARGUMENT and "variant_ids" in violations(err.value)
+
+
+async def test_demo_catalogue_and_every_sku(catalog: Catalog) -> None:
+    skus = demo_skus()
+    assert len(skus) >= 60 and SKUS_FILE.read_text().split() == skus
+    resp = await catalog.internal(
+        "BatchGetVariants",
+        internal.BatchGetVariantsRequest(variant_ids=[variant_id(s) for s in skus] + ["var_nope"]),
+    )
+    assert sorted(v.sku for v in resp.variants) == sorted(skus)
+    assert list(resp.missing) == ["var_nope"]
+    by_sku = {v.sku: v for v in resp.variants}
+    kumk = by_sku["VAN-KUMK-12ML"]
+    assert kumk.sellable and kumk.hsn_code == "3304" and kumk.tax_class == "gst_18"
+    assert kumk.price.amount_minor == 79900 and kumk.image_url.startswith("https://")
+    assert {"cat_face-oils", "cat_face", "cat_skin"} <= set(kumk.category_ids)
+    assert "col_bestsellers" in kumk.collection_ids and "saffron" in kumk.tags
+    assert not by_sku["SAT-LIBS-30ML"].sellable  # the draft product
+    summaries = await catalog.internal(
+        "BatchGetProductSummaries",
+        internal.BatchGetProductSummariesRequest(product_ids=["prd_chyawanprash", "prd_x"]),
+    )
+    assert summaries.products[0].brand_name == "Rasa Wellness"
+    assert summaries.products[0].status == "active" and list(summaries.missing) == ["prd_x"]
+    products = await catalog.store.ListPublishedProducts(
+        sf.ListPublishedProductsRequest(brand="vanya", page_size=100)
+    )
+    assert len(products.products) >= 10
+    bundles = await catalog.store.ListPublishedBundles(sf.ListPublishedBundlesRequest())
+    assert len(bundles.bundles) >= 3
+    kit = await catalog.store.GetBundleBySlug(sf.GetBundleBySlugRequest(slug="glow-ritual-kit"))
+    assert kit.price.amount_minor < kit.items_mrp_total.amount_minor and len(kit.items) == 3
+
+
+async def test_bundle_validation(catalog: Catalog) -> None:
+    p = await catalog.admin(
+        "CreateProduct",
+        adm.CreateProductRequest(product=product(variants=[variant(), variant()])),
+    )
+    a, b = p.variants
+    # Price above the items' MRP total, and a single unit, are refused.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await catalog.admin(
+            "CreateBundle",
+            adm.CreateBundleRequest(
+                bundle=res.Bundle(
+                    slug=uniq("b"),
+                    title="B",
+                    price=money(10),
+                    items=[res.BundleItem(variant_id=a.variant_id, quantity=1)],
+                )
+            ),
+        )
+    assert "bundle.items" in violations(err.value)
+    bundle = await catalog.admin(
+        "CreateBundle",
+        adm.CreateBundleRequest(
+            bundle=res.Bundle(
+                slug=uniq("b"),
+                title="Duo",
+                price=money(80000),
+                status=res.BUNDLE_STATUS_ACTIVE,
+                items=[
+                    res.BundleItem(variant_id=a.variant_id, quantity=1),
+                    res.BundleItem(variant_id=b.variant_id, quantity=1),
+                ],
+            )
+        ),
+    )
+    assert bundle.items_mrp_total.amount_minor == 100000
+    check = await catalog.internal(
+        "ValidateBundle", internal.ValidateBundleRequest(bundle_id=bundle.name)
+    )
+    assert check.valid and not check.problems and check.bundle_price.amount_minor == 80000
+    assert [(x.variant_id, x.quantity) for x in check.lines] == [
+        (a.variant_id, 1),
+        (b.variant_id, 1),
+    ]
+    await catalog.admin(
+        "UpdateVariant",
+        adm.UpdateVariantRequest(
+            variant=res.Variant(name=b.name, status=res.VARIANT_STATUS_ARCHIVED),
+            update_mask=field_mask_pb2.FieldMask(paths=["status"]),
+        ),
+    )
+    check = await catalog.internal(
+        "ValidateBundle", internal.ValidateBundleRequest(bundle_id=bundle.name)
+    )
+    assert not check.valid
+    assert check.problems == [f"variant {b.sku} ({b.variant_id}) is archived"]
+    # The storefront no longer offers it.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await catalog.store.GetBundleBySlug(sf.GetBundleBySlugRequest(slug=bundle.slug))
+    assert err.value.code() == Code.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await catalog.internal("ValidateBundle", internal.ValidateBundleRequest(bundle_id="nope"))
+    assert err.value.code() == Code.NOT_FOUND
