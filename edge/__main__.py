@@ -33,8 +33,12 @@ def main() -> None:
         port=addr.port,
         workers=cfg.workers,
         loop="uvloop",
-        http="httptools",
+        # httptools, writing each response's head and body in one syscall (edge/http.py).
+        http="edge.http:EdgeHttpToolsProtocol",
         access_log=False,
+        # The edge is the front door: the client address is the socket's. Behind a
+        # trusted proxy, CLEANSE_EDGE_TRUST_FORWARDED_FOR=1 (edge/config.py) says so.
+        proxy_headers=False,
         log_config=None,  # observability.logs owns logging
         lifespan="on",
         server_header=False,

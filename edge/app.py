@@ -6,8 +6,14 @@ read the body under a size cap -> build the request message (transcode.py) ->
 call the backend over its shared grpc.aio channel with the request's deadline and
 propagated headers -> render the response or the status (errors.py).
 
-Everything derived from descriptors is built in `create_app`; the request path
-does dictionary lookups, one regex match, the JSON conversion and the call.
+Everything derived from descriptors is built in `create_app` (routes, per-message
+JSON encoders, metrics children, backend calls); the request path does dictionary
+lookups, one regex match, the JSON conversion and the call. Tracing: with a span
+exporter installed the edge opens a SERVER span and its backend call a CLIENT span
+(OpenTelemetry SDK); without one (CLEANSE_OTEL_EXPORTER=none) it only continues and
+propagates the W3C trace context (edge/tracecontext.py), which costs far less.
+Client-side gRPC metrics are recorded inline by edge.backends.BackendCall, not by
+grpc.aio interceptor objects.
 Only an allow-list of request headers reaches a service: `authorization`,
 `x-request-id`, `traceparent`/`tracestate`, the browser's `user-agent` (as
 `x-user-agent`: gRPC replaces `user-agent` with its own) and `x-forwarded-for`
@@ -31,21 +37,38 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from edge import errors
-from edge.auth import AUTH_PACKAGE, EdgeAuth, grpc_jwks_source
-from edge.backends import Backend, Backends, InterceptorFactory
+from edge import errors, tracecontext
+from edge.auth import AUTH_PACKAGE, EdgeAuth, backend_jwks_source
+from edge.backends import Backend, BackendCall, Backends, InterceptorFactory
 from edge.bindings import Binding, bindings_from_file_set
 from edge.config import EdgeConfig
 from edge.health import HealthAggregator
-from edge.metrics import UNMATCHED, HttpMetrics
+from edge.metrics import UNMATCHED, HttpMetrics, RouteMetrics
 from edge.openapi import build_openapi
+from edge.protojson import Encoders
 from edge.routes import MethodNotAllowed, Router
 from edge.transcode import RequestBuilder, ResponseRenderer, bad_request, build_pool
 from mesh.contracts import Audience, MethodContract, load_descriptor_set
 from mesh.errors import PermissionDenied, ServiceError
-from mesh.identity import JwksSource, TokenVerifier, authorize
+from mesh.identity import (
+    ANONYMOUS,
+    INTERNAL_HEADER,
+    InternalTokens,
+    JwksSource,
+    TokenVerifier,
+    authorize,
+    internal_secret,
+)
 
 log = logging.getLogger("edge")
+
+try:
+    from observability.tracing import exporting as _spans_exported
+except ImportError:  # observability is optional for the edge's own unit tests
+
+    def _spans_exported() -> bool:
+        return True  # whatever tracer provider is installed gets real spans
+
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -91,7 +114,11 @@ class Target:
     label: str  # metrics route label: the template
     span_name: str
     streaming: bool
-    call: Any = field(default=None)  # grpc.aio UnaryUnaryMultiCallable, made on first use
+    call: BackendCall
+    metrics: RouteMetrics
+    span_attributes: dict[str, str] = field(default_factory=dict)
+    public: bool = False  # AUDIENCE_PUBLIC
+    internal: bool = False  # AUDIENCE_INTERNAL
 
 
 class _TooLarge(Exception):
@@ -103,7 +130,11 @@ class _Disconnected(Exception):
 
 
 def default_interceptors() -> InterceptorFactory | None:
-    """observability's gRPC client interceptors (CLIENT span + traceparent, metrics)."""
+    """observability's gRPC client interceptors (CLIENT span + traceparent, metrics).
+
+    No longer the edge's default: its backend calls record the same inline
+    (edge.backends.BackendCall), which costs a fraction of grpc.aio's interceptors.
+    """
     try:
         from observability import client_interceptors
     except ImportError:  # observability is optional for the edge's own unit tests
@@ -138,8 +169,10 @@ class EdgeApp:
         self.openapi = openapi
         self.health = health
         self.metrics = HttpMetrics()
+        # Marks each call as relayed by the edge, so services trust the client address
+        # it forwards (x-forwarded-for) and nobody else's. Minted once a TTL/2.
+        self.internal_tokens = InternalTokens("edge", internal_secret())
         self._tracer = trace.get_tracer("edge")
-        self._inject_trace = not backends.injects_trace_context
         self._special: dict[str, Callable[[], Awaitable[tuple[int, bytes, bytes]]]] = {
             "/openapi.json": self._openapi,
             "/healthz": self._healthz,
@@ -204,30 +237,18 @@ class EdgeApp:
             return
 
         target = match.target
-        traceparent = hdrs.get(b"traceparent")
-        parent = None
-        if traceparent:
-            carrier = {"traceparent": traceparent}
-            if b"tracestate" in hdrs:
-                carrier["tracestate"] = hdrs[b"tracestate"]
-            parent = propagate.extract(carrier)
-        span = self._tracer.start_span(
-            target.span_name,
-            context=parent,
-            kind=trace.SpanKind.SERVER,
-            attributes={
-                "http.request.method": method,
-                "http.route": target.label,
-                "rpc.method": target.contract.path,
-                "request.id": rid,
-            },
-        )
-        token = otel_context.attach(trace.set_span_in_context(span))
         authorization = hdrs.get(b"authorization")
+        fast: tracecontext.FastSpan | None = None
+        span: Any = None
+        if _spans_exported():
+            span, token = self._start_span(target, method, hdrs, rid)
+        else:  # nothing records spans: propagate ids only (edge/tracecontext.py)
+            fast = tracecontext.start(hdrs.get(b"traceparent"), hdrs.get(b"tracestate"))
+            token = tracecontext.set_current(fast)
         gone = False
         try:
             status, body, extra = await self._handle(
-                scope, receive, target, match.params, hdrs, rid
+                scope, receive, target, match.params, hdrs, rid, fast
             )
         except ServiceError as exc:
             err = errors.from_service_error(exc, token_sent=bool(authorization))
@@ -245,17 +266,40 @@ class EdgeApp:
             status, body, extra = 499, b"", []
             gone = True
         except Exception:
-            log.exception("edge failure on %s %s", method, target.label)
+            _log_failure(fast, method, target.label)
             status, body, extra = 500, _plain_status(grpc.StatusCode.INTERNAL, "internal error"), []
         finally:
-            otel_context.detach(token)
-        span.set_attribute("http.response.status_code", status)
-        if status >= 500:
-            span.set_status(trace.StatusCode.ERROR)
-        span.end()
+            if fast is None:
+                otel_context.detach(token)
+            else:
+                tracecontext.reset_current(token)
+        if span is not None:
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+            span.end()
         if not gone:
             await _respond(send, status, body, [_JSON, rid_header, *extra])
-        self.metrics.observe(method, target.label, status, time.perf_counter() - start)
+        target.metrics.observe(status, time.perf_counter() - start)
+
+    def _start_span(
+        self, target: Target, method: str, hdrs: Mapping[bytes, str], rid: str
+    ) -> tuple[Any, object]:
+        """The edge's SERVER span (OpenTelemetry SDK), attached as the current context."""
+        traceparent = hdrs.get(b"traceparent")
+        parent = None
+        if traceparent:
+            carrier = {"traceparent": traceparent}
+            if b"tracestate" in hdrs:
+                carrier["tracestate"] = hdrs[b"tracestate"]
+            parent = propagate.extract(carrier)
+        span = self._tracer.start_span(
+            target.span_name,
+            context=parent,
+            kind=trace.SpanKind.SERVER,
+            attributes={**target.span_attributes, "http.request.method": method, "request.id": rid},
+        )
+        return span, otel_context.attach(trace.set_span_in_context(span))
 
     async def _handle(
         self,
@@ -265,13 +309,15 @@ class EdgeApp:
         params: Sequence[tuple[str, str]],
         hdrs: Mapping[bytes, str],
         rid: str,
+        fast: tracecontext.FastSpan | None = None,
     ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         contract = target.contract
         authorization = hdrs.get(b"authorization")
-        identity = await self.auth.identity(authorization)
-        if contract.audience == Audience.AUDIENCE_INTERNAL:  # never routed; belt and braces
+        identity = await self.auth.identity(authorization) if authorization else ANONYMOUS
+        if target.internal:  # never routed; belt and braces
             raise PermissionDenied(f"{contract.method} is internal to the mesh")
-        authorize(contract, identity)
+        if not target.public:  # authorize() lets anyone call a PUBLIC RPC
+            authorize(contract, identity)
         if target.streaming:
             raise errors_unimplemented(contract)
         timeout = self.config.timeout_seconds
@@ -290,7 +336,10 @@ class EdgeApp:
             incoming = hdrs.get(b"x-forwarded-for", "")
             if incoming and _header_value_ok(incoming):
                 forwarded = f"{incoming}, {peer}" if peer else incoming
-        metadata: list[tuple[str, str]] = [("x-request-id", rid)]
+        metadata: list[tuple[str, str]] = [
+            ("x-request-id", rid),
+            (INTERNAL_HEADER, self.internal_tokens.mint()),
+        ]
         if forwarded:
             metadata.append(("x-forwarded-for", forwarded))
         if authorization and _header_value_ok(authorization):
@@ -299,20 +348,19 @@ class EdgeApp:
         if ua and _header_value_ok(ua):
             # gRPC owns the `user-agent` key (the channel's own); grpc-web's name instead.
             metadata.append((USER_AGENT_KEY, ua))
-        if self._inject_trace:
+        call = target.call
+        if fast is not None:
+            metadata.append(("traceparent", fast.traceparent()))
+            if fast.tracestate:
+                metadata.append(("tracestate", fast.tracestate))
+            response = await call(request, timeout=timeout, metadata=metadata)
+        elif call.observed:  # a CLIENT span, child of the edge's span, carries traceparent
+            response = await call(request, timeout=timeout, metadata=metadata, span=True)
+        else:
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
             metadata.extend(carrier.items())
-
-        call = target.call
-        if call is None:
-            call = target.call = self.backends.channel(target.backend).unary_unary(
-                contract.path,
-                request_serializer=target.builder.cls.SerializeToString,
-                response_deserializer=target.renderer.cls.FromString,
-                _registered_method=True,
-            )
-        response = await call(request, timeout=timeout, metadata=metadata)
+            response = await call(request, timeout=timeout, metadata=metadata)
         return 200, target.renderer.to_json(response), []
 
     async def _read_body(self, receive: Receive, content_length: str | None) -> bytes:
@@ -349,6 +397,19 @@ class EdgeApp:
 
     async def _metrics(self) -> tuple[int, bytes, bytes]:
         return 200, generate_latest(), CONTENT_TYPE_LATEST.encode()
+
+
+def _log_failure(fast: tracecontext.FastSpan | None, method: str, route: str) -> None:
+    if fast is None:  # the SDK span is the current context already
+        log.exception("edge failure on %s %s", method, route)
+        return
+    # The log line carries the request's trace id like every other log line.
+    ctx = trace.set_span_in_context(trace.NonRecordingSpan(fast.span_context()))
+    token = otel_context.attach(ctx)
+    try:
+        log.exception("edge failure on %s %s", method, route)
+    finally:
+        otel_context.detach(token)
 
 
 class _Unimplemented(ServiceError):
@@ -402,38 +463,48 @@ def create_app(
     fds = _load(descriptor_set)
     cfg = config or EdgeConfig.from_env()
     pool = build_pool(fds)
-    if interceptors is None:
-        factory = default_interceptors()
-        chans = Backends(backends, factory or (), injects_trace_context=factory is not None)
-    else:
-        chans = Backends(backends, interceptors)
+    # Default: no interceptor objects; each BackendCall records observability's client
+    # metrics and spans inline. With an explicit list, the channels run it instead.
+    observed = interceptors is None
+    chans = Backends(backends, () if interceptors is None else interceptors)
     if jwks_source is None:
-        auth_backend = chans.for_package(AUTH_PACKAGE)
-        jwks_source = grpc_jwks_source(lambda: chans.channel(auth_backend))
+        jwks_source = backend_jwks_source(chans, chans.for_package(AUTH_PACKAGE), observed)
     auth = EdgeAuth(TokenVerifier(jwks_source))
 
     bindings = bindings_from_file_set(fds, packages_prefix=packages_prefix)
     targets: list[Target] = []
+    encoders = Encoders(pool)
     for b in bindings:
         c = b.contract
         input_desc = pool.FindMessageTypeByName(c.input_type)
         output_desc = pool.FindMessageTypeByName(c.output_type)
+        builder = RequestBuilder(
+            input_desc, pool, [v.dotted for v in b.template.variables], b.body, c.max_page_size
+        )
+        renderer = ResponseRenderer(output_desc, pool, b.response_body, encoders)
+        backend = chans.for_package(c.package)
         targets.append(
             Target(
                 binding=b,
                 contract=c,
-                builder=RequestBuilder(
-                    input_desc,
-                    pool,
-                    [v.dotted for v in b.template.variables],
-                    b.body,
-                    c.max_page_size,
-                ),
-                renderer=ResponseRenderer(output_desc, pool, b.response_body),
-                backend=chans.for_package(c.package),
+                builder=builder,
+                renderer=renderer,
+                backend=backend,
                 label=b.template.text,
                 span_name=f"{b.http_method} {b.template.text}",
                 streaming=c.client_streaming or c.server_streaming,
+                call=BackendCall(
+                    chans,
+                    backend,
+                    c.path,
+                    builder.cls.SerializeToString,
+                    renderer.cls.FromString,
+                    observed=observed,
+                ),
+                metrics=RouteMetrics(b.http_method, b.template.text),
+                span_attributes={"http.route": b.template.text, "rpc.method": c.path},
+                public=c.audience == Audience.AUDIENCE_PUBLIC,
+                internal=c.audience == Audience.AUDIENCE_INTERNAL,
             )
         )
     router: Router[Target] = Router((t.binding.http_method, t.binding.template, t) for t in targets)

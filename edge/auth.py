@@ -18,7 +18,17 @@ import grpc
 import orjson
 
 from cleanse.auth.v1 import auth_service_pb2
+from edge import tracecontext
+from edge.backends import Backend, BackendCall, Backends
 from mesh.identity import ANONYMOUS, Identity, JwksSource, TokenVerifier, bearer_token
+
+try:
+    from observability.tracing import exporting as _spans_exported
+except ImportError:  # observability is optional for the edge's own unit tests
+
+    def _spans_exported() -> bool:
+        return False
+
 
 GET_JWKS = "/cleanse.auth.v1.AuthService/GetJwks"
 AUTH_PACKAGE = "cleanse.auth.v1"
@@ -34,6 +44,41 @@ def grpc_jwks_source(channel: Callable[[], grpc.aio.Channel], timeout: float = 5
             response_deserializer=auth_service_pb2.GetJwksResponse.FromString,
         )
         resp = await call(auth_service_pb2.GetJwksRequest(), timeout=timeout)
+        return [
+            {"kty": k.kty, "crv": k.crv, "x": k.x, "kid": k.kid, "alg": k.alg, "use": k.use}
+            for k in resp.keys
+        ]
+
+    return fetch
+
+
+def backend_jwks_source(
+    backends: Backends, backend: Backend, observed: bool = True, timeout: float = 5.0
+) -> JwksSource:
+    """GetJwks through a BackendCall: the call is measured and traced like the edge's
+    own backend calls (and continues the trace of the request that triggered it)."""
+    call = BackendCall(
+        backends,
+        backend,
+        GET_JWKS,
+        auth_service_pb2.GetJwksRequest.SerializeToString,
+        auth_service_pb2.GetJwksResponse.FromString,
+        observed=observed,
+    )
+
+    async def fetch() -> Sequence[Mapping[str, str]]:
+        fast = tracecontext.current()
+        metadata = None
+        if fast is not None:
+            metadata = [("traceparent", fast.traceparent())]
+            if fast.tracestate:
+                metadata.append(("tracestate", fast.tracestate))
+        resp = await call(
+            auth_service_pb2.GetJwksRequest(),
+            timeout=timeout,
+            metadata=metadata,
+            span=fast is None and _spans_exported(),
+        )
         return [
             {"kty": k.kty, "crv": k.crv, "x": k.x, "kid": k.kid, "alg": k.alg, "use": k.use}
             for k in resp.keys

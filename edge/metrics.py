@@ -36,3 +36,25 @@ class HttpMetrics:
         if hist is None:
             hist = self._histograms[hkey] = DURATION.labels(method, route)
         hist.observe(seconds)  # type: ignore[attr-defined]
+
+
+class RouteMetrics:
+    """One route's children, resolved once: a request costs one dict lookup."""
+
+    __slots__ = ("_counters", "_histogram", "_method", "_route")
+
+    def __init__(self, method: str, route: str) -> None:
+        self._method = method
+        self._route = route
+        self._histogram: object = None  # made on first use: no series for unused routes
+        self._counters: dict[int, object] = {}
+
+    def observe(self, code: int, seconds: float) -> None:
+        counter = self._counters.get(code)
+        if counter is None:
+            counter = self._counters[code] = REQUESTS.labels(self._method, self._route, str(code))
+        counter.inc()  # type: ignore[attr-defined]
+        hist = self._histogram
+        if hist is None:
+            hist = self._histogram = DURATION.labels(self._method, self._route)
+        hist.observe(seconds)  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, json_fo
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from edge.protojson import Encoders
 from mesh.errors import InvalidArgument
 
 FD = descriptor.FieldDescriptor
@@ -377,6 +378,7 @@ class ResponseRenderer:
         output_desc: descriptor.Descriptor,
         pool: descriptor_pool.DescriptorPool,
         response_body: str = "",
+        encoders: Encoders | None = None,
     ) -> None:
         self.cls: type[Message] = GetMessageClass(output_desc)
         self._pool = pool
@@ -386,9 +388,11 @@ class ResponseRenderer:
             if f is None:
                 raise KeyError(f"{output_desc.full_name} has no field {response_body!r}")
             self._field = f.json_name
+        # Compiled at start-up (edge/protojson.py): json_format's mapping, much cheaper.
+        self._encode = (encoders or Encoders(pool)).for_descriptor(output_desc)
 
     def to_json(self, msg: Message) -> bytes:
-        data: Any = message_to_dict(msg, self._pool)
+        data: Any = self._encode(msg)
         if self._field:
             data = data.get(self._field)
         return orjson.dumps(data)

@@ -34,6 +34,7 @@ INTERNAL_ALGORITHM = "HS256"
 INTERNAL_HEADER = "x-cleanse-internal"
 INTERNAL_SECRET_ENV = "CLEANSE_INTERNAL_SECRET"
 LEEWAY_SECONDS = 5
+EDGE_SERVICE = "edge"
 
 Audience = access_pb2.Audience
 
@@ -78,7 +79,9 @@ def authorize(contract: MethodContract, identity: Identity, via_service: str = "
     if audience == Audience.AUDIENCE_PUBLIC:
         return
     if audience == Audience.AUDIENCE_INTERNAL:
-        if identity.kind != "service" and not via_service:
+        relayed_by = via_service or (identity.subject if identity.kind == "service" else "")
+        # The edge relays outside callers: it never reaches an INTERNAL RPC.
+        if not relayed_by or relayed_by == EDGE_SERVICE:
             raise PermissionDenied(f"{contract.method} is internal to the mesh")
         return
     if identity.kind == "anonymous":

@@ -59,6 +59,7 @@ SERVER_ERROR_CODES = frozenset(
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
 _env_exporter_installed = False
+_exporting = False
 
 
 def _exporter_from_env() -> tuple[SpanExporter | None, bool]:
@@ -84,20 +85,31 @@ def configure_tracing(service: str, exporter: SpanExporter | None = None) -> Tra
     With `exporter` (tests: InMemorySpanExporter) spans go to it synchronously;
     without, the exporter named by CLEANSE_OTEL_EXPORTER is installed once.
     """
-    global _provider, _env_exporter_installed
+    global _provider, _env_exporter_installed, _exporting
     with _lock:
         if _provider is None:
             _provider = TracerProvider(resource=Resource.create({"service.name": service}))
             trace.set_tracer_provider(_provider)
         if exporter is not None:
             _provider.add_span_processor(SimpleSpanProcessor(exporter))
+            _exporting = True
         elif not _env_exporter_installed:
             _env_exporter_installed = True
             chosen, batch = _exporter_from_env()
             if chosen is not None:
                 processor = BatchSpanProcessor(chosen) if batch else SimpleSpanProcessor(chosen)
                 _provider.add_span_processor(processor)
+                _exporting = True
         return _provider
+
+
+def exporting() -> bool:
+    """True once configure_tracing installed an exporter: spans then go somewhere.
+
+    Until then a span is only a carrier of ids, so a hot path may skip the SDK and
+    propagate `traceparent` itself (the edge does).
+    """
+    return _exporting
 
 
 def tracer() -> trace.Tracer:

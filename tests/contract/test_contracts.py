@@ -105,8 +105,12 @@ def port_literals(text: str, ports: set[int]) -> list[str]:
     both kinds with real registry ports.
     """
     alt = "|".join(str(p) for p in sorted(ports))
+    hosts = "|".join(
+        [r"localhost", r"\d{1,3}(?:\.\d{1,3}){3}", r"\[[0-9a-fA-F:]*\]", r"\}", r"host"]
+        + [re.escape(n) for n in registry.SERVICES]
+    )
     patterns = [
-        re.compile(rf"[\w\]\.]:(?:{alt})(?![\w.])"),  # host:port, [::1]:port
+        re.compile(rf"(?:{hosts}):(?:{alt})(?![\w.])", re.IGNORECASE),  # host:port
         re.compile(rf"port\w*[\"']?\s*[=:,(]?\s*[\"']?(?:{alt})(?![\w.])", re.IGNORECASE),
         re.compile(rf"[\"'](?:localhost|[\d.]+)[\"']\s*,\s*(?:{alt})(?![\w.])"),
     ]
@@ -127,6 +131,8 @@ def test_port_scan_finds_a_literal() -> None:
         f"PORT = {auth}\n",
         f"    port: {auth}",
         f"server.add_insecure_port('[::]:{auth}')",
+        f'CLEANSE_AUTH_ADDR="auth:{auth}"',
+        f'f"{{HOST}}:{auth}"',
         f'sock.connect(("127.0.0.1", {auth}))',
         f"uvicorn app --port {auth}",
     ):
@@ -135,6 +141,7 @@ def test_port_scan_finds_a_literal() -> None:
         f"amount = {pricing}0  # paise",
         f"v1.{pricing}",
         f'hsn_code: "{pricing}"',
+        f'rule("hsn:{pricing}", [(0, 1200)])',
         f"assert retry.seconds > {auth - 1}",
         f"hsn {pricing} gst 12%",
     ):

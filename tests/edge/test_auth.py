@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.app import EdgeApp
+from mesh.identity import InternalTokens, internal_secret
 from tests.edge.conftest import EchoBackend, Keys
 
 ADMIN_PATH = "/v1/shelves/s1"  # DELETE: admin with "shelves.delete"
@@ -159,7 +160,11 @@ async def test_internal_and_hop_by_hop_headers_are_not_forwarded(
     )
     assert r.status_code == 200
     md = backend.calls[-1].metadata
-    assert "x-cleanse-internal" not in md and "connection" not in md and "x-custom" not in md
+    assert "connection" not in md and "x-custom" not in md
+    # The client's forged mesh token is dropped; the edge sends its own, valid one.
+    assert md["x-cleanse-internal"] != "forged"
+    relayed = InternalTokens("edge", internal_secret()).verify(md["x-cleanse-internal"])
+    assert relayed.subject == "edge"
 
 
 async def test_verified_tokens_are_cached(app: EdgeApp, client: httpx.AsyncClient, keys: Keys):
