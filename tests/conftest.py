@@ -112,9 +112,21 @@ async def module_database_url(
         yield url
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-async def session_database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
-    async with temporary_database(request.param, tmp_path_factory.mktemp("db")) as url:
-        yield url
+def service_database_fixture(service: str):
+    """A session-scoped database fixture of one service, over SQLite and PostgreSQL.
+
+    Each service's tests get their own database: two services migrated into one
+    would share an alembic_version table and the second would never migrate.
+
+        auth_database_url = service_database_fixture("auth")   # in tests/auth/conftest.py
+    """
+
+    @pytest.fixture(scope="session", params=BACKENDS, name=f"{service}_database_url")
+    async def _database_url(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[str]:
+        folder = tmp_path_factory.mktemp(f"{service}-db")
+        async with temporary_database(request.param, folder) as url:
+            yield url
+
+    return _database_url

@@ -27,7 +27,7 @@ from cleanse.auth.v1 import (
 from mesh.db import Database
 from services.auth.app import AuthApp, build
 from services.auth.config import RateLimit, Settings
-from tests.conftest import free_address
+from tests.conftest import free_address, service_database_fixture
 
 # Tight limits so the tests can reach them; per-IP limits are per test (own IP).
 TEST_SETTINGS = dict(
@@ -137,9 +137,12 @@ class AuthHarness:
         return resp.tokens.access_token
 
 
+auth_database_url = service_database_fixture("auth")
+
+
 @pytest.fixture(scope="session")
 async def auth(
-    session_database_url: str, tmp_path_factory: pytest.TempPathFactory
+    auth_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AuthHarness]:
     data_dir = tmp_path_factory.mktemp("auth-data")
     outbox = data_dir / "otp-outbox.jsonl"
@@ -148,7 +151,7 @@ async def auth(
     mp.setenv("CLEANSE_AUTH_ADDR", str(free_address()))
     mp.setenv("CLEANSE_AUTH_METRICS_ADDR", str(free_address()))
     settings = Settings(otp_outbox_file=outbox, data_dir=data_dir, **TEST_SETTINGS)  # type: ignore[arg-type]
-    db = Database("auth", session_database_url)
+    db = Database("auth", auth_database_url)
     wired = build(db, settings)
     await wired.app.start()
     channel = grpc.aio.insecure_channel(str(wired.app.address))

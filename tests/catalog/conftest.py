@@ -39,7 +39,7 @@ from mesh.db import Database
 from mesh.identity import AUDIENCE, INTERNAL_HEADER, ISSUER, InternalTokens
 from services.catalog.app import CatalogApp, build
 from services.catalog.config import Settings
-from tests.conftest import free_address
+from tests.conftest import free_address, service_database_fixture
 
 ADMIN = "adminUsers/a-catalog-manager"
 DISABLED_ADMIN = "adminUsers/a-disabled"
@@ -215,8 +215,11 @@ async def _serve(servicer: Any, add_fn: Any) -> tuple[grpc.aio.Server, str]:
     return server, address
 
 
+catalog_database_url = service_database_fixture("catalog")
+
+
 @pytest.fixture(scope="session")
-async def catalog(session_database_url: str) -> AsyncIterator[Catalog]:
+async def catalog(catalog_database_url: str) -> AsyncIterator[Catalog]:
     auth = FakeAuth()
     inventory = FakeInventory()
     auth_server, auth_addr = await _serve(
@@ -235,7 +238,7 @@ async def catalog(session_database_url: str) -> AsyncIterator[Catalog]:
     mp.setenv("CLEANSE_CATALOG_METRICS_ADDR", str(free_address()))
     mp.setenv("CLEANSE_AUTH_ADDR", auth_addr)
     mp.setenv("CLEANSE_INVENTORY_ADDR", inv_addr)
-    db = Database("catalog", session_database_url)
+    db = Database("catalog", catalog_database_url)
     settings = Settings(demo_data=True, stock_cache_seconds=0, admin_cache_seconds=0)
     wired = build(db, settings, jwks_source=jwks)
     await wired.app.start()

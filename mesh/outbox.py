@@ -1,0 +1,370 @@
+"""The transactional outbox: events leave a service at least once, never lost.
+
+A producing service has its own `outbox` table (its migration creates it):
+
+    outbox_rows = outbox_table(Base.metadata)               # models.py
+    outbox = Outbox(outbox_rows, source="inventory")
+    async with db.transaction() as s:                       # the business change...
+        stock.reserved += qty
+        await outbox.add(s, "inventory.low_stock", LowStockEvent(...))  # ...and its event
+
+    relay = OutboxRelay(db, outbox)
+    app.on_startup(relay.start); app.on_shutdown(relay.stop)
+
+`add` writes ONE ROW PER SUBSCRIBER (mesh.events.SUBSCRIBERS) in the caller's
+transaction: the event exists if and only if the change committed, and a slow or
+absent subscriber never holds up the others.
+
+The relay delivers due rows to each subscriber's
+`cleanse.common.v1.EventSinkService/Deliver` through `mesh.client` (internal
+token, deadline, breaker). How a row moves:
+
+- claim: a short transaction picks due rows (`delivered_at IS NULL AND
+  next_attempt_at <= now`) — on PostgreSQL `FOR UPDATE SKIP LOCKED`, so replicas
+  relaying together take different rows; on SQLite writers are serialized by
+  BEGIN IMMEDIATE — and pushes their `next_attempt_at` one lease ahead. No
+  transaction stays open during the network calls; a relay that dies mid-delivery
+  simply lets the lease run out and someone delivers again (at least once);
+- deliver, concurrently;
+- record: delivered rows get `delivered_at`; failed rows `attempts + 1`,
+  `last_error` and `next_attempt_at = now + backoff` (exponential, capped, with
+  jitter). A subscriber that is down or does not serve EventSinkService yet just
+  keeps its rows waiting.
+
+It wakes as soon as a transaction that added events commits (same process), and
+polls every `poll_interval` otherwise (other replicas, retries). Metrics:
+`outbox_pending{service,topic}` (gauge: rows not yet delivered) and
+`outbox_delivered_total{service,topic}`. Delivered rows are purged after
+`retention`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cleanse.common.v1 import events_pb2, events_pb2_grpc
+from mesh import client
+from mesh.db import Database, UTCDateTime, new_id, utcnow
+from mesh.events import subscribers
+from observability.metrics import counter, gauge
+
+log = logging.getLogger("mesh.outbox")
+
+PENDING = gauge(
+    "outbox_pending", "Outbox rows not yet delivered to their subscriber.", ["service", "topic"]
+)
+DELIVERED = counter(
+    "outbox_delivered_total", "Outbox rows delivered to their subscriber.", ["service", "topic"]
+)
+
+
+def outbox_table(metadata: MetaData, name: str = "outbox") -> Table:
+    """The producer's outbox: one row per (event, subscriber)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", String(32), primary_key=True),
+        Column("event_id", String(32), nullable=False),
+        Column("topic", String(100), nullable=False),
+        Column("subscriber", String(40), nullable=False),
+        # A serialized cleanse.common.v1.Event.
+        Column("event", LargeBinary, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("next_attempt_at", UTCDateTime(), nullable=False),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+        Column("delivered_at", UTCDateTime(), nullable=True),
+        Index(f"ix_{name}_due", "delivered_at", "next_attempt_at"),
+    )
+
+
+class Outbox:
+    """Writes events into a service's outbox table, in the caller's transaction."""
+
+    def __init__(
+        self,
+        table: Table,
+        source: str,
+        *,
+        topics: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.table = table
+        self.source = source
+        self._topics = topics
+        # Set after a transaction that added events commits: the relay wakes at once.
+        self.wake = asyncio.Event()
+
+    def subscribers(self, topic: str) -> tuple[str, ...]:
+        return subscribers(topic, self._topics)
+
+    async def add(
+        self, session: AsyncSession, topic: str, payload: Message, *, event_id: str | None = None
+    ) -> events_pb2.Event:
+        """Write `payload` as an event on `topic` for every subscriber; returns the event."""
+        subs = self.subscribers(topic)
+        now = utcnow()
+        occurred = Timestamp()
+        occurred.FromDatetime(now)
+        ev = events_pb2.Event(
+            event_id=event_id or new_id(), topic=topic, occurred_at=occurred, source=self.source
+        )
+        ev.payload.Pack(payload)
+        data = ev.SerializeToString()
+        if subs:
+            await session.execute(
+                insert(self.table),
+                [
+                    {
+                        "id": new_id(),
+                        "event_id": ev.event_id,
+                        "topic": topic,
+                        "subscriber": sub,
+                        "event": data,
+                        "created_at": now,
+                        "next_attempt_at": now,
+                        "attempts": 0,
+                    }
+                    for sub in subs
+                ],
+            )
+            event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
+        return ev
+
+    def _after_commit(self, _session: object) -> None:
+        self.wake.set()
+
+
+@dataclass(frozen=True)
+class _Due:
+    id: str
+    topic: str
+    subscriber: str
+    event: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    poll_interval: float = 1.0
+    batch_size: int = 100
+    # How long a claimed row is left to its relay before another may retry it.
+    lease_seconds: float = 30.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    call_timeout: float = 5.0
+    concurrency: int = 16
+    retention: timedelta = timedelta(days=7)
+
+
+def retry_delay(attempts: int, base: float, cap: float) -> float:
+    """Exponential backoff with jitter: in [d/2, d], d = min(cap, base * 2^(attempts-1))."""
+    d = min(cap, base * (2 ** max(attempts - 1, 0)))
+    return random.uniform(d / 2, d)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"{exc.code().name}: {exc.details() or ''}"[:500]
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+class OutboxRelay:
+    """Delivers a service's outbox rows to their subscribers (a background task)."""
+
+    def __init__(self, db: Database, outbox: Outbox, settings: RelaySettings | None = None) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.table = outbox.table
+        self.service = outbox.source
+        self.settings = settings or RelaySettings()
+        self._task: asyncio.Task[None] | None = None
+        self._known_topics: set[str] = set()
+        self._last_purge = 0.0
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        s = self.settings
+        while True:
+            try:
+                handled = await self.run_once()
+                await self.refresh_metrics()
+                await self._maybe_purge()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay cycle failed", extra={"service": self.service})
+                handled = 0
+            if handled >= s.batch_size:
+                continue  # more may be due right now
+            self.outbox.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.wake.wait(), s.poll_interval)
+
+    # --- one cycle ------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim due rows, deliver them, record the outcomes; the number attempted."""
+        rows = await self._claim()
+        if not rows:
+            return 0
+        sem = asyncio.Semaphore(self.settings.concurrency)
+
+        async def deliver(row: _Due) -> BaseException | None:
+            async with sem:
+                try:
+                    await self._deliver(row)
+                    return None
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    return exc
+
+        outcomes = await asyncio.gather(*(deliver(r) for r in rows))
+        await self._record(rows, outcomes)
+        return len(rows)
+
+    def _due_query(self, now: datetime) -> Select[Any]:
+        t = self.table
+        return (
+            select(t.c.id, t.c.topic, t.c.subscriber, t.c.event, t.c.attempts)
+            .where(t.c.delivered_at.is_(None), t.c.next_attempt_at <= now)
+            .order_by(t.c.next_attempt_at, t.c.id)
+            .limit(self.settings.batch_size)
+        )
+
+    async def _claim(self) -> list[_Due]:
+        now = utcnow()
+        # A cheap read first: on SQLite a claim takes the write lock.
+        async with self.db.session() as s:
+            if (await s.execute(self._due_query(now).limit(1))).first() is None:
+                return []
+        async with self.db.transaction() as s:
+            q = self._due_query(now)
+            if not self.db.is_sqlite:
+                q = q.with_for_update(skip_locked=True)
+            rows = [_Due(*r) for r in (await s.execute(q)).all()]
+            if rows:
+                lease = now + timedelta(seconds=self.settings.lease_seconds)
+                await s.execute(
+                    update(self.table)
+                    .where(self.table.c.id.in_([r.id for r in rows]))
+                    .values(next_attempt_at=lease)
+                )
+        return rows
+
+    async def _deliver(self, row: _Due) -> None:
+        sink = client.stub(row.subscriber, events_pb2_grpc.EventSinkServiceStub)
+        await sink.Deliver(
+            events_pb2.DeliverRequest(event=events_pb2.Event.FromString(row.event)),
+            timeout=self.settings.call_timeout,
+        )
+
+    async def _record(self, rows: Sequence[_Due], outcomes: Sequence[BaseException | None]) -> None:
+        now = utcnow()
+        t = self.table
+        s = self.settings
+        delivered = [r for r, err in zip(rows, outcomes, strict=True) if err is None]
+        async with self.db.transaction() as session:
+            if delivered:
+                await session.execute(
+                    update(t)
+                    .where(t.c.id.in_([r.id for r in delivered]))
+                    .values(delivered_at=now, attempts=t.c.attempts + 1, last_error=None)
+                )
+            for row, err in zip(rows, outcomes, strict=True):
+                if err is None:
+                    continue
+                attempts = row.attempts + 1
+                delay = retry_delay(attempts, s.backoff_base, s.backoff_cap)
+                await session.execute(
+                    update(t)
+                    .where(t.c.id == row.id)
+                    .values(
+                        attempts=attempts,
+                        last_error=_describe(err),
+                        next_attempt_at=now + timedelta(seconds=delay),
+                    )
+                )
+        for row in delivered:
+            DELIVERED.labels(self.service, row.topic).inc()
+        for row, err in zip(rows, outcomes, strict=True):
+            if err is not None:
+                log.warning(
+                    "event delivery failed, will retry",
+                    extra={
+                        "service": self.service,
+                        "topic": row.topic,
+                        "subscriber": row.subscriber,
+                        "attempts": row.attempts + 1,
+                        "error": _describe(err),
+                    },
+                )
+
+    async def refresh_metrics(self) -> dict[str, int]:
+        """Set outbox_pending from the table; returns {topic: pending rows}."""
+        t = self.table
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(t.c.topic, func.count())
+                .where(t.c.delivered_at.is_(None))
+                .group_by(t.c.topic)
+            )
+            pending = {topic: int(n) for topic, n in rows.all()}
+        for topic in self._known_topics | set(pending):
+            PENDING.labels(self.service, topic).set(pending.get(topic, 0))
+        self._known_topics |= set(pending)
+        return pending
+
+    async def _maybe_purge(self) -> None:
+        if time.monotonic() - self._last_purge < 3600:
+            return
+        self._last_purge = time.monotonic()
+        cutoff = utcnow() - self.settings.retention
+        async with self.db.transaction() as s:
+            await s.execute(
+                delete(self.table).where(
+                    self.table.c.delivered_at.is_not(None), self.table.c.delivered_at < cutoff
+                )
+            )

@@ -1,0 +1,104 @@
+"""Allocation, stock status and CSV parsing: plain Python, no I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from cleanse.inventory.v1 import availability_service_pb2
+from services.inventory.domain.allocation import (
+    Allocated,
+    OutOfStock,
+    Site,
+    Supply,
+    allocate,
+    distance,
+    rank_sites,
+)
+from services.inventory.domain.stock import (
+    CsvError,
+    CsvRow,
+    available,
+    parse_stock_csv,
+    stock_status,
+)
+from services.inventory.seed import demo_variant_id
+
+S = availability_service_pb2.StockStatus
+SITES = [
+    Site("blr", "560099", "KA"),
+    Site("mys", "570001", "KA"),
+    Site("bhw", "421302", "MH"),
+    Site("ggn", "122004", "HR"),
+]
+
+
+def supplies(table: dict[str, dict[str, int]], room: dict[str, int] | None = None) -> list[Supply]:
+    room = room or {}
+    return [Supply(w, v, q, room.get(w, 0)) for w, per in table.items() for v, q in per.items()]
+
+
+def test_distance_is_a_pincode_prefix_heuristic() -> None:
+    assert distance("560099", "560034") == 0  # same sorting district
+    assert distance("560099", "562110") == 1  # same circle
+    assert distance("560099", "570001") == 2  # same region
+    assert distance("560099", "122004") == 3
+    assert distance("560099", "") == 3
+
+
+def test_state_breaks_ties_between_equally_near_warehouses() -> None:
+    sites = [Site("a", "400001", "MH"), Site("b", "401000", "GA")]
+    assert rank_sites(sites, "403001", "GA") == ["b", "a"]
+    assert rank_sites(sites, "403001", "") == ["a", "b"]
+
+
+def test_one_warehouse_ships_everything_when_it_can() -> None:
+    table = {"blr": {"x": 1, "y": 1}, "bhw": {"x": 5, "y": 5}, "ggn": {"x": 5, "y": 5}}
+    plan = allocate({"x": 2, "y": 1}, supplies(table), SITES, "560034", "KA")
+    # Bengaluru is nearest but cannot ship x=2: one other warehouse, no split.
+    assert {a.warehouse_id for a in plan} in ({"bhw"}, {"ggn"})
+    plan = allocate({"x": 1, "y": 1}, supplies(table), SITES, "560034", "KA")
+    assert {a.warehouse_id for a in plan} == {"blr"}
+
+
+def test_split_uses_as_few_warehouses_as_possible() -> None:
+    table = {"blr": {"x": 1}, "mys": {"x": 2}, "bhw": {"x": 4}, "ggn": {"x": 3}}
+    plan = allocate({"x": 7}, supplies(table), SITES, "560034")
+    assert sorted((a.warehouse_id, a.quantity) for a in plan) == [("bhw", 4), ("ggn", 3)]
+
+
+def test_backorder_only_for_the_shortfall_and_within_the_limit() -> None:
+    table = {"blr": {"x": 2}}
+    plan = allocate({"x": 5}, supplies(table, {"blr": 3}), SITES, "560034")
+    assert plan == [Allocated("x", "blr", 2, 3)]
+    with pytest.raises(OutOfStock) as err:
+        allocate({"x": 6, "y": 1}, supplies(table, {"blr": 3}), SITES)
+    assert err.value.variant_ids == ["x", "y"]
+
+
+def test_stock_status_thresholds() -> None:
+    assert available(10, 3, 2) == 5
+    assert available(3, 3, 2) == 0  # never negative
+    assert stock_status(6, 5, 0) == S.STOCK_STATUS_IN_STOCK
+    assert stock_status(5, 5, 0) == S.STOCK_STATUS_LOW_STOCK
+    assert stock_status(0, 5, 2) == S.STOCK_STATUS_BACKORDER
+    assert stock_status(0, 5, 0) == S.STOCK_STATUS_OUT_OF_STOCK
+
+
+def test_csv_parser_reports_lines_and_columns() -> None:
+    data = (
+        "\ufeffwarehouse_id,variant_id,on_hand,backorder_allowed\n"
+        "blr-1,var_a,10,yes\n"
+        "\n"
+        "blr-1,,x,\n"
+        "blr-1,var_b,3\n"
+    ).encode()
+    out = list(parse_stock_csv(data))
+    assert out[0] == CsvRow(2, "blr-1", "var_a", on_hand=10, backorder_allowed=True)
+    assert CsvError(4, "variant_id", "is required") in out
+    assert any(isinstance(e, CsvError) and e.line == 4 and e.column == "on_hand" for e in out)
+    assert CsvError(5, "", "expected 4 cells, found 3") in out
+    assert next(iter(parse_stock_csv(b"sku,qty\n"))).line == 1
+
+
+def test_demo_variant_ids_follow_the_catalog_convention() -> None:
+    assert demo_variant_id("VAN-KUMK-30ML") == "var_van-kumk-30ml"
