@@ -1,0 +1,95 @@
+"""Pure domain rules: tax rule resolution, segment matching, the ingest token bucket."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.settings.domain import segments as seg
+from services.settings.domain import tax
+from services.settings.domain.analytics import TokenBucket
+
+T0 = datetime(2017, 7, 1, tzinfo=UTC)
+T1 = datetime(2025, 9, 22, tzinfo=UTC)
+
+
+def rule(key: str, slabs: list[tuple[int, int]], when: datetime = T0, rid: str = "") -> tax.Rule:
+    return tax.Rule(rid or f"{key}@{when.year}", key, tuple(tax.Slab(*s) for s in slabs), when)
+
+
+RULES = [
+    rule("hsn:3307", [(0, 1800)]),
+    rule("hsn:330741", [(0, 500)]),
+    rule("hsn:3004", [(0, 1200)]),
+    rule("hsn:3004", [(0, 500)], T1),
+    rule("class:apparel", [(100000, 500), (0, 1200)]),
+    rule("class:apparel", [(250000, 500), (0, 1800)], T1),
+    rule("class:standard", [(0, 1800)]),
+]
+
+
+def resolve(hsn: str, cls: str, price: int, at: datetime) -> tuple[int, str]:
+    r = tax.pick_rule(tax.in_force(RULES, at), hsn, cls)
+    assert r is not None
+    return tax.pick_slab(r, price).rate_bp, r.id
+
+
+def test_most_specific_hsn_prefix_wins() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert resolve("3307 41 00", "", 9900, now) == (500, "hsn:330741@2017")  # agarbatti
+    assert resolve("33079000", "", 9900, now) == (1800, "hsn:3307@2017")
+    assert resolve("9999", "", 9900, now) == (1800, "class:standard@2017")  # fallback
+
+
+def test_effective_dates_keep_history() -> None:
+    assert resolve("30049011", "", 29900, datetime(2025, 9, 21, tzinfo=UTC))[0] == 1200
+    assert resolve("30049011", "", 29900, T1)[0] == 500
+    # Before GST began nothing is in force, not even the fallback.
+    assert tax.pick_rule(tax.in_force(RULES, datetime(2017, 1, 1, tzinfo=UTC)), "3004", "") is None
+
+
+def test_price_slabs_inclusive_bound() -> None:
+    before, after = datetime(2024, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
+    assert resolve("", "apparel", 100000, before)[0] == 500  # Rs 1,000 exactly: 5%
+    assert resolve("", "apparel", 100001, before)[0] == 1200
+    assert resolve("", "apparel", 199900, after)[0] == 500  # Rs 1,999 after 22 Sep 2025
+    assert resolve("", "apparel", 250100, after)[0] == 1800
+
+
+def test_slab_validation() -> None:
+    ok = (tax.Slab(100000, 500), tax.Slab(0, 1200))
+    assert tax.slab_problems(ok, "s") == []
+    bad = (tax.Slab(100000, 500), tax.Slab(50000, 1200), tax.Slab(10, 3000))
+    fields = {f for f, _ in tax.slab_problems(bad, "s")}
+    assert fields == {"s[1].up_to_unit_price", "s[2].up_to_unit_price", "s[2].rate_basis_points"}
+    assert tax.key_problems("3304", "x", "p.") and tax.key_problems("3", "", "p.")
+    assert tax.clean_hsn("3307.41 00") == "33074100"
+
+
+def test_segment_rules() -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    vip = seg.Rules(min_total_spend_minor=1_000_000)
+    assert seg.matches(vip, seg.CustomerFacts(total_spend_minor=1_000_000), now)
+    assert not seg.matches(vip, seg.CustomerFacts(total_spend_minor=999_999), now)
+    new = seg.Rules(signed_up_within_days=30)
+    assert seg.matches(new, seg.CustomerFacts(signup_time=now - timedelta(days=29)), now)
+    assert not seg.matches(new, seg.CustomerFacts(signup_time=now - timedelta(days=31)), now)
+    assert not seg.matches(new, seg.CustomerFacts(signup_time=None), now)
+    south = seg.Rules(state_codes=("KA", "TN"), cities=("Bengaluru",), any_tags=("ayurveda",))
+    facts = seg.CustomerFacts(state_code="KA", city="bengaluru", tags=frozenset({"ayurveda"}))
+    assert seg.matches(south, facts, now)
+    assert not seg.matches(south, seg.CustomerFacts(state_code="MH", city="Bengaluru"), now)
+    assert seg.matches(seg.Rules(), seg.CustomerFacts(), now)  # empty rules: everyone
+    assert seg.Rules.from_json(south.to_json()) == south
+    dated = seg.Rules(signed_up_after=now - timedelta(days=1), min_order_count=2)
+    assert seg.Rules.from_json(dated.to_json()) == dated
+
+
+def test_token_bucket() -> None:
+    t = [0.0]
+    b = TokenBucket(rate=2.0, burst=10.0, clock=lambda: t[0])
+    assert b.retry_after("a", 10) is None
+    b.take("a", 10)
+    assert b.retry_after("a", 1) == 0.5
+    t[0] = 1.0  # two tokens back
+    assert b.retry_after("a", 2) is None
+    assert b.retry_after("b", 10) is None  # keys are independent

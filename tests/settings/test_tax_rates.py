@@ -1,0 +1,170 @@
+"""GST rates over real gRPC: seeded real cases with effective dates, prefix specificity,
+slabs, admin create/delete rules, and the place of supply from a PIN code."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+from google.protobuf import timestamp_pb2
+
+from cleanse.common.v1 import money_pb2
+from cleanse.settings.v1 import resources_pb2 as res
+from cleanse.settings.v1 import settings_admin_service_pb2 as adm
+from cleanse.settings.v1 import settings_internal_service_pb2 as internal
+from tests.settings.conftest import SettingsHarness, reason, violations
+
+Code = grpc.StatusCode
+
+
+def ts(d: datetime) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(d)
+    return out
+
+
+def q(key: str, hsn: str = "", cls: str = "", rupees: float = 499) -> internal.TaxQuery:
+    return internal.TaxQuery(
+        key=key,
+        hsn_code=hsn,
+        tax_class=cls,
+        unit_price=money_pb2.Money(amount_minor=int(rupees * 100)),
+    )
+
+
+async def rates(
+    h: SettingsHarness, queries: list[internal.TaxQuery], at: datetime | None = None
+) -> dict[str, int]:
+    req = internal.ResolveTaxRatesRequest(queries=queries)
+    if at:
+        req.at.CopyFrom(ts(at))
+    resp = await h.internal.ResolveTaxRates(req)
+    assert [r.key for r in resp.rates] == [x.key for x in queries]  # request order
+    assert all(r.rule.startswith("taxRates/") for r in resp.rates)
+    return {r.key: r.rate_basis_points for r in resp.rates}
+
+
+async def test_real_gst_cases_before_and_after_22_sep_2025(settings_svc: SettingsHarness) -> None:
+    lines = [
+        q("lipstick", hsn="33049910"),
+        q("chyawanprash", hsn="3004 90 11"),
+        q("hair-oil", hsn="33059011"),
+        q("hair-dye", hsn="33059030"),
+        q("soap", hsn="34011190"),
+        q("detergent", hsn="34012000"),
+        q("agarbatti", hsn="3307 41 00"),
+        q("honey", hsn="04090000"),
+        q("kurta", cls="apparel", rupees=1499),
+        q("scarf", cls="apparel", rupees=999),
+        q("mystery", hsn="99999999"),
+    ]
+    old = await rates(settings_svc, lines, datetime(2025, 1, 15, tzinfo=UTC))
+    assert old == {
+        "lipstick": 1800, "chyawanprash": 1200, "hair-oil": 1800, "hair-dye": 1800,
+        "soap": 1800, "detergent": 1800, "agarbatti": 500, "honey": 500,
+        "kurta": 1200, "scarf": 500, "mystery": 1800,
+    }  # fmt: skip
+    new = await rates(settings_svc, lines, datetime(2025, 10, 1, tzinfo=UTC))
+    assert new == {
+        "lipstick": 1800, "chyawanprash": 500, "hair-oil": 500, "hair-dye": 1800,
+        "soap": 500, "detergent": 1800, "agarbatti": 500, "honey": 500,
+        "kurta": 500, "scarf": 500, "mystery": 1800,
+    }  # fmt: skip
+
+
+async def test_new_rule_prefix_specificity_slabs_and_future_dates(
+    settings_svc: SettingsHarness,
+) -> None:
+    md = settings_svc.md()
+    # Two-digit chapters no real rule uses ("98" is project imports), plus a random tail.
+    base = "98" + "".join(str(secrets.randbelow(10)) for _ in range(2))
+    longer = base + "12"
+    now = datetime.now(UTC)
+
+    async def create(hsn: str, slabs: list[tuple[int, int]], when: datetime) -> res.TaxRateRule:
+        return await settings_svc.admin.CreateTaxRateRule(
+            adm.CreateTaxRateRuleRequest(
+                tax_rate_rule=res.TaxRateRule(
+                    hsn_prefix=hsn,
+                    slabs=[
+                        res.TaxSlab(
+                            up_to_unit_price=money_pb2.Money(amount_minor=u), rate_basis_points=r
+                        )
+                        for u, r in slabs
+                    ],
+                    effective_from=ts(when),
+                )
+            ),
+            metadata=md,
+        )
+
+    await create(base, [(0, 1200)], now - timedelta(days=10))
+    await create(longer, [(50000, 500), (0, 2800)], now - timedelta(days=10))
+    future = await create(base, [(0, 300)], now + timedelta(days=30))
+    got = await rates(
+        settings_svc,
+        [
+            q("short", hsn=base + "0000"),
+            q("cheap", hsn=longer + "00", rupees=500),
+            q("dear", hsn=longer, rupees=500.01),
+        ],
+    )
+    assert got == {"short": 1200, "cheap": 500, "dear": 2800}
+    later = await rates(settings_svc, [q("short", hsn=base)], now + timedelta(days=31))
+    assert later == {"short": 300}
+    listed = await settings_svc.admin.ListTaxRateRules(
+        adm.ListTaxRateRulesRequest(hsn_prefix=base), metadata=md
+    )
+    assert [r.slabs[0].rate_basis_points for r in listed.tax_rate_rules] == [300, 1200]  # history
+    # Same key and date twice: conflict. Bad slabs: field violations.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await create(base, [(0, 300)], future.effective_from.ToDatetime(tzinfo=UTC))
+    assert err.value.code() == Code.ALREADY_EXISTS
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await create(base, [(100, 500), (0, 9000)], now)
+    assert set(violations(err.value)) == {"tax_rate_rule.slabs[1].rate_basis_points"}
+    # A future rule may be withdrawn; a rule in force may not.
+    await settings_svc.admin.DeleteTaxRateRule(
+        adm.DeleteTaxRateRuleRequest(name=future.name), metadata=md
+    )
+    in_force = listed.tax_rate_rules[1]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await settings_svc.admin.DeleteTaxRateRule(
+            adm.DeleteTaxRateRuleRequest(name=in_force.name), metadata=md
+        )
+    assert err.value.code() == Code.FAILED_PRECONDITION and reason(err.value) == "RULE_IN_EFFECT"
+
+
+async def test_tax_rules_need_settings_write(settings_svc: SettingsHarness) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await settings_svc.admin.CreateTaxRateRule(
+            adm.CreateTaxRateRuleRequest(
+                tax_rate_rule=res.TaxRateRule(
+                    tax_class="x", slabs=[res.TaxSlab(rate_basis_points=0)]
+                )
+            ),
+            metadata=settings_svc.md(perms=("settings.read",)),
+        )
+    assert err.value.code() == Code.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(
+    ("pincode", "state"),
+    [("560001", "KA"), ("400001", "MH"), ("500001", "TS"), ("682555", "LD"), ("194101", "LA")],
+)
+async def test_place_of_supply(settings_svc: SettingsHarness, pincode: str, state: str) -> None:
+    resp = await settings_svc.internal.ResolvePlaceOfSupply(
+        internal.ResolvePlaceOfSupplyRequest(pincode=pincode)
+    )
+    assert resp.state_code == state
+
+
+async def test_place_of_supply_rejects_bad_pins(settings_svc: SettingsHarness) -> None:
+    for pin in ("12345", "900056"):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await settings_svc.internal.ResolvePlaceOfSupply(
+                internal.ResolvePlaceOfSupplyRequest(pincode=pin)
+            )
+        assert err.value.code() == Code.INVALID_ARGUMENT and "pincode" in violations(err.value)
