@@ -1,0 +1,78 @@
+"""What every handler shares: the caller, cart validation, resource names, hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from cleanse.pricing.v1 import breakdown_pb2
+from mesh import context as call_context
+from mesh.errors import InvalidArgument, Violations
+from mesh.india import is_valid_pincode
+from services.pricing.domain.coupons import normalize_codes
+
+Clock = Callable[[], datetime]
+
+MAX_LINES = 100
+MAX_QUANTITY = 99
+MAX_CODES = 10
+# Mesh services whose `customer` field is believed (the edge relays outside callers).
+TRUSTED_CALLERS = frozenset({"order"})
+
+
+def customer_id(requested: str = "", *, field: str = "customer") -> str:
+    """Who the cart is priced for: the token's customer; a trusted service may name one."""
+    ident = call_context.identity()
+    if ident.kind == "service" and ident.subject in TRUSTED_CALLERS and requested:
+        return parse_name(requested, "users", field)
+    if ident.is_customer:
+        return ident.subject_id
+    return ""
+
+
+def parse_name(name: str, collection: str, field: str = "name") -> str:
+    prefix, sep, rid = name.partition("/")
+    if prefix != collection or not sep or not rid or "/" in rid or len(rid) > 64:
+        raise InvalidArgument({field: f"must look like {collection}/{{id}}"})
+    return rid
+
+
+def cart_lines(cart: breakdown_pb2.Cart, prefix: str = "cart") -> tuple[tuple[str, int], ...]:
+    """Validated lines, merged by variant, sorted by variant id."""
+    v = Violations()
+    v.check(len(cart.lines) <= MAX_LINES, f"{prefix}.lines", f"at most {MAX_LINES} lines")
+    v.check(len(cart.coupon_codes) <= MAX_CODES, f"{prefix}.coupon_codes", f"at most {MAX_CODES}")
+    for i, code in enumerate(cart.coupon_codes):
+        v.check(len(code) <= 64, f"{prefix}.coupon_codes[{i}]", "at most 64 characters")
+    if cart.delivery_pincode:
+        v.check(
+            is_valid_pincode(cart.delivery_pincode),
+            f"{prefix}.delivery_pincode",
+            "must be 6 digits, not starting with 0",
+        )
+    merged: dict[str, int] = {}
+    for i, line in enumerate(cart.lines):
+        if not line.variant_id or len(line.variant_id) > 64:
+            v.add(f"{prefix}.lines[{i}].variant_id", "is required (at most 64 characters)")
+        if not 0 < line.quantity <= MAX_QUANTITY:
+            v.add(f"{prefix}.lines[{i}].quantity", f"must be between 1 and {MAX_QUANTITY}")
+        merged[line.variant_id] = merged.get(line.variant_id, 0) + line.quantity
+    v.raise_if_any()
+    over = [vid for vid, q in merged.items() if q > MAX_QUANTITY]
+    if over:
+        raise InvalidArgument({f"{prefix}.lines": f"at most {MAX_QUANTITY} of {over[0]}"})
+    return tuple(sorted(merged.items()))
+
+
+def body_hash(cart: breakdown_pb2.Cart, customer: str, ttl: int) -> str:
+    payload = {
+        "lines": cart_lines(cart),
+        "codes": normalize_codes(cart.coupon_codes),
+        "pincode": cart.delivery_pincode,
+        "payment": cart.payment_method,
+        "customer": customer,
+        "ttl": ttl,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

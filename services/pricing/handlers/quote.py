@@ -1,0 +1,245 @@
+"""Gathering a calculation's inputs (catalog, settings, inventory, own rules) and
+running the pure engine: CalculatePrice, SuggestCoupons, ListPromotions."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+from cleanse.pricing.v1 import breakdown_pb2, pricing_service_pb2
+from mesh.cached import TtlCache
+from mesh.db import Database, utcnow
+from mesh.errors import FailedPrecondition, InvalidArgument
+from services.pricing import convert
+from services.pricing import repository as repo
+from services.pricing.config import Settings
+from services.pricing.domain import model as d
+from services.pricing.domain.coupons import normalize_codes
+from services.pricing.domain.engine import calculate
+from services.pricing.domain.result import Breakdown, Rejection
+from services.pricing.handlers.common import Clock, cart_lines
+from services.pricing.peers import Peers
+from services.pricing.shipping import QuoteRequest, ShippingQuotes
+
+RULES_KEY = "rules"
+
+
+@dataclass(frozen=True)
+class LoadedRules:
+    automatic: tuple[d.AutomaticDiscount, ...]
+    tiers: tuple[d.Tier, ...]
+    gifts: tuple[d.GiftRule, ...]
+
+
+class Quoter:
+    def __init__(
+        self,
+        db: Database,
+        peers: Peers,
+        settings: Settings,
+        shipping: ShippingQuotes | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.peers = peers
+        self.settings = settings
+        self.shipping = shipping or ShippingQuotes()
+        self.clock = clock
+        # Own rules, cached `rules_cache_seconds`; admin writes in this process clear it.
+        self.rules_cache = TtlCache(settings.rules_cache_seconds, max_entries=4096)
+
+    def invalidate(self) -> None:
+        self.rules_cache.clear()
+
+    async def rules(self) -> LoadedRules:
+        async def load() -> LoadedRules:
+            async with self.db.session() as s:
+                autos, tiers, gifts = await repo.active_rules(s)
+            return LoadedRules(
+                tuple(sorted((convert.automatic(a) for a in autos), key=lambda a: a.id)),
+                tuple(sorted((convert.tier(t) for t in tiers), key=lambda t: t.id)),
+                tuple(sorted((convert.gift(g) for g in gifts), key=lambda g: g.id)),
+            )
+
+        return await self.rules_cache.get_or_fetch(RULES_KEY, load)
+
+    async def coupons(self, codes: tuple[str, ...], *, fresh: bool) -> dict[str, d.Coupon]:
+        async def load() -> dict[str, d.Coupon]:
+            async with self.db.session() as s:
+                rows = await repo.coupons_by_code(s, codes)
+            return {code: convert.coupon(row) for code, row in rows.items()}
+
+        if not codes:
+            return {}
+        if fresh:
+            return await load()
+        return await self.rules_cache.get_or_fetch(("coupons", codes), load)
+
+    async def listed_codes(self) -> tuple[str, ...]:
+        async def load() -> tuple[str, ...]:
+            async with self.db.session() as s:
+                return tuple(c.code for c in await repo.listed_coupons(s))
+
+        return await self.rules_cache.get_or_fetch("listed", load)
+
+    async def _customer(self, cid: str, coupons: dict[str, d.Coupon]) -> d.Customer:
+        if not cid:
+            return d.GUEST
+        async with self.db.session() as s:
+            uses = await repo.customer_uses(s, cid, sorted(c.id for c in coupons.values()))
+            placed = await repo.orders_placed(s, cid)
+        wanted = frozenset().union(*(c.segments for c in coupons.values()))
+        segments = await self.peers.segments(cid, wanted)
+        return d.Customer(cid, segments, placed, uses)
+
+    async def inputs(
+        self,
+        cart: breakdown_pb2.Cart,
+        customer_id: str,
+        *,
+        extra_codes: tuple[str, ...] = (),
+        fresh: bool = False,
+    ) -> d.PricingInput:
+        lines = cart_lines(cart)
+        codes = normalize_codes([*cart.coupon_codes, *extra_codes])
+        # One after the other: on the hot path each is an in-memory cache hit, and
+        # awaiting a coroutine that does not suspend costs less than a task.
+        rules = await self.rules()
+        config = await self.peers.checkout_config()
+        coupons = await self.coupons(codes, fresh=fresh)
+        gift_ids = sorted({g.variant_id for g in rules.gifts})
+        line_ids = [vid for vid, _ in lines]
+        variants, missing = await self.peers.variants([*line_ids, *gift_ids], fresh=fresh)
+        unknown = [vid for vid in line_ids if vid in missing or vid not in variants]
+        if unknown:
+            index = {ln.variant_id: i for i, ln in enumerate(cart.lines)}
+            raise InvalidArgument(
+                [(f"cart.lines[{index[vid]}].variant_id", "no such variant") for vid in unknown]
+            )
+        unsellable = [vid for vid in line_ids if not variants[vid].sellable]
+        if unsellable:
+            raise FailedPrecondition(
+                f"not for sale: {', '.join(unsellable)}",
+                reason="VARIANT_NOT_SELLABLE",
+                metadata={"variant_ids": ",".join(unsellable)},
+            )
+        registered = config.registered_state_code
+        place = registered
+        if cart.delivery_pincode:
+            place = await self.peers.place_of_supply(cart.delivery_pincode)
+        rates = await self.peers.tax_rates([variants[v] for v in line_ids])
+        stock = await self.peers.stock([g for g in gift_ids if g in variants])
+        customer = await self._customer(customer_id, coupons)
+        merchandise = sum(variants[v].price * q for v, q in lines)
+        weight = 0
+        quote = await self.shipping.quote(
+            QuoteRequest(cart.delivery_pincode, merchandise, weight),
+            config.flat_shipping_rate.amount_minor,
+        )
+        checkout = d.Checkout(
+            registered_state=registered,
+            place_of_supply=place or registered,
+            prices_include_tax=config.prices_include_tax,
+            shipping_fee=quote.fee,
+            shipping_source=quote.source,
+            free_shipping_threshold=config.free_shipping_threshold.amount_minor,
+            payment_methods={
+                pm.code: d.PaymentMethod(
+                    pm.code,
+                    pm.enabled,
+                    pm.min_order_value.amount_minor,
+                    pm.max_order_value.amount_minor,
+                    pm.fee.amount_minor,
+                    pm.display_name,
+                )
+                for pm in config.payment_methods
+            },
+            currency=config.currency_code or "INR",
+        )
+        return d.PricingInput(
+            lines=lines,
+            variants=variants,
+            tax_rates=rates,
+            checkout=checkout,
+            now=self.clock(),
+            rules=d.Rules(
+                coupons=coupons,
+                automatic=rules.automatic,
+                tiers=rules.tiers,
+                gifts=rules.gifts,
+                stacking_cap_bp=self.settings.stacking_cap_bp,
+            ),
+            coupon_codes=normalize_codes(cart.coupon_codes),
+            customer=customer,
+            payment_method=cart.payment_method,
+            gift_stock=stock,
+        )
+
+    # --- RPCs ----------------------------------------------------------------------
+
+    async def calculate(self, cart: breakdown_pb2.Cart, customer_id: str) -> Breakdown:
+        return calculate(await self.inputs(cart, customer_id))
+
+    async def suggest(
+        self, cart: breakdown_pb2.Cart, customer_id: str
+    ) -> pricing_service_pb2.SuggestCouponsResponse:
+        listed = await self.listed_codes()
+        inp = await self.inputs(cart, customer_id, extra_codes=listed)
+        base = calculate(replace(inp, coupon_codes=()))
+        candidates = normalize_codes([*listed, *cart.coupon_codes])
+        out = []
+        for code in candidates:
+            b = calculate(replace(inp, coupon_codes=(code,)))
+            outcome = b.coupons[0]
+            savings = base.total - b.total
+            ok = outcome.applied and savings > 0
+            c = inp.rules.coupons.get(code)
+            rejection = Rejection.NONE if ok else (outcome.rejection or Rejection.NO_SAVINGS)
+            out.append(
+                pricing_service_pb2.CouponSuggestion(
+                    code=code,
+                    description=c.description if c else "",
+                    savings=convert.money(max(savings, 0)),
+                    total=convert.money(b.total),
+                    applicable=ok,
+                    rejection=int(rejection),
+                    message=outcome.message,
+                )
+            )
+        out.sort(key=lambda s: (not s.applicable, -s.savings.amount_minor, s.code))
+        best = out[0].code if out and out[0].applicable else ""
+        return pricing_service_pb2.SuggestCouponsResponse(suggestions=out, best_code=best)
+
+    async def promotions(self) -> pricing_service_pb2.ListPromotionsResponse:
+        rules, config = await asyncio.gather(self.rules(), self.peers.checkout_config())
+        now = self.clock()
+        out = [
+            pricing_service_pb2.Promotion(
+                kind=1,
+                rule=t.rule,
+                title=t.title,
+                threshold=convert.money(t.min_subtotal),
+                percent_basis_points=t.percent_bp,
+            )
+            for t in rules.tiers
+            if t.window.open_at(now)
+        ]
+        out += [
+            pricing_service_pb2.Promotion(
+                kind=2,
+                rule=g.rule,
+                title=g.title,
+                threshold=convert.money(g.min_subtotal),
+                gift_variant_id=g.variant_id,
+            )
+            for g in rules.gifts
+            if g.window.open_at(now)
+        ]
+        if config.free_shipping_threshold.amount_minor:
+            out.append(
+                pricing_service_pb2.Promotion(
+                    kind=3, title="Free shipping", threshold=config.free_shipping_threshold
+                )
+            )
+        out.sort(key=lambda p: (p.threshold.amount_minor, p.kind, p.rule))
+        return pricing_service_pb2.ListPromotionsResponse(promotions=out)

@@ -1,0 +1,204 @@
+"""What pricing reads from other services, cached briefly, failing fast and loudly.
+
+- catalog (CatalogInternalService.BatchGetVariants): unit prices, tax keys,
+  eligibility facts. Cached per variant for `variant_cache_seconds` (5 s): a price
+  change reaches carts within that time; HoldCoupons re-reads the catalog (no
+  cache) so checkout holds at the current price.
+- settings (SettingsInternalService): checkout config and place of supply per PIN
+  code for `settings_cache_seconds` (30 s); GST rates per (HSN, tax class, unit
+  price) for the same time; segment membership is read on each call that needs it.
+- inventory (AvailabilityService.BatchGetAvailability): gift stock, cached
+  `variant_cache_seconds`.
+
+A dependency that does not answer (UNAVAILABLE, DEADLINE_EXCEEDED, circuit open)
+raises Unavailable (DEPENDENCY_UNAVAILABLE) naming it: a price is never guessed.
+Segments degrade instead (policy "settings.segments": no segment membership, so
+segment coupons do not apply); gift stock degrades to "no gift" (policy
+"inventory.gift_stock").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import grpc
+
+from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
+from cleanse.catalog.v1 import catalog_internal_service_pb2_grpc as catalog_grpc
+from cleanse.common.v1 import money_pb2
+from cleanse.inventory.v1 import availability_service_pb2 as avail_pb2
+from cleanse.inventory.v1 import availability_service_pb2_grpc as avail_grpc
+from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
+from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
+from mesh import client
+from mesh.cached import TtlCache
+from mesh.errors import InvalidArgument, ServiceError, Unavailable
+from services.pricing import convert
+from services.pricing.config import Settings
+from services.pricing.domain import model as d
+
+T = TypeVar("T")
+MAX_BATCH = 500
+
+
+async def _guard(dependency: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Run a read; a dependency that does not answer becomes Unavailable."""
+    try:
+        return await call()
+    except (grpc.aio.AioRpcError, ServiceError) as exc:
+        code = client.error_code(exc)
+        if code in client.DEGRADE_CODES:
+            raise Unavailable(
+                f"{dependency} is unavailable, so prices cannot be computed now; retry shortly",
+                metadata={"dependency": dependency},
+            ) from None
+        raise
+
+
+class Peers:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.variant_cache = TtlCache(settings.variant_cache_seconds, max_entries=20_000)
+        self.settings_cache = TtlCache(settings.settings_cache_seconds, max_entries=20_000)
+        self.stock_cache = TtlCache(settings.variant_cache_seconds, max_entries=5_000)
+
+    def _timeout(self) -> float:
+        return self.s.dependency_timeout_seconds
+
+    # --- catalog -------------------------------------------------------------------
+
+    async def variants(
+        self, ids: Iterable[str], *, fresh: bool = False
+    ) -> tuple[dict[str, d.Variant], list[str]]:
+        """(variants by id, ids the catalog does not know)."""
+        wanted = sorted(set(ids))
+        found: dict[str, d.Variant] = {}
+        todo = []
+        for vid in wanted:
+            hit = None if fresh else self.variant_cache.get(vid)
+            if hit is None:
+                todo.append(vid)
+            else:
+                found[vid] = hit
+        missing: list[str] = []
+        if todo:
+            stub = client.stub("catalog", catalog_grpc.CatalogInternalServiceStub)
+            for i in range(0, len(todo), MAX_BATCH):
+                req = catalog_pb2.BatchGetVariantsRequest(variant_ids=todo[i : i + MAX_BATCH])
+                resp = await _guard(
+                    "catalog",
+                    lambda req=req: stub.BatchGetVariants(req, timeout=self._timeout()),
+                )
+                for snap in resp.variants:
+                    v = convert.variant(snap)
+                    found[v.variant_id] = v
+                    self.variant_cache.put(v.variant_id, v)
+                missing.extend(resp.missing)
+        missing.extend(v for v in todo if v not in found and v not in missing)
+        return found, sorted(set(missing))
+
+    # --- settings ------------------------------------------------------------------
+
+    def _settings(self) -> Any:
+        return client.stub("settings", settings_grpc.SettingsInternalServiceStub)
+
+    async def checkout_config(self) -> settings_pb2.CheckoutConfig:
+        async def fetch() -> settings_pb2.CheckoutConfig:
+            req = settings_pb2.GetCheckoutConfigRequest()
+            return await _guard(
+                "settings", lambda: self._settings().GetCheckoutConfig(req, timeout=self._timeout())
+            )
+
+        return await self.settings_cache.get_or_fetch("checkout", fetch)
+
+    async def place_of_supply(self, pincode: str) -> str:
+        async def fetch() -> str:
+            req = settings_pb2.ResolvePlaceOfSupplyRequest(pincode=pincode)
+            try:
+                resp = await _guard(
+                    "settings",
+                    lambda: self._settings().ResolvePlaceOfSupply(req, timeout=self._timeout()),
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                    raise InvalidArgument(
+                        {"cart.delivery_pincode": "is not a PIN code we know"}
+                    ) from None
+                raise
+            return resp.state_code
+
+        return await self.settings_cache.get_or_fetch(("pos", pincode), fetch)
+
+    async def tax_rates(self, variants: Iterable[d.Variant]) -> dict[str, d.TaxRate]:
+        """GST rate per variant id (slabs depend on the unit price: it is in the key)."""
+        out: dict[str, d.TaxRate] = {}
+        todo: dict[tuple[str, str, int], list[str]] = {}
+        for v in variants:
+            key = (v.hsn_code, v.tax_class, v.price)
+            hit = self.settings_cache.get(("tax", key))
+            if hit is None:
+                todo.setdefault(key, []).append(v.variant_id)
+            else:
+                out[v.variant_id] = hit
+        if todo:
+            keys = sorted(todo)
+            req = settings_pb2.ResolveTaxRatesRequest(
+                queries=[
+                    settings_pb2.TaxQuery(
+                        key=str(i),
+                        hsn_code=k[0],
+                        tax_class=k[1],
+                        unit_price=money_pb2.Money(amount_minor=k[2], currency_code="INR"),
+                    )
+                    for i, k in enumerate(keys)
+                ]
+            )
+            resp = await _guard(
+                "settings",
+                lambda: self._settings().ResolveTaxRates(req, timeout=self._timeout()),
+            )
+            for rate in resp.rates:
+                k = keys[int(rate.key)]
+                tr = d.TaxRate(rate.rate_basis_points, rate.rule)
+                self.settings_cache.put(("tax", k), tr)
+                for vid in todo[k]:
+                    out[vid] = tr
+        return out
+
+    async def segments(self, customer_id: str, wanted: Iterable[str]) -> frozenset[str]:
+        names = sorted(set(wanted))
+        if not customer_id or not names:
+            return frozenset()
+        req = settings_pb2.EvaluateCustomerSegmentsRequest(
+            user=f"users/{customer_id}", segments=names
+        )
+
+        async def call() -> frozenset[str]:
+            resp = await self._settings().EvaluateCustomerSegments(req, timeout=self._timeout())
+            return frozenset(resp.segments)
+
+        return await client.call_with_fallback(
+            call, lambda _exc: frozenset(), policy="settings.segments"
+        )
+
+    # --- inventory -----------------------------------------------------------------
+
+    async def stock(self, variant_ids: Iterable[str]) -> dict[str, int]:
+        """Units available now per variant (gifts); unknown -> 0."""
+        wanted = sorted(set(variant_ids))
+        if not wanted:
+            return {}
+
+        async def call() -> dict[str, int]:
+            stub = client.stub("inventory", avail_grpc.AvailabilityServiceStub)
+            req = avail_pb2.BatchGetAvailabilityRequest(variant_ids=wanted)
+            resp = await stub.BatchGetAvailability(req, timeout=self._timeout())
+            return {a.variant_id: int(a.available) for a in resp.availabilities}
+
+        async def fetch() -> dict[str, int]:
+            return await client.call_with_fallback(
+                call, lambda _exc: {}, policy="inventory.gift_stock"
+            )
+
+        return await self.stock_cache.get_or_fetch(tuple(wanted), fetch)
