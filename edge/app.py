@@ -18,6 +18,10 @@ Only an allow-list of request headers reaches a service: `authorization`,
 `x-request-id`, `traceparent`/`tracestate`, the browser's `user-agent` (as
 `x-user-agent`: gRPC replaces `user-agent` with its own) and `x-forwarded-for`
 (set by the edge). `x-cleanse-internal` and hop-by-hop headers never pass.
+An RPC may name more headers in its contract (`forward_headers`, e.g. a webhook's
+signature): those reach that RPC only, checked for length and printable ASCII
+(edge/forwarding.py). A body bound to google.api.HttpBody is passed through raw,
+with its Content-Type (edge/transcode.py).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from edge.auth import AUTH_PACKAGE, EdgeAuth, backend_jwks_source
 from edge.backends import Backend, BackendCall, Backends, InterceptorFactory
 from edge.bindings import Binding, bindings_from_file_set
 from edge.config import EdgeConfig
+from edge.forwarding import forwarded_headers
 from edge.health import HealthAggregator
 from edge.metrics import UNMATCHED, HttpMetrics, RouteMetrics
 from edge.openapi import build_openapi
@@ -84,7 +89,8 @@ _WANTED = {
     b"x-forwarded-for",
     b"user-agent",
 }
-_JSON = (b"content-type", b"application/json")
+_CONTENT_TYPE = b"content-type"
+_JSON = (_CONTENT_TYPE, b"application/json")
 _TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 _MAX_REQUEST_ID = 128
 USER_AGENT_KEY = "x-user-agent"
@@ -119,6 +125,9 @@ class Target:
     span_attributes: dict[str, str] = field(default_factory=dict)
     public: bool = False  # AUDIENCE_PUBLIC
     internal: bool = False  # AUDIENCE_INTERNAL
+    # Headers the contract forwards: (ASGI key, metadata key); and their value cap.
+    forward: tuple[tuple[bytes, str], ...] = ()
+    forward_max_bytes: int = 0
 
 
 class _TooLarge(Exception):
@@ -169,6 +178,11 @@ class EdgeApp:
         self.openapi = openapi
         self.health = health
         self.metrics = HttpMetrics()
+        # The fixed allow-list, plus what some route forwards or reads (Content-Type of
+        # a raw body): one set lookup per header, whatever the route.
+        self._forwardable = frozenset(k for t in targets for k, _ in t.forward)
+        raw = any(t.builder.raw_body for t in targets)
+        self._wanted = _WANTED | self._forwardable | ({_CONTENT_TYPE} if raw else set())
         # Marks each call as relayed by the edge, so services trust the client address
         # it forwards (x-forwarded-for) and nobody else's. Minted once a TTL/2.
         self.internal_tokens = InternalTokens("edge", internal_secret())
@@ -207,9 +221,13 @@ class EdgeApp:
         raw = scope.get("raw_path")
         path = raw.decode("latin-1").partition("?")[0] if raw else scope["path"]
         hdrs: dict[bytes, str] = {}
+        wanted = self._wanted
         for k, v in scope["headers"]:
-            if k in _WANTED:
-                hdrs[k] = v.decode("latin-1")
+            if k in wanted:
+                if k in hdrs and k in self._forwardable:  # repeated: one list (RFC 9110)
+                    hdrs[k] += ", " + v.decode("latin-1")
+                else:
+                    hdrs[k] = v.decode("latin-1")
         rid = hdrs.get(b"x-request-id", "")
         if not rid or len(rid) > _MAX_REQUEST_ID or not _header_value_ok(rid):
             rid = os.urandom(16).hex()  # a uuid4's randomness, minus the uuid object
@@ -327,7 +345,13 @@ class EdgeApp:
         body = None
         if target.binding.body:
             body = await self._read_body(receive, hdrs.get(b"content-length"))
-        request = target.builder.build(params, scope.get("query_string", b""), body)
+        builder = target.builder
+        if builder.raw_body:
+            request = builder.build(
+                params, scope.get("query_string", b""), body, hdrs.get(_CONTENT_TYPE, "")
+            )
+        else:
+            request = builder.build(params, scope.get("query_string", b""), body)
 
         client = scope.get("client")
         peer = client[0] if client else ""
@@ -348,6 +372,8 @@ class EdgeApp:
         if ua and _header_value_ok(ua):
             # gRPC owns the `user-agent` key (the channel's own); grpc-web's name instead.
             metadata.append((USER_AGENT_KEY, ua))
+        if target.forward:
+            metadata.extend(_forwarded(target, hdrs))
         call = target.call
         if fast is not None:
             metadata.append(("traceparent", fast.traceparent()))
@@ -397,6 +423,22 @@ class EdgeApp:
 
     async def _metrics(self) -> tuple[int, bytes, bytes]:
         return 200, generate_latest(), CONTENT_TYPE_LATEST.encode()
+
+
+def _forwarded(target: Target, hdrs: Mapping[bytes, str]) -> list[tuple[str, str]]:
+    """The contract's extra headers present on the request, checked, as metadata."""
+    out: list[tuple[str, str]] = []
+    cap = target.forward_max_bytes
+    for key, name in target.forward:
+        value = hdrs.get(key)
+        if value is None:
+            continue
+        if len(value) > cap:
+            raise bad_request(name, f"header longer than {cap} bytes")
+        if value and not _header_value_ok(value):
+            raise bad_request(name, "header must be printable ASCII")
+        out.append((name, value))
+    return out
 
 
 def _log_failure(fast: tracecontext.FastSpan | None, method: str, route: str) -> None:
@@ -505,6 +547,8 @@ def create_app(
                 span_attributes={"http.route": b.template.text, "rpc.method": c.path},
                 public=c.audience == Audience.AUDIENCE_PUBLIC,
                 internal=c.audience == Audience.AUDIENCE_INTERNAL,
+                forward=forwarded_headers(c),
+                forward_max_bytes=c.forward_header_max_bytes,
             )
         )
     router: Router[Target] = Router((t.binding.http_method, t.binding.template, t) for t in targets)

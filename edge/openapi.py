@@ -6,6 +6,8 @@ variable's pattern stay in the path, so `/v1/{name=orders/*}:cancel` is
 the proto JSON mapping: lowerCamel property names, enums as strings, 64-bit
 integers as strings, Timestamp as date-time. Descriptions come from the proto
 comments (source info). Security follows each RPC's declared access policy.
+A body bound to google.api.HttpBody is documented as raw bytes of any media type;
+headers a contract forwards (`forward_headers`) are header parameters.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 from edge.bindings import Binding
 from edge.routes import DEEP, LITERAL, WILDCARD
+from edge.transcode import http_body_target
 from mesh.contracts import Audience
 
 FD = descriptor.FieldDescriptor
@@ -304,6 +307,16 @@ def build_openapi(
             }
             for name, field, pattern in path_params
         ]
+        params += [
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": c.forward_header_max_bytes},
+                "description": f"Passed to the service as gRPC metadata `{name}`.",
+            }
+            for name in c.forward_headers
+        ]
         excluded = {v.dotted for v in b.template.variables}
         if b.body != "*":
             if b.body:
@@ -327,13 +340,18 @@ def build_openapi(
             "x-grpc-method": c.path,
             "x-http-template": b.template.text,
         }
-        if b.body == "*":
-            body_schema: dict[str, Any] | None = s.message(input_desc)
+        body_schema: dict[str, Any] | None = None
+        if http_body_target(input_desc, b.body) is not None:
+            op["requestBody"] = {
+                "description": "Passed to the service byte for byte with its Content-Type "
+                "(google.api.HttpBody), not parsed as JSON.",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        elif b.body == "*":
+            body_schema = s.message(input_desc)
         elif b.body:
             f = input_desc.fields_by_name.get(b.body)
             body_schema = s.field(f) if f is not None else None
-        else:
-            body_schema = None
         if body_schema is not None:
             op["requestBody"] = {"content": {"application/json": {"schema": body_schema}}}
         if b.response_body:

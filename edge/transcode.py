@@ -6,6 +6,11 @@ field), then path variables (they win over the body), then every remaining field
 from the query string (dotted paths for nested fields, a repeated key per element
 of a repeated field). With `body: "*"` the query string is ignored.
 
+A body bound to `google.api.HttpBody` (the request message itself with `body: "*"`,
+or a singular HttpBody field named by `body: "field"`) is not JSON: its `data` gets
+the request body byte for byte and its `content_type` the Content-Type header, as
+grpc-gateway does. Webhook receivers verify signatures over exactly those bytes.
+
 JSON follows protobuf's JSON mapping (json_format): lowerCamel names out, both
 names accepted in, unknown fields ignored, unpopulated fields emitted (grpc-gateway's
 EmitUnpopulated). 64-bit integers are emitted as JSON strings, as the mapping
@@ -54,6 +59,7 @@ _WRAPPERS = {
 }
 _STRING_WKT = {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"}
 _PARSE_FIELD = re.compile(r"Failed to parse (\S+) field")
+HTTP_BODY = "google.api.HttpBody"
 
 
 def build_pool(fds: descriptor_pb2.FileDescriptorSet) -> descriptor_pool.DescriptorPool:
@@ -266,6 +272,19 @@ def resolve_field_path(desc: descriptor.Descriptor, path: Sequence[str]) -> Fiel
 # --- per-route request building -----------------------------------------------------
 
 
+def http_body_target(input_desc: descriptor.Descriptor, body: str) -> str | None:
+    """Where a raw (google.api.HttpBody) body goes: "" for the request message itself,
+    a field name for an HttpBody field, None when the body is JSON."""
+    if body == "*":
+        return "" if input_desc.full_name == HTTP_BODY else None
+    if not body:
+        return None
+    f = field_by_any_name(input_desc, body)
+    if f is None or f.is_repeated or f.message_type is None:
+        return None
+    return f.name if f.message_type.full_name == HTTP_BODY else None
+
+
 class RequestBuilder:
     """Turns (path params, query string, body bytes) into the RPC's request message."""
 
@@ -288,6 +307,10 @@ class RequestBuilder:
             if f is None:
                 raise KeyError(f"{input_desc.full_name} has no body field {body!r}")
             self._body_key = f.name
+        # None: a JSON body; "" or a field name: raw bytes into a google.api.HttpBody.
+        self._raw_target = http_body_target(input_desc, body)
+        # The body is passed through as bytes (google.api.HttpBody), not parsed.
+        self.raw_body = self._raw_target is not None
         # Query parameters may not touch fields bound by the path or the body.
         self._excluded = tuple({self._path[p].dotted for p in self._path} | {self._body_key} - {""})
         self._query_cache: dict[str, FieldPathSetter | None] = {}
@@ -316,9 +339,21 @@ class RequestBuilder:
             cache[key] = setter
         return setter
 
-    def build(self, params: Sequence[tuple[str, str]], query: bytes, body: bytes | None) -> Message:
+    def build(
+        self,
+        params: Sequence[tuple[str, str]],
+        query: bytes,
+        body: bytes | None,
+        content_type: str = "",
+    ) -> Message:
         msg = self.cls()
-        if self.body:
+        raw = self._raw_target
+        if raw is not None:
+            target = getattr(msg, raw) if raw else msg
+            target.SetInParent()
+            target.content_type = content_type  # type: ignore[attr-defined]
+            target.data = body or b""  # type: ignore[attr-defined]
+        elif self.body:
             data = parse_json_body(body)
             if self.body == "*":
                 if data is None:

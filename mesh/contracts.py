@@ -1,7 +1,8 @@
 """What the contracts declare about each RPC, read from the proto descriptors.
 
-Access policy (`cleanse.common.v1.access`), page limits (`page_limits`),
-idempotency (`idempotency_level`) and the REST bindings (`google.api.http`) live
+Access policy (`cleanse.common.v1.access`), page limits (`page_limits`), headers
+the edge forwards (`forward_headers`), idempotency (`idempotency_level`) and the
+REST bindings (`google.api.http`) live
 next to each RPC in proto/. Servers, clients and the edge all read them through
 this module, so there is one reading of the contract.
 """
@@ -18,13 +19,14 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 import cleanse
-from cleanse.common.v1 import access_pb2, pagination_pb2
+from cleanse.common.v1 import access_pb2, http_forward_pb2, pagination_pb2
 
 Audience = access_pb2.Audience
 DESCRIPTOR_SET_PATH = Path(cleanse.__file__).resolve().parent.parent / "descriptor_set.binpb"
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+DEFAULT_FORWARD_HEADER_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class MethodContract:
     http_rules: tuple[http_pb2.HttpRule, ...] = field(default=(), compare=False)
     client_streaming: bool = False
     server_streaming: bool = False
+    # Request headers the edge passes on as gRPC metadata (lower-case names).
+    forward_headers: tuple[str, ...] = ()
+    forward_header_max_bytes: int = DEFAULT_FORWARD_HEADER_BYTES
 
     @property
     def path(self) -> str:
@@ -72,6 +77,7 @@ def contract_from_proto(
         del top.additional_bindings[:]
         rules.append(top)
         rules.extend(rule.additional_bindings)
+    forward = opts.Extensions[http_forward_pb2.forward_headers]
     level = opts.idempotency_level
     svc = f"{package}.{service.name}" if package else service.name
     return MethodContract(
@@ -93,6 +99,8 @@ def contract_from_proto(
         http_rules=tuple(rules),
         client_streaming=m.client_streaming,
         server_streaming=m.server_streaming,
+        forward_headers=tuple(dict.fromkeys(n.strip().lower() for n in forward.names)),
+        forward_header_max_bytes=forward.max_value_bytes or DEFAULT_FORWARD_HEADER_BYTES,
     )
 
 

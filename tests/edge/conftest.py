@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf import any_pb2, duration_pb2, empty_pb2, json_format
 from google.protobuf.message_factory import GetMessageClass
 from google.rpc import error_details_pb2, status_pb2
@@ -24,8 +18,8 @@ from grpc_status import rpc_status
 from edge.app import EdgeApp, create_app
 from edge.config import EdgeConfig
 from mesh import registry
-from mesh.identity import AUDIENCE, ISSUER
 from tests.support.protos import CompiledProtos, compile_test_protos
+from tests.support.rpc import TestKeys
 
 PACKAGE = "testing.edge.v1"
 SERVICE = f"{PACKAGE}.TranscodeTestService"
@@ -151,50 +145,12 @@ async def backend(protos: CompiledProtos) -> AsyncIterator[EchoBackend]:
 # --- tokens ------------------------------------------------------------------------
 
 
-@dataclass
-class Keys:
-    private: Ed25519PrivateKey
-    kid: str
-    jwks: list[dict[str, str]]
-
-    def mint(
-        self,
-        role: str = "customer",
-        perms: tuple[str, ...] = (),
-        *,
-        key: Ed25519PrivateKey | None = None,
-        kid: str | None = None,
-        **claims: Any,
-    ) -> str:
-        now = int(time.time())
-        body: dict[str, Any] = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": "users/u1" if role == "customer" else "adminUsers/a1",
-            "role": role,
-            "perms": list(perms),
-            "sid": "sessions/s1",
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "nbf": now,
-            "exp": now + 300,
-        }
-        body.update(claims)
-        return jwt.encode(
-            body, key or self.private, algorithm="EdDSA", headers={"kid": kid or self.kid}
-        )
-
-
-def _jwk(key: Ed25519PrivateKey, kid: str) -> dict[str, str]:
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}
+Keys = TestKeys  # the edge tests' name for the `keys` fixture's type
 
 
 @pytest.fixture(scope="session")
 def keys() -> Keys:
-    private = Ed25519PrivateKey.generate()
-    return Keys(private, "test-key-1", [_jwk(private, "test-key-1")])
+    return TestKeys.generate("test-key-1")
 
 
 def make_app(

@@ -1,0 +1,1 @@
+"""Order service: carts, checkout, orders, payments, refunds, returns, invoices."""
