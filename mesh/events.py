@@ -45,6 +45,12 @@ log = logging.getLogger("mesh.events")
 SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
     # Available stock fell to the reorder point: notify the merchandising team.
     "inventory.low_stock": ("engagement",),
+    # An order was confirmed (paid, or COD accepted): customer figures for segments.
+    # Engagement (confirmation email) and shipping (shipment) join when they exist.
+    "order.placed": ("settings",),
+    # Store settings, GST rates, payment methods or segments changed: readers drop
+    # their cached copies at once instead of waiting for the TTL.
+    "settings.changed": ("pricing",),
 }
 
 

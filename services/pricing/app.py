@@ -7,12 +7,15 @@ import contextlib
 import gc
 from dataclasses import dataclass, field
 
+from cleanse.common.v1 import events_pb2_grpc
 from cleanse.pricing.v1 import (
     coupon_hold_service_pb2_grpc,
     pricing_admin_service_pb2_grpc,
     pricing_service_pb2_grpc,
 )
+from cleanse.settings.v1 import events_pb2 as settings_events_pb2
 from mesh.db import Database, utcnow
+from mesh.events import EventSink
 from mesh.identity import JwksSource
 from mesh.server import ServiceApp
 from services.pricing.config import Settings
@@ -20,6 +23,7 @@ from services.pricing.handlers.admin import AdminHandlers
 from services.pricing.handlers.common import Clock
 from services.pricing.handlers.holds import HoldHandlers
 from services.pricing.handlers.quote import Quoter
+from services.pricing.models import PROCESSED_EVENTS
 from services.pricing.peers import Peers
 from services.pricing.seed import seed_demo
 from services.pricing.servicer import CouponHoldService, PricingAdminService, PricingService
@@ -63,6 +67,15 @@ def build(
         pricing_admin_service_pb2_grpc.add_PricingAdminServiceServicer_to_server,
         PricingAdminService(admin),
     )
+    # settings.changed: drop cached checkout config, GST rates and places of supply
+    # now, rather than after settings_cache_seconds.
+    sink = EventSink(db, PROCESSED_EVENTS)
+
+    @sink.handler("settings.changed", settings_events_pb2.SettingsChangedEvent)
+    async def on_settings_changed(session, payload, event) -> None:
+        peers.settings_cache.clear()
+
+    app.add(events_pb2_grpc.add_EventSinkServiceServicer_to_server, sink)
     wired = PricingApp(app, db, settings, peers, quoter, holds, admin)
 
     async def startup() -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, MetaData, Str
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mesh.db import UTCDateTime, new_id, utcnow
+from mesh.events import processed_events_table
 
 ID = String(32)
 
@@ -99,3 +100,7 @@ class CouponHold(Base):
     @property
     def name(self) -> str:
         return f"couponHolds/{self.id}"
+
+
+# Events this service has handled (mesh.events.EventSink deduplicates on them).
+PROCESSED_EVENTS = processed_events_table(Base.metadata)

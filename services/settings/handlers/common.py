@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cleanse.settings.v1 import events_pb2
 from mesh import context
 from mesh.cached import TtlCache
-from mesh.events import SUBSCRIBERS
+from mesh.errors import Violations
 from mesh.outbox import Outbox
 from services.settings.models import OUTBOX
 
@@ -24,11 +24,8 @@ SEGMENTS = "customerSegments"
 
 
 def make_outbox() -> Outbox:
-    """The settings outbox. "settings.changed" goes to whoever mesh.events lists for
-    it; until someone subscribes it has no subscribers (readers then rely on TTLs)."""
-    topics = dict(SUBSCRIBERS)
-    topics.setdefault(CHANGED_TOPIC, ())
-    return Outbox(OUTBOX, "settings", topics=topics)
+    """The settings outbox: "settings.changed" goes to the services mesh.events lists."""
+    return Outbox(OUTBOX, "settings")
 
 
 class Changes:
@@ -46,6 +43,16 @@ class Changes:
 
     def invalidate(self, *resources: str) -> None:
         self.cache.invalidate(*resources)
+
+
+def check_mask(paths: Sequence[str], allowed: Container[str]) -> None:
+    """An Update's mask names at least one field, and only fields in `allowed`
+    (INVALID_ARGUMENT on each other update_mask.paths[i])."""
+    v = Violations()
+    for i, p in enumerate(paths):
+        v.check(p in allowed, f"update_mask.paths[{i}]", f"{p!r} cannot be updated")
+    v.check(bool(paths), "update_mask", "name at least one field")
+    v.raise_if_any()
 
 
 def actor() -> str:
