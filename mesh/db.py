@@ -7,6 +7,9 @@
     async with db.session() as s:              # reads
         rows = (await s.scalars(select(Thing))).all()
     app = ServiceApp("auth", readiness=db.ready)
+    with on_conflict(AlreadyExists("brands/x already exists")):
+        async with db.transaction() as s:      # a unique race the pre-check missed:
+            s.add(thing)                       # ALREADY_EXISTS, not INTERNAL
 
 Where the database is (first match wins):
 
@@ -38,14 +41,15 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -55,7 +59,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator
 
 from mesh import registry
-from mesh.errors import InvalidArgument
+from mesh.errors import InvalidArgument, ServiceError
 
 log = logging.getLogger("mesh.db")
 
@@ -228,6 +232,23 @@ class Database:
         await self.engine.dispose()
 
 
+@contextmanager
+def on_conflict(error: ServiceError) -> Iterator[None]:
+    """Raise `error` when a constraint refuses a write made inside the block.
+
+    For the race a pre-check cannot close: two writers both saw the slug free, the
+    second one's INSERT (or COMMIT) fails with IntegrityError. Wrap the transaction:
+
+        with on_conflict(AlreadyExists(f"{name} already exists")):
+            async with db.transaction() as s:
+                ...
+    """
+    try:
+        yield
+    except IntegrityError:
+        raise error from None
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -376,3 +397,33 @@ def decode_page_token(token: str, filters: Mapping[str, Any] | None = None) -> A
     if digest != _filters_digest(filters):
         raise InvalidArgument({"page_token": "belongs to a list with other filters"})
     return key
+
+
+def page_after(token: str, filters: Mapping[str, Any] | None = None) -> str | None:
+    """The id a keyset page token continues after (as decode_page_token, but the key
+    must be a string id); None for the first page."""
+    key = decode_page_token(token, filters)
+    if key is not None and not isinstance(key, str):
+        raise InvalidArgument({"page_token": "is not a valid page token"})
+    return key
+
+
+def _row_id(row: Any) -> Any:
+    return row.id
+
+
+def next_page_token(
+    rows: Sequence[Any],
+    size: int,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    key: Callable[[Any], Any] = _row_id,
+) -> str:
+    """The token for the page after the first `size` rows, or "" for the last page.
+
+    Lists fetch size + 1 rows: the extra row only says that there is more. The token
+    continues after the last row shown, `key(rows[size - 1])` (its id by default).
+    """
+    if len(rows) <= size:
+        return ""
+    return encode_page_token(key(rows[size - 1]), filters)

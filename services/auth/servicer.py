@@ -9,9 +9,7 @@ services rely on the token's 15-minute lifetime).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, timestamp_pb2
@@ -26,7 +24,7 @@ from cleanse.auth.v1 import (
     resources_pb2,
 )
 from cleanse.common.v1 import address_pb2
-from mesh.db import decode_page_token, encode_page_token
+from mesh.db import next_page_token, page_after
 from mesh.errors import InvalidArgument
 from services.auth.domain.accounts import PostalAddress
 from services.auth.handlers.account import AccountHandlers
@@ -175,20 +173,6 @@ def audit_pb(e: AuditLog) -> resources_pb2.AuditLog:
     )
 
 
-def _page(rows: Sequence[Any], size: int, filters: dict[str, Any] | None = None) -> str:
-    """The next page token, if a full page came back (we fetch size + 1 rows)."""
-    if len(rows) <= size:
-        return ""
-    return encode_page_token(rows[size - 1].id, filters)
-
-
-def _after(request: Any, filters: dict[str, Any] | None = None) -> str | None:
-    key = decode_page_token(request.page_token, filters)
-    if key is not None and not isinstance(key, str):
-        raise InvalidArgument({"page_token": "is not a valid page token"})
-    return key
-
-
 # --- servicers ---------------------------------------------------------------------
 
 
@@ -275,11 +259,11 @@ class AuthService(_Base, auth_service_pb2_grpc.AuthServiceServicer):
     ) -> auth_service_pb2.ListSessionsResponse:
         caller = await self._signed_in()
         rows = await self._auth.list_sessions(
-            caller, after=_after(request), limit=request.page_size + 1
+            caller, after=page_after(request.page_token), limit=request.page_size + 1
         )
         return auth_service_pb2.ListSessionsResponse(
             sessions=[session_pb(s, caller.identity.session) for s in rows[: request.page_size]],
-            next_page_token=_page(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def RevokeSession(
@@ -362,11 +346,13 @@ class AccountService(_Base, account_service_pb2_grpc.AccountServiceServicer):
         self, request: account_service_pb2.ListAddressesRequest, context: grpc.aio.ServicerContext
     ) -> account_service_pb2.ListAddressesResponse:
         rows = await self._account.list_addresses(
-            await self._signed_in(), after=_after(request), limit=request.page_size + 1
+            await self._signed_in(),
+            after=page_after(request.page_token),
+            limit=request.page_size + 1,
         )
         return account_service_pb2.ListAddressesResponse(
             addresses=[address_pb(a) for a in rows[: request.page_size]],
-            next_page_token=_page(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def GetAddress(
@@ -429,11 +415,11 @@ class AdminService(_Base, admin_service_pb2_grpc.AdminServiceServicer):
     ) -> admin_service_pb2.ListAdminUsersResponse:
         await self._signed_in()
         rows = await self._admin.list_admin_users(
-            after=_after(request), limit=request.page_size + 1
+            after=page_after(request.page_token), limit=request.page_size + 1
         )
         return admin_service_pb2.ListAdminUsersResponse(
             admin_users=[admin_pb(a) for a in rows[: request.page_size]],
-            next_page_token=_page(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def GetAdminUser(
@@ -473,10 +459,12 @@ class AdminService(_Base, admin_service_pb2_grpc.AdminServiceServicer):
         self, request: admin_service_pb2.ListRolesRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.ListRolesResponse:
         await self._signed_in()
-        rows = await self._admin.list_roles(after=_after(request), limit=request.page_size + 1)
+        rows = await self._admin.list_roles(
+            after=page_after(request.page_token), limit=request.page_size + 1
+        )
         return admin_service_pb2.ListRolesResponse(
             roles=[role_pb(r) for r in rows[: request.page_size]],
-            next_page_token=_page(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def GetRole(
@@ -530,11 +518,13 @@ class AdminService(_Base, admin_service_pb2_grpc.AdminServiceServicer):
         await self._signed_in()
         filters = {"query": request.query}
         rows = await self._admin.list_customers(
-            query=request.query, after=_after(request, filters), limit=request.page_size + 1
+            query=request.query,
+            after=page_after(request.page_token, filters),
+            limit=request.page_size + 1,
         )
         return admin_service_pb2.ListCustomersResponse(
             users=[user_pb(u) for u in rows[: request.page_size]],
-            next_page_token=_page(rows, request.page_size, filters),
+            next_page_token=next_page_token(rows, request.page_size, filters),
         )
 
     async def ListAuditLogs(
@@ -565,9 +555,9 @@ class AdminService(_Base, admin_service_pb2_grpc.AdminServiceServicer):
             "end": str(v_end),
         }
         rows = await self._admin.list_audit_logs(
-            filters=filters, after=_after(request, key), limit=request.page_size + 1
+            filters=filters, after=page_after(request.page_token, key), limit=request.page_size + 1
         )
         return admin_service_pb2.ListAuditLogsResponse(
             audit_logs=[audit_pb(e) for e in rows[: request.page_size]],
-            next_page_token=_page(rows, request.page_size, key),
+            next_page_token=next_page_token(rows, request.page_size, key),
         )

@@ -21,7 +21,7 @@ from cleanse.catalog.v1 import (
 from cleanse.catalog.v1 import (
     catalog_internal_service_pb2_grpc as internal_grpc,
 )
-from mesh.db import decode_page_token, encode_page_token
+from mesh.db import next_page_token, page_after
 from mesh.errors import InvalidArgument, NotFound
 from services.catalog import convert
 from services.catalog.handlers.bundles import BundleHandlers
@@ -35,19 +35,8 @@ Ctx = grpc.aio.ServicerContext
 EMPTY = empty_pb2.Empty()
 
 
-def after(request: Any, filters: dict[str, Any] | None = None) -> str | None:
-    key = decode_page_token(request.page_token, filters)
-    if key is not None and not isinstance(key, str):
-        raise InvalidArgument({"page_token": "is not a valid page token"})
-    return key
-
-
-def next_token(rows: list[Any], size: int, filters: dict[str, Any] | None = None) -> str:
-    """We fetch size + 1 rows: a full page means there is more."""
-    if len(rows) <= size:
-        return ""
-    last = rows[size - 1]
-    return encode_page_token(getattr(last, "id", None) or last[0].id, filters)
+def _first_id(row: tuple[Any, ...]) -> str:
+    return row[0].id
 
 
 def paths(request: Any) -> list[str]:
@@ -74,10 +63,12 @@ class CatalogAdminService(adm_grpc.CatalogAdminServiceServicer):
     async def ListBrands(
         self, request: adm.ListBrandsRequest, context: Ctx
     ) -> adm.ListBrandsResponse:
-        rows = await self.taxonomy.list_brands(after(request), request.page_size + 1)
+        rows = await self.taxonomy.list_brands(
+            page_after(request.page_token), request.page_size + 1
+        )
         return adm.ListBrandsResponse(
             brands=[convert.brand_pb(b) for b in rows[: request.page_size]],
-            next_page_token=next_token(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def GetBrand(self, request: adm.GetBrandRequest, context: Ctx) -> Any:
@@ -98,10 +89,12 @@ class CatalogAdminService(adm_grpc.CatalogAdminServiceServicer):
     async def ListIngredients(
         self, request: adm.ListIngredientsRequest, context: Ctx
     ) -> adm.ListIngredientsResponse:
-        rows = await self.taxonomy.list_ingredients(after(request), request.page_size + 1)
+        rows = await self.taxonomy.list_ingredients(
+            page_after(request.page_token), request.page_size + 1
+        )
         return adm.ListIngredientsResponse(
             ingredients=[convert.ingredient_pb(i) for i in rows[: request.page_size]],
-            next_page_token=next_token(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def GetIngredient(self, request: adm.GetIngredientRequest, context: Ctx) -> Any:
@@ -134,7 +127,7 @@ class CatalogAdminService(adm_grpc.CatalogAdminServiceServicer):
             "q": request.query,
         }
         rows = await self.products.list_products(
-            after(request, filters),
+            page_after(request.page_token, filters),
             request.page_size + 1,
             status=request.status,
             brand=request.brand,
@@ -144,7 +137,7 @@ class CatalogAdminService(adm_grpc.CatalogAdminServiceServicer):
         )
         return adm.ListProductsResponse(
             products=[convert.product_pb(p, []) for p in rows[: request.page_size]],
-            next_page_token=next_token(rows, request.page_size, filters),
+            next_page_token=next_page_token(rows, request.page_size, filters),
         )
 
     async def GetProduct(self, request: adm.GetProductRequest, context: Ctx) -> Any:
@@ -187,12 +180,12 @@ class CatalogAdminService(adm_grpc.CatalogAdminServiceServicer):
     ) -> adm.ListCategoriesResponse:
         every = await self.categories.all()
         by_id = {c.id: c for c in every}
-        start = after(request)
+        start = page_after(request.page_token)
         ordered = sorted(every, key=lambda c: c.id)
         rows = [c for c in ordered if start is None or c.id > start][: request.page_size + 1]
         return adm.ListCategoriesResponse(
             categories=[convert.category_pb(c, by_id) for c in rows[: request.page_size]],
-            next_page_token=next_token(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def GetCategory(self, request: adm.GetCategoryRequest, context: Ctx) -> Any:
@@ -220,10 +213,10 @@ class CatalogAdminService(adm_grpc.CatalogAdminServiceServicer):
     async def ListCollections(
         self, request: adm.ListCollectionsRequest, context: Ctx
     ) -> adm.ListCollectionsResponse:
-        rows = await self.collections.list(after(request), request.page_size + 1)
+        rows = await self.collections.list(page_after(request.page_token), request.page_size + 1)
         return adm.ListCollectionsResponse(
             collections=[convert.collection_pb(c, n) for c, n in rows[: request.page_size]],
-            next_page_token=next_token(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size, key=_first_id),
         )
 
     async def GetCollection(self, request: adm.GetCollectionRequest, context: Ctx) -> Any:
@@ -262,10 +255,10 @@ class CatalogAdminService(adm_grpc.CatalogAdminServiceServicer):
     async def ListBundles(
         self, request: adm.ListBundlesRequest, context: Ctx
     ) -> adm.ListBundlesResponse:
-        rows = await self.bundles.list(after(request), request.page_size + 1)
+        rows = await self.bundles.list(page_after(request.page_token), request.page_size + 1)
         return adm.ListBundlesResponse(
             bundles=[convert.bundle_pb(b, t) for b, t in rows[: request.page_size]],
-            next_page_token=next_token(rows, request.page_size),
+            next_page_token=next_page_token(rows, request.page_size, key=_first_id),
         )
 
     async def GetBundle(self, request: adm.GetBundleRequest, context: Ctx) -> Any:

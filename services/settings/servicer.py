@@ -19,21 +19,14 @@ from cleanse.settings.v1 import settings_internal_service_pb2_grpc as internal_g
 from cleanse.settings.v1 import storefront_settings_service_pb2 as front_pb
 from cleanse.settings.v1 import storefront_settings_service_pb2_grpc as front_grpc
 from mesh import context
-from mesh.db import decode_page_token, encode_page_token
+from mesh.db import decode_page_token, encode_page_token, next_page_token
 from mesh.errors import InvalidArgument
+from mesh.resources import require_name
 from services.settings import convert as cv
 from services.settings.handlers.analytics import AnalyticsHandlers, IncomingEvent
 from services.settings.handlers.segments import SegmentHandlers, SegmentValues
 from services.settings.handlers.store import StoreHandlers
 from services.settings.handlers.tax import NewRule, TaxHandlers, TaxQuery, place_of_supply
-
-
-def resource_id(name: str, collection: str, field: str = "name") -> str:
-    prefix = collection + "/"
-    rid = name.removeprefix(prefix)
-    if not name.startswith(prefix) or not rid or "/" in rid:
-        raise InvalidArgument({field: f"must be {collection}/{{id}}"})
-    return rid
 
 
 def _method_pb(m: Any) -> internal_pb.PaymentMethodConfig:
@@ -82,7 +75,7 @@ class SettingsAdminService(admin_grpc.SettingsAdminServiceServicer):
         )
 
     async def GetTaxRateRule(self, request: Any, context: Any) -> Any:
-        return cv.rule_pb(await self.tax.get(resource_id(request.name, "taxRates")))
+        return cv.rule_pb(await self.tax.get(require_name(request.name, "taxRates")))
 
     async def CreateTaxRateRule(self, request: Any, context: Any) -> Any:
         m = request.tax_rate_rule
@@ -100,7 +93,7 @@ class SettingsAdminService(admin_grpc.SettingsAdminServiceServicer):
         return cv.rule_pb(row)
 
     async def DeleteTaxRateRule(self, request: Any, context: Any) -> Any:
-        await self.tax.delete(resource_id(request.name, "taxRates"))
+        await self.tax.delete(require_name(request.name, "taxRates"))
         return empty_pb2.Empty()
 
     async def ListPaymentMethods(self, request: Any, context: Any) -> Any:
@@ -110,7 +103,7 @@ class SettingsAdminService(admin_grpc.SettingsAdminServiceServicer):
         )
 
     async def GetPaymentMethod(self, request: Any, context: Any) -> Any:
-        return cv.method_pb(await self.store.method(resource_id(request.name, "paymentMethods")))
+        return cv.method_pb(await self.store.method(require_name(request.name, "paymentMethods")))
 
     async def CreatePaymentMethod(self, request: Any, context: Any) -> Any:
         row = await self.store.create_method(
@@ -119,27 +112,28 @@ class SettingsAdminService(admin_grpc.SettingsAdminServiceServicer):
         return cv.method_pb(row)
 
     async def UpdatePaymentMethod(self, request: Any, context: Any) -> Any:
-        code = resource_id(request.payment_method.name, "paymentMethods", "payment_method.name")
+        code = require_name(request.payment_method.name, "paymentMethods", "payment_method.name")
         row = await self.store.update_method(
             code, cv.method_values(request.payment_method), list(request.update_mask.paths)
         )
         return cv.method_pb(row)
 
     async def DeletePaymentMethod(self, request: Any, context: Any) -> Any:
-        await self.store.delete_method(resource_id(request.name, "paymentMethods"))
+        await self.store.delete_method(require_name(request.name, "paymentMethods"))
         return empty_pb2.Empty()
 
     async def ListCustomerSegments(self, request: Any, context: Any) -> Any:
         after = decode_page_token(request.page_token) or ""
         rows = await self.segments.list(after, request.page_size)
-        page = rows[: request.page_size]
-        token = encode_page_token(page[-1].id) if len(rows) > request.page_size else ""
         return admin_pb.ListCustomerSegmentsResponse(
-            customer_segments=[cv.segment_pb(s) for s in page], next_page_token=token
+            customer_segments=[cv.segment_pb(s) for s in rows[: request.page_size]],
+            next_page_token=next_page_token(rows, request.page_size),
         )
 
     async def GetCustomerSegment(self, request: Any, context: Any) -> Any:
-        return cv.segment_pb(await self.segments.get(resource_id(request.name, "customerSegments")))
+        return cv.segment_pb(
+            await self.segments.get(require_name(request.name, "customerSegments"))
+        )
 
     async def CreateCustomerSegment(self, request: Any, context: Any) -> Any:
         m = request.customer_segment
@@ -148,21 +142,21 @@ class SettingsAdminService(admin_grpc.SettingsAdminServiceServicer):
 
     async def UpdateCustomerSegment(self, request: Any, context: Any) -> Any:
         m = request.customer_segment
-        sid = resource_id(m.name, "customerSegments", "customer_segment.name")
+        sid = require_name(m.name, "customerSegments", "customer_segment.name")
         values = SegmentValues(m.display_name, m.description, cv.rules_from_pb(m.rules))
         row = await self.segments.update(sid, values, list(request.update_mask.paths))
         return cv.segment_pb(row)
 
     async def DeleteCustomerSegment(self, request: Any, context: Any) -> Any:
-        await self.segments.delete(resource_id(request.name, "customerSegments"))
+        await self.segments.delete(require_name(request.name, "customerSegments"))
         return empty_pb2.Empty()
 
     async def GetCustomerProfile(self, request: Any, context: Any) -> Any:
-        uid = resource_id(request.name, "customerProfiles")
+        uid = require_name(request.name, "customerProfiles")
         return cv.profile_pb(await self.segments.profile(uid))
 
     async def SetCustomerTags(self, request: Any, context: Any) -> Any:
-        uid = resource_id(request.name, "customerProfiles")
+        uid = require_name(request.name, "customerProfiles")
         return cv.profile_pb(await self.segments.set_tags(uid, list(request.tags)))
 
 

@@ -11,12 +11,9 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from cleanse.auth.v1 import (
     account_service_pb2_grpc,
@@ -50,38 +47,6 @@ def unique_ip() -> str:
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
-
-
-def error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    if status is None:
-        return None
-    for d in status.details:
-        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            d.Unpack(info)
-            return info
-    return None
-
-
-def detail(err: grpc.aio.AioRpcError, kind: Any) -> Any:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(kind.DESCRIPTOR):
-            out = kind()
-            d.Unpack(out)
-            return out
-    return None
-
-
-def violations(err: grpc.aio.AioRpcError) -> dict[str, str]:
-    bad = detail(err, error_details_pb2.BadRequest)
-    return {v.field: v.description for v in bad.field_violations} if bad else {}
-
-
-def reason(err: grpc.aio.AioRpcError) -> str:
-    info = error_info(err)
-    return info.reason if info else ""
 
 
 @dataclass

@@ -9,7 +9,8 @@ from google.protobuf import field_mask_pb2
 from cleanse.auth.v1 import account_service_pb2 as acc
 from cleanse.auth.v1 import resources_pb2
 from cleanse.common.v1 import address_pb2
-from tests.auth.conftest import AuthHarness, bearer, reason, unique_email, unique_phone, violations
+from tests.auth.conftest import AuthHarness, bearer, unique_email, unique_phone
+from tests.support.rpc import reason, violations
 
 StatusCode = grpc.StatusCode
 

@@ -13,7 +13,8 @@ from cleanse.auth.v1 import auth_service_pb2, resources_pb2
 from mesh.contracts import admin_permissions
 from mesh.identity import decode_access_token
 from services.auth.tokens import public_jwk
-from tests.auth.conftest import AuthHarness, bearer, reason, unique_email, violations
+from tests.auth.conftest import AuthHarness, bearer, unique_email
+from tests.support.rpc import reason, violations
 
 StatusCode = grpc.StatusCode
 PASSWORD = "a strong admin password"

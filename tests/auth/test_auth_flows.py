@@ -17,16 +17,8 @@ from mesh.identity import (
     decode_access_token,
     internal_secret,
 )
-from tests.auth.conftest import (
-    AuthHarness,
-    bearer,
-    detail,
-    reason,
-    unique_email,
-    unique_ip,
-    unique_phone,
-    violations,
-)
+from tests.auth.conftest import AuthHarness, bearer, unique_email, unique_ip, unique_phone
+from tests.support.rpc import detail, reason, violations
 
 StatusCode = grpc.StatusCode
 

@@ -20,8 +20,9 @@ from mesh.db import Database
 from mesh.identity import AUDIENCE, INTERNAL_HEADER, ISSUER, InternalTokens, internal_secret
 from services.auth.app import build
 from services.auth.config import Settings
-from tests.auth.conftest import AuthHarness, bearer, reason, violations
+from tests.auth.conftest import AuthHarness, bearer
 from tests.conftest import BACKENDS, free_address, temporary_database
+from tests.support.rpc import reason, violations
 
 StatusCode = grpc.StatusCode
 

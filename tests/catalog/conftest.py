@@ -8,21 +8,13 @@ catalogue loaded; tests create their own entities under unique slugs.
 
 from __future__ import annotations
 
-import base64
 import secrets
-import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc, resources_pb2
 from cleanse.catalog.v1 import (
@@ -36,10 +28,11 @@ from cleanse.inventory.v1 import availability_service_pb2 as av
 from cleanse.inventory.v1 import availability_service_pb2_grpc as av_grpc
 from mesh import client
 from mesh.db import Database
-from mesh.identity import AUDIENCE, INTERNAL_HEADER, ISSUER, InternalTokens
+from mesh.identity import INTERNAL_HEADER, InternalTokens
 from services.catalog.app import CatalogApp, build
 from services.catalog.config import Settings
 from tests.conftest import free_address, service_database_fixture
+from tests.support.rpc import TestKeys, serve
 
 ADMIN = "adminUsers/a-catalog-manager"
 DISABLED_ADMIN = "adminUsers/a-disabled"
@@ -91,40 +84,10 @@ class FakeInventory(av_grpc.AvailabilityServiceServicer):
 
 
 @dataclass
-class Keys:
-    private: Ed25519PrivateKey
-    kid: str = "catalog-test-key"
-
-    @property
-    def jwks(self) -> list[dict[str, str]]:
-        raw = self.private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-        return [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "alg": "EdDSA"}]
-
-    def mint(self, role: str = "admin", sub: str = ADMIN, perms: tuple[str, ...] = PERMS) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": sub,
-            "role": role,
-            "perms": list(perms),
-            "sid": "sessions/s1",
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-        }
-        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": self.kid})
-
-
-@dataclass
 class Catalog:
     wired: CatalogApp
     channel: grpc.aio.Channel
-    keys: Keys
+    keys: TestKeys
     auth: FakeAuth
     inventory: FakeInventory
     inventory_address: str
@@ -141,7 +104,8 @@ class Catalog:
         )
 
     def admin_md(self, sub: str = ADMIN, perms: tuple[str, ...] = PERMS) -> tuple:
-        return (("authorization", f"Bearer {self.keys.mint(sub=sub, perms=perms)}"),)
+        token = self.keys.mint("admin", perms, sub=sub, ttl=600)
+        return (("authorization", f"Bearer {token}"),)
 
     def internal_md(self) -> tuple:
         import os
@@ -186,35 +150,6 @@ def product(slug: str | None = None, **kw: Any) -> res.Product:
     return res.Product(slug=slug or uniq("p"), title=kw.pop("title", "Test Oil"), **kw)
 
 
-def violations(err: grpc.aio.AioRpcError) -> dict[str, str]:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            d.Unpack(bad)
-            return {v.field: v.description for v in bad.field_violations}
-    return {}
-
-
-def reason(err: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            d.Unpack(info)
-            return info.reason
-    return ""
-
-
-async def _serve(servicer: Any, add_fn: Any) -> tuple[grpc.aio.Server, str]:
-    server = grpc.aio.server()
-    add_fn(servicer, server)
-    address = str(free_address())
-    server.add_insecure_port(address)
-    await server.start()
-    return server, address
-
-
 catalog_database_url = service_database_fixture("catalog")
 
 
@@ -222,17 +157,11 @@ catalog_database_url = service_database_fixture("catalog")
 async def catalog(catalog_database_url: str) -> AsyncIterator[Catalog]:
     auth = FakeAuth()
     inventory = FakeInventory()
-    auth_server, auth_addr = await _serve(
+    auth_server, auth_addr = await serve(
         auth, auth_service_pb2_grpc.add_AuthServiceServicer_to_server
     )
-    inv_server, inv_addr = await _serve(
-        inventory, av_grpc.add_AvailabilityServiceServicer_to_server
-    )
-    keys = Keys(Ed25519PrivateKey.generate())
-
-    async def jwks() -> list[dict[str, str]]:
-        return keys.jwks
-
+    inv_server, inv_addr = await serve(inventory, av_grpc.add_AvailabilityServiceServicer_to_server)
+    keys = TestKeys.generate("catalog-test-key")
     mp = pytest.MonkeyPatch()
     mp.setenv("CLEANSE_CATALOG_ADDR", str(free_address()))
     mp.setenv("CLEANSE_CATALOG_METRICS_ADDR", str(free_address()))
@@ -240,7 +169,7 @@ async def catalog(catalog_database_url: str) -> AsyncIterator[Catalog]:
     mp.setenv("CLEANSE_INVENTORY_ADDR", inv_addr)
     db = Database("catalog", catalog_database_url)
     settings = Settings(demo_data=True, stock_cache_seconds=0, admin_cache_seconds=0)
-    wired = build(db, settings, jwks_source=jwks)
+    wired = build(db, settings, jwks_source=keys.source)
     await wired.app.start()
     channel = grpc.aio.insecure_channel(str(wired.app.address))
     backend = "sqlite" if db.is_sqlite else "postgres"

@@ -14,12 +14,11 @@ from tests.catalog.conftest import (
     Catalog,
     money,
     product,
-    reason,
     sku,
     uniq,
     variant,
-    violations,
 )
+from tests.support.rpc import reason, violations
 
 Code = grpc.StatusCode
 

@@ -11,7 +11,8 @@ from cleanse.catalog.v1 import catalog_internal_service_pb2 as internal
 from cleanse.catalog.v1 import resources_pb2 as res
 from cleanse.catalog.v1 import storefront_service_pb2 as sf
 from services.catalog.demo.loader import SKUS_FILE, demo_skus, variant_id
-from tests.catalog.conftest import Catalog, money, product, uniq, variant, violations
+from tests.catalog.conftest import Catalog, money, product, uniq, variant
+from tests.support.rpc import violations
 
 Code = grpc.StatusCode
 

@@ -8,20 +8,13 @@ each other's way with their own variant ids (`fresh_variant`) and warehouses.
 
 from __future__ import annotations
 
-import json
 import secrets
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
-from jwt.algorithms import OKPAlgorithm
 from sqlalchemy import select
 
 from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
@@ -36,12 +29,13 @@ from cleanse.inventory.v1 import (
     reservation_service_pb2_grpc,
     resources_pb2,
 )
-from mesh import client, identity
+from mesh import client
 from mesh.db import Database
 from services.inventory.app import InventoryApp, build
 from services.inventory.config import Settings
 from services.inventory.models import OUTBOX
 from tests.conftest import BACKENDS, free_address, temporary_database
+from tests.support.rpc import TestKeys, serve
 
 admin_pb2 = inventory_admin_service_pb2
 ADMIN_PERMS = ("inventory.read", "inventory.write", "warehouses.write")
@@ -63,26 +57,6 @@ class FakeCatalog(catalog_grpc.CatalogInternalServiceServicer):
         return out
 
 
-def error_reason(err: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            d.Unpack(info)
-            return info.reason
-    return ""
-
-
-def violations(err: grpc.aio.AioRpcError) -> dict[str, str]:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            d.Unpack(bad)
-            return {v.field: v.description for v in bad.field_violations}
-    return {}
-
-
 def address(pincode: str, state: str, city: str = "City") -> address_pb2.PostalAddress:
     return address_pb2.PostalAddress(
         line1="1 Test Road", city=city, state_code=state, pincode=pincode
@@ -94,7 +68,7 @@ class Inventory:
     wired: InventoryApp
     catalog: FakeCatalog
     channel: grpc.aio.Channel
-    signing_key: Ed25519PrivateKey
+    keys: TestKeys
     backend: str
     admin: inventory_admin_service_pb2_grpc.InventoryAdminServiceStub = field(init=False)
 
@@ -114,20 +88,7 @@ class Inventory:
         return client.stub("inventory", availability_service_pb2_grpc.AvailabilityServiceStub)
 
     def token(self, perms: tuple[str, ...] = ADMIN_PERMS, subject: str = "adminUsers/a1") -> str:
-        now = int(time.time())
-        claims = {
-            "iss": identity.ISSUER,
-            "aud": identity.AUDIENCE,
-            "sub": subject,
-            "role": "admin",
-            "perms": list(perms),
-            "sid": "sessions/s1",
-            "jti": secrets.token_hex(8),
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-        }
-        return jwt.encode(claims, self.signing_key, algorithm="EdDSA", headers={"kid": "test"})
+        return self.keys.mint("admin", perms, sub=subject, ttl=600)
 
     def md(self, **kw: Any) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token(**kw)}"),)
@@ -206,11 +167,9 @@ class Inventory:
 @pytest.fixture(scope="session")
 async def fake_catalog() -> AsyncIterator[tuple[FakeCatalog, grpc.aio.Server, str]]:
     catalog = FakeCatalog()
-    server = grpc.aio.server()
-    catalog_grpc.add_CatalogInternalServiceServicer_to_server(catalog, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield catalog, server, f"127.0.0.1:{port}"
+    add = catalog_grpc.add_CatalogInternalServiceServicer_to_server
+    server, addr = await serve(catalog, add)
+    yield catalog, server, addr
     await server.stop(0)
 
 
@@ -233,18 +192,12 @@ async def inventory(
     mp.setenv("CLEANSE_INVENTORY_ADDR", str(free_address()))
     mp.setenv("CLEANSE_INVENTORY_METRICS_ADDR", str(free_address()))
     mp.setenv("CLEANSE_CATALOG_ADDR", catalog_addr)
-    key = Ed25519PrivateKey.generate()
-    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
-    jwk.update(kid="test", alg="EdDSA", use="sig")
-
-    async def jwks() -> list[dict[str, str]]:
-        return [jwk]
-
+    keys = TestKeys.generate("test")
     db = Database("inventory", inventory_database_url)
     wired = build(
         db,
         Settings(seed_demo=False, sweep_interval_seconds=3600),
-        jwks_source=jwks,
+        jwks_source=keys.source,
     )
     await wired.app.start()
     # Low-stock events stay in the outbox where the tests read them (the relay itself
@@ -256,7 +209,7 @@ async def inventory(
     channel = grpc.aio.insecure_channel(str(wired.app.address))
     backend = "sqlite" if db.is_sqlite else "postgres"
     try:
-        yield Inventory(wired, catalog, channel, key, backend)
+        yield Inventory(wired, catalog, channel, keys, backend)
     finally:
         await channel.close()
         await wired.app.stop()

@@ -10,7 +10,8 @@ from google.protobuf import field_mask_pb2
 
 from cleanse.inventory.v1 import inventory_admin_service_pb2 as admin_pb2
 from cleanse.inventory.v1 import resources_pb2
-from tests.inventory.conftest import Inventory, address, error_reason, violations
+from tests.inventory.conftest import Inventory, address
+from tests.support.rpc import reason, violations
 
 Reason = resources_pb2.AdjustmentReason
 TState = resources_pb2.TransferState
@@ -95,7 +96,7 @@ async def test_stock_levels_are_checked_with_the_catalog(
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await inventory.stock(wh, "var_not_in_catalog", 5)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert error_reason(err.value) == "UNKNOWN_VARIANT"
+    assert reason(err.value) == "UNKNOWN_VARIANT"
 
     vid = inventory.variant()
     from tests.conftest import free_address
@@ -148,7 +149,7 @@ async def test_adjustments_record_reason_actor_and_time(inventory: Inventory) ->
             admin_pb2.AdjustStockRequest(name=name, delta=-2, reason=Reason.ADJUSTMENT_REASON_LOST),
             metadata=md,
         )
-    assert error_reason(err.value) == "INSUFFICIENT_STOCK"
+    assert reason(err.value) == "INSUFFICIENT_STOCK"
     listed = await inventory.admin.ListAdjustments(
         admin_pb2.ListAdjustmentsRequest(variant_id=vid), metadata=md
     )
@@ -222,7 +223,7 @@ async def test_transfer_dispatch_partial_receipt_and_write_off(inventory: Invent
         await inventory.admin.CancelTransfer(
             admin_pb2.CancelTransferRequest(name=tr.name), metadata=md
         )
-    assert error_reason(err.value) == "TRANSFER_STATE"
+    assert reason(err.value) == "TRANSFER_STATE"
 
 
 async def test_dispatch_needs_unreserved_stock(inventory: Inventory) -> None:
@@ -245,7 +246,7 @@ async def test_dispatch_needs_unreserved_stock(inventory: Inventory) -> None:
         await inventory.admin.DispatchTransfer(
             admin_pb2.DispatchTransferRequest(name=tr.name), metadata=md
         )
-    assert error_reason(err.value) == "INSUFFICIENT_STOCK"
+    assert reason(err.value) == "INSUFFICIENT_STOCK"
     assert (await inventory.level(src, vid)).on_hand == 3
 
 
@@ -333,4 +334,4 @@ async def test_a_warehouse_holding_stock_cannot_be_deleted(inventory: Inventory)
             admin_pb2.DeleteWarehouseRequest(name=wh), metadata=inventory.md()
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert error_reason(err.value) == "WAREHOUSE_NOT_EMPTY"
+    assert reason(err.value) == "WAREHOUSE_NOT_EMPTY"

@@ -19,7 +19,8 @@ from cleanse.inventory.v1 import availability_service_pb2 as av_pb2
 from cleanse.inventory.v1 import inventory_admin_service_pb2 as admin_pb2
 from cleanse.inventory.v1 import reservation_service_pb2 as res_pb2
 from cleanse.inventory.v1 import resources_pb2
-from tests.inventory.conftest import Inventory, error_reason
+from tests.inventory.conftest import Inventory
+from tests.support.rpc import reason
 
 Status = av_pb2.StockStatus
 State = resources_pb2.ReservationState
@@ -47,7 +48,7 @@ async def test_reserve_commit_release_and_availability(inventory: Inventory) -> 
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await inventory.reserve([(vid, 4)])
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert error_reason(err.value) == "OUT_OF_STOCK"
+    assert reason(err.value) == "OUT_OF_STOCK"
     assert (await inventory.avail(vid)).available == 3
 
     done = await inventory.reservations.CommitReservation(
@@ -65,7 +66,7 @@ async def test_reserve_commit_release_and_availability(inventory: Inventory) -> 
         await inventory.reservations.ReleaseReservation(
             res_pb2.ReleaseReservationRequest(name=held.name)
         )
-    assert error_reason(err.value) == "RESERVATION_COMMITTED"
+    assert reason(err.value) == "RESERVATION_COMMITTED"
 
     other = await inventory.reserve([(vid, 3)])
     assert (await inventory.avail(vid)).status == Status.STOCK_STATUS_OUT_OF_STOCK
@@ -124,7 +125,7 @@ async def test_lines_of_one_variant_are_checked_together(inventory: Inventory) -
     _, vid = await one_warehouse_stock(inventory, 3)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await inventory.reserve([(vid, 2), (vid, 2)])
-    assert error_reason(err.value) == "OUT_OF_STOCK"
+    assert reason(err.value) == "OUT_OF_STOCK"
     r = await inventory.reserve([(vid, 1), (vid, 2)])
     assert [(ln.variant_id, ln.quantity) for ln in r.lines] == [(vid, 3)]
     assert (await inventory.avail(vid)).available == 0
@@ -137,7 +138,7 @@ async def test_all_or_nothing_across_variants(inventory: Inventory) -> None:
     await inventory.stock(wh, b, 1)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await inventory.reserve([(a, 2), (b, 2)])
-    assert error_reason(err.value) == "OUT_OF_STOCK"
+    assert reason(err.value) == "OUT_OF_STOCK"
     assert (await inventory.avail(a)).available == 5
 
 
@@ -149,7 +150,7 @@ async def test_fifty_concurrent_reservations_for_the_last_unit(inventory: Invent
     ok = [r for r in results if isinstance(r, resources_pb2.Reservation)]
     failed = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
     assert len(ok) == 1 and len(failed) == 49
-    assert {(e.code(), error_reason(e)) for e in failed} == {
+    assert {(e.code(), reason(e)) for e in failed} == {
         (grpc.StatusCode.FAILED_PRECONDITION, "OUT_OF_STOCK")
     }
     level = await inventory.level(wh, vid)
@@ -166,8 +167,7 @@ async def test_concurrent_mixed_demand_never_oversells(inventory: Inventory) -> 
     results = await asyncio.gather(*(inventory.reserve(o) for o in orders), return_exceptions=True)
     won = [o for o, r in zip(orders, results, strict=True) if not isinstance(r, Exception)]
     assert all(
-        isinstance(r, resources_pb2.Reservation) or error_reason(r) == "OUT_OF_STOCK"
-        for r in results
+        isinstance(r, resources_pb2.Reservation) or reason(r) == "OUT_OF_STOCK" for r in results
     )
     for vid, total in ((a, 20), (b, 15)):
         level = await inventory.level(wh, vid)
@@ -186,7 +186,7 @@ async def test_retried_reservation_reserves_once(inventory: Inventory) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await inventory.reserve([(vid, 3)], request_id=rid, delivery_pincode="560001")
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert error_reason(err.value) == "IDEMPOTENCY_MISMATCH"
+    assert reason(err.value) == "IDEMPOTENCY_MISMATCH"
 
     # Concurrent duplicates of a new request: one reservation.
     rid2 = secrets.token_hex(8)
@@ -206,7 +206,7 @@ async def test_expired_holds_are_released_by_the_sweeper(inventory: Inventory) -
         await inventory.reservations.CommitReservation(
             res_pb2.CommitReservationRequest(name=held.name)
         )
-    assert error_reason(err.value) == "RESERVATION_EXPIRED"
+    assert reason(err.value) == "RESERVATION_EXPIRED"
     assert await inventory.wired.reservations.sweep_once() >= 1
     got = await inventory.reservations.GetReservation(res_pb2.GetReservationRequest(name=held.name))
     assert got.state == State.RESERVATION_STATE_EXPIRED
@@ -215,7 +215,7 @@ async def test_expired_holds_are_released_by_the_sweeper(inventory: Inventory) -
         await inventory.reservations.CommitReservation(
             res_pb2.CommitReservationRequest(name=held.name)
         )
-    assert error_reason(err.value) == "RESERVATION_NOT_HELD"
+    assert reason(err.value) == "RESERVATION_NOT_HELD"
 
 
 async def test_backorders_up_to_the_limit_filled_oldest_first(inventory: Inventory) -> None:
@@ -231,7 +231,7 @@ async def test_backorders_up_to_the_limit_filled_oldest_first(inventory: Invento
     second = await inventory.reserve([(vid, 3)])  # all 3 on backorder
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await inventory.reserve([(vid, 1)])  # over the limit
-    assert error_reason(err.value) == "OUT_OF_STOCK"
+    assert reason(err.value) == "OUT_OF_STOCK"
     # The first one is paid while still partly on backorder.
     await inventory.reservations.CommitReservation(
         res_pb2.CommitReservationRequest(name=first.name)

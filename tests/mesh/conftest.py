@@ -4,24 +4,20 @@ the registry learns from CLEANSE_<NAME>_ADDR."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
-from mesh import client, identity, registry
+from mesh import client, registry
 from mesh.contracts import MethodContract, contracts_from_file_set
 from mesh.server import ServiceApp
 from tests.mesh.helpers import EchoServicer, echo_modules, free_port
 from tests.support.protos import compile_test_protos
+from tests.support.rpc import TestKeys
 
 FRONT = "catalog"
 BACK = "inventory"
@@ -34,26 +30,14 @@ class Mesh:
     metrics: dict[str, registry.Address]
     pb2: Any
     pb2_grpc: Any
-    signing_key: Ed25519PrivateKey
+    keys: TestKeys
 
     def stub(self, name: str) -> Any:
         return client.stub(name, self.pb2_grpc.EchoServiceStub)
 
     def customer_token(self, subject: str = "users/u1") -> str:
         """An access token the test services accept (signed with the test JWKS key)."""
-        now = int(time.time())
-        claims = {
-            "iss": identity.ISSUER,
-            "aud": identity.AUDIENCE,
-            "sub": subject,
-            "role": "customer",
-            "sid": "sessions/s1",
-            "jti": secrets.token_hex(8),
-            "iat": now,
-            "nbf": now,
-            "exp": now + 300,
-        }
-        return jwt.encode(claims, self.signing_key, algorithm="EdDSA", headers={"kid": "test"})
+        return self.keys.mint("customer", sub=subject)
 
 
 @pytest.fixture(scope="session")
@@ -81,17 +65,11 @@ async def mesh(
     mesh_env: dict[str, str], test_contracts: dict[str, MethodContract]
 ) -> AsyncIterator[Mesh]:
     pb2, pb2_grpc = echo_modules()
-    key = Ed25519PrivateKey.generate()
-    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
-    jwk.update(kid="test", alg="EdDSA", use="sig")
-
-    async def jwks() -> list[dict[str, str]]:
-        return [jwk]
-
+    keys = TestKeys.generate("test")
     apps: dict[str, ServiceApp] = {}
     servicers: dict[str, EchoServicer] = {}
     for name in (BACK, FRONT):
-        app = ServiceApp(name, contracts=test_contracts, grace=0.5, jwks_source=jwks)
+        app = ServiceApp(name, contracts=test_contracts, grace=0.5, jwks_source=keys.source)
         servicers[name] = EchoServicer()
         app.add(pb2_grpc.add_EchoServiceServicer_to_server, servicers[name])
         await app.start()
@@ -104,7 +82,7 @@ async def mesh(
         metrics={n: registry.metrics_address(n) for n in apps},
         pb2=pb2,
         pb2_grpc=pb2_grpc,
-        signing_key=key,
+        keys=keys,
     )
     await client.close_all()
     for app in apps.values():

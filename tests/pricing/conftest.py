@@ -7,56 +7,30 @@ each other's way with their own variant ids and coupon codes.
 
 from __future__ import annotations
 
-import json
 import secrets
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
-from jwt.algorithms import OKPAlgorithm
 
 from cleanse.pricing.v1 import (
     coupon_hold_service_pb2_grpc,
     pricing_admin_service_pb2_grpc,
     pricing_service_pb2_grpc,
 )
-from mesh import client, identity
+from mesh import client
 from mesh.db import Database
 from services.pricing.app import PricingApp, build
 from services.pricing.config import Settings
 from tests.conftest import free_address, service_database_fixture
 from tests.pricing.fakes import Peers, snapshot, start_peers
+from tests.support.rpc import TestKeys
 
 ADMIN_PERMS = ("pricing.read", "pricing.write")
 
 pricing_database_url = service_database_fixture("pricing")
-
-
-def reason(err: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            d.Unpack(info)
-            return info.reason
-    return ""
-
-
-def violations(err: grpc.aio.AioRpcError) -> dict[str, str]:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            d.Unpack(bad)
-            return {v.field: v.description for v in bad.field_violations}
-    return {}
 
 
 @dataclass
@@ -64,7 +38,7 @@ class Pricing:
     wired: PricingApp
     peers: Peers
     channel: grpc.aio.Channel
-    key: Ed25519PrivateKey
+    keys: TestKeys
     backend: str
     public: pricing_service_pb2_grpc.PricingServiceStub = field(init=False)
     admin: pricing_admin_service_pb2_grpc.PricingAdminServiceStub = field(init=False)
@@ -83,20 +57,8 @@ class Pricing:
         return client.stub("pricing", pricing_service_pb2_grpc.PricingServiceStub)
 
     def token(self, role: str = "admin", subject: str = "adminUsers/a1", perms=ADMIN_PERMS) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": identity.ISSUER,
-            "aud": identity.AUDIENCE,
-            "sub": subject,
-            "role": role,
-            "perms": list(perms) if role == "admin" else [],
-            "sid": "sessions/s1",
-            "jti": secrets.token_hex(8),
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-        }
-        return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": "test"})
+        perms = perms if role == "admin" else ()
+        return self.keys.mint(role, perms, sub=subject, ttl=600)
 
     def md(self, **kw: Any) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token(**kw)}"),)
@@ -124,13 +86,7 @@ async def pricing(pricing_database_url: str) -> AsyncIterator[Pricing]:
     mp.setenv("CLEANSE_PRICING_METRICS_ADDR", str(free_address()))
     for name in ("catalog", "settings", "inventory"):
         mp.setenv(f"CLEANSE_{name.upper()}_ADDR", peers.address)
-    key = Ed25519PrivateKey.generate()
-    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
-    jwk.update(kid="test", alg="EdDSA", use="sig")
-
-    async def jwks() -> list[dict[str, str]]:
-        return [jwk]
-
+    keys = TestKeys.generate("test")
     db = Database("pricing", pricing_database_url)
     settings = Settings(
         seed_demo=False,
@@ -141,7 +97,7 @@ async def pricing(pricing_database_url: str) -> AsyncIterator[Pricing]:
         rules_cache_seconds=0.001,
         dependency_timeout_seconds=1.0,
     )
-    wired = build(db, settings, jwks_source=jwks)
+    wired = build(db, settings, jwks_source=keys.source)
     await wired.app.start()
     saved = client.settings()
     client.configure("order")  # the test process calls as the order service would
@@ -149,7 +105,7 @@ async def pricing(pricing_database_url: str) -> AsyncIterator[Pricing]:
     channel = grpc.aio.insecure_channel(str(wired.app.address))
     backend = "sqlite" if db.is_sqlite else "postgres"
     try:
-        yield Pricing(wired, peers, channel, key, backend)
+        yield Pricing(wired, peers, channel, keys, backend)
     finally:
         await channel.close()
         await wired.app.stop()

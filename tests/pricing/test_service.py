@@ -15,8 +15,9 @@ from cleanse.pricing.v1 import pricing_admin_service_pb2 as apb
 from cleanse.pricing.v1 import pricing_service_pb2 as ppb
 from cleanse.pricing.v1 import resources_pb2 as rpb
 from mesh import client
-from tests.pricing.conftest import Pricing, reason, violations
+from tests.pricing.conftest import Pricing
 from tests.pricing.fakes import rs
+from tests.support.rpc import reason, violations
 
 
 def code() -> str:

@@ -9,22 +9,15 @@ users, session ids and client addresses.
 
 from __future__ import annotations
 
-import json
 import secrets
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import grpc
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf import timestamp_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
-from jwt.algorithms import OKPAlgorithm
 
 from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc, resources_pb2
 from cleanse.settings.v1 import (
@@ -33,12 +26,13 @@ from cleanse.settings.v1 import (
     settings_internal_service_pb2_grpc,
     storefront_settings_service_pb2_grpc,
 )
-from mesh import client, identity
+from mesh import client
 from mesh.db import Database
 from mesh.outbox import RelaySettings
 from services.settings.app import SettingsApp, build
 from services.settings.config import RateLimit, Settings
 from tests.conftest import free_address, service_database_fixture
+from tests.support.rpc import TestKeys, serve
 
 settings_database_url = service_database_fixture("settings")
 
@@ -70,31 +64,6 @@ class FakeAuth(auth_service_pb2_grpc.AuthServiceServicer):
         return out
 
 
-def _details(err: grpc.aio.AioRpcError, kind: Any) -> Any:
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    for d in status.details if status else []:
-        if d.Is(kind.DESCRIPTOR):
-            out = kind()
-            d.Unpack(out)
-            return out
-    return None
-
-
-def violations(err: grpc.aio.AioRpcError) -> dict[str, str]:
-    bad = _details(err, error_details_pb2.BadRequest)
-    return {v.field: v.description for v in bad.field_violations} if bad else {}
-
-
-def reason(err: grpc.aio.AioRpcError) -> str:
-    info = _details(err, error_details_pb2.ErrorInfo)
-    return info.reason if info else ""
-
-
-def retry_delay(err: grpc.aio.AioRpcError) -> float | None:
-    info = _details(err, error_details_pb2.RetryInfo)
-    return info.retry_delay.ToTimedelta().total_seconds() if info else None
-
-
 def unique(prefix: str = "") -> str:
     return f"{prefix}{secrets.token_hex(5)}"
 
@@ -104,7 +73,7 @@ class SettingsHarness:
     wired: SettingsApp
     auth: FakeAuth
     channel: grpc.aio.Channel
-    signing_key: Ed25519PrivateKey
+    keys: TestKeys
     backend: str
     admin: settings_admin_service_pb2_grpc.SettingsAdminServiceStub = field(init=False)
     storefront: storefront_settings_service_pb2_grpc.StorefrontSettingsServiceStub = field(
@@ -129,20 +98,8 @@ class SettingsHarness:
     def token(
         self, perms: tuple[str, ...] = ADMIN_PERMS, role: str = "admin", sub: str = ""
     ) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": identity.ISSUER,
-            "aud": identity.AUDIENCE,
-            "sub": sub or ("adminUsers/a1" if role == "admin" else "users/u1"),
-            "role": role,
-            "perms": list(perms),
-            "sid": "sessions/s1",
-            "jti": secrets.token_hex(8),
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-        }
-        return jwt.encode(claims, self.signing_key, algorithm="EdDSA", headers={"kid": "test"})
+        sub = sub or ("adminUsers/a1" if role == "admin" else "users/u1")
+        return self.keys.mint(role, perms, sub=sub, ttl=600)
 
     def md(self, **kw: Any) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token(**kw)}"),)
@@ -151,11 +108,8 @@ class SettingsHarness:
 @pytest.fixture(scope="session")
 async def fake_auth() -> AsyncIterator[tuple[FakeAuth, str]]:
     auth = FakeAuth()
-    server = grpc.aio.server()
-    auth_service_pb2_grpc.add_AuthServiceServicer_to_server(auth, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield auth, f"127.0.0.1:{port}"
+    server, addr = await serve(auth, auth_service_pb2_grpc.add_AuthServiceServicer_to_server)
+    yield auth, addr
     await server.stop(0)
 
 
@@ -168,13 +122,7 @@ async def settings_svc(
     mp.setenv("CLEANSE_SETTINGS_ADDR", str(free_address()))
     mp.setenv("CLEANSE_SETTINGS_METRICS_ADDR", str(free_address()))
     mp.setenv("CLEANSE_AUTH_ADDR", auth_addr)
-    key = Ed25519PrivateKey.generate()
-    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
-    jwk.update(kid="test", alg="EdDSA", use="sig")
-
-    async def jwks() -> list[dict[str, str]]:
-        return [jwk]
-
+    keys = TestKeys.generate("test")
     db = Database("settings", settings_database_url)
     wired = build(
         db,
@@ -186,7 +134,7 @@ async def settings_svc(
             anonymous_limit=RateLimit(per_second=0.5, burst=60.0),
         ),
         relay_settings=RelaySettings(poll_interval=0.5),
-        jwks_source=jwks,
+        jwks_source=keys.source,
     )
     await wired.app.start()
     saved = client.settings()
@@ -194,7 +142,7 @@ async def settings_svc(
     channel = grpc.aio.insecure_channel(str(wired.app.address))
     backend = "sqlite" if db.is_sqlite else "postgres"
     try:
-        yield SettingsHarness(wired, auth, channel, key, backend)
+        yield SettingsHarness(wired, auth, channel, keys, backend)
     finally:
         await channel.close()
         await wired.app.stop()

@@ -14,7 +14,8 @@ from google.type import date_pb2
 from cleanse.settings.v1 import analytics_service_pb2 as pb
 from cleanse.settings.v1 import analytics_service_pb2_grpc as pb_grpc
 from mesh import client
-from tests.settings.conftest import SettingsHarness, reason, retry_delay, unique, violations
+from tests.settings.conftest import SettingsHarness, unique
+from tests.support.rpc import reason, retry_delay, violations
 
 Code = grpc.StatusCode
 T = pb.AnalyticsEventType

@@ -15,7 +15,8 @@ from cleanse.settings.v1 import resources_pb2 as res
 from cleanse.settings.v1 import settings_admin_service_pb2 as adm
 from cleanse.settings.v1 import settings_internal_service_pb2 as internal
 from services.settings.handlers.segments import OrderFacts
-from tests.settings.conftest import SettingsHarness, unique, violations
+from tests.settings.conftest import SettingsHarness, unique
+from tests.support.rpc import violations
 
 Code = grpc.StatusCode
 

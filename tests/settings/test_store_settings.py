@@ -12,7 +12,8 @@ from cleanse.settings.v1 import resources_pb2 as res
 from cleanse.settings.v1 import settings_admin_service_pb2 as adm
 from cleanse.settings.v1 import settings_internal_service_pb2 as internal
 from cleanse.settings.v1 import storefront_settings_service_pb2 as front
-from tests.settings.conftest import SettingsHarness, reason, unique, violations
+from tests.settings.conftest import SettingsHarness, unique
+from tests.support.rpc import reason, violations
 
 Code = grpc.StatusCode
 

@@ -14,7 +14,8 @@ from cleanse.common.v1 import money_pb2
 from cleanse.settings.v1 import resources_pb2 as res
 from cleanse.settings.v1 import settings_admin_service_pb2 as adm
 from cleanse.settings.v1 import settings_internal_service_pb2 as internal
-from tests.settings.conftest import SettingsHarness, reason, violations
+from tests.settings.conftest import SettingsHarness
+from tests.support.rpc import reason, violations
 
 Code = grpc.StatusCode
 

@@ -145,11 +145,3 @@ def validate_postal_address(addr: PostalAddress, v: Violations, prefix: str) -> 
 
 def validate_label(value: str, v: Violations, field: str) -> str:
     return _text(value, v, field, required=False, maximum=LABEL_MAX)
-
-
-def check_update_mask(
-    paths: list[str], allowed: frozenset[str], v: Violations, field: str = "update_mask"
-) -> None:
-    for path in paths:
-        if path not in allowed:
-            v.add(field, f"cannot update {path!r}; updatable: {', '.join(sorted(allowed))}")

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy.exc import IntegrityError
-
-from mesh.db import Database
+from mesh.db import Database, on_conflict
 from mesh.errors import InvalidArgument, NotFound, Violations
+from mesh.resources import check_update_mask, parse_name
 from services.auth import passwords
 from services.auth.domain import accounts
 from services.auth.domain.accounts import PostalAddress
 from services.auth.handlers.auth import account_exists
-from services.auth.handlers.common import Caller, Clock, audit, parse_name
+from services.auth.handlers.common import Caller, Clock, audit
 from services.auth.models import Address, User
 from services.auth.repository import Repos, unit_of_work
 
@@ -83,7 +82,7 @@ class AccountHandlers:
         """Change the fields in `paths` (empty: every updatable field with a value)."""
         v = Violations()
         if paths:
-            accounts.check_update_mask(paths, PROFILE_FIELDS, v)
+            check_update_mask(paths, PROFILE_FIELDS, v)
         else:
             paths = [f for f in sorted(PROFILE_FIELDS) if values.get(f)]
             if not paths:
@@ -105,7 +104,7 @@ class AccountHandlers:
                 new["phone"] = accounts.validate_phone(raw, v, "user.phone")
         v.raise_if_any()
         now = self.clock()
-        try:
+        with on_conflict(account_exists("email or phone")):
             async with unit_of_work(self.db) as r:
                 user = await self._user(r, caller, for_update=True)
                 changed: list[str] = []
@@ -136,8 +135,6 @@ class AccountHandlers:
                         details={"fields": ",".join(changed)},
                         now=now,
                     )
-        except IntegrityError:
-            raise account_exists("email or phone") from None
         return user
 
     async def change_password(

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy.exc import IntegrityError
-
-from mesh.db import Database
+from mesh.db import Database, on_conflict
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
+from mesh.resources import check_update_mask, parse_name
 from services.auth import passwords
 from services.auth.domain import accounts, rbac
-from services.auth.handlers.common import Caller, Clock, audit, parse_name
+from services.auth.handlers.common import Caller, Clock, audit
 from services.auth.models import AdminUser, AuditLog, Role, User
 from services.auth.repository import AuditFilter, Repos, unit_of_work
 
@@ -85,7 +84,9 @@ class AdminHandlers:
         password_hash = await passwords.hash_password(initial_password)
         now = self.clock()
         key = accounts.normalize_email(email)
-        try:
+        with on_conflict(
+            AlreadyExists("an admin user with this email already exists", reason="ACCOUNT_EXISTS")
+        ):
             async with unit_of_work(self.db) as r:
                 if await r.admins.by_email(key) is not None:
                     raise AlreadyExists(
@@ -111,10 +112,6 @@ class AdminHandlers:
                     details={"email": key, "roles": ",".join(role_ids)},
                     now=now,
                 )
-        except IntegrityError:
-            raise AlreadyExists(
-                "an admin user with this email already exists", reason="ACCOUNT_EXISTS"
-            ) from None
         return admin
 
     async def update_admin_user(
@@ -132,7 +129,7 @@ class AdminHandlers:
         if aid is None:
             v.add("admin_user.name", "must look like adminUsers/{admin_user_id}")
         if paths:
-            accounts.check_update_mask(paths, ADMIN_USER_FIELDS, v)
+            check_update_mask(paths, ADMIN_USER_FIELDS, v)
         else:
             # `active` is a bool: only an explicit mask can change it.
             paths = [p for p, val in (("full_name", full_name), ("roles", roles)) if val]
@@ -216,7 +213,7 @@ class AdminHandlers:
         v.raise_if_any()
         assert rid is not None
         now = self.clock()
-        try:
+        with on_conflict(AlreadyExists(f"{name} already exists")):
             async with unit_of_work(self.db) as r:
                 if await r.roles.get(rid) is not None:
                     raise AlreadyExists(f"{name} already exists")
@@ -238,8 +235,6 @@ class AdminHandlers:
                     details={"permissions": ",".join(perms)},
                     now=now,
                 )
-        except IntegrityError:
-            raise AlreadyExists(f"{name} already exists") from None
         return role
 
     async def update_role(
@@ -257,7 +252,7 @@ class AdminHandlers:
         if rid is None:
             v.add("role.name", "must look like roles/{role_id}")
         if paths:
-            accounts.check_update_mask(paths, ROLE_FIELDS, v)
+            check_update_mask(paths, ROLE_FIELDS, v)
         else:
             paths = [
                 p
@@ -305,7 +300,10 @@ class AdminHandlers:
         rid = rbac.role_id_from_name(name)
         if rid is None:
             raise InvalidArgument({"name": "must look like roles/{role_id}"})
-        try:
+        # Assigned concurrently: the foreign key refused the delete.
+        with on_conflict(
+            FailedPrecondition(f"{name} is still assigned to admin users", reason="ROLE_IN_USE")
+        ):
             async with unit_of_work(self.db) as r:
                 role = await r.roles.get(rid, for_update=True)
                 if role is None:
@@ -320,11 +318,6 @@ class AdminHandlers:
                     )
                 await r.roles.delete(role)
                 audit(r, caller, "role.delete", target=name)
-        except IntegrityError:
-            # Assigned concurrently: the foreign key refused the delete.
-            raise FailedPrecondition(
-                f"{name} is still assigned to admin users", reason="ROLE_IN_USE"
-            ) from None
 
     def list_permissions(self) -> list[str]:
         return sorted({*self.known_permissions(), rbac.ALL_PERMISSIONS})

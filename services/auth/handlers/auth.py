@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
-from mesh.db import Database
+from mesh.db import Database, on_conflict
 from mesh.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -27,11 +25,12 @@ from mesh.errors import (
     Violations,
 )
 from mesh.identity import Identity
+from mesh.resources import parse_name
 from services.auth import passwords
 from services.auth.config import Settings
 from services.auth.domain import accounts, rbac
 from services.auth.domain.otp import OtpCheck, OtpState, check_otp, is_plausible_code
-from services.auth.handlers.common import FAILURE, Caller, Clock, audit, parse_name
+from services.auth.handlers.common import FAILURE, Caller, Clock, audit
 from services.auth.models import AdminUser, Otp, RefreshToken, Session, User
 from services.auth.otp import OtpHasher, OtpSender, generate_code
 from services.auth.repository import Repos, unit_of_work
@@ -173,7 +172,8 @@ class AuthHandlers:
         password_hash = await passwords.hash_password(password)
         now = self.clock()
         email_key = accounts.normalize_email(email)
-        try:
+        # A concurrent registration won the race for the email or phone.
+        with on_conflict(account_exists("email or phone")):
             async with unit_of_work(self.db) as r:
                 if await r.users.email_taken(email_key):
                     raise account_exists("email")
@@ -200,9 +200,6 @@ class AuthHandlers:
                     actor=user.name,
                     now=now,
                 )
-        except IntegrityError:
-            # A concurrent registration won the race for the email or phone.
-            raise account_exists("email or phone") from None
         return user, await self._tokens(refresh, "customer")
 
     async def login_with_password(

@@ -1,4 +1,4 @@
-"""What every handler shares: who is calling, the audit log, the clock, resource names."""
+"""What every handler shares: who is calling, the audit log, the clock."""
 
 from __future__ import annotations
 
@@ -72,11 +72,3 @@ def audit(
             create_time=now or utcnow(),
         )
     )
-
-
-def parse_name(name: str, collection: str) -> str | None:
-    """ "users/abc" with collection "users" -> "abc"; None if malformed."""
-    prefix, sep, rid = name.partition("/")
-    if prefix != collection or not sep or not rid or "/" in rid or len(rid) > 64:
-        return None
-    return rid

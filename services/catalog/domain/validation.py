@@ -182,28 +182,6 @@ def check_optional_image_url(url: str, v: Violations, field: str) -> str:
     return check_media_url(url, "image", v, field) if url.strip() else ""
 
 
-def check_update_mask(paths: Iterable[str], allowed: Iterable[str], v: Violations) -> list[str]:
-    allowed_set = set(allowed)
-    out: list[str] = []
-    for p in paths:
-        if p not in allowed_set:
-            v.add(
-                "update_mask",
-                f"{p!r} cannot be updated (allowed: {', '.join(sorted(allowed_set))})",
-            )
-        elif p not in out:
-            out.append(p)
-    return out
-
-
-def parse_name(name: str, collection: str) -> str | None:
-    """ "brands/abc" with collection "brands" -> "abc"; None if malformed."""
-    prefix, sep, rid = name.partition("/")
-    if prefix != collection or not sep or not rid or "/" in rid or len(rid) > 64:
-        return None
-    return rid
-
-
 def parse_variant_name(name: str) -> tuple[str, str] | None:
     parts = name.split("/")
     if len(parts) != 4 or parts[0] != "products" or parts[2] != "variants":

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from cleanse.catalog.v1 import resources_pb2 as res
 from mesh.db import new_id
 from mesh.errors import AlreadyExists, InvalidArgument, Violations
+from mesh.resources import parse_name, require_name
 from services.catalog.convert import BUNDLE_STATUS, reverse
 from services.catalog.domain import validation as val
-from services.catalog.handlers.common import Deps, UniqueWrite, not_found, require_id
+from services.catalog.handlers.common import Deps, not_found, unique_write
 from services.catalog.handlers.taxonomy import mask_or_set
 from services.catalog.models import Bundle, BundleItem, Product, Variant
 from services.catalog.repository import Repo, unit_of_work
@@ -107,7 +108,7 @@ class BundleHandlers:
             return [(b, await self._mrp_total(r, b)) for b in rows]
 
     async def get(self, name: str) -> tuple[Bundle, int]:
-        bid = require_id(name, "bundles")
+        bid = require_name(name, "bundles")
         async with unit_of_work(self.deps.db, write=False) as r:
             b = await r.bundle(bid)
             if b is None:
@@ -121,7 +122,7 @@ class BundleHandlers:
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
         bid = new_id()
-        async with UniqueWrite(self.deps, "bundle.slug") as r:
+        async with unique_write(self.deps, "bundle.slug") as r:
             if await r.slug_taken(Bundle, str(values["slug"])):
                 raise AlreadyExists(f"a bundle with slug {values['slug']!r} exists")
             await check_bundle_refs(r, values, None)
@@ -137,7 +138,7 @@ class BundleHandlers:
 
     async def update(self, b: res.Bundle, paths: Sequence[str]) -> tuple[Bundle, int]:
         v = Violations()
-        bid = val.parse_name(b.name, "bundles")
+        bid = parse_name(b.name, "bundles")
         if bid is None:
             v.add("bundle.name", "must look like bundles/{id}")
         fields = mask_or_set(b, paths, BUNDLE_FIELDS, v)
@@ -145,7 +146,7 @@ class BundleHandlers:
         v.raise_if_any()
         assert bid is not None
         actor = await self.deps.admins.acting_admin()
-        async with UniqueWrite(self.deps, "bundle.slug") as r:
+        async with unique_write(self.deps, "bundle.slug") as r:
             bundle = await r.bundle(bid)
             if bundle is None:
                 raise not_found(b.name)
@@ -167,7 +168,7 @@ class BundleHandlers:
         return await self.get(b.name)
 
     async def delete(self, name: str) -> None:
-        bid = require_id(name, "bundles")
+        bid = require_name(name, "bundles")
         await self.deps.admins.acting_admin()
         async with unit_of_work(self.deps.db) as r:
             b = await r.bundle(bid)

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from cleanse.catalog.v1 import resources_pb2 as res
 from mesh.db import new_id
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, Violations
+from mesh.resources import parse_name, require_name
 from services.catalog.domain import categories as tree
 from services.catalog.domain import validation as val
 from services.catalog.handlers.common import (
     Deps,
-    UniqueWrite,
     not_found,
     products_changed,
-    require_id,
+    unique_write,
 )
 from services.catalog.handlers.taxonomy import mask_or_set
 from services.catalog.models import Category
@@ -52,7 +52,7 @@ class CategoryHandlers:
             return await r.categories()
 
     async def get(self, name: str) -> tuple[Category, dict[str, Category]]:
-        cid = require_id(name, "categories")
+        cid = require_name(name, "categories")
         async with unit_of_work(self.deps.db, write=False) as r:
             cat = await r.get(Category, cid)
             if cat is None:
@@ -62,14 +62,14 @@ class CategoryHandlers:
     async def create(self, c: res.Category) -> tuple[Category, dict[str, Category]]:
         v = Violations()
         values = category_values(c, set(CATEGORY_FIELDS), v)
-        parent_id = val.parse_name(c.parent, "categories") if c.parent else None
+        parent_id = parse_name(c.parent, "categories") if c.parent else None
         if c.parent and parent_id is None:
             v.add("category.parent", "must look like categories/{id}")
         v.raise_if_any()
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
         cid = new_id()
-        async with UniqueWrite(self.deps, "category.slug") as r:
+        async with unique_write(self.deps, "category.slug") as r:
             if await r.slug_taken(Category, str(values["slug"])):
                 raise AlreadyExists(f"a category with slug {values['slug']!r} exists")
             parent = None
@@ -97,7 +97,7 @@ class CategoryHandlers:
         self, c: res.Category, paths: Sequence[str]
     ) -> tuple[Category, dict[str, Category]]:
         v = Violations()
-        cid = val.parse_name(c.name, "categories")
+        cid = parse_name(c.name, "categories")
         if cid is None:
             v.add("category.name", "must look like categories/{id}")
         if "parent" in paths:
@@ -107,7 +107,7 @@ class CategoryHandlers:
         v.raise_if_any()
         assert cid is not None
         actor = await self.deps.admins.acting_admin()
-        async with UniqueWrite(self.deps, "category.slug") as r:
+        async with unique_write(self.deps, "category.slug") as r:
             cat = await r.get(Category, cid)
             if cat is None:
                 raise not_found(c.name)
@@ -123,10 +123,10 @@ class CategoryHandlers:
         self, name: str, new_parent: str, position: int
     ) -> tuple[Category, dict[str, Category]]:
         v = Violations()
-        cid = val.parse_name(name, "categories")
+        cid = parse_name(name, "categories")
         if cid is None:
             v.add("name", "must look like categories/{id}")
-        parent_id = val.parse_name(new_parent, "categories") if new_parent else None
+        parent_id = parse_name(new_parent, "categories") if new_parent else None
         if new_parent and parent_id is None:
             v.add("new_parent", "must look like categories/{id}")
         val.check_non_negative(position, v, "position", 10_000)
@@ -163,7 +163,7 @@ class CategoryHandlers:
         return await self.get(name)
 
     async def delete(self, name: str) -> None:
-        cid = require_id(name, "categories")
+        cid = require_name(name, "categories")
         await self.deps.admins.acting_admin()
         async with unit_of_work(self.deps.db) as r:
             cat = await r.get(Category, cid)

@@ -8,14 +8,14 @@ from typing import Any
 from cleanse.catalog.v1 import resources_pb2 as res
 from mesh.db import new_id
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, Violations
+from mesh.resources import parse_name, require_name
 from services.catalog.convert import COLLECTION_KIND, reverse
 from services.catalog.domain import validation as val
 from services.catalog.handlers.common import (
     Deps,
-    UniqueWrite,
     not_found,
-    require_id,
     sync_smart_memberships,
+    unique_write,
 )
 from services.catalog.handlers.taxonomy import mask_or_set
 from services.catalog.models import Brand, Category, Collection, CollectionProduct, Product
@@ -35,12 +35,12 @@ def rules_from_pb(rules: Sequence[res.CollectionRule], v: Violations) -> list[di
         f = f"collection.rules[{i}]"
         which = rule.WhichOneof("rule")
         if which == "category":
-            cid = val.parse_name(rule.category, "categories")
+            cid = parse_name(rule.category, "categories")
             if cid is None:
                 v.add(f"{f}.category", "must look like categories/{id}")
             out.append({"category": cid})
         elif which == "brand":
-            bid = val.parse_name(rule.brand, "brands")
+            bid = parse_name(rule.brand, "brands")
             if bid is None:
                 v.add(f"{f}.brand", "must look like brands/{id}")
             out.append({"brand": bid})
@@ -119,7 +119,7 @@ class CollectionHandlers:
             return [(c, await r.collection_size(c.id)) for c in rows]
 
     async def get(self, name: str) -> tuple[Collection, int]:
-        cid = require_id(name, "collections")
+        cid = require_name(name, "collections")
         async with unit_of_work(self.deps.db, write=False) as r:
             c = await r.get(Collection, cid)
             if c is None:
@@ -136,7 +136,7 @@ class CollectionHandlers:
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
         cid = new_id()
-        async with UniqueWrite(self.deps, "collection.slug") as r:
+        async with unique_write(self.deps, "collection.slug") as r:
             if await r.slug_taken(Collection, str(values["slug"])):
                 raise AlreadyExists(f"a collection with slug {values['slug']!r} exists")
             await check_rule_refs(r, values["rules"])  # type: ignore[arg-type]
@@ -152,7 +152,7 @@ class CollectionHandlers:
 
     async def update(self, c: res.Collection, paths: Sequence[str]) -> tuple[Collection, int]:
         v = Violations()
-        cid = val.parse_name(c.name, "collections")
+        cid = parse_name(c.name, "collections")
         if cid is None:
             v.add("collection.name", "must look like collections/{id}")
         fields = mask_or_set(c, paths, COLLECTION_FIELDS, v)
@@ -160,7 +160,7 @@ class CollectionHandlers:
         assert cid is not None
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
-        async with UniqueWrite(self.deps, "collection.slug") as r:
+        async with unique_write(self.deps, "collection.slug") as r:
             coll = await r.get(Collection, cid)
             if coll is None:
                 raise not_found(c.name)
@@ -180,7 +180,7 @@ class CollectionHandlers:
         return await self.get(c.name)
 
     async def delete(self, name: str) -> None:
-        cid = require_id(name, "collections")
+        cid = require_name(name, "collections")
         await self.deps.admins.acting_admin()
         async with unit_of_work(self.deps.db) as r:
             c = await r.get(Collection, cid)
@@ -191,13 +191,13 @@ class CollectionHandlers:
     async def change_members(
         self, name: str, products: Sequence[str], *, add: bool
     ) -> tuple[Collection, int]:
-        cid = require_id(name, "collections", "collection")
+        cid = require_name(name, "collections", "collection")
         v = Violations()
         if len(products) > MAX_MEMBERS_PER_CALL:
             v.add("products", f"at most {MAX_MEMBERS_PER_CALL} per call")
         pids: list[str] = []
         for i, p in enumerate(products):
-            pid = val.parse_name(p, "products")
+            pid = parse_name(p, "products")
             if pid is None:
                 v.add(f"products[{i}]", "must look like products/{id}")
             elif pid not in pids:

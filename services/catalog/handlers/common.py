@@ -4,18 +4,16 @@ smart-collection membership, the search index)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from mesh.db import Database, utcnow
-from mesh.errors import AlreadyExists, InvalidArgument, NotFound
+from mesh.db import Database, on_conflict, utcnow
+from mesh.errors import AlreadyExists, NotFound
 from services.catalog.admins import AdminDirectory
 from services.catalog.availability import Availability
 from services.catalog.domain import rules
-from services.catalog.domain.validation import parse_name
 from services.catalog.indexer import NoopIndexer, ProductIndexer, notify_changed
 from services.catalog.models import CollectionProduct
 from services.catalog.repository import Repo, unit_of_work
@@ -30,13 +28,6 @@ class Deps:
     availability: Availability = field(default_factory=Availability)
     indexer: ProductIndexer = field(default_factory=NoopIndexer)
     clock: Clock = utcnow
-
-
-def require_id(name: str, collection: str, field_name: str = "name") -> str:
-    rid = parse_name(name, collection)
-    if rid is None:
-        raise InvalidArgument({field_name: f"must look like {collection}/{{id}}"})
-    return rid
 
 
 def not_found(name: str) -> NotFound:
@@ -77,18 +68,9 @@ async def products_changed(deps: Deps, repo: Repo, product_ids: Iterable[str]) -
     await notify_changed(deps.indexer, repo.s, ids)
 
 
-class UniqueWrite:
+@asynccontextmanager
+async def unique_write(deps: Deps, field: str) -> AsyncIterator[Repo]:
     """A write unit of work whose unique-constraint race surfaces as ALREADY_EXISTS."""
-
-    def __init__(self, deps: Deps, field: str) -> None:
-        self._cm = unit_of_work(deps.db)
-        self.field = field
-
-    async def __aenter__(self) -> Repo:
-        return await self._cm.__aenter__()
-
-    async def __aexit__(self, *exc: object) -> bool | None:
-        try:
-            return await self._cm.__aexit__(*exc)  # type: ignore[arg-type]
-        except IntegrityError:
-            raise AlreadyExists(f"{self.field} is already taken") from None
+    with on_conflict(AlreadyExists(f"{field} is already taken")):
+        async with unit_of_work(deps.db) as r:
+            yield r

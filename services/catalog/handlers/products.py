@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from cleanse.catalog.v1 import resources_pb2 as res
 from mesh.db import new_id
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, Violations
+from mesh.resources import parse_name, require_name
 from services.catalog.convert import (
     MEDIA_KIND,
     PRODUCT_STATUS,
@@ -20,10 +21,9 @@ from services.catalog.domain import validation as val
 from services.catalog.domain.richtext import MAX_LENGTH, sanitize_html
 from services.catalog.handlers.common import (
     Deps,
-    UniqueWrite,
     not_found,
     products_changed,
-    require_id,
+    unique_write,
 )
 from services.catalog.handlers.taxonomy import mask_or_set
 from services.catalog.models import (
@@ -95,7 +95,7 @@ class ProductInput:
 def _ids(names: Sequence[str], collection: str, v: Violations, f: str) -> list[str]:
     out: list[str] = []
     for i, name in enumerate(names):
-        rid = val.parse_name(name, collection)
+        rid = parse_name(name, collection)
         if rid is None:
             v.add(f"{f}[{i}]", f"must look like {collection}/{{id}}")
         elif rid not in out:
@@ -122,7 +122,7 @@ def product_input(p: res.Product, fields: set[str], v: Violations) -> ProductInp
         c["description_html"] = sanitize_html(p.description_html)
     if "brand" in fields:
         if p.brand:
-            out.brand_id = val.parse_name(p.brand, "brands")
+            out.brand_id = parse_name(p.brand, "brands")
             if out.brand_id is None:
                 v.add("product.brand", "must look like brands/{id}")
         c["brand_id"] = out.brand_id
@@ -161,7 +161,7 @@ def product_input(p: res.Product, fields: set[str], v: Violations) -> ProductInp
         out.ingredients = []
         seen: set[str] = set()
         for i, link in enumerate(p.ingredients):
-            iid = val.parse_name(link.ingredient, "ingredients")
+            iid = parse_name(link.ingredient, "ingredients")
             if iid is None:
                 v.add(f"product.ingredients[{i}].ingredient", "must look like ingredients/{id}")
             elif iid not in seen:
@@ -173,7 +173,7 @@ def product_input(p: res.Product, fields: set[str], v: Violations) -> ProductInp
     if "related_products" in fields:
         out.related = []
         for i, link in enumerate(p.related_products):
-            rid = val.parse_name(link.product, "products")
+            rid = parse_name(link.product, "products")
             kind = RELATION_NAMES.get(link.kind)
             if rid is None:
                 v.add(f"product.related_products[{i}].product", "must look like products/{id}")
@@ -315,9 +315,9 @@ class ProductHandlers:
         status_name = STATUS_NAMES.get(status, "") if status else ""
         if status and not status_name:
             v.add("status", "is not a known status")
-        brand_id = val.parse_name(brand, "brands") if brand else ""
-        category_id = val.parse_name(category, "categories") if category else ""
-        collection_id = val.parse_name(collection, "collections") if collection else ""
+        brand_id = parse_name(brand, "brands") if brand else ""
+        category_id = parse_name(category, "categories") if category else ""
+        collection_id = parse_name(collection, "collections") if collection else ""
         for f, raw, parsed, coll in (
             ("brand", brand, brand_id, "brands"),
             ("category", category, category_id, "categories"),
@@ -344,7 +344,7 @@ class ProductHandlers:
             )
 
     async def get_product(self, name: str) -> tuple[Product, list[RelatedProduct]]:
-        pid = require_id(name, "products")
+        pid = require_name(name, "products")
         async with unit_of_work(self.deps.db, write=False) as r:
             product = await r.product(pid)
             if product is None:
@@ -367,7 +367,7 @@ class ProductHandlers:
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
         pid = new_id()
-        async with UniqueWrite(self.deps, "product.slug or variant sku/barcode") as r:
+        async with unique_write(self.deps, "product.slug or variant sku/barcode") as r:
             if await r.slug_taken(Product, str(inp.columns["slug"])):
                 raise AlreadyExists(f"a product with slug {inp.columns['slug']!r} exists")
             await check_references(r, inp, pid)
@@ -409,7 +409,7 @@ class ProductHandlers:
         self, p: res.Product, paths: Sequence[str]
     ) -> tuple[Product, list[RelatedProduct]]:
         v = Violations()
-        pid = val.parse_name(p.name, "products")
+        pid = parse_name(p.name, "products")
         if pid is None:
             v.add("product.name", "must look like products/{id}")
         fields = mask_or_set(p, paths, PRODUCT_FIELDS, v)
@@ -418,7 +418,7 @@ class ProductHandlers:
         assert pid is not None
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
-        async with UniqueWrite(self.deps, "product.slug") as r:
+        async with unique_write(self.deps, "product.slug") as r:
             product = await r.product(pid)
             if product is None:
                 raise not_found(p.name)
@@ -439,7 +439,7 @@ class ProductHandlers:
             product.publish_time = now  # type: ignore[assignment]
 
     async def delete_product(self, name: str) -> None:
-        pid = require_id(name, "products")
+        pid = require_name(name, "products")
         await self.deps.admins.acting_admin()
         async with unit_of_work(self.deps.db) as r:
             product = await r.product(pid, full=False)
@@ -482,13 +482,13 @@ class ProductHandlers:
             )
 
     async def create_variant(self, parent: str, var: res.Variant) -> Variant:
-        pid = require_id(parent, "products", "parent")
+        pid = require_name(parent, "products", "parent")
         v = Violations()
         values = variant_input(var, set(VARIANT_FIELDS), v, "variant.")
         v.raise_if_any()
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
-        async with UniqueWrite(self.deps, "variant.sku") as r:
+        async with unique_write(self.deps, "variant.sku") as r:
             product = await r.product(pid, full=True)
             if product is None:
                 raise not_found(parent)
@@ -522,7 +522,7 @@ class ProductHandlers:
         assert ids is not None
         pid, vid = ids
         actor = await self.deps.admins.acting_admin()
-        async with UniqueWrite(self.deps, "variant.sku") as r:
+        async with unique_write(self.deps, "variant.sku") as r:
             variant = await r.variant(vid)
             if variant is None or variant.product_id != pid:
                 raise not_found(var.name)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
 from cleanse.catalog.v1 import resources_pb2 as res
 from mesh.errors import AlreadyExists, FailedPrecondition, Violations
+from mesh.resources import check_update_mask, parse_name, require_name
 from services.catalog.domain import validation as val
 from services.catalog.handlers.common import (
     Deps,
-    UniqueWrite,
     not_found,
     products_changed,
-    require_id,
+    unique_write,
 )
 from services.catalog.models import Brand, Ingredient
-from services.catalog.repository import unit_of_work
+from services.catalog.repository import Repo, unit_of_work
 
 BRAND_FIELDS = ("slug", "display_name", "description", "logo_url", "active")
 INGREDIENT_FIELDS = ("slug", "display_name", "scientific_name", "description", "benefits")
@@ -26,7 +27,7 @@ def mask_or_set(
 ) -> set[str]:
     """The fields an Update touches: the mask, else every allowed field set in `msg`."""
     if paths:
-        return set(val.check_update_mask(paths, allowed, v))
+        return set(check_update_mask(paths, allowed, v))
     out = {
         f
         for f in allowed
@@ -62,7 +63,7 @@ class TaxonomyHandlers:
             return await r.page(Brand, after, limit)
 
     async def get_brand(self, name: str) -> Brand:
-        bid = require_id(name, "brands")
+        bid = require_name(name, "brands")
         async with unit_of_work(self.deps.db, write=False) as r:
             brand = await r.get(Brand, bid)
         if brand is None:
@@ -103,7 +104,7 @@ class TaxonomyHandlers:
 
     async def update_brand(self, b: res.Brand, paths: Sequence[str]) -> Brand:
         v = Violations()
-        bid = val.parse_name(b.name, "brands")
+        bid = parse_name(b.name, "brands")
         if bid is None:
             v.add("brand.name", "must look like brands/{id}")
         fields = mask_or_set(b, paths, BRAND_FIELDS, v)
@@ -124,7 +125,7 @@ class TaxonomyHandlers:
         return brand
 
     async def delete_brand(self, name: str) -> None:
-        bid = require_id(name, "brands")
+        bid = require_name(name, "brands")
         await self.deps.admins.acting_admin()
         async with unit_of_work(self.deps.db) as r:
             brand = await r.get(Brand, bid)
@@ -144,7 +145,7 @@ class TaxonomyHandlers:
             return await r.page(Ingredient, after, limit)
 
     async def get_ingredient(self, name: str) -> Ingredient:
-        iid = require_id(name, "ingredients")
+        iid = require_name(name, "ingredients")
         async with unit_of_work(self.deps.db, write=False) as r:
             ing = await r.get(Ingredient, iid)
         if ing is None:
@@ -189,7 +190,7 @@ class TaxonomyHandlers:
 
     async def update_ingredient(self, i: res.Ingredient, paths: Sequence[str]) -> Ingredient:
         v = Violations()
-        iid = val.parse_name(i.name, "ingredients")
+        iid = parse_name(i.name, "ingredients")
         if iid is None:
             v.add("ingredient.name", "must look like ingredients/{id}")
         fields = mask_or_set(i, paths, INGREDIENT_FIELDS, v)
@@ -210,7 +211,7 @@ class TaxonomyHandlers:
         return ing
 
     async def delete_ingredient(self, name: str) -> None:
-        iid = require_id(name, "ingredients")
+        iid = require_name(name, "ingredients")
         await self.deps.admins.acting_admin()
         async with unit_of_work(self.deps.db) as r:
             ing = await r.get(Ingredient, iid)
@@ -222,5 +223,5 @@ class TaxonomyHandlers:
                 )
             await r.delete(ing)
 
-    def _unique(self, field: str) -> UniqueWrite:
-        return UniqueWrite(self.deps, field)
+    def _unique(self, field: str) -> AbstractAsyncContextManager[Repo]:
+        return unique_write(self.deps, field)

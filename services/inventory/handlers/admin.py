@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from cleanse.inventory.v1 import inventory_admin_service_pb2 as admin_pb2
 from cleanse.inventory.v1 import resources_pb2
-from mesh.db import Database, decode_page_token, encode_page_token, utcnow
+from mesh.db import Database, decode_page_token, next_page_token, on_conflict, utcnow
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, Violations
 from mesh.outbox import Outbox
 from services.inventory import repository as repo
@@ -155,11 +154,9 @@ class AdminHandlers:
         _apply_address(row, w.address)
         check_address(row, v)
         v.raise_if_any()
-        try:
+        with on_conflict(AlreadyExists(f"warehouses/{warehouse_id} already exists")):
             async with self.db.transaction() as s:
                 s.add(row)
-        except IntegrityError:
-            raise AlreadyExists(f"warehouses/{warehouse_id} already exists") from None
         return row
 
     async def get_warehouse(self, name: str) -> Warehouse:
@@ -647,7 +644,4 @@ class AdminHandlers:
 
 
 def _page(rows: list[Any], size: int, key: Any, filters: dict[str, Any]) -> Page:
-    if len(rows) > size:
-        rows = rows[:size]
-        return Page(rows, encode_page_token(key(rows[-1]), filters))
-    return Page(rows, "")
+    return Page(rows[:size], next_page_token(rows, size, filters, key=key))

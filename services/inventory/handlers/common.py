@@ -19,6 +19,7 @@ from mesh.breaker import CircuitOpenError
 from mesh.db import utcnow
 from mesh.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from mesh.outbox import Outbox
+from mesh.resources import require_name
 from observability.metrics import counter
 from services.inventory import repository as repo
 from services.inventory.domain import stock as rules
@@ -63,10 +64,8 @@ def stock_name_parts(name: str, field: str = "name") -> tuple[str, str]:
 
 
 def id_of(name: str, collection: str, field: str = "name") -> str:
-    prefix, sep, rid = name.partition("/")
-    if prefix != collection or not sep or not rid or "/" in rid or len(rid) > 32:
-        raise InvalidArgument({field: f"must be {collection}/{{id}}"})
-    return rid
+    """The id in "reservations/{id}" or "transfers/{id}" (ids are new_id()'s 32 digits)."""
+    return require_name(name, collection, field, max_id_length=32)
 
 
 # --- the catalog -----------------------------------------------------------------------

@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from cleanse.pricing.v1 import resources_pb2
 from mesh import context as call_context
-from mesh.db import Database, decode_page_token, encode_page_token, utcnow
+from mesh.db import Database, decode_page_token, next_page_token, utcnow
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
+from mesh.resources import require_name
 from services.pricing import convert, models
 from services.pricing.domain import validation
-from services.pricing.handlers.common import Clock, parse_name
+from services.pricing.handlers.common import Clock
 from services.pricing.peers import Peers
 
 
@@ -112,7 +113,7 @@ class AdminHandlers:
         return res
 
     def _id(self, kind: Kind, name: str) -> str:
-        return parse_name(name, kind.collection)
+        return require_name(name, kind.collection)
 
     async def create(self, kind: Kind, res: Any) -> Any:
         res = await self._validated(kind, res)
@@ -158,10 +159,8 @@ class AdminHandlers:
         stmt = stmt.order_by(kind.model.id).limit(page_size + 1)
         async with self.db.session() as s:
             rows = list(await s.scalars(stmt))
-        more = len(rows) > page_size
-        rows = rows[:page_size]
-        token = encode_page_token(rows[-1].id, filters) if more and rows else ""
-        return [convert.resource_of(r, kind.message, kind.collection) for r in rows], token
+        page = [convert.resource_of(r, kind.message, kind.collection) for r in rows[:page_size]]
+        return page, next_page_token(rows, page_size, filters)
 
     async def update(self, kind: Kind, res: Any, mask: field_mask_pb2.FieldMask) -> Any:
         rid = self._id(kind, res.name)

@@ -1,4 +1,4 @@
-"""What every handler shares: the caller, cart validation, resource names, hashing."""
+"""What every handler shares: the caller, cart validation, hashing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from cleanse.pricing.v1 import breakdown_pb2
 from mesh import context as call_context
 from mesh.errors import InvalidArgument, Violations
 from mesh.india import is_valid_pincode
+from mesh.resources import require_name
 from services.pricing.domain.coupons import normalize_codes
 
 Clock = Callable[[], datetime]
@@ -26,17 +27,10 @@ def customer_id(requested: str = "", *, field: str = "customer") -> str:
     """Who the cart is priced for: the token's customer; a trusted service may name one."""
     ident = call_context.identity()
     if ident.kind == "service" and ident.subject in TRUSTED_CALLERS and requested:
-        return parse_name(requested, "users", field)
+        return require_name(requested, "users", field)
     if ident.is_customer:
         return ident.subject_id
     return ""
-
-
-def parse_name(name: str, collection: str, field: str = "name") -> str:
-    prefix, sep, rid = name.partition("/")
-    if prefix != collection or not sep or not rid or "/" in rid or len(rid) > 64:
-        raise InvalidArgument({field: f"must look like {collection}/{{id}}"})
-    return rid
 
 
 def cart_lines(cart: breakdown_pb2.Cart, prefix: str = "cart") -> tuple[tuple[str, int], ...]:

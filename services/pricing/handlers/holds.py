@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cleanse.pricing.v1 import breakdown_pb2, coupon_hold_service_pb2
 from mesh.db import Database, utcnow
 from mesh.errors import FailedPrecondition, NotFound, Violations
+from mesh.resources import require_name
 from observability.metrics import counter
 from services.pricing import convert
 from services.pricing import repository as repo
@@ -26,7 +27,7 @@ from services.pricing.config import Settings
 from services.pricing.domain import model as d
 from services.pricing.domain.engine import calculate
 from services.pricing.domain.result import Breakdown, Rejection
-from services.pricing.handlers.common import Clock, body_hash, parse_name
+from services.pricing.handlers.common import Clock, body_hash
 from services.pricing.handlers.quote import Quoter
 from services.pricing.models import CouponHold
 
@@ -166,7 +167,7 @@ class HoldHandlers:
             )
 
     async def _locked(self, s: AsyncSession, name: str) -> CouponHold:
-        hold = await repo.lock_hold(s, parse_name(name, "couponHolds"))
+        hold = await repo.lock_hold(s, require_name(name, "couponHolds"))
         if hold is None:
             raise NotFound(f"{name} not found")
         return hold
@@ -206,7 +207,7 @@ class HoldHandlers:
 
     async def get(self, name: str) -> HoldView:
         async with self.db.session() as s:
-            hold = await s.get(CouponHold, parse_name(name, "couponHolds"))
+            hold = await s.get(CouponHold, require_name(name, "couponHolds"))
         if hold is None:
             raise NotFound(f"{name} not found")
         return HoldView(hold)

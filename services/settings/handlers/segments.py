@@ -8,15 +8,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mesh.db import Database
+from mesh.db import Database, on_conflict
 from mesh.errors import AlreadyExists, InvalidArgument, NotFound, Violations
 from mesh.india import normalize_state_code
 from services.settings import repository as repo
 from services.settings.domain import segments as seg
-from services.settings.handlers.common import SEGMENTS, Changes, Clock
+from services.settings.handlers.common import SEGMENTS, Changes, Clock, check_mask
 from services.settings.models import CustomerProfile, CustomerSegment
 
 _SEGMENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{1,39}")
@@ -110,14 +109,12 @@ class SegmentHandlers:
             create_time=now,
             update_time=now,
         )
-        try:
+        with on_conflict(AlreadyExists(f"customerSegments/{segment_id} already exists")):
             async with self.db.transaction() as s:
                 if await s.get(CustomerSegment, segment_id) is not None:
                     raise AlreadyExists(f"customerSegments/{segment_id} already exists")
                 s.add(row)
                 await self.changes.record(s, SEGMENTS)
-        except IntegrityError:
-            raise AlreadyExists(f"customerSegments/{segment_id} already exists") from None
         return row
 
     async def get(self, segment_id: str) -> CustomerSegment:
@@ -134,11 +131,7 @@ class SegmentHandlers:
     async def update(
         self, segment_id: str, values: SegmentValues, paths: list[str]
     ) -> CustomerSegment:
-        v = Violations()
-        for i, p in enumerate(paths):
-            v.check(p in SEGMENT_MASK, f"update_mask.paths[{i}]", f"{p!r} cannot be updated")
-        v.check(bool(paths), "update_mask", "name at least one field")
-        v.raise_if_any()
+        check_mask(paths, SEGMENT_MASK)
         async with self.db.transaction() as s:
             row = await s.get(CustomerSegment, segment_id, with_for_update=True)
             if row is None:

@@ -6,10 +6,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from mesh.cached import TtlCache
-from mesh.db import Database
+from mesh.db import Database, on_conflict
 from mesh.errors import AlreadyExists, InvalidArgument, NotFound, Violations
 from services.settings import repository as repo
 from services.settings.domain import store
@@ -20,6 +18,7 @@ from services.settings.handlers.common import (
     Changes,
     Clock,
     actor,
+    check_mask,
 )
 from services.settings.models import PaymentMethodConfig, Setting
 
@@ -112,17 +111,8 @@ class StoreHandlers:
 
     async def update(self, changes: dict[str, Any], paths: list[str]) -> StoreView:
         """Apply the masked fields; all validated together, nothing written if one fails."""
-        v = Violations()
-        attrs: dict[str, Any] = {}
-        for i, path in enumerate(paths):
-            attr = store.MASK_FIELDS.get(path)
-            if attr is None:
-                v.add(f"update_mask.paths[{i}]", f"{path!r} cannot be updated")
-            else:
-                attrs[attr] = changes[attr]
-        if not paths:
-            v.add("update_mask", "name at least one field")
-        v.raise_if_any()
+        check_mask(paths, store.MASK_FIELDS)
+        attrs = {store.MASK_FIELDS[p]: changes[store.MASK_FIELDS[p]] for p in paths}
         async with self.db.transaction() as s:
             rows = await repo.settings_rows(s)
             current = StoreConfig.from_rows({k: r.value for k, r in rows.items()})
@@ -170,25 +160,19 @@ class StoreHandlers:
         v.items.extend(method_problems(values))
         v.raise_if_any()
         row = PaymentMethodConfig(code=code, update_time=self.clock(), **values.__dict__)
-        try:
+        with on_conflict(AlreadyExists(f"paymentMethods/{code} already exists")):
             async with self.db.transaction() as s:
                 if await s.get(PaymentMethodConfig, code) is not None:
                     raise AlreadyExists(f"paymentMethods/{code} already exists")
                 s.add(row)
                 await self.changes.record(s, PAYMENT_METHODS)
-        except IntegrityError:
-            raise AlreadyExists(f"paymentMethods/{code} already exists") from None
         self.changes.invalidate(PAYMENT_METHODS)
         return row
 
     async def update_method(
         self, code: str, values: MethodValues, paths: list[str]
     ) -> PaymentMethodConfig:
-        v = Violations()
-        for i, p in enumerate(paths):
-            v.check(p in PAYMENT_MASK, f"update_mask.paths[{i}]", f"{p!r} cannot be updated")
-        v.check(bool(paths), "update_mask", "name at least one field")
-        v.raise_if_any()
+        check_mask(paths, PAYMENT_MASK)
         async with self.db.transaction() as s:
             row = await s.get(PaymentMethodConfig, code, with_for_update=True)
             if row is None:

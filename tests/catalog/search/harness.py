@@ -5,22 +5,16 @@ ServiceApp serving SearchService and CatalogIoService over real gRPC on an ephem
 
 from __future__ import annotations
 
-import base64
-import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mesh.db import Database, new_id
-from mesh.identity import AUDIENCE, ISSUER
 from mesh.server import ServiceApp
 from services.catalog.models import (
     Brand,
@@ -34,35 +28,19 @@ from services.catalog.models import (
 )
 from services.catalog.search.indexer import SearchIndexer
 from tests.conftest import free_address
+from tests.support.rpc import TestKeys
 
 
 @dataclass
-class Keys:
+class Keys(TestKeys):
+    """The test signing key with the admin-token shorthands these tests use."""
+
     private: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     kid: str = "search-test-key"
 
-    def jwks(self) -> list[dict[str, str]]:
-        raw = self.private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-        return [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "alg": "EdDSA"}]
-
     def token(self, role: str = "admin", perms: Sequence[str] = ("*",), sub: str = "") -> str:
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": sub or ("adminUsers/a1" if role == "admin" else "users/u1"),
-            "role": role,
-            "perms": list(perms),
-            "sid": "sessions/s1",
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-        }
-        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": self.kid})
+        sub = sub or ("adminUsers/a1" if role == "admin" else "users/u1")
+        return self.mint(role, tuple(perms), sub=sub, ttl=600)
 
     def md(self, *perms: str, role: str = "admin", sub: str = "") -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token(role, perms or ('*',), sub)}"),)
@@ -83,10 +61,7 @@ async def catalog_server(
     mp.setenv("CLEANSE_CATALOG_ADDR", str(free_address()))
     mp.setenv("CLEANSE_CATALOG_METRICS_ADDR", str(free_address()))
 
-    async def jwks() -> list[dict[str, str]]:
-        return keys.jwks()
-
-    app = ServiceApp("catalog", readiness=db.ready, jwks_source=jwks)
+    app = ServiceApp("catalog", readiness=db.ready, jwks_source=keys.source)
     for add_fn, servicer in servicers:
         app.add(add_fn, servicer)
     await app.start()

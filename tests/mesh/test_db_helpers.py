@@ -1,0 +1,80 @@
+"""mesh.db helpers the services share: keyset page tokens and on_conflict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import text
+
+from mesh.db import (
+    Database,
+    decode_page_token,
+    encode_page_token,
+    next_page_token,
+    on_conflict,
+    page_after,
+)
+from mesh.errors import AlreadyExists, InvalidArgument
+
+
+def rows(*ids: str) -> list[SimpleNamespace]:
+    return [SimpleNamespace(id=i) for i in ids]
+
+
+def test_page_after_is_none_for_the_first_page() -> None:
+    assert page_after("") is None
+
+
+def test_page_after_reads_a_string_key_bound_to_the_filters() -> None:
+    token = encode_page_token("r7", {"q": "x"})
+    assert page_after(token, {"q": "x"}) == "r7"
+    with pytest.raises(InvalidArgument):
+        page_after(token, {"q": "y"})
+
+
+def test_page_after_refuses_a_key_that_is_not_an_id() -> None:
+    with pytest.raises(InvalidArgument) as err:
+        page_after(encode_page_token(["r7", 3]))
+    assert err.value.violations == [("page_token", "is not a valid page token")]
+
+
+def test_next_page_token_is_empty_without_the_extra_row() -> None:
+    assert next_page_token(rows("a", "b"), 2) == ""
+    assert next_page_token(rows("a"), 2) == ""
+
+
+def test_next_page_token_continues_after_the_last_row_shown() -> None:
+    token = next_page_token(rows("a", "b", "c"), 2, {"q": "x"})
+    assert decode_page_token(token, {"q": "x"}) == "b"
+
+
+def test_next_page_token_with_a_key() -> None:
+    pairs = [(SimpleNamespace(id="a"), 1), (SimpleNamespace(id="b"), 2)]
+    token = next_page_token(pairs, 1, key=lambda r: r[0].id)
+    assert decode_page_token(token) == "a"
+
+
+async def test_on_conflict_turns_a_unique_violation_into_the_error(tmp_path: Path) -> None:
+    db = Database("conflicts", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    try:
+        async with db.transaction() as s:
+            await s.execute(text("CREATE TABLE t (slug TEXT UNIQUE)"))
+            await s.execute(text("INSERT INTO t VALUES ('taken')"))
+        with pytest.raises(AlreadyExists, match="t/taken already exists"):
+            with on_conflict(AlreadyExists("t/taken already exists")):
+                async with db.transaction() as s:
+                    await s.execute(text("INSERT INTO t VALUES ('taken')"))
+        async with db.session() as s:  # the failed write was rolled back
+            assert (await s.scalar(text("SELECT count(*) FROM t"))) == 1
+    finally:
+        await db.dispose()
+
+
+def test_on_conflict_lets_other_errors_through() -> None:
+    with pytest.raises(KeyError):
+        with on_conflict(AlreadyExists("x")):
+            raise KeyError("k")
+    with on_conflict(AlreadyExists("x")):
+        pass
