@@ -1,4 +1,13 @@
-"""`make bench`: GetJwks straight over gRPC, through our edge, and through Envoy.
+"""`make bench`: the foundation bench, then every sub-bench, each printing its table.
+
+BENCH_SUITE (default "foundation,catalog,inventory,pricing") picks and orders them:
+"foundation" is this module's GetJwks bench (below); any other name runs
+`python -m bench.<name>` as its own process when bench/<name>.py exists (catalog:
+product page and search through the edge; inventory: reservations per second;
+pricing: CalculatePrice). One that fails is reported and the others still run; the
+exit status is non-zero only when one crashed (a missed target is not a crash).
+
+The foundation: GetJwks straight over gRPC, through our edge, and through Envoy.
 
 One auth process serves all three paths. h2load drives each at 1 and at 32
 connections (one request in flight per connection), then the ratios are printed
@@ -24,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -438,9 +448,76 @@ async def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
+# --- the suite: the foundation, then the sub-benches ----------------------------------
+
+SUITE_DEFAULT = "foundation,catalog,inventory,pricing"
+INTERRUPTED = 130
+
+
+class Interrupted(Exception):
+    pass
+
+
+def suite(env: Mapping[str, str] | None = None) -> list[str]:
+    raw = (os.environ if env is None else env).get("BENCH_SUITE", SUITE_DEFAULT)
+    names = [n for n in raw.replace(" ", "").split(",") if n]
+    bad = [n for n in names if not n.isidentifier()]
+    if not names or bad:
+        raise SystemExit(f"BENCH_SUITE={raw!r}: expected comma-separated bench names")
+    return names
+
+
+def _foundation() -> int:
     try:
-        sys.exit(asyncio.run(main()))
+        return asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         log("interrupted; everything the bench started has been stopped")
-        sys.exit(130)
+        raise Interrupted from None
+
+
+def _sub_bench(name: str) -> int | None:
+    """Run `python -m bench.<name>`; its exit status, or None when there is no such bench."""
+    if not (ROOT / "bench" / f"{name}.py").is_file():
+        return None
+    proc = subprocess.Popen([sys.executable, "-m", f"bench.{name}"], cwd=ROOT)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached the child too (same process group): let it clean up.
+        proc.wait()
+        raise Interrupted from None
+    if code in (INTERRUPTED, -signal.SIGINT):
+        raise Interrupted
+    return code
+
+
+def run_suite(names: list[str]) -> int:
+    outcomes: dict[str, str] = {}
+    for name in names:
+        print(flush=True)
+        log(f"===== {name} =====")
+        try:
+            if name == "foundation":
+                code: int | None = _foundation()
+            else:
+                code = _sub_bench(name)
+        except Interrupted:
+            log(f"interrupted during {name}: the rest of the suite is skipped")
+            return INTERRUPTED
+        except SystemExit as exc:  # a bad knob: reported like a crash
+            log(f"{name}: {exc}")
+            code = exc.code if isinstance(exc.code, int) and exc.code else 1
+        except Exception:  # one crash must not hide the other figures
+            traceback.print_exc()
+            code = 1
+        if code is None:
+            outcomes[name] = f"skipped (no bench/{name}.py)"
+        else:
+            outcomes[name] = "ok" if code == 0 else f"CRASHED (exit {code})"
+    print(flush=True)
+    log("suite: " + ", ".join(f"{n} {o}" for n, o in outcomes.items()))
+    return 1 if any(o.startswith("CRASHED") for o in outcomes.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_suite(suite()))

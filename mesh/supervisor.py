@@ -3,6 +3,8 @@
     sup = Supervisor()                      # every implemented service + the edge
     await sup.start()                       # returns once each one is SERVING
     ...
+    await sup.stop_process("inventory")     # stop one, and keep it stopped (no restart)
+    await sup.start_process("inventory")    # start it again; returns once SERVING
     await sup.stop()                        # SIGTERM, wait, SIGKILL after a timeout
 
 A service is implemented when services/<name>/__main__.py exists (the registry
@@ -193,6 +195,40 @@ class Supervisor:
                     await p.monitor
                 p.monitor = None
 
+    async def stop_process(self, name: str) -> None:
+        """Stop one process (SIGTERM, SIGKILL after `stop_timeout`); it stays stopped.
+
+        The others keep running; `start_process(name)` brings it back.
+        """
+        p = self.procs[name]
+        if p.monitor is not None:
+            p.monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await p.monitor
+            p.monitor = None
+        p.serving.clear()
+        if p.process is not None and p.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                p.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(p.process.wait(), self.stop_timeout)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    p.process.kill()
+                await p.process.wait()
+        self._set_state(p, "stopped")
+
+    async def start_process(self, name: str, within: float | None = None) -> None:
+        """Start one stopped process again; return once it is serving (raise on timeout)."""
+        p = self.procs[name]
+        if p.process is not None and p.process.returncode is None:
+            raise RuntimeError(f"{name} is running (pid {p.pid}): stop_process() it first")
+        self._stopping = False
+        p.restarts = 0
+        await self._spawn(p)
+        p.monitor = asyncio.create_task(self._watch(p), name=f"supervise-{name}")
+        await self._wait_serving([p], within)
+
     async def wait_serving(self, name: str, within: float | None = None) -> None:
         """Wait until `name` is serving (again, after a restart)."""
         await asyncio.wait_for(self.procs[name].serving.wait(), within or self.ready_timeout)
@@ -250,18 +286,20 @@ class Supervisor:
         p.started_at = time.monotonic()
         self._set_state(p, "starting" if p.restarts == 0 else f"restarting({p.restarts})")
 
-    async def _wait_serving(self, group: Sequence[ManagedProcess]) -> None:
+    async def _wait_serving(
+        self, group: Sequence[ManagedProcess], within: float | None = None
+    ) -> None:
+        timeout = within or self.ready_timeout
         pending = {p.spec.name: asyncio.ensure_future(p.serving.wait()) for p in group}
         if not pending:
             return
-        _, not_done = await asyncio.wait(pending.values(), timeout=self.ready_timeout)
+        _, not_done = await asyncio.wait(pending.values(), timeout=timeout)
         for f in not_done:
             f.cancel()
         if not_done:
             late = [n for n, f in pending.items() if f in not_done]
             raise TimeoutError(
-                f"not serving after {self.ready_timeout:.0f}s: {', '.join(late)} "
-                f"(see {self.logs_dir})"
+                f"not serving after {timeout:.0f}s: {', '.join(late)} (see {self.logs_dir})"
             )
 
     async def _watch(self, p: ManagedProcess) -> None:

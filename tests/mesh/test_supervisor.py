@@ -121,6 +121,36 @@ async def test_stop_escalates_to_sigkill(tmp_path: Path) -> None:
     assert sup.procs["cms"].process.returncode == -signal.SIGKILL
 
 
+async def test_one_process_stops_stays_stopped_and_starts_again(tmp_path: Path) -> None:
+    names = ["inventory", "catalog"]
+    env = ephemeral_env(names)
+    sup = Supervisor(
+        [fake(n) for n in names], env=env, data_dir=tmp_path, out=io.StringIO(), backoff_base=0.1
+    )
+    await sup.start()
+    try:
+        old = sup.pid("inventory")
+        assert old is not None
+        await sup.stop_process("inventory")
+        assert not alive(old) and sup.state("inventory") == "stopped"
+        # Not restarted (a crash would be, after backoff_base), and the other keeps serving.
+        await asyncio.sleep(0.5)
+        assert sup.state("inventory") == "stopped"
+        with pytest.raises(grpc.aio.AioRpcError):
+            await health("inventory", env)
+        assert await health("catalog", env) == health_pb2.HealthCheckResponse.SERVING
+        await sup.start_process("inventory", within=15)
+        assert sup.state("inventory") == "serving"
+        assert sup.pid("inventory") not in (None, old)
+        assert await health("inventory", env) == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(RuntimeError):
+            await sup.start_process("inventory")
+    finally:
+        pids = [sup.pid(n) for n in names]
+        await sup.stop()
+    assert all(pid is not None and not alive(pid) for pid in pids)
+
+
 async def test_seeded_admin_credentials_are_shown_once(tmp_path: Path) -> None:
     (tmp_path / "admin-credentials.txt").write_text("admin@cleanse.in / s3cret-pass\n")
     for expected in (1, 0):
