@@ -330,6 +330,24 @@ class CatalogInternalService(internal_grpc.CatalogInternalServiceServicer):
             missing=missing,
         )
 
+    async def CheckReferences(
+        self, request: internal.CheckReferencesRequest, context: Ctx
+    ) -> internal.CheckReferencesResponse:
+        missing = await self.handlers.missing_references(
+            {
+                "product_ids": request.product_ids,
+                "category_ids": request.category_ids,
+                "collection_ids": request.collection_ids,
+                "brand_ids": request.brand_ids,
+            }
+        )
+        return internal.CheckReferencesResponse(
+            missing_product_ids=missing["product_ids"],
+            missing_category_ids=missing["category_ids"],
+            missing_collection_ids=missing["collection_ids"],
+            missing_brand_ids=missing["brand_ids"],
+        )
+
     async def ValidateBundle(
         self, request: internal.ValidateBundleRequest, context: Ctx
     ) -> internal.ValidateBundleResponse:

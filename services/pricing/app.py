@@ -57,7 +57,9 @@ def build(
     peers = Peers(settings)
     quoter = Quoter(db, peers, settings, shipping, clock)
     holds = HoldHandlers(db, quoter, settings, clock)
-    admin = AdminHandlers(db, peers, quoter.invalidate, clock)
+    admin = AdminHandlers(
+        db, peers, quoter.invalidate, clock, default_stacking_cap_bp=settings.stacking_cap_bp
+    )
     app.add(pricing_service_pb2_grpc.add_PricingServiceServicer_to_server, PricingService(quoter))
     app.add(
         coupon_hold_service_pb2_grpc.add_CouponHoldServiceServicer_to_server,

@@ -28,7 +28,8 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 class Settings:
     # Load the demo coupons and promotions on first start (CLEANSE_PRICING_SEED_DEMO=0: off).
     seed_demo: bool = True
-    # Most all discounts of one cart together may take off its subtotal, in basis points.
+    # Most all discounts of one cart together may take off its subtotal, in basis points:
+    # the default until an admin sets PricingSettings (stored in pricing_settings).
     stacking_cap_bp: int = 5000
     hold_ttl_seconds: int = 15 * 60
     max_hold_ttl_seconds: int = 24 * 3600

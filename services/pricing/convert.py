@@ -281,7 +281,11 @@ def breakdown(b: r.Breakdown) -> breakdown_pb2.PriceBreakdown:
     out.shipping.source = s.source
     out.shipping.free = s.free
     out.shipping.free_reason = s.free_reason
+    _fill_tax(out.shipping.tax, s.tax, cur)
+    out.shipping.gst_rate_basis_points = s.gst_rate_bp
     _set_money(out.cod_fee, b.payment_fee, cur)
+    _fill_tax(out.cod_fee_tax, b.payment_fee_tax, cur)
+    out.cod_fee_gst_rate_basis_points = b.payment_fee_gst_rate_bp
     _set_money(out.subtotal, b.subtotal, cur)
     _set_money(out.mrp_total, b.mrp_total, cur)
     _set_money(out.discount_total, b.discount_total, cur)

@@ -16,6 +16,7 @@ from mesh.db import UTCDateTime, new_id, utcnow
 from mesh.events import processed_events_table
 
 ID = String(32)
+SETTINGS_ID = "default"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -100,6 +101,18 @@ class CouponHold(Base):
     @property
     def name(self) -> str:
         return f"couponHolds/{self.id}"
+
+
+class PricingSettingsRow(Base):
+    """Pricing's admin-editable settings: one row, id "default" (migration 0003 creates
+    it). A NULL value means "the process default" (the environment's, at start-up)."""
+
+    __tablename__ = "pricing_settings"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=SETTINGS_ID)
+    stacking_cap_bp: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+    update_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # Events this service has handled (mesh.events.EventSink deduplicates on them).

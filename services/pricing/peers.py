@@ -3,7 +3,8 @@
 - catalog (CatalogInternalService.BatchGetVariants): unit prices, tax keys,
   eligibility facts. Cached per variant for `variant_cache_seconds` (5 s): a price
   change reaches carts within that time; HoldCoupons re-reads the catalog (no
-  cache) so checkout holds at the current price.
+  cache) so checkout holds at the current price. CheckReferences (never cached):
+  the product/category/collection/brand ids of a rule an admin saves.
 - settings (SettingsInternalService): checkout config and place of supply per PIN
   code for `settings_cache_seconds` (30 s); GST rates per (HSN, tax class, unit
   price) for the same time; segment membership is read on each call that needs it.
@@ -97,6 +98,26 @@ class Peers:
                 missing.extend(resp.missing)
         missing.extend(v for v in todo if v not in found and v not in missing)
         return found, sorted(set(missing))
+
+    async def missing_references(self, ids: dict[str, Iterable[str]]) -> dict[str, set[str]]:
+        """Of the ids by kind ("product_ids", "category_ids", "collection_ids",
+        "brand_ids"), those the catalog does not know. Never cached."""
+        wanted = {k: sorted(set(v)) for k, v in ids.items()}
+        out: dict[str, set[str]] = {k: set() for k in wanted}
+        if not any(wanted.values()):
+            return out
+        stub = client.stub("catalog", catalog_grpc.CatalogInternalServiceStub)
+        longest = max(len(v) for v in wanted.values())
+        for i in range(0, longest, MAX_BATCH):
+            req = catalog_pb2.CheckReferencesRequest(
+                **{k: v[i : i + MAX_BATCH] for k, v in wanted.items()}
+            )
+            resp = await _guard(
+                "catalog", lambda req=req: stub.CheckReferences(req, timeout=self._timeout())
+            )
+            for k in wanted:
+                out[k].update(getattr(resp, f"missing_{k}"))
+        return out
 
     # --- settings ------------------------------------------------------------------
 

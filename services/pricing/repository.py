@@ -13,16 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.models import (
+    SETTINGS_ID,
     AutomaticDiscount,
     Coupon,
     CouponHold,
     CustomerCouponUse,
     FreeGiftRule,
+    PricingSettingsRow,
     TierDiscount,
 )
 
@@ -79,6 +81,22 @@ async def orders_placed(s: AsyncSession, customer_id: str) -> int:
         .where(CouponHold.customer_id == customer_id, CouponHold.state == "COMMITTED")
     )
     return int(n or 0)
+
+
+async def lock_customer(s: AsyncSession, customer_id: str) -> None:
+    """Serialize the holds of one customer until this transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the customer (READ
+    COMMITTED alone lets two checkouts each miss the other's uncommitted hold and
+    both take a first-order coupon). SQLite: nothing to do, `BEGIN IMMEDIATE`
+    already admits one writer at a time. A hash collision only serializes two
+    customers' holds, it never lets one through.
+    """
+    if customer_id and s.bind.dialect.name == "postgresql":
+        await s.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"cleanse-pricing-customer:{customer_id}"},
+        )
 
 
 async def open_or_committed_first_order(s: AsyncSession, customer_id: str, hold_id: str) -> bool:
@@ -190,3 +208,14 @@ async def lapsed_holds(s: AsyncSession, now: Any, limit: int) -> list[str]:
         .limit(limit)
     )
     return list(rows)
+
+
+# --- settings ----------------------------------------------------------------------
+
+
+async def pricing_settings(s: AsyncSession, *, lock: bool = False) -> PricingSettingsRow | None:
+    """The settings row (migration 0003 creates it); `lock`: FOR UPDATE."""
+    stmt = select(PricingSettingsRow).where(PricingSettingsRow.id == SETTINGS_ID)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return await s.scalar(stmt)

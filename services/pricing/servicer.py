@@ -115,6 +115,12 @@ class PricingAdminService(pricing_admin_service_pb2_grpc.PricingAdminServiceServ
     def __init__(self, admin: AdminHandlers) -> None:
         self.admin = admin
 
+    async def GetPricingSettings(self, request: Any, context: Any) -> Any:
+        return await self.admin.get_settings()
+
+    async def UpdatePricingSettings(self, request: Any, context: Any) -> Any:
+        return await self.admin.update_settings(request.pricing_settings, request.update_mask)
+
 
 for _kind, _plural, _field in (
     ("coupon", "Coupons", "coupons"),

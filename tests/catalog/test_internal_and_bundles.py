@@ -130,3 +130,38 @@ async def test_bundle_validation(catalog: Catalog) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await catalog.internal("ValidateBundle", internal.ValidateBundleRequest(bundle_id="nope"))
     assert err.value.code() == Code.NOT_FOUND
+
+
+async def test_check_references_names_what_the_catalog_does_not_know(catalog: Catalog) -> None:
+    """Pricing validates promotion rules with it: every kind of id, any status, in order."""
+    draft = await catalog.admin(
+        "CreateProduct",
+        adm.CreateProductRequest(product=product(status=res.PRODUCT_STATUS_DRAFT)),
+    )
+    resp = await catalog.internal(
+        "CheckReferences",
+        internal.CheckReferencesRequest(
+            product_ids=["prd_nope", "prd_chyawanprash", draft.name.split("/")[-1], "prd_nope", ""],
+            category_ids=["cat_face-oils", "cat_nope"],
+            collection_ids=["col_nope", "col_bestsellers"],
+            brand_ids=["brd_vanya", "brd_nope", "prd_chyawanprash"],
+        ),
+    )
+    assert list(resp.missing_product_ids) == ["prd_nope"]  # a draft product exists
+    assert list(resp.missing_category_ids) == ["cat_nope"]
+    assert list(resp.missing_collection_ids) == ["col_nope"]
+    # Each list is checked against its own kind: a product id is no brand.
+    assert list(resp.missing_brand_ids) == ["brd_nope", "prd_chyawanprash"]
+    empty = await catalog.internal("CheckReferences", internal.CheckReferencesRequest())
+    assert empty == internal.CheckReferencesResponse()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await catalog.internal(
+            "CheckReferences",
+            internal.CheckReferencesRequest(category_ids=[f"c{i}" for i in range(501)]),
+        )
+    assert err.value.code() == Code.INVALID_ARGUMENT and "category_ids" in violations(err.value)
+    with pytest.raises(grpc.aio.AioRpcError) as err:  # internal token only
+        await catalog.internal_stub.CheckReferences(
+            internal.CheckReferencesRequest(), metadata=catalog.admin_md()
+        )
+    assert err.value.code() == Code.PERMISSION_DENIED

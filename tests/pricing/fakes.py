@@ -38,8 +38,44 @@ def snapshot(vid: str, price: int, mrp: int = 0, **kw: Any) -> catalog_pb2.Varia
 class FakeCatalog(catalog_grpc.CatalogInternalServiceServicer):
     def __init__(self) -> None:
         self.variants: dict[str, catalog_pb2.VariantSnapshot] = {}
+        # Ids CheckReferences knows besides those the variants name.
+        self.products: set[str] = set()
+        self.categories: set[str] = set()
+        self.collections: set[str] = set()
+        self.brands: set[str] = set()
         self.down = False
         self.calls = 0
+        self.reference_checks: list[catalog_pb2.CheckReferencesRequest] = []
+
+    def known(self) -> dict[str, set[str]]:
+        out = {
+            "product_ids": set(self.products),
+            "category_ids": set(self.categories),
+            "collection_ids": set(self.collections),
+            "brand_ids": set(self.brands),
+        }
+        for v in self.variants.values():
+            out["product_ids"].add(v.product_id)
+            out["category_ids"].update(v.category_ids)
+            out["collection_ids"].update(v.collection_ids)
+            if v.brand_id:
+                out["brand_ids"].add(v.brand_id)
+        return out
+
+    async def CheckReferences(self, request: Any, context: Any) -> Any:
+        self.calls += 1
+        if self.down:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "catalog is down")
+        self.reference_checks.append(request)
+        known = self.known()
+        out = catalog_pb2.CheckReferencesResponse()
+        for name, ids in known.items():
+            asked = getattr(request, name)
+            if len(asked) > 500:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name}: at most 500")
+            missing = [i for i in dict.fromkeys(asked) if i and i not in ids]
+            getattr(out, f"missing_{name}").extend(missing)
+        return out
 
     async def BatchGetVariants(self, request: Any, context: Any) -> Any:
         self.calls += 1

@@ -18,6 +18,7 @@ from services.pricing.domain.model import (
     GiftRule,
     Kind,
     Offer,
+    PaymentMethod,
     PricingInput,
     Rules,
     TaxRate,
@@ -25,7 +26,7 @@ from services.pricing.domain.model import (
     Variant,
 )
 from services.pricing.domain.money import allocate, div_half_up, percent_of
-from services.pricing.domain.result import Rejection
+from services.pricing.domain.result import Rejection, Tax
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 KA = Checkout("KA", "KA", shipping_fee=4900, free_shipping_threshold=49900)
@@ -102,6 +103,57 @@ def test_guest_and_customer_limits() -> None:
     assert again.coupons[0].rejection == Rejection.FIRST_ORDER_ONLY
 
 
+def test_gst_on_shipping_hand_checked_intra_state() -> None:
+    """Rs 199 at 18% in KA, shipping Rs 49 charged (below the Rs 499 threshold).
+
+    Shipping is taxed at the cart's 18%: 4900 x 10000 / 11800 = 4152.54 -> taxable
+    4153; GST 747 = CGST 374 + SGST 373 (mesh.gst: the odd paisa on CGST)."""
+    v = {"a": Variant("a", 19900)}
+    b = calculate(inp([("a", 1)], v))
+    assert b.shipping.fee == 4900 and b.shipping.gst_rate_bp == 1800
+    assert b.shipping.tax == Tax(taxable_value=4153, cgst=374, sgst=373)
+    line = b.lines[0].tax  # 19900: taxable 16864.41 -> 16864, 3036 = 1518 + 1518
+    assert line == Tax(taxable_value=16864, cgst=1518, sgst=1518)
+    assert b.tax == Tax(taxable_value=16864 + 4153, cgst=1518 + 374, sgst=1518 + 373)
+    assert b.total == 19900 + 4900  # fees are tax-inclusive: the total does not change
+
+
+def test_gst_on_shipping_and_cod_mixed_rates_inter_state() -> None:
+    """A 5% + 12% cart to MH pays COD: both fees at the highest rate, 12%, as IGST.
+
+    Shipping 4900 / 1.12 = 4375.00 exactly, IGST 525; COD 3900 / 1.12 = 3482.14 ->
+    3482, IGST 418. Intra-state the 525 would split CGST 263 + SGST 262."""
+    v = {"food": Variant("food", 10000), "comb": Variant("comb", 15000)}
+    rates = {"food": TaxRate(500), "comb": TaxRate(1200)}
+    cod = PaymentMethod("cod", fee=3900)
+    mh = Checkout("KA", "MH", shipping_fee=4900, payment_methods={"cod": cod})
+    x = replace(
+        inp([("food", 1), ("comb", 1)], v, checkout=mh, payment_method="cod"), tax_rates=rates
+    )
+    b = calculate(x)
+    assert b.shipping.tax == Tax(taxable_value=4375, igst=525) and b.shipping.gst_rate_bp == 1200
+    assert b.payment_fee == 3900 and b.payment_fee_gst_rate_bp == 1200
+    assert b.payment_fee_tax == Tax(taxable_value=3482, igst=418)
+    assert b.tax.igst == sum(ln.tax.igst for ln in b.lines) + 525 + 418
+    ka = calculate(replace(x, checkout=replace(mh, place_of_supply="KA")))
+    assert ka.shipping.tax == Tax(taxable_value=4375, cgst=263, sgst=262)
+    assert ka.payment_fee_tax == Tax(taxable_value=3482, cgst=209, sgst=209)
+    # A fully discounted 12% line bears no tax: the fees follow the 5% line.
+    free_comb = Coupon(
+        "fc",
+        "FREECOMB",
+        Offer(Kind.PERCENTAGE, percent_bp=10_000),
+        eligibility=Eligibility(variant_ids=frozenset({"comb"})),
+    )
+    rules = Rules(coupons={"FREECOMB": free_comb}, stacking_cap_bp=10_000)
+    c = calculate(replace(x, rules=rules, coupon_codes=("FREECOMB",)))
+    assert [ln.net for ln in c.lines] == [0, 10000] and c.shipping.gst_rate_bp == 500
+    # 4900 / 1.05 = 4666.67 -> 4667, IGST 233.
+    assert c.shipping.tax == Tax(taxable_value=4667, igst=233)
+    # Free shipping carries no tax.
+    assert calculate(replace(x, checkout=replace(mh, shipping_fee=0))).shipping.tax == Tax()
+
+
 # --- properties ----------------------------------------------------------------------
 
 variant_ids = st.sampled_from([f"v{i}" for i in range(6)])
@@ -155,8 +207,15 @@ def scenarios(draw) -> PricingInput:
     tiers = (Tier("t1", "5%", 99900, 500), Tier("t2", "10%", 199900, 1000))
     gifts = (GiftRule("g1", "gift", 150000, "v0"),)
     state = draw(st.sampled_from(["KA", "MH"]))
-    checkout = replace(KA, place_of_supply=state, prices_include_tax=draw(st.booleans()))
-    return inp(
+    cod = PaymentMethod("cod", fee=draw(st.sampled_from([0, 1, 3900, 4999])))
+    checkout = replace(
+        KA,
+        place_of_supply=state,
+        prices_include_tax=draw(st.booleans()),
+        shipping_fee=draw(st.sampled_from([0, 1, 4900, 9999])),
+        payment_methods={"cod": cod},
+    )
+    x = inp(
         lines,
         variants,
         checkout=checkout,
@@ -164,7 +223,10 @@ def scenarios(draw) -> PricingInput:
         coupon_codes=tuple(draw(st.permutations([*coupons, "NOPE"]))),
         customer=Customer("u1"),
         gift_stock={"v0": draw(st.integers(0, 2))},
+        payment_method=draw(st.sampled_from(["", "cod"])),
     )
+    rates = {i: TaxRate(draw(st.sampled_from([0, 500, 1200, 1800, 2800]))) for i in ids}
+    return replace(x, tax_rates=rates)
 
 
 @settings(max_examples=300, deadline=None)
@@ -177,6 +239,19 @@ def test_totals_add_up_and_nothing_is_negative(x: PricingInput) -> None:
         assert min(ln.tax.cgst, ln.tax.sgst, ln.tax.igst) >= 0
         assert (ln.tax.igst == 0) or (ln.tax.cgst == ln.tax.sgst == 0)
     assert b.total == sum(ln.total for ln in b.lines) + b.shipping.fee + b.payment_fee >= 0
+    # Fees are tax-inclusive; their GST is at the highest rate of the taxed lines.
+    for fee, t in ((b.shipping.fee, b.shipping.tax), (b.payment_fee, b.payment_fee_tax)):
+        assert t.taxable_value + t.total == fee
+        assert min(t.taxable_value, t.cgst, t.sgst, t.igst) >= 0
+        assert (t.igst == 0) or (t.cgst == t.sgst == 0)
+        assert 0 <= t.cgst - t.sgst <= 1
+    taxed = [ln.gst_rate_bp for ln in b.lines if ln.net > 0 and not ln.free_gift]
+    if taxed:
+        assert b.shipping.gst_rate_bp == b.payment_fee_gst_rate_bp == max(taxed)
+    # The bill's tax is exactly the lines' + shipping's + the fee's, field by field.
+    parts = [ln.tax for ln in b.lines] + [b.shipping.tax, b.payment_fee_tax]
+    assert b.tax == Tax(*(sum(getattr(t, f) for t in parts) for f in Tax.__dataclass_fields__))
+    assert b.tax.total == sum(t.total for t in parts)
     assert b.discount_total == sum(ln.discount_total for ln in b.lines)
     cap = percent_of(b.subtotal, x.rules.stacking_cap_bp)
     assert b.discount_total <= cap

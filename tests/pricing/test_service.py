@@ -15,6 +15,7 @@ from cleanse.pricing.v1 import pricing_admin_service_pb2 as apb
 from cleanse.pricing.v1 import pricing_service_pb2 as ppb
 from cleanse.pricing.v1 import resources_pb2 as rpb
 from mesh import client
+from services.pricing import repository as repo
 from tests.pricing.conftest import Pricing
 from tests.pricing.fakes import rs
 from tests.support.rpc import reason, violations
@@ -47,6 +48,9 @@ async def price(p: Pricing, c: bpb.Cart, md: Any = None) -> bpb.PriceBreakdown:
     return await p.public.CalculatePrice(ppb.CalculatePriceRequest(cart=c), metadata=md)
 
 
+TAX_FIELDS = ("taxable_value", "cgst", "sgst", "igst", "total_tax")
+
+
 def check_sums(b: bpb.PriceBreakdown) -> None:
     lines = sum(ln.total.amount_minor for ln in b.lines)
     assert b.total.amount_minor == lines + b.shipping.fee.amount_minor + b.cod_fee.amount_minor
@@ -54,6 +58,12 @@ def check_sums(b: bpb.PriceBreakdown) -> None:
         assert ln.net.amount_minor == ln.gross.amount_minor - ln.discount_total.amount_minor >= 0
         t = ln.tax
         assert t.taxable_value.amount_minor + t.total_tax.amount_minor == ln.net.amount_minor
+    # Fees are tax-inclusive; the bill's tax = lines' + shipping's + the COD fee's.
+    for fee, t in ((b.shipping.fee, b.shipping.tax), (b.cod_fee, b.cod_fee_tax)):
+        assert t.taxable_value.amount_minor + t.total_tax.amount_minor == fee.amount_minor
+    parts = [ln.tax for ln in b.lines] + [b.shipping.tax, b.cod_fee_tax]
+    for f in TAX_FIELDS:
+        assert getattr(b.tax, f).amount_minor == sum(getattr(t, f).amount_minor for t in parts)
 
 
 async def test_realistic_cart_inter_state_igst_and_cod(pricing: Pricing) -> None:
@@ -83,6 +93,14 @@ async def test_realistic_cart_inter_state_igst_and_cod(pricing: Pricing) -> None
     assert oil_line.tax.igst.amount_minor == 23213 and oil_line.tax.cgst.amount_minor == 0
     assert b.shipping.free and b.shipping.free_reason == "threshold"
     assert b.cod_fee.amount_minor == 3900 and b.payment_method_available
+    # COD fee at the cart's highest rate, 18% (not the comb's 12%), inter-state:
+    # 3900 / 1.18 = 3305.08 -> taxable 3305, IGST 595.
+    assert b.cod_fee_gst_rate_basis_points == 1800
+    assert (b.cod_fee_tax.taxable_value.amount_minor, b.cod_fee_tax.igst.amount_minor) == (
+        3305,
+        595,
+    )
+    assert b.cod_fee_tax.cgst.amount_minor == 0 == b.shipping.tax.total_tax.amount_minor
     assert b.total.amount_minor == 209600 - 10000 + 3900
     check_sums(b)
 
@@ -96,7 +114,17 @@ async def test_intra_state_splits_cgst_sgst_and_shipping_charged(pricing: Pricin
     assert (ln.tax.taxable_value.amount_minor, ln.tax.cgst.amount_minor) == (16864, 1518)
     assert ln.tax.sgst.amount_minor == 1518 and not b.inter_state
     assert b.shipping.fee.amount_minor == 4900
+    # Shipping at 18%: 4900 / 1.18 = 4152.54 -> 4153; 747 = CGST 374 + SGST 373.
+    st = b.shipping.tax
+    assert b.shipping.gst_rate_basis_points == 1800
+    assert (st.taxable_value.amount_minor, st.cgst.amount_minor, st.sgst.amount_minor) == (
+        4153,
+        374,
+        373,
+    )
+    assert (b.tax.cgst.amount_minor, b.tax.sgst.amount_minor) == (1518 + 374, 1518 + 373)
     assert b.total.amount_minor == 19900 + 4900
+    check_sums(b)
     progress = {pr.kind: pr for pr in b.progress}
     assert progress[bpb.PROGRESS_KIND_FREE_SHIPPING].remaining.amount_minor == 30000
 
@@ -414,3 +442,192 @@ async def test_bxgy_gift_and_suggestions(pricing: Pricing) -> None:
         await p.admin.DeleteFreeGiftRule(
             apb.DeleteFreeGiftRuleRequest(name=rule.name), metadata=p.md()
         )
+
+
+async def test_first_order_across_different_coupons_is_race_safe(
+    pricing: Pricing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first-order coupons raced for one new customer: one checkout gets one of
+    them, the other is refused (a per-customer lock on PostgreSQL; SQLite serializes
+    writers). Ten new customers race at once, each with both coupons; the check is
+    slowed down so that, without the lock, both holds of a customer would be inside
+    their transactions together and each miss the other's uncommitted hold."""
+    p = pricing
+    check = repo.open_or_committed_first_order
+
+    async def slow_check(*args: Any) -> bool:
+        await asyncio.sleep(0.05)
+        return await check(*args)
+
+    monkeypatch.setattr(repo, "open_or_committed_first_order", slow_check)
+    v = p.variant(80000)
+    first = [
+        await coupon(p, first_order_only=True, per_customer_limit=1, combination_group=g)
+        for g in ("fo-a", "fo-b")
+    ]
+    users = [secrets.token_hex(5) for _ in range(10)]
+
+    async def attempt(user: str, c: rpb.Coupon) -> tuple[str, str]:
+        try:
+            await p.holds.HoldCoupons(
+                hpb.HoldCouponsRequest(
+                    request_id=f"fo-{user}-{c.code}",
+                    cart=cart([(v, 1)], (c.code,)),
+                    customer=f"users/{user}",
+                )
+            )
+            return user, "held"
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION, exc
+            return user, reason(exc)
+
+    outcomes = await asyncio.gather(*(attempt(u, c) for u in users for c in first))
+    for user in users:
+        mine = [o for u, o in outcomes if u == user]
+        assert sorted(mine) == ["COUPON_NOT_APPLICABLE", "held"], (user, mine)
+    got = [
+        await p.admin.GetCoupon(apb.GetCouponRequest(name=c.name), metadata=p.md()) for c in first
+    ]
+    assert sum(c.times_held for c in got) == len(
+        users
+    )  # the refused checkouts gave their uses back
+
+
+async def test_rule_references_are_checked_with_the_catalog(pricing: Pricing) -> None:
+    """Product, category, collection and brand ids (and their exclusions) must name
+    something in the catalog: unknown ones are field violations, nothing is stored;
+    a catalog that does not answer is UNAVAILABLE."""
+    p = pricing
+    p.variant(50000, category_ids=["cat_known"], collection_ids=["col_known"], brand_id="brd_k")
+    bad = rpb.Eligibility(
+        product_ids=["prd_nope"],
+        category_ids=["cat_known", "cat_nope"],
+        exclude_collection_ids=["col_nope"],
+        brand_ids=["brd_nope"],
+        exclude_product_ids=["prd_nope"],
+    )
+    c = code()
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await coupon(p, code=c, eligibility=bad)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(violations(e.value)) == {
+        "coupon.eligibility.product_ids[0]",
+        "coupon.eligibility.exclude_product_ids[0]",
+        "coupon.eligibility.category_ids[1]",
+        "coupon.eligibility.exclude_collection_ids[0]",
+        "coupon.eligibility.brand_ids[0]",
+    }
+    listed = await p.admin.ListCoupons(apb.ListCouponsRequest(code_prefix=c), metadata=p.md())
+    assert not listed.coupons
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await p.admin.CreateAutomaticDiscount(
+            apb.CreateAutomaticDiscountRequest(
+                automatic_discount=rpb.AutomaticDiscount(
+                    title="x",
+                    kind=rpb.DISCOUNT_KIND_PERCENTAGE,
+                    percent_basis_points=500,
+                    eligibility=rpb.Eligibility(exclude_category_ids=["cat_gone"]),
+                )
+            ),
+            metadata=p.md(),
+        )
+    assert set(violations(e.value)) == {"automatic_discount.eligibility.exclude_category_ids[0]"}
+    good = rpb.Eligibility(
+        category_ids=["cat_known"], collection_ids=["col_known"], brand_ids=["brd_k"]
+    )
+    made = await coupon(p, code=c, eligibility=good)
+    asked = p.peers.catalog.reference_checks[-1]
+    assert list(asked.category_ids) == ["cat_known"] and list(asked.brand_ids) == ["brd_k"]
+    # An update naming an unknown id is refused and changes nothing.
+    from google.protobuf import field_mask_pb2
+
+    made.eligibility.CopyFrom(rpb.Eligibility(category_ids=["cat_nope"]))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await p.admin.UpdateCoupon(
+            apb.UpdateCouponRequest(
+                coupon=made, update_mask=field_mask_pb2.FieldMask(paths=["eligibility"])
+            ),
+            metadata=p.md(),
+        )
+    assert set(violations(e.value)) == {"coupon.eligibility.category_ids[0]"}
+    got = await p.admin.GetCoupon(apb.GetCouponRequest(name=made.name), metadata=p.md())
+    assert list(got.eligibility.category_ids) == ["cat_known"]
+    p.peers.catalog.down = True
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await coupon(p, eligibility=good)
+        assert e.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert reason(e.value) == "DEPENDENCY_UNAVAILABLE"
+    finally:
+        p.peers.catalog.down = False
+        client.reset_breakers()
+
+
+async def test_stacking_cap_is_admin_editable(pricing: Pricing) -> None:
+    """The cap lives in pricing's database (the environment's value until an admin sets
+    it); a write clears the rules cache, so the next price honours it at once."""
+    from google.protobuf import field_mask_pb2
+
+    from mesh.cached import TtlCache
+
+    p = pricing
+    v = p.variant(100000)
+    big = await coupon(p, kind=rpb.DISCOUNT_KIND_PERCENTAGE, percent_basis_points=9000)
+    got = await p.admin.GetPricingSettings(apb.GetPricingSettingsRequest(), metadata=p.md())
+    assert got.name == "pricingSettings" and got.stacking_cap_basis_points == 5000
+
+    def update(bp: int) -> Any:
+        return p.admin.UpdatePricingSettings(
+            apb.UpdatePricingSettingsRequest(
+                pricing_settings=rpb.PricingSettings(stacking_cap_basis_points=bp),
+                update_mask=field_mask_pb2.FieldMask(paths=["stacking_cap_basis_points"]),
+            ),
+            metadata=p.md(),
+        )
+
+    for bad in (-1, 10_001):
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await update(bad)
+        assert "pricing_settings.stacking_cap_basis_points" in violations(e.value)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await p.admin.UpdatePricingSettings(
+            apb.UpdatePricingSettingsRequest(
+                pricing_settings=rpb.PricingSettings(stacking_cap_basis_points=100)
+            ),
+            metadata=p.md(perms=("pricing.read",)),
+        )
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await p.admin.GetPricingSettings(apb.GetPricingSettingsRequest(), metadata=p.md(perms=()))
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as e:  # output-only fields are not writable
+        await p.admin.UpdatePricingSettings(
+            apb.UpdatePricingSettingsRequest(
+                pricing_settings=rpb.PricingSettings(updated_by="x"),
+                update_mask=field_mask_pb2.FieldMask(paths=["updated_by"]),
+            ),
+            metadata=p.md(),
+        )
+    assert "update_mask" in violations(e.value)
+    # A long-lived rules cache, as in production: only the write's invalidation helps.
+    saved = p.wired.quoter.rules_cache
+    p.wired.quoter.rules_cache = TtlCache(60, max_entries=4096)
+    try:
+        before = await price(p, cart([(v, 1)], (big.code,)))
+        assert before.discount_total.amount_minor == 50000 and before.discounts[0].capped
+        done = await update(2000)
+        assert done.stacking_cap_basis_points == 2000 and done.updated_by == "adminUsers/a1"
+        assert done.HasField("update_time")
+        after = await price(p, cart([(v, 1)], (big.code,)))
+        assert after.discount_total.amount_minor == 20000 and after.discounts[0].capped
+        got = await p.admin.GetPricingSettings(apb.GetPricingSettingsRequest(), metadata=p.md())
+        assert got.stacking_cap_basis_points == 2000
+        await update(0)  # no discounts at all
+        none = await price(p, cart([(v, 1)], (big.code,)))
+        assert none.discount_total.amount_minor == 0
+        assert none.coupons[0].rejection == bpb.COUPON_REJECTION_NO_SAVINGS
+    finally:
+        await update(5000)
+        p.wired.quoter.rules_cache = saved
+    again = await price(p, cart([(v, 1)], (big.code,)))
+    assert again.discount_total.amount_minor == 50000

@@ -1,4 +1,5 @@
-"""What other services read: variant snapshots, product summaries (order lines)."""
+"""What other services read: variant snapshots, product summaries (order lines), and
+whether ids other services store (pricing's promotion rules) name anything."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from mesh.errors import InvalidArgument
 from services.catalog.domain import rules as rule_logic
 from services.catalog.handlers.common import Deps
-from services.catalog.models import Brand, Collection, Product, Variant
+from services.catalog.models import Brand, Category, Collection, Product, Variant
 from services.catalog.repository import unit_of_work
 
 MAX_IDS = 500
@@ -30,6 +31,15 @@ def check_ids(ids: Sequence[str], field: str) -> list[str]:
     if len(ids) > MAX_IDS:
         raise InvalidArgument({field: f"at most {MAX_IDS} ids"})
     return list(dict.fromkeys(i for i in ids if i))
+
+
+# CheckReferences: request field -> the table its ids name.
+REFERENCE_KINDS = (
+    ("product_ids", Product),
+    ("category_ids", Category),
+    ("collection_ids", Collection),
+    ("brand_ids", Brand),
+)
 
 
 class InternalHandlers:
@@ -99,3 +109,14 @@ class InternalHandlers:
             if p is not None:
                 out.append((p, brands[p.brand_id].name if p.brand_id in brands else ""))
         return out, [i for i in wanted if i not in products]
+
+    async def missing_references(self, lists: dict[str, Sequence[str]]) -> dict[str, list[str]]:
+        """Per list ("product_ids", ...), the ids that name no row (whatever its status),
+        in request order. Every list is checked for size before anything is read."""
+        wanted = {name: check_ids(lists.get(name, ()), name) for name, _ in REFERENCE_KINDS}
+        out: dict[str, list[str]] = {}
+        async with unit_of_work(self.deps.db, write=False) as r:
+            for name, model in REFERENCE_KINDS:
+                found = await r.existing_ids(model, wanted[name])
+                out[name] = [i for i in wanted[name] if i not in found]
+        return out

@@ -9,12 +9,13 @@ Order of work (README "How a price is computed"):
    spread over them by net (largest remainder), never below zero, and all of them
    together capped at `stacking_cap_bp` of the subtotal.
 4. Free gifts (sellable, in stock) at zero price.
-5. GST per line on its net; shipping (threshold, free-shipping rules); payment fee.
+5. GST per line on its net; shipping (threshold, free-shipping rules); payment fee;
+   the GST inside shipping and the fee (at the highest rate of the taxed lines).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from services.pricing.domain import coupons as coupon_rules
 from services.pricing.domain.model import (
@@ -39,7 +40,7 @@ from services.pricing.domain.result import (
     Shipping,
     Tax,
 )
-from services.pricing.domain.tax import line_tax
+from services.pricing.domain.tax import fee_rate_bp, fee_tax, line_tax
 
 
 @dataclass
@@ -335,11 +336,16 @@ def calculate(inp: PricingInput) -> Breakdown:
     merchandise = sum(ln.total for ln in lines)
     shipping = _shipping(run, merchandise, shipping_coupons, outcomes)
     fee, available = _payment(run, merchandise + shipping.fee)
+    co = inp.checkout
+    rate = fee_rate_bp(lines)
+    shipping = replace(
+        shipping, tax=fee_tax(shipping.fee, rate, inter_state=co.inter_state), gst_rate_bp=rate
+    )
+    fee_gst = fee_tax(fee, rate, inter_state=co.inter_state)
     lines.extend(_gifts(run))
-    tax = Tax()
+    tax = shipping.tax + fee_gst
     for ln in lines:
         tax = tax + ln.tax
-    co = inp.checkout
     ordered = tuple(outcomes[c] for c in sorted(outcomes))
     return Breakdown(
         lines=tuple(lines),
@@ -360,4 +366,6 @@ def calculate(inp: PricingInput) -> Breakdown:
         messages=tuple(run.messages),
         currency=co.currency,
         applied_codes=tuple(o.code for o in ordered if o.applied),
+        payment_fee_tax=fee_gst,
+        payment_fee_gst_rate_bp=rate,
     )

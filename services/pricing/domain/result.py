@@ -107,6 +107,8 @@ class Shipping:
     base_fee: int
     source: str
     free_reason: str = ""
+    tax: Tax = Tax()  # the GST inside `fee`
+    gst_rate_bp: int = 0
 
     @property
     def free(self) -> bool:
@@ -133,7 +135,7 @@ class Breakdown:
     payment_fee: int
     subtotal: int
     mrp_total: int
-    tax: Tax
+    tax: Tax  # the whole bill's: lines + shipping.tax + payment_fee_tax
     total: int
     registered_state: str
     place_of_supply: str
@@ -144,6 +146,8 @@ class Breakdown:
     messages: tuple[str, ...] = ()
     currency: str = "INR"
     applied_codes: tuple[str, ...] = field(default=())
+    payment_fee_tax: Tax = Tax()  # the GST inside `payment_fee`
+    payment_fee_gst_rate_bp: int = 0
 
     @property
     def discount_total(self) -> int:

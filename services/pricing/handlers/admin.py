@@ -1,4 +1,5 @@
-"""The admin console's CRUD over coupons, automatic discounts, tiers and gift rules.
+"""The admin console's CRUD over coupons, automatic discounts, tiers and gift rules,
+and pricing's own settings (the stacking cap).
 
 One generic flow for the four resource kinds (`KINDS`): validate, check the
 catalog references, store the document, keep the indexed columns in step, clear
@@ -22,9 +23,14 @@ from mesh.db import Database, decode_page_token, next_page_token, utcnow
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Violations
 from mesh.resources import require_name
 from services.pricing import convert, models
+from services.pricing import repository as repo
 from services.pricing.domain import validation
+from services.pricing.domain.validation import ELIGIBILITY_LISTS
 from services.pricing.handlers.common import Clock
 from services.pricing.peers import Peers
+
+# Eligibility lists checked with CheckReferences (the exclude_ lists too).
+REFERENCE_KINDS = ("product_ids", "category_ids", "collection_ids", "brand_ids")
 
 
 @dataclass(frozen=True)
@@ -72,27 +78,105 @@ def _sync_columns(row: Any, res: Any) -> None:
         row.per_customer_limit = res.per_customer_limit
 
 
+SETTINGS_NAME = "pricingSettings"
+SETTINGS_FIELDS = ("stacking_cap_basis_points",)  # updatable
+
+
 class AdminHandlers:
     def __init__(
-        self, db: Database, peers: Peers, on_change: Callable[[], None], clock: Clock = utcnow
+        self,
+        db: Database,
+        peers: Peers,
+        on_change: Callable[[], None],
+        clock: Clock = utcnow,
+        *,
+        default_stacking_cap_bp: int = 5000,
     ) -> None:
         self.db = db
         self.peers = peers
         self.on_change = on_change
         self.clock = clock
+        self.default_stacking_cap_bp = default_stacking_cap_bp
+
+    # --- pricing settings ------------------------------------------------------------
+
+    def _settings_pb(self, row: models.PricingSettingsRow | None) -> resources_pb2.PricingSettings:
+        cap = row.stacking_cap_bp if row is not None else None
+        out = resources_pb2.PricingSettings(
+            name=SETTINGS_NAME,
+            stacking_cap_basis_points=self.default_stacking_cap_bp if cap is None else cap,
+            updated_by=row.updated_by if row is not None else "",
+        )
+        if row is not None and row.update_time is not None:
+            out.update_time.CopyFrom(convert.ts(row.update_time))
+        return out
+
+    async def get_settings(self) -> resources_pb2.PricingSettings:
+        async with self.db.session() as s:
+            return self._settings_pb(await repo.pricing_settings(s))
+
+    async def update_settings(
+        self, res: resources_pb2.PricingSettings, mask: field_mask_pb2.FieldMask
+    ) -> resources_pb2.PricingSettings:
+        paths = list(mask.paths) or list(SETTINGS_FIELDS)
+        v = Violations()
+        v.check(res.name in ("", SETTINGS_NAME), "pricing_settings.name", "must be pricingSettings")
+        bad = [p for p in paths if p not in SETTINGS_FIELDS]
+        if bad:
+            v.add("update_mask", f"cannot update {', '.join(bad)}")
+        if "stacking_cap_basis_points" in paths:
+            v.check(
+                0 <= res.stacking_cap_basis_points <= 10_000,
+                "pricing_settings.stacking_cap_basis_points",
+                "must be between 0 and 10000 (0-100%)",
+            )
+        v.raise_if_any()
+        async with self.db.transaction() as s:
+            row = await repo.pricing_settings(s, lock=True)
+            if row is None:  # the migration creates it; a hand-emptied table gets it back
+                row = models.PricingSettingsRow(id=models.SETTINGS_ID, updated_by="")
+                s.add(row)
+            if "stacking_cap_basis_points" in paths:
+                row.stacking_cap_bp = res.stacking_cap_basis_points
+            row.updated_by = call_context.identity().subject
+            row.update_time = self.clock()
+        self.on_change()
+        return self._settings_pb(row)
 
     async def _check_references(self, kind: Kind, res: Any) -> None:
-        """Variant ids a rule names must exist in the catalog."""
+        """Ids a rule names must exist in the catalog: variants (BatchGetVariants; a
+        gift must be sellable too), products, categories, collections and brands
+        (CheckReferences). Catalog unreachable: UNAVAILABLE, nothing stored."""
+        v = Violations()
+        if hasattr(res, "eligibility"):
+            await self._check_eligibility(f"{kind.field}.eligibility", res.eligibility, v)
+        await self._check_variants(kind, res, v)
+        v.raise_if_any()
+
+    async def _check_eligibility(self, prefix: str, e: Any, v: Violations) -> None:
+        fields = {
+            name: [f for f in ELIGIBILITY_LISTS if f.removeprefix("exclude_") == name]
+            for name in REFERENCE_KINDS
+        }
+        asked = {name: [i for f in fs for i in getattr(e, f)] for name, fs in fields.items()}
+        missing = await self.peers.missing_references(asked)
+        for name, fs in fields.items():
+            for f in fs:
+                for i, ref in enumerate(getattr(e, f)):
+                    if ref in missing[name]:
+                        v.add(f"{prefix}.{f}[{i}]", f"no catalog {name[:-4]} {ref}")
+
+    async def _check_variants(self, kind: Kind, res: Any, v: Violations) -> None:
         wanted: dict[str, str] = {}
         if kind.field == "free_gift_rule":
             wanted[res.gift_variant_id] = f"{kind.field}.gift_variant_id"
         if hasattr(res, "eligibility"):
-            for i, vid in enumerate(res.eligibility.variant_ids):
-                wanted.setdefault(vid, f"{kind.field}.eligibility.variant_ids[{i}]")
+            for f in ("variant_ids", "exclude_variant_ids"):
+                for i, vid in enumerate(getattr(res.eligibility, f)):
+                    wanted.setdefault(vid, f"{kind.field}.eligibility.{f}[{i}]")
         if not wanted:
             return
         found, missing = await self.peers.variants(wanted, fresh=True)
-        v = Violations()
         for vid in missing:
             v.add(wanted[vid], f"no catalog variant {vid}")
         if kind.field == "free_gift_rule" and res.gift_variant_id in found:
@@ -101,7 +185,6 @@ class AdminHandlers:
                 f"{kind.field}.gift_variant_id",
                 "the gift variant is not sellable",
             )
-        v.raise_if_any()
 
     async def _validated(self, kind: Kind, res: Any) -> Any:
         v = Violations()

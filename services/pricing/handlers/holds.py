@@ -4,6 +4,11 @@ HoldCoupons prices the cart afresh (catalog read uncached), then in ONE write
 transaction takes a use of every coupon that applied through guarded UPDATEs
 (repository), and stores the hold with the breakdown it was taken at. Any use
 that cannot be taken rolls the whole transaction back: nothing is held.
+
+The transaction first locks the customer (repository.lock_customer), so the
+first-order check ("no other checkout of this customer held or committed") sees
+every other hold of the customer committed or not started: two checkouts racing
+with two different first-order coupons cannot both pass.
 """
 
 from __future__ import annotations
@@ -122,6 +127,7 @@ class HoldHandlers:
         cid = inp.customer.id
         now = self.clock()
         async with self.db.transaction() as s:
+            await repo.lock_customer(s, cid)
             existing = await repo.hold_by_request(s, request_id)
             if existing is not None:
                 return await self._replay(existing, body)

@@ -29,6 +29,8 @@ class LoadedRules:
     automatic: tuple[d.AutomaticDiscount, ...]
     tiers: tuple[d.Tier, ...]
     gifts: tuple[d.GiftRule, ...]
+    # The stacking cap: the admin's (pricing_settings), else the process default.
+    stacking_cap_bp: int
 
 
 class Quoter:
@@ -55,10 +57,13 @@ class Quoter:
         async def load() -> LoadedRules:
             async with self.db.session() as s:
                 autos, tiers, gifts = await repo.active_rules(s)
+                row = await repo.pricing_settings(s)
+            cap = row.stacking_cap_bp if row is not None else None
             return LoadedRules(
                 tuple(sorted((convert.automatic(a) for a in autos), key=lambda a: a.id)),
                 tuple(sorted((convert.tier(t) for t in tiers), key=lambda t: t.id)),
                 tuple(sorted((convert.gift(g) for g in gifts), key=lambda g: g.id)),
+                self.settings.stacking_cap_bp if cap is None else cap,
             )
 
         return await self.rules_cache.get_or_fetch(RULES_KEY, load)
@@ -167,7 +172,7 @@ class Quoter:
                 automatic=rules.automatic,
                 tiers=rules.tiers,
                 gifts=rules.gifts,
-                stacking_cap_bp=self.settings.stacking_cap_bp,
+                stacking_cap_bp=rules.stacking_cap_bp,
             ),
             coupon_codes=normalize_codes(cart.coupon_codes),
             customer=customer,

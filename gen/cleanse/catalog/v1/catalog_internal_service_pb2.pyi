@@ -117,3 +117,27 @@ class BundleLine(_message.Message):
     variant_id: str
     quantity: int
     def __init__(self, variant_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class CheckReferencesRequest(_message.Message):
+    __slots__ = ("product_ids", "category_ids", "collection_ids", "brand_ids")
+    PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_IDS_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    BRAND_IDS_FIELD_NUMBER: _ClassVar[int]
+    product_ids: _containers.RepeatedScalarFieldContainer[str]
+    category_ids: _containers.RepeatedScalarFieldContainer[str]
+    collection_ids: _containers.RepeatedScalarFieldContainer[str]
+    brand_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, product_ids: _Optional[_Iterable[str]] = ..., category_ids: _Optional[_Iterable[str]] = ..., collection_ids: _Optional[_Iterable[str]] = ..., brand_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CheckReferencesResponse(_message.Message):
+    __slots__ = ("missing_product_ids", "missing_category_ids", "missing_collection_ids", "missing_brand_ids")
+    MISSING_PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_CATEGORY_IDS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_COLLECTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_BRAND_IDS_FIELD_NUMBER: _ClassVar[int]
+    missing_product_ids: _containers.RepeatedScalarFieldContainer[str]
+    missing_category_ids: _containers.RepeatedScalarFieldContainer[str]
+    missing_collection_ids: _containers.RepeatedScalarFieldContainer[str]
+    missing_brand_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, missing_product_ids: _Optional[_Iterable[str]] = ..., missing_category_ids: _Optional[_Iterable[str]] = ..., missing_collection_ids: _Optional[_Iterable[str]] = ..., missing_brand_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -48,6 +48,11 @@ class CatalogInternalServiceStub:
                 request_serializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.BatchGetProductSummariesRequest.SerializeToString,
                 response_deserializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.BatchGetProductSummariesResponse.FromString,
                 _registered_method=True)
+        self.CheckReferences = channel.unary_unary(
+                '/cleanse.catalog.v1.CatalogInternalService/CheckReferences',
+                request_serializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.CheckReferencesRequest.SerializeToString,
+                response_deserializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.CheckReferencesResponse.FromString,
+                _registered_method=True)
         self.ValidateBundle = channel.unary_unary(
                 '/cleanse.catalog.v1.CatalogInternalService/ValidateBundle',
                 request_serializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.ValidateBundleRequest.SerializeToString,
@@ -76,6 +81,15 @@ class CatalogInternalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckReferences(self, request, context):
+        """Which of the given ids name nothing in the catalog (any status: a draft or
+        archived product still exists). Pricing checks promotion rules with it.
+        At most 500 ids per list: INVALID_ARGUMENT otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ValidateBundle(self, request, context):
         """Whether a bundle can be sold now: every item active and sellable.
         """
@@ -95,6 +109,11 @@ def add_CatalogInternalServiceServicer_to_server(servicer, server):
                     servicer.BatchGetProductSummaries,
                     request_deserializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.BatchGetProductSummariesRequest.FromString,
                     response_serializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.BatchGetProductSummariesResponse.SerializeToString,
+            ),
+            'CheckReferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckReferences,
+                    request_deserializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.CheckReferencesRequest.FromString,
+                    response_serializer=cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.CheckReferencesResponse.SerializeToString,
             ),
             'ValidateBundle': grpc.unary_unary_rpc_method_handler(
                     servicer.ValidateBundle,
@@ -160,6 +179,33 @@ class CatalogInternalService:
             '/cleanse.catalog.v1.CatalogInternalService/BatchGetProductSummaries',
             cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.BatchGetProductSummariesRequest.SerializeToString,
             cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.BatchGetProductSummariesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckReferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cleanse.catalog.v1.CatalogInternalService/CheckReferences',
+            cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.CheckReferencesRequest.SerializeToString,
+            cleanse_dot_catalog_dot_v1_dot_catalog__internal__service__pb2.CheckReferencesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -169,18 +169,22 @@ class CouponResult(_message.Message):
     def __init__(self, code: _Optional[str] = ..., applied: _Optional[bool] = ..., coupon: _Optional[str] = ..., rejection: _Optional[_Union[CouponRejection, str]] = ..., message: _Optional[str] = ..., savings: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class ShippingCharge(_message.Message):
-    __slots__ = ("fee", "base_fee", "source", "free", "free_reason")
+    __slots__ = ("fee", "base_fee", "source", "free", "free_reason", "tax", "gst_rate_basis_points")
     FEE_FIELD_NUMBER: _ClassVar[int]
     BASE_FEE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     FREE_FIELD_NUMBER: _ClassVar[int]
     FREE_REASON_FIELD_NUMBER: _ClassVar[int]
+    TAX_FIELD_NUMBER: _ClassVar[int]
+    GST_RATE_BASIS_POINTS_FIELD_NUMBER: _ClassVar[int]
     fee: _money_pb2.Money
     base_fee: _money_pb2.Money
     source: str
     free: bool
     free_reason: str
-    def __init__(self, fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., base_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., source: _Optional[str] = ..., free: _Optional[bool] = ..., free_reason: _Optional[str] = ...) -> None: ...
+    tax: TaxAmounts
+    gst_rate_basis_points: int
+    def __init__(self, fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., base_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., source: _Optional[str] = ..., free: _Optional[bool] = ..., free_reason: _Optional[str] = ..., tax: _Optional[_Union[TaxAmounts, _Mapping]] = ..., gst_rate_basis_points: _Optional[int] = ...) -> None: ...
 
 class Progress(_message.Message):
     __slots__ = ("kind", "rule", "title", "threshold", "remaining", "percent_basis_points", "message")
@@ -201,7 +205,7 @@ class Progress(_message.Message):
     def __init__(self, kind: _Optional[_Union[ProgressKind, str]] = ..., rule: _Optional[str] = ..., title: _Optional[str] = ..., threshold: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., remaining: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., percent_basis_points: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class PriceBreakdown(_message.Message):
-    __slots__ = ("lines", "discounts", "coupons", "shipping", "cod_fee", "subtotal", "mrp_total", "discount_total", "tax", "total", "registered_state_code", "place_of_supply_state_code", "inter_state", "prices_include_tax", "progress", "payment_method_available", "messages", "currency_code")
+    __slots__ = ("lines", "discounts", "coupons", "shipping", "cod_fee", "subtotal", "mrp_total", "discount_total", "tax", "total", "registered_state_code", "place_of_supply_state_code", "inter_state", "prices_include_tax", "progress", "payment_method_available", "messages", "currency_code", "cod_fee_tax", "cod_fee_gst_rate_basis_points")
     LINES_FIELD_NUMBER: _ClassVar[int]
     DISCOUNTS_FIELD_NUMBER: _ClassVar[int]
     COUPONS_FIELD_NUMBER: _ClassVar[int]
@@ -220,6 +224,8 @@ class PriceBreakdown(_message.Message):
     PAYMENT_METHOD_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    COD_FEE_TAX_FIELD_NUMBER: _ClassVar[int]
+    COD_FEE_GST_RATE_BASIS_POINTS_FIELD_NUMBER: _ClassVar[int]
     lines: _containers.RepeatedCompositeFieldContainer[PricedLine]
     discounts: _containers.RepeatedCompositeFieldContainer[AppliedDiscount]
     coupons: _containers.RepeatedCompositeFieldContainer[CouponResult]
@@ -238,4 +244,6 @@ class PriceBreakdown(_message.Message):
     payment_method_available: bool
     messages: _containers.RepeatedScalarFieldContainer[str]
     currency_code: str
-    def __init__(self, lines: _Optional[_Iterable[_Union[PricedLine, _Mapping]]] = ..., discounts: _Optional[_Iterable[_Union[AppliedDiscount, _Mapping]]] = ..., coupons: _Optional[_Iterable[_Union[CouponResult, _Mapping]]] = ..., shipping: _Optional[_Union[ShippingCharge, _Mapping]] = ..., cod_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., subtotal: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., mrp_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discount_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[TaxAmounts, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., registered_state_code: _Optional[str] = ..., place_of_supply_state_code: _Optional[str] = ..., inter_state: _Optional[bool] = ..., prices_include_tax: _Optional[bool] = ..., progress: _Optional[_Iterable[_Union[Progress, _Mapping]]] = ..., payment_method_available: _Optional[bool] = ..., messages: _Optional[_Iterable[str]] = ..., currency_code: _Optional[str] = ...) -> None: ...
+    cod_fee_tax: TaxAmounts
+    cod_fee_gst_rate_basis_points: int
+    def __init__(self, lines: _Optional[_Iterable[_Union[PricedLine, _Mapping]]] = ..., discounts: _Optional[_Iterable[_Union[AppliedDiscount, _Mapping]]] = ..., coupons: _Optional[_Iterable[_Union[CouponResult, _Mapping]]] = ..., shipping: _Optional[_Union[ShippingCharge, _Mapping]] = ..., cod_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., subtotal: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., mrp_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discount_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[TaxAmounts, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., registered_state_code: _Optional[str] = ..., place_of_supply_state_code: _Optional[str] = ..., inter_state: _Optional[bool] = ..., prices_include_tax: _Optional[bool] = ..., progress: _Optional[_Iterable[_Union[Progress, _Mapping]]] = ..., payment_method_available: _Optional[bool] = ..., messages: _Optional[_Iterable[str]] = ..., currency_code: _Optional[str] = ..., cod_fee_tax: _Optional[_Union[TaxAmounts, _Mapping]] = ..., cod_fee_gst_rate_basis_points: _Optional[int] = ...) -> None: ...

@@ -189,3 +189,15 @@ class DeleteFreeGiftRuleRequest(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     name: str
     def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetPricingSettingsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UpdatePricingSettingsRequest(_message.Message):
+    __slots__ = ("pricing_settings", "update_mask")
+    PRICING_SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    pricing_settings: _resources_pb2.PricingSettings
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, pricing_settings: _Optional[_Union[_resources_pb2.PricingSettings, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...

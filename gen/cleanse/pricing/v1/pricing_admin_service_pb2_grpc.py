@@ -30,8 +30,9 @@ if _version_not_supported:
 class PricingAdminServiceStub:
     """Promotions for the admin console: coupons, automatic discounts, tiers, free gifts.
     Reads need "pricing.read", writes "pricing.write"; writes record the acting admin.
-    Variant, product, category and collection ids a rule names are checked with the
-    catalog when saved. Invalid input: INVALID_ARGUMENT with field violations.
+    Variant, product, category, collection and brand ids a rule names are checked
+    with the catalog when saved (unknown: INVALID_ARGUMENT naming the rule field;
+    catalog unreachable: UNAVAILABLE). Invalid input: INVALID_ARGUMENT with field violations.
     """
 
     def __init__(self, channel):
@@ -140,13 +141,24 @@ class PricingAdminServiceStub:
                 request_serializer=cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.DeleteFreeGiftRuleRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.GetPricingSettings = channel.unary_unary(
+                '/cleanse.pricing.v1.PricingAdminService/GetPricingSettings',
+                request_serializer=cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.GetPricingSettingsRequest.SerializeToString,
+                response_deserializer=cleanse_dot_pricing_dot_v1_dot_resources__pb2.PricingSettings.FromString,
+                _registered_method=True)
+        self.UpdatePricingSettings = channel.unary_unary(
+                '/cleanse.pricing.v1.PricingAdminService/UpdatePricingSettings',
+                request_serializer=cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.UpdatePricingSettingsRequest.SerializeToString,
+                response_deserializer=cleanse_dot_pricing_dot_v1_dot_resources__pb2.PricingSettings.FromString,
+                _registered_method=True)
 
 
 class PricingAdminServiceServicer:
     """Promotions for the admin console: coupons, automatic discounts, tiers, free gifts.
     Reads need "pricing.read", writes "pricing.write"; writes record the acting admin.
-    Variant, product, category and collection ids a rule names are checked with the
-    catalog when saved. Invalid input: INVALID_ARGUMENT with field violations.
+    Variant, product, category, collection and brand ids a rule names are checked
+    with the catalog when saved (unknown: INVALID_ARGUMENT naming the rule field;
+    catalog unreachable: UNAVAILABLE). Invalid input: INVALID_ARGUMENT with field violations.
     """
 
     def ListCoupons(self, request, context):
@@ -273,6 +285,22 @@ class PricingAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPricingSettings(self, request, context):
+        """Pricing's settings: the stacking cap on all discounts of a cart together.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePricingSettings(self, request, context):
+        """Only the fields named in update_mask change (empty: every updatable field).
+        Prices computed after it returns use the new values (other replicas: within the
+        rules cache lifetime, 2 s).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PricingAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -376,6 +404,16 @@ def add_PricingAdminServiceServicer_to_server(servicer, server):
                     request_deserializer=cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.DeleteFreeGiftRuleRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
+            'GetPricingSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPricingSettings,
+                    request_deserializer=cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.GetPricingSettingsRequest.FromString,
+                    response_serializer=cleanse_dot_pricing_dot_v1_dot_resources__pb2.PricingSettings.SerializeToString,
+            ),
+            'UpdatePricingSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePricingSettings,
+                    request_deserializer=cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.UpdatePricingSettingsRequest.FromString,
+                    response_serializer=cleanse_dot_pricing_dot_v1_dot_resources__pb2.PricingSettings.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'cleanse.pricing.v1.PricingAdminService', rpc_method_handlers)
@@ -387,8 +425,9 @@ def add_PricingAdminServiceServicer_to_server(servicer, server):
 class PricingAdminService:
     """Promotions for the admin console: coupons, automatic discounts, tiers, free gifts.
     Reads need "pricing.read", writes "pricing.write"; writes record the acting admin.
-    Variant, product, category and collection ids a rule names are checked with the
-    catalog when saved. Invalid input: INVALID_ARGUMENT with field violations.
+    Variant, product, category, collection and brand ids a rule names are checked
+    with the catalog when saved (unknown: INVALID_ARGUMENT naming the rule field;
+    catalog unreachable: UNAVAILABLE). Invalid input: INVALID_ARGUMENT with field violations.
     """
 
     @staticmethod
@@ -921,6 +960,60 @@ class PricingAdminService:
             '/cleanse.pricing.v1.PricingAdminService/DeleteFreeGiftRule',
             cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.DeleteFreeGiftRuleRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPricingSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cleanse.pricing.v1.PricingAdminService/GetPricingSettings',
+            cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.GetPricingSettingsRequest.SerializeToString,
+            cleanse_dot_pricing_dot_v1_dot_resources__pb2.PricingSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePricingSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cleanse.pricing.v1.PricingAdminService/UpdatePricingSettings',
+            cleanse_dot_pricing_dot_v1_dot_pricing__admin__service__pb2.UpdatePricingSettingsRequest.SerializeToString,
+            cleanse_dot_pricing_dot_v1_dot_resources__pb2.PricingSettings.FromString,
             options,
             channel_credentials,
             insecure,

@@ -210,3 +210,15 @@ class FreeGiftRule(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., min_subtotal: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gift_variant_id: _Optional[str] = ..., gift_quantity: _Optional[int] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., priority: _Optional[int] = ..., active: _Optional[bool] = ..., created_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PricingSettings(_message.Message):
+    __slots__ = ("name", "stacking_cap_basis_points", "updated_by", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STACKING_CAP_BASIS_POINTS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_BY_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    stacking_cap_basis_points: int
+    updated_by: str
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., stacking_cap_basis_points: _Optional[int] = ..., updated_by: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
