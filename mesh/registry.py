@@ -46,6 +46,8 @@ _SPECS: tuple[ServiceSpec, ...] = (
     # Infrastructure the mesh talks to.
     ServiceSpec("postgres", 5432, None, None, kind="infra"),
     ServiceSpec("otlp", 4317, None, None, kind="infra"),
+    # Outgoing mail. `make run` starts a local SMTP sink here (services/engagement).
+    ServiceSpec("smtp", 2525, None, None, kind="infra"),
     # Envoy data plane in front of the services (bench, compose): listener + admin.
     ServiceSpec("envoy", 8080, 9901, None, kind="infra"),
 )
