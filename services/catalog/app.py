@@ -28,10 +28,13 @@ from services.catalog.handlers.storefront import StorefrontHandlers
 from services.catalog.handlers.taxonomy import TaxonomyHandlers
 from services.catalog.indexer import ProductIndexer
 from services.catalog.io.servicer import CatalogIoServicer
+from services.catalog.search.analytics import SearchLog
+from services.catalog.search.engine import SearchEngine
 from services.catalog.search.indexer import SearchIndexer
 from services.catalog.search.servicer import SearchServicer
 from services.catalog.servicer import CatalogAdminService, CatalogInternalService
-from services.catalog.storefront_servicer import StorefrontService
+from services.catalog.storefront_servicer import RenderedProduct, StorefrontService
+from services.catalog.versions import CatalogVersion, VersionedCache, VersionedIndexer
 
 JwksSource = Callable[[], Awaitable[Sequence[dict[str, str]]]]
 
@@ -42,6 +45,8 @@ class CatalogApp:
     db: Database
     settings: Settings
     deps: Deps
+    pages: VersionedCache[RenderedProduct]
+    search_log: SearchLog | None
 
 
 def build(
@@ -53,12 +58,20 @@ def build(
     jwks_source: JwksSource | None = None,  # tests: a fixed JWK set instead of asking auth
 ) -> CatalogApp:
     settings = settings or Settings.from_env()
+    versions = CatalogVersion(db)
     deps = Deps(
         db=db,
         admins=AdminDirectory(ttl=settings.admin_cache_seconds),
         availability=Availability(ttl=settings.stock_cache_seconds),
-        indexer=indexer or SearchIndexer(),
+        # Every product write bumps the catalogue version (versions.py), whatever indexer.
+        indexer=VersionedIndexer(indexer or SearchIndexer()),
         clock=clock,
+    )
+    pages = VersionedCache[RenderedProduct](versions, max_entries=settings.storefront_cache_entries)
+    search_log = (
+        SearchLog(db, flush_seconds=settings.search_log_flush_seconds)
+        if settings.search_log_flush_seconds > 0
+        else None
     )
     app = ServiceApp("catalog", readiness=db.ready, jwks_source=jwks_source)
     bundles = BundleHandlers(deps)
@@ -74,14 +87,17 @@ def build(
     )
     app.add(
         storefront_service_pb2_grpc.add_StorefrontServiceServicer_to_server,
-        StorefrontService(StorefrontHandlers(deps)),
+        StorefrontService(StorefrontHandlers(deps), pages),
     )
     app.add(
         catalog_internal_service_pb2_grpc.add_CatalogInternalServiceServicer_to_server,
         CatalogInternalService(InternalHandlers(deps), bundles),
     )
     # Subpackages built alongside: search (search/) and CSV import/export (io/).
-    app.add(search_service_pb2_grpc.add_SearchServiceServicer_to_server, SearchServicer(db))
+    app.add(
+        search_service_pb2_grpc.add_SearchServiceServicer_to_server,
+        SearchServicer(db, SearchEngine(db, versions), search_log),
+    )
     app.add(
         catalog_io_service_pb2_grpc.add_CatalogIoServiceServicer_to_server,
         CatalogIoServicer(db, actor=deps.admins.acting_admin),
@@ -93,5 +109,8 @@ def build(
             await load_demo(db, deps.indexer)
 
     app.on_startup(startup)
+    if search_log is not None:
+        app.on_shutdown(search_log.close)  # queued searches are written before the pool closes
+    app.on_shutdown(versions.close)
     app.on_shutdown(db.dispose)
-    return CatalogApp(app, db, settings, deps)
+    return CatalogApp(app, db, settings, deps, pages, search_log)

@@ -25,6 +25,11 @@ class Settings:
     stock_cache_seconds: float = 5.0
     # Seconds a confirmed-active admin is trusted before asking auth again.
     admin_cache_seconds: float = 60.0
+    # Product pages (without stock) kept per process, per catalogue version; 0: off.
+    storefront_cache_entries: int = 4096
+    # Searches are queued in memory and written every this many seconds (0: on the
+    # request path, one transaction per search). A crash loses at most this window.
+    search_log_flush_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -34,4 +39,8 @@ class Settings:
             demo_data=demo not in ("0", "false", "no", "off"),
             stock_cache_seconds=_float(env, "CLEANSE_CATALOG_STOCK_CACHE_SECONDS", 5.0),
             admin_cache_seconds=_float(env, "CLEANSE_CATALOG_ADMIN_CACHE_SECONDS", 60.0),
+            storefront_cache_entries=int(
+                _float(env, "CLEANSE_CATALOG_STOREFRONT_CACHE_ENTRIES", 4096)
+            ),
+            search_log_flush_seconds=_float(env, "CLEANSE_CATALOG_SEARCH_LOG_FLUSH_SECONDS", 1.0),
         )

@@ -6,6 +6,8 @@ admin-only number cannot leak through a forgotten clear().
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 
 from cleanse.catalog.v1 import resources_pb2 as res
@@ -19,7 +21,8 @@ from services.catalog.handlers.storefront import (
     ListingQuery,
     StorefrontHandlers,
 )
-from services.catalog.models import Category, Collection, Variant
+from services.catalog.models import Category, Collection, Product, Variant
+from services.catalog.versions import VersionedCache
 
 Ctx = grpc.aio.ServicerContext
 RELATION_NAMES = convert.reverse(convert.RELATION_KIND)
@@ -124,47 +127,85 @@ def bundle_pb(view: BundleView) -> sf.StorefrontBundle:
     )
 
 
+@dataclass(frozen=True)
+class RenderedProduct:
+    """A product page without stock (variants' `stock` and `stock_unknown` unset)."""
+
+    message: sf.StorefrontProduct
+    variant_ids: tuple[str, ...]
+
+
+def product_pb(
+    p: Product, variants: list[Variant], breadcrumbs: list[Category]
+) -> sf.StorefrontProduct:
+    return sf.StorefrontProduct(
+        id=p.id,
+        slug=p.slug,
+        title=p.title,
+        subtitle=p.subtitle,
+        description_html=p.description_html,
+        brand=sf.BrandRef(id=p.brand.id, slug=p.brand.slug, display_name=p.brand.name)
+        if p.brand
+        else None,
+        attributes=convert.attributes_pb([(a.name, a.value) for a in p.attributes]),
+        tags=sorted(t.tag for t in p.tags),
+        media=[
+            res.Media(kind=convert.MEDIA_KIND.get(m.kind, 0), url=m.url, alt_text=m.alt_text)
+            for m in p.media
+        ],
+        ingredients=[
+            sf.StorefrontIngredient(
+                slug=link.ingredient.slug,
+                display_name=link.ingredient.name,
+                scientific_name=link.ingredient.scientific_name,
+                benefits=list(link.ingredient.benefits or []),
+                note=link.note,
+            )
+            for link in p.ingredient_links
+        ],
+        variants=[variant_pb(v, None) for v in variants],
+        breadcrumbs=crumbs(breadcrumbs),
+        min_price=convert.money(p.min_price),
+        max_price=convert.money(p.max_price),
+        hsn_code=p.hsn_code,
+    )
+
+
 class StorefrontService(sf_grpc.StorefrontServiceServicer):
-    def __init__(self, handlers: StorefrontHandlers) -> None:
+    """`pages`: product pages (without stock) cached per catalogue version (versions.py);
+    None renders every request from the database."""
+
+    def __init__(
+        self,
+        handlers: StorefrontHandlers,
+        pages: VersionedCache[RenderedProduct] | None = None,
+    ) -> None:
         self.h = handlers
+        self.pages = pages
+
+    async def _render(self, slug: str) -> RenderedProduct:
+        product, variants, breadcrumbs = await self.h.published_product(slug)
+        return RenderedProduct(
+            product_pb(product, variants, breadcrumbs), tuple(v.id for v in variants)
+        )
 
     async def GetProductBySlug(
         self, request: sf.GetProductBySlugRequest, context: Ctx
     ) -> sf.StorefrontProduct:
-        page = await self.h.product_page(request.slug)
-        p = page.product
-        return sf.StorefrontProduct(
-            id=p.id,
-            slug=p.slug,
-            title=p.title,
-            subtitle=p.subtitle,
-            description_html=p.description_html,
-            brand=sf.BrandRef(id=p.brand.id, slug=p.brand.slug, display_name=p.brand.name)
-            if p.brand
-            else None,
-            attributes=convert.attributes_pb([(a.name, a.value) for a in p.attributes]),
-            tags=sorted(t.tag for t in p.tags),
-            media=[
-                res.Media(kind=convert.MEDIA_KIND.get(m.kind, 0), url=m.url, alt_text=m.alt_text)
-                for m in p.media
-            ],
-            ingredients=[
-                sf.StorefrontIngredient(
-                    slug=link.ingredient.slug,
-                    display_name=link.ingredient.name,
-                    scientific_name=link.ingredient.scientific_name,
-                    benefits=list(link.ingredient.benefits or []),
-                    note=link.note,
-                )
-                for link in p.ingredient_links
-            ],
-            variants=[variant_pb(v, page.stock.get(v.id)) for v in page.variants],
-            breadcrumbs=crumbs(page.breadcrumbs),
-            min_price=convert.money(p.min_price),
-            max_price=convert.money(p.max_price),
-            hsn_code=p.hsn_code,
-            stock_unknown=not page.stock_known,
-        )
+        slug = request.slug
+        if self.pages is None:
+            page = await self._render(slug)
+        else:
+            page = await self.pages.get_or_load(slug, lambda: self._render(slug))
+        # Stock is per request (the availability cache has its own short TTL and the
+        # inventory-down fallback); the cached message is never modified.
+        stock, known = await self.h.deps.availability.get(page.variant_ids)
+        out = sf.StorefrontProduct()
+        out.CopyFrom(page.message)
+        for v in out.variants:
+            v.stock.CopyFrom(stock_pb(stock.get(v.id)))
+        out.stock_unknown = not known
+        return out
 
     async def ListPublishedProducts(
         self, request: sf.ListPublishedProductsRequest, context: Ctx

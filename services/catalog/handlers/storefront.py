@@ -136,14 +136,19 @@ class StorefrontHandlers:
 
     # --- products ------------------------------------------------------------------
 
-    async def product_page(self, slug: str) -> ProductPage:
+    async def published_product(self, slug: str) -> tuple[Product, list[Variant], list[Category]]:
+        """The published product by slug, its sellable variants and breadcrumbs (no stock:
+        the storefront servicer caches this per catalogue version and merges stock in)."""
         async with unit_of_work(self.deps.db, write=False) as r:
             product = await r.by_slug(Product, slug, *product_options())
             if not published(product):
                 raise NotFound(f"product {slug!r} not found")
             assert product is not None
             crumbs = await self._breadcrumbs(r, [c.category_id for c in product.category_links])
-        variants = sellable_variants(product)
+        return product, sellable_variants(product), crumbs
+
+    async def product_page(self, slug: str) -> ProductPage:
+        product, variants, crumbs = await self.published_product(slug)
         stock, known = await self.deps.availability.get(v.id for v in variants)
         return ProductPage(product, variants, stock, known, crumbs)
 

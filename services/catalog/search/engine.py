@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -349,16 +350,28 @@ class Result:
     did_you_mean: str = ""
 
 
+class VersionSource(Protocol):
+    async def current(self) -> int: ...
+
+
 class SearchEngine:
-    def __init__(self, db: Database) -> None:
+    """`versions`: where the index version comes from (the catalog wires its shared
+    services.catalog.versions.CatalogVersion, which batches concurrent reads); None
+    reads it in each search's session."""
+
+    def __init__(self, db: Database, versions: VersionSource | None = None) -> None:
         self.db = db
+        self.versions = versions
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
 
     async def snapshot(self, session: AsyncSession) -> Snapshot:
-        version = await session.scalar(
-            select(SearchState.version).where(SearchState.key == STATE_KEY)
-        )
+        if self.versions is not None:
+            version = await self.versions.current()
+        else:
+            version = await session.scalar(
+                select(SearchState.version).where(SearchState.key == STATE_KEY)
+            )
         version = int(version or 0)
         snap = self._snapshot
         if snap is not None and snap.version == version:

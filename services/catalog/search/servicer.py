@@ -1,6 +1,7 @@
 """The gRPC face of search (cleanse.catalog.v1.SearchService): protos in, engine calls, protos out.
 
-SearchServicer(db)                      # wires its own SearchEngine
+SearchServicer(db)                      # wires its own SearchEngine; writes each search
+SearchServicer(db, engine, search_log)  # the catalog app: shared version, batched analytics
 app.add(search_service_pb2_grpc.add_SearchServiceServicer_to_server, SearchServicer(db))
 """
 
@@ -90,9 +91,17 @@ def synonym_pb(row: SearchSynonym) -> pb.SearchSynonym:
 
 
 class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
-    def __init__(self, db: Database, engine: SearchEngine | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engine: SearchEngine | None = None,
+        search_log: analytics.SearchLog | None = None,
+    ) -> None:
+        """`search_log`: searches are queued and written in batches (the catalog app
+        wires one); None writes each search in its own transaction on the request path."""
         self.db = db
         self.engine = engine or SearchEngine(db)
+        self.search_log = search_log
 
     async def SearchProducts(
         self, request: pb.SearchProductsRequest, context: grpc.aio.ServicerContext
@@ -110,9 +119,12 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
                 popular = await analytics.popular_queries(s)
         search_id = ""
         if result.normalized_query and not request.page_token:
-            search_id = await analytics.record_search(
-                self.db, result.normalized_query, result.total
-            )
+            if self.search_log is not None:
+                search_id = self.search_log.record(result.normalized_query, result.total)
+            else:
+                search_id = await analytics.record_search(
+                    self.db, result.normalized_query, result.total
+                )
         end = offset + len(result.hits)
         return pb.SearchProductsResponse(
             results=[hit_pb(h) for h in result.hits],
@@ -155,9 +167,18 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
     async def RecordSearchClick(
         self, request: pb.RecordSearchClickRequest, context: grpc.aio.ServicerContext
     ) -> empty_pb2.Empty:
-        ok = await analytics.record_click(
-            self.db, request.search_id, request.product_id, max(0, request.position)
-        )
+        position = max(0, request.position)
+        if self.search_log is not None:  # the search may still be queued here
+            await self.search_log.write_if_queued(request.search_id)
+        ok = await analytics.record_click(self.db, request.search_id, request.product_id, position)
+        if (
+            not ok
+            and self.search_log is not None
+            and await self.search_log.wait_for_other_process(request.search_id)
+        ):  # or in another replica's queue
+            ok = await analytics.record_click(
+                self.db, request.search_id, request.product_id, position
+            )
         if not ok:
             raise NotFound(f"no search {request.search_id!r}", reason="SEARCH_NOT_FOUND")
         return empty_pb2.Empty()
@@ -233,6 +254,8 @@ class SearchServicer(search_service_pb2_grpc.SearchServiceServicer):
         v.check(start < end, "start_time", "must be before end_time")
         v.check(0 < limit <= 200, "limit", "must be between 1 and 200")
         v.raise_if_any()
+        if self.search_log is not None:  # this process's queued searches count too
+            await self.search_log.flush()
         r = await analytics.report(self.db, start, end, limit)
 
         def stat(q: analytics.QueryStat) -> pb.QueryStat:
