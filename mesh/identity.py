@@ -224,6 +224,9 @@ class InternalTokens:
         self.service = service
         self._secret = secret
         self._cached: tuple[str, float] = ("", 0.0)
+        # Verified tokens until they expire: a peer reuses one token for TTL/2, so
+        # each is checked once instead of on every call (bounded; cleared when full).
+        self._verified: dict[str, tuple[Identity, float]] = {}
 
     def mint(self) -> str:
         token, expires = self._cached
@@ -244,7 +247,12 @@ class InternalTokens:
         self._cached = (token, now + self.TTL)
         return token
 
+    VERIFIED_CACHE_SIZE = 1024
+
     def verify(self, token: str) -> Identity:
+        hit = self._verified.get(token)
+        if hit is not None and time.time() < hit[1]:
+            return hit[0]
         try:
             claims = jwt.decode(
                 token,
@@ -256,4 +264,8 @@ class InternalTokens:
             )
         except jwt.PyJWTError:
             raise Unauthenticated("invalid internal service token") from None
-        return Identity(kind="service", subject=str(claims["iss"]))
+        identity = Identity(kind="service", subject=str(claims["iss"]))
+        if len(self._verified) >= self.VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (identity, float(claims["exp"]))
+        return identity

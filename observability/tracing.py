@@ -112,9 +112,17 @@ def exporting() -> bool:
     return _exporting
 
 
+_tracer: tuple[object, trace.Tracer] | None = None
+
+
 def tracer() -> trace.Tracer:
+    """This process's tracer (looked up once per provider, not per span)."""
+    global _tracer
     provider = _provider if _provider is not None else trace.get_tracer_provider()
-    return provider.get_tracer(TRACER_NAME)
+    cached = _tracer
+    if cached is None or cached[0] is not provider:
+        cached = _tracer = (provider, provider.get_tracer(TRACER_NAME))
+    return cached[1]
 
 
 def current_ids() -> tuple[str, str]:
