@@ -55,7 +55,10 @@ class ProcessSpec:
 
     name: str  # registry name: where it listens
     argv: tuple[str, ...]
-    kind: str = "grpc"  # "grpc": health-checked; "http": ready when the port accepts
+    # "tcp": infrastructure started first (ready when the port accepts);
+    # "grpc": a service, ready when its health check says SERVING;
+    # "http": the edge, started last (ready when the port accepts).
+    kind: str = "grpc"
 
     @classmethod
     def service(cls, name: str) -> ProcessSpec:
@@ -66,9 +69,22 @@ class ProcessSpec:
         return cls("edge", (sys.executable, "-m", "edge"), kind="http")
 
 
-def discover(root: Path = ROOT) -> list[ProcessSpec]:
-    """Implemented services in registry order, then the edge if it exists."""
+# Local stand-ins for infrastructure the mesh talks to, started when the registry
+# address has not been pointed elsewhere: registry name -> module.
+LOCAL_INFRA = {"smtp": "services.engagement.smtp_sink"}
+KIND_ORDER = {"tcp": 0, "grpc": 1, "http": 2}
+
+
+def discover(root: Path = ROOT, env: Mapping[str, str] | None = None) -> list[ProcessSpec]:
+    """Local infrastructure, implemented services in registry order, then the edge."""
+    env = os.environ if env is None else env
     specs = [
+        ProcessSpec(name, (sys.executable, "-m", module), kind="tcp")
+        for name, module in LOCAL_INFRA.items()
+        if f"CLEANSE_{name.upper()}_ADDR" not in env
+        and (root / (module.replace(".", "/") + ".py")).is_file()
+    ]
+    specs += [
         ProcessSpec.service(n)
         for n in registry.GRPC_SERVICES
         if (root / "services" / n / "__main__.py").is_file()
@@ -140,8 +156,8 @@ class Supervisor:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         specs = list(services) if services is not None else discover(cwd)
-        # Services first, the edge (http) last.
-        specs.sort(key=lambda s: s.kind == "http")
+        # Infrastructure first, then services, the edge (http) last.
+        specs.sort(key=lambda s: KIND_ORDER[s.kind])
         self.logs_dir = self.data_dir / "logs"
         self.procs: dict[str, ManagedProcess] = {
             s.name: ManagedProcess(s, self.logs_dir / f"{s.name}.log") for s in specs
@@ -159,9 +175,8 @@ class Supervisor:
         self.env[INTERNAL_SECRET_ENV] = ensure_internal_secret(self.data_dir)
         self.env[DATA_DIR_ENV] = str(self.data_dir)
         self.env.setdefault("PYTHONUNBUFFERED", "1")
-        services = [p for p in self.procs.values() if p.spec.kind != "http"]
-        edges = [p for p in self.procs.values() if p.spec.kind == "http"]
-        for group in (services, edges):
+        groups = [[p for p in self.procs.values() if p.spec.kind == kind] for kind in KIND_ORDER]
+        for group in groups:
             for p in group:
                 await self._spawn(p)
                 p.monitor = asyncio.create_task(self._watch(p), name=f"supervise-{p.spec.name}")
@@ -173,7 +188,7 @@ class Supervisor:
         for p in self.procs.values():
             if p.monitor is not None:
                 p.monitor.cancel()
-        order = sorted(self.procs.values(), key=lambda p: p.spec.kind != "http")
+        order = sorted(self.procs.values(), key=lambda p: -KIND_ORDER[p.spec.kind])
         for p in order:
             if p.process is not None and p.process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -245,9 +260,13 @@ class Supervisor:
             addr = registry.address(p.spec.name, self.env)
             if p.spec.kind == "http":
                 lines.append(f"  {p.spec.name:<11} {addr.url}  (REST/JSON, /metrics)")
+            elif p.spec.kind == "tcp":
+                lines.append(f"  {p.spec.name:<11} {addr}  (local {p.spec.name} stand-in)")
             else:
                 metrics = registry.metrics_address(p.spec.name, self.env)
                 lines.append(f"  {p.spec.name:<11} grpc {addr}  metrics {metrics.url}/metrics")
+        if "smtp" in self.procs:
+            lines.append(f"Mail sent by the mesh: {self.data_dir / 'mail'}/*.eml")
         lines.append(f"Logs: {self.logs_dir}/<service>.log   Data: {self.data_dir}")
         lines.append("Ctrl-C stops everything.")
         return "\n".join(lines)
@@ -263,9 +282,11 @@ class Supervisor:
         p.state = state
         name = p.spec.name
         addr = registry.address(name, self.env)
-        metrics = registry.metrics_address(name, self.env) if p.spec.kind != "http" else addr
         pid = p.pid if p.pid is not None and state != "stopped" else "-"
-        self._print(f"{name:<11} pid {pid!s:<8} {addr!s:<22} metrics {metrics!s:<22} {state}")
+        where = f"{addr!s:<22}"
+        if p.spec.kind == "grpc":
+            where += f" metrics {registry.metrics_address(name, self.env)!s:<22}"
+        self._print(f"{name:<11} pid {pid!s:<8} {where} {state}")
 
     async def _spawn(self, p: ManagedProcess) -> None:
         p.serving.clear()
@@ -343,7 +364,7 @@ class Supervisor:
 
     async def _probe(self, p: ManagedProcess) -> bool:
         addr = registry.address(p.spec.name, self.env)
-        if p.spec.kind == "http":
+        if p.spec.kind in ("http", "tcp"):
             try:
                 _, writer = await asyncio.wait_for(
                     asyncio.open_connection(addr.host, addr.port), 1.0

@@ -173,13 +173,25 @@ def test_discover_lists_implemented_services_then_the_edge(tmp_path: Path) -> No
         (tmp_path / "services" / name).mkdir(parents=True)
         (tmp_path / "services" / name / "__main__.py").touch()
     (tmp_path / "services" / "order").mkdir(parents=True)  # not implemented
-    assert [s.name for s in discover(tmp_path)] == ["auth", "cms"]
+    assert [s.name for s in discover(tmp_path, env={})] == ["auth", "cms"]
     (tmp_path / "edge").mkdir()
     (tmp_path / "edge" / "__main__.py").touch()
-    specs = discover(tmp_path)
+    specs = discover(tmp_path, env={})
     assert [s.name for s in specs] == ["auth", "cms", "edge"]
     assert specs[0].argv[1:] == ("-m", "services.auth")
     assert specs[-1].argv[1:] == ("-m", "edge") and specs[-1].kind == "http"
+
+
+def test_local_infrastructure_starts_first_unless_pointed_elsewhere(tmp_path: Path) -> None:
+    (tmp_path / "services" / "engagement").mkdir(parents=True)
+    (tmp_path / "services" / "engagement" / "__main__.py").touch()
+    (tmp_path / "services" / "engagement" / "smtp_sink.py").touch()
+    specs = discover(tmp_path, env={})
+    assert [(s.name, s.kind) for s in specs] == [("smtp", "tcp"), ("engagement", "grpc")]
+    assert specs[0].argv[1:] == ("-m", "services.engagement.smtp_sink")
+    # A real SMTP server configured: no local sink.
+    elsewhere = discover(tmp_path, env={"CLEANSE_SMTP_ADDR": "mail.example.in:587"})
+    assert [s.name for s in elsewhere] == ["engagement"]
 
 
 @pytest.mark.parametrize("argv", [["list"]])
