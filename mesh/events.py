@@ -46,8 +46,15 @@ SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
     # Available stock fell to the reorder point: notify the merchandising team.
     "inventory.low_stock": ("engagement",),
     # An order was confirmed (paid, or COD accepted): customer figures for segments.
-    # Engagement (confirmation email) and shipping (shipment) join when they exist.
-    "order.placed": ("settings",),
+    # Engagement: the confirmation email (and closes abandoned-cart reminders).
+    # Shipping: the shipment(s), one per warehouse.
+    "order.placed": ("settings", "engagement", "shipping"),
+    # Money went back to a customer (a refund processed): segments subtract it.
+    # Engagement: the refund email.
+    "order.refunded": ("settings", "engagement"),
+    # A shipment (forward or return pickup) was created or changed status: order
+    # status and customer notifications.
+    "shipment.status_changed": ("order", "engagement"),
     # Store settings, GST rates, payment methods or segments changed: readers drop
     # their cached copies at once instead of waiting for the TTL.
     "settings.changed": ("pricing",),

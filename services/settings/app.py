@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from cleanse.common.v1 import events_pb2_grpc
+from cleanse.order.v1 import events_pb2 as order_events_pb2
 from cleanse.settings.v1 import (
     analytics_service_pb2_grpc,
     settings_admin_service_pb2_grpc,
@@ -64,9 +65,33 @@ class SettingsApp:
         refund = topic == ORDER_REFUNDED
 
         async def handle(session: Any, payload: Any, _event: Any) -> None:
-            await self.segments.apply_order(session, to_facts(payload), refund=refund)
+            facts = to_facts(payload)
+            if facts.user_id:  # a guest's order has no customer to count it for
+                await self.segments.apply_order(session, facts, refund=refund)
 
         self.sink.register(topic, payload_type, handle)
+
+
+def placed_facts(e: order_events_pb2.OrderPlacedEvent) -> OrderFacts:
+    """A confirmed order adds its total to the customer's figures (guests: none)."""
+    return OrderFacts(
+        user_id=e.customer.removeprefix("users/"),
+        order_id=e.order,
+        amount_minor=e.total.amount_minor,
+        state_code=e.state_code,
+        city=e.city,
+    )
+
+
+def refunded_facts(e: order_events_pb2.OrderRefundedEvent) -> OrderFacts:
+    """A processed refund subtracts its amount."""
+    return OrderFacts(
+        user_id=e.customer.removeprefix("users/"),
+        order_id=e.order,
+        amount_minor=e.amount.amount_minor,
+        state_code=e.state_code,
+        city=e.city,
+    )
 
 
 def build(
@@ -107,6 +132,10 @@ def build(
     )
     app.add(events_pb2_grpc.add_EventSinkServiceServicer_to_server, sink)
     wired = SettingsApp(app, db, settings, outbox, relay, sink, store, tax, segments, analytics)
+    wired.register_order_event("order.placed", order_events_pb2.OrderPlacedEvent, placed_facts)
+    wired.register_order_event(
+        "order.refunded", order_events_pb2.OrderRefundedEvent, refunded_facts
+    )
 
     async def startup() -> None:
         await db.migrate()

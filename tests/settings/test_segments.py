@@ -8,41 +8,37 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
 
 from cleanse.common.v1 import events_pb2, money_pb2
+from cleanse.order.v1 import events_pb2 as order_events_pb2
 from cleanse.settings.v1 import resources_pb2 as res
 from cleanse.settings.v1 import settings_admin_service_pb2 as adm
 from cleanse.settings.v1 import settings_internal_service_pb2 as internal
-from services.settings.handlers.segments import OrderFacts
 from tests.settings.conftest import SettingsHarness, unique
 from tests.support.rpc import violations
 
 Code = grpc.StatusCode
 
 
-def struct_facts(s: struct_pb2.Struct) -> OrderFacts:
-    f = s.fields
-    return OrderFacts(
-        user_id=f["user"].string_value.removeprefix("users/"),
-        order_id=f["order"].string_value,
-        amount_minor=int(f["amount_minor"].number_value),
-        state_code=f["state"].string_value if "state" in f else "",
-        city=f["city"].string_value if "city" in f else "",
-    )
-
-
 @pytest.fixture(scope="module")
 def order_events(settings_svc: SettingsHarness) -> SettingsHarness:
-    """Stand-in order events (the order service will define its own payload types)."""
-    for topic in ("order.placed", "order.refunded"):
-        settings_svc.wired.register_order_event(topic, struct_pb2.Struct, struct_facts)
+    """The settings service consumes the order service's own event payloads."""
     return settings_svc
 
 
 async def deliver(h: SettingsHarness, topic: str, event_id: str, **fields: object) -> bool:
-    payload = struct_pb2.Struct()
-    payload.update(fields)
+    """Deliver an order event built from the order service's real payload message."""
+    amount = money_pb2.Money(amount_minor=int(fields["amount_minor"]), currency_code="INR")
+    common = {
+        "order": str(fields["order"]),
+        "customer": str(fields.get("user", "")),
+        "state_code": str(fields.get("state", "")),
+        "city": str(fields.get("city", "")),
+    }
+    if topic == "order.placed":
+        payload = order_events_pb2.OrderPlacedEvent(total=amount, **common)
+    else:
+        payload = order_events_pb2.OrderRefundedEvent(amount=amount, **common)
     ev = events_pb2.Event(event_id=event_id, topic=topic, source="order")
     ev.payload.Pack(payload)
     return await h.wired.sink.handle(ev)
@@ -178,3 +174,12 @@ async def test_unknown_user_is_in_no_signup_segment(order_events: SettingsHarnes
     # Segments without signup rules never ask auth.
     await segments_of(h, "users/nobody", ["customerSegments/vip"])
     assert h.auth.calls == calls + 1
+
+
+async def test_a_guests_order_is_handled_and_counts_for_nobody(
+    order_events: SettingsHarness,
+) -> None:
+    h = order_events
+    event_id = secrets.token_hex(6)
+    assert not await deliver(h, "order.placed", event_id, order="o9", amount_minor=9900)
+    assert await deliver(h, "order.placed", event_id, order="o9", amount_minor=9900)  # dup

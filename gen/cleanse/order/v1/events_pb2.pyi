@@ -1,0 +1,77 @@
+from cleanse.common.v1 import address_pb2 as _address_pb2
+from cleanse.common.v1 import money_pb2 as _money_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OrderPlacedEvent(_message.Message):
+    __slots__ = ("order", "order_number", "customer", "total", "email", "state_code", "city", "pincode", "payment_method", "item_count", "delivery_address", "lines", "reservation", "cod_amount", "phone")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    STATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    PINCODE_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
+    COD_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    order: str
+    order_number: str
+    customer: str
+    total: _money_pb2.Money
+    email: str
+    state_code: str
+    city: str
+    pincode: str
+    payment_method: str
+    item_count: int
+    delivery_address: _address_pb2.PostalAddress
+    lines: _containers.RepeatedCompositeFieldContainer[OrderPlacedLine]
+    reservation: str
+    cod_amount: _money_pb2.Money
+    phone: str
+    def __init__(self, order: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., email: _Optional[str] = ..., state_code: _Optional[str] = ..., city: _Optional[str] = ..., pincode: _Optional[str] = ..., payment_method: _Optional[str] = ..., item_count: _Optional[int] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderPlacedLine, _Mapping]]] = ..., reservation: _Optional[str] = ..., cod_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., phone: _Optional[str] = ...) -> None: ...
+
+class OrderPlacedLine(_message.Message):
+    __slots__ = ("variant_id", "sku", "title", "quantity", "unit_weight_grams", "warehouse")
+    VARIANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_WEIGHT_GRAMS_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_FIELD_NUMBER: _ClassVar[int]
+    variant_id: str
+    sku: str
+    title: str
+    quantity: int
+    unit_weight_grams: int
+    warehouse: str
+    def __init__(self, variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_weight_grams: _Optional[int] = ..., warehouse: _Optional[str] = ...) -> None: ...
+
+class OrderRefundedEvent(_message.Message):
+    __slots__ = ("order", "order_number", "customer", "amount", "refund", "state_code", "city")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REFUND_FIELD_NUMBER: _ClassVar[int]
+    STATE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    order: str
+    order_number: str
+    customer: str
+    amount: _money_pb2.Money
+    refund: str
+    state_code: str
+    city: str
+    def __init__(self, order: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., refund: _Optional[str] = ..., state_code: _Optional[str] = ..., city: _Optional[str] = ...) -> None: ...

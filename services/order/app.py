@@ -1,0 +1,151 @@
+"""Wiring: the order service's database, outbox relay, peers, saga sweeper and servicers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from cleanse.common.v1 import events_pb2_grpc
+from cleanse.order.v1 import (
+    cart_service_pb2_grpc,
+    checkout_service_pb2_grpc,
+    order_admin_service_pb2_grpc,
+    order_service_pb2_grpc,
+    payment_webhook_service_pb2_grpc,
+)
+from cleanse.shipping.v1 import events_pb2 as ship_events
+from mesh.db import Database, utcnow
+from mesh.events import EventSink
+from mesh.identity import JwksSource
+from mesh.outbox import Outbox, OutboxRelay, RelaySettings
+from mesh.server import ServiceApp
+from services.order.config import Settings
+from services.order.handlers.carts import CartHandlers
+from services.order.handlers.checkout import CheckoutHandlers
+from services.order.handlers.common import Clock
+from services.order.handlers.invoices import InvoiceHandlers
+from services.order.handlers.orders import OrderHandlers
+from services.order.handlers.refunds import RefundHandlers
+from services.order.handlers.returns import ReturnHandlers
+from services.order.handlers.shipments import SHIPMENT_STATUS_CHANGED, ShipmentEvents
+from services.order.handlers.webhooks import WebhookHandlers
+from services.order.models import OUTBOX, PROCESSED_EVENTS
+from services.order.payments.gateway import PaymentGateway
+from services.order.peers import Peers
+from services.order.servicer import (
+    CartService,
+    CheckoutService,
+    OrderAdminService,
+    OrderService,
+    PaymentWebhookService,
+)
+
+SERVICE = "order"
+
+
+@dataclass
+class OrderApp:
+    app: ServiceApp
+    db: Database
+    settings: Settings
+    outbox: Outbox
+    relay: OutboxRelay
+    peers: Peers
+    carts: CartHandlers
+    checkout: CheckoutHandlers
+    orders: OrderHandlers
+    webhooks: WebhookHandlers
+    refunds: RefundHandlers
+    returns: ReturnHandlers
+    invoices: InvoiceHandlers
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def build(
+    db: Database,
+    settings: Settings | None = None,
+    *,
+    gateway: PaymentGateway | None = None,
+    clock: Clock = utcnow,
+    relay_settings: RelaySettings | None = None,
+    jwks_source: JwksSource | None = None,
+) -> OrderApp:
+    """`gateway` None: Razorpay methods are not offered (COD only), named degradation
+    "razorpay.not_configured"."""
+    settings = settings or Settings.from_env()
+    app = ServiceApp(SERVICE, readiness=db.ready, jwks_source=jwks_source)
+    outbox = Outbox(OUTBOX, SERVICE)
+    relay = OutboxRelay(db, outbox, relay_settings)
+    peers = Peers(
+        settings_cache_seconds=settings.settings_cache_seconds,
+        timeout=settings.dependency_timeout_seconds,
+    )
+    carts = CartHandlers(db, peers, clock)
+    checkout = CheckoutHandlers(db, peers, outbox, settings, carts, gateway, clock)
+    invoices = InvoiceHandlers(db, peers, clock)
+    checkout.invoices = invoices
+    refunds = RefundHandlers(db, checkout, outbox, clock)
+    checkout.refund_owed = refunds.refund_in_full
+    checkout.sweepers.append(refunds.retry_pending)
+    orders = OrderHandlers(db, checkout, refunds, clock)
+    returns = ReturnHandlers(db, checkout, refunds, clock)
+    webhooks = WebhookHandlers(db, checkout, refunds, clock)
+    app.add(cart_service_pb2_grpc.add_CartServiceServicer_to_server, CartService(carts))
+    app.add(
+        checkout_service_pb2_grpc.add_CheckoutServiceServicer_to_server, CheckoutService(checkout)
+    )
+    app.add(
+        order_service_pb2_grpc.add_OrderServiceServicer_to_server,
+        OrderService(orders, returns, invoices),
+    )
+    app.add(
+        order_admin_service_pb2_grpc.add_OrderAdminServiceServicer_to_server,
+        OrderAdminService(orders, refunds, returns),
+    )
+    app.add(
+        payment_webhook_service_pb2_grpc.add_PaymentWebhookServiceServicer_to_server,
+        PaymentWebhookService(webhooks),
+    )
+    sink = EventSink(db, PROCESSED_EVENTS)
+    sink.register(
+        SHIPMENT_STATUS_CHANGED,
+        ship_events.ShipmentStatusChangedEvent,
+        ShipmentEvents(clock).on_status_changed,
+    )
+    app.add(events_pb2_grpc.add_EventSinkServiceServicer_to_server, sink)
+    wired = OrderApp(
+        app,
+        db,
+        settings,
+        outbox,
+        relay,
+        peers,
+        carts,
+        checkout,
+        orders,
+        webhooks,
+        refunds,
+        returns,
+        invoices,
+    )
+
+    async def startup() -> None:
+        await db.migrate()
+        await relay.start()
+        wired._tasks.append(asyncio.create_task(checkout.sweep_forever(), name="order-sweeper"))
+
+    async def shutdown() -> None:
+        for task in wired._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        wired._tasks.clear()
+        await relay.stop()
+        if gateway is not None:
+            await gateway.aclose()
+        await db.dispose()
+
+    app.on_startup(startup)
+    app.on_shutdown(shutdown)
+    return wired

@@ -1,0 +1,107 @@
+"""GST invoice rules: financial years, numbers, amounts in words, and how a refund
+amount is spread over the invoice lines for its credit note. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from mesh.gst import round_half_up_div
+
+MAX_NUMBER_LENGTH = 16  # GST rule 46: at most 16 characters
+CREDIT_NOTE_PREFIX = "CN"
+
+
+def financial_year(at: datetime) -> str:
+    """Indian financial year (April-March) of a time: "2026-27"."""
+    start = at.year if at.month >= 4 else at.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def series_key(prefix: str, fy: str) -> str:
+    return f"{prefix}:{fy}"
+
+
+def invoice_number(prefix: str, fy: str, value: int) -> str:
+    """ "CLN/26-27/000001": prefix, short financial year, a gap-free counter."""
+    short = f"{fy[2:4]}-{fy[5:7]}"
+    number = f"{prefix}/{short}/{value:06d}"
+    if len(number) > MAX_NUMBER_LENGTH or value <= 0:
+        raise ValueError(f"invoice number {number!r} is not valid")
+    return number
+
+
+def clean_prefix(prefix: str) -> str:
+    """At most 4 capital letters/digits (so numbers fit 16 characters); else "INV"."""
+    p = "".join(c for c in prefix.upper() if c.isalnum())[:4]
+    return p or "INV"
+
+
+_ONES = (
+    "", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
+    "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen",
+    "Eighteen", "Nineteen",
+)  # fmt: skip
+_TENS = ("", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety")
+
+
+def _below_hundred(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    return (_TENS[n // 10] + " " + _ONES[n % 10]).strip()
+
+
+def _below_thousand(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    parts = []
+    if hundreds:
+        parts.append(f"{_ONES[hundreds]} Hundred")
+    if rest:
+        parts.append(_below_hundred(rest))
+    return " ".join(parts)
+
+
+def number_in_words(n: int) -> str:
+    """Indian numbering: crore, lakh, thousand."""
+    if n == 0:
+        return "Zero"
+    parts = []
+    crore, n = divmod(n, 10_000_000)
+    lakh, n = divmod(n, 100_000)
+    thousand, n = divmod(n, 1000)
+    if crore:
+        parts.append(f"{number_in_words(crore)} Crore")
+    if lakh:
+        parts.append(f"{_below_hundred(lakh)} Lakh")
+    if thousand:
+        parts.append(f"{_below_hundred(thousand)} Thousand")
+    if n:
+        parts.append(_below_thousand(n))
+    return " ".join(parts)
+
+
+def amount_in_words(minor: int) -> str:
+    """ "Rupees One Thousand Two Hundred Thirty Four and Fifty Paise Only"."""
+    rupees, paise = divmod(abs(minor), 100)
+    text = f"Rupees {number_in_words(rupees)}"
+    if paise:
+        text += f" and {number_in_words(paise)} Paise"
+    return text + " Only"
+
+
+def spread(amount: int, weights: Sequence[int]) -> list[int]:
+    """`amount` split in proportion to `weights` (largest remainders get the odd
+    paise), summing exactly to `amount`."""
+    total = sum(weights)
+    if total <= 0:
+        return [0 for _ in weights]
+    shares = [amount * w // total for w in weights]
+    rest = amount - sum(shares)
+    order = sorted(range(len(weights)), key=lambda i: -(amount * weights[i] % total))
+    for i in order[:rest]:
+        shares[i] += 1
+    return shares
+
+
+def line_share(line_total: int, quantity: int, line_quantity: int) -> int:
+    return round_half_up_div(line_total * quantity, line_quantity)

@@ -1,0 +1,1100 @@
+"""Checkout sessions, the place-order saga and payment confirmation.
+
+The saga (services/order/README.md has the diagram) is keyed by the client's
+request id. Each step is recorded in `saga_steps` before and after it runs, and
+the names of what it acquired (coupon hold, reservation) are saved on the saga
+row before the next step starts, so a crash leaves enough behind for the sweeper
+(`sweep_once`) to finish the job: forward when the point of no return was passed
+(reservation committed), backward (compensation) otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import grpc
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
+from cleanse.inventory.v1 import resources_pb2 as inv_pb2
+from cleanse.order.v1 import checkout_service_pb2 as checkout_pb2
+from cleanse.order.v1 import events_pb2
+from cleanse.order.v1 import resources_pb2 as pb
+from cleanse.pricing.v1 import breakdown_pb2
+from mesh import deadlines
+from mesh.db import Database, new_id, utcnow
+from mesh.errors import (
+    Aborted,
+    FailedPrecondition,
+    Internal,
+    InvalidArgument,
+    ServiceError,
+    Unavailable,
+    Violations,
+)
+from mesh.outbox import Outbox
+from observability.metrics import DEGRADED_CALLS, counter
+from services.order import convert
+from services.order import repository as repo
+from services.order.config import Settings
+from services.order.domain import checkout as rules
+from services.order.domain.numbers import format_order_number
+from services.order.domain.states import Status
+from services.order.handlers.carts import CartHandlers
+from services.order.handlers.common import (
+    Clock,
+    actor,
+    customer_id,
+    id_of,
+    not_found,
+    owns,
+    record,
+    transition,
+)
+from services.order.handlers.invoices import InvoiceHandlers
+from services.order.models import (
+    Cart,
+    CheckoutSaga,
+    CheckoutSession,
+    Order,
+    OrderItem,
+    Payment,
+    SagaStep,
+)
+from services.order.payments.gateway import OrderStatus as ProviderOrderStatus
+from services.order.payments.gateway import (
+    PaymentError,
+    PaymentGateway,
+    PaymentStatus,
+    ProviderPayment,
+)
+from services.order.peers import PeerError, Peers, pricing_cart
+
+log = logging.getLogger("cleanse.order.checkout")
+
+ORDER_PLACED = "order.placed"
+ORDERS_PLACED = counter("orders_placed_total", "Orders confirmed.", ["payment_provider"])
+CHECKOUT_FAILURES = counter(
+    "checkout_failures_total", "PlaceOrder sagas that failed and were compensated.", ["reason"]
+)
+LIVE_SAGA = ("RUNNING", "COMPENSATING", "AWAITING_PAYMENT", "COMPLETED")
+MAX_REQUEST_ID = 128
+RESERVATION_MARGIN = timedelta(seconds=60)
+
+
+def gateway_error(exc: PaymentError) -> ServiceError:
+    if exc.retryable:
+        return Unavailable(
+            "the payment gateway is unavailable; try again shortly",
+            metadata={"dependency": "razorpay"},
+        )
+    return FailedPrecondition(
+        f"the payment gateway refused: {exc.message}",
+        reason="PAYMENT_DECLINED",
+        metadata={"code": exc.code} if exc.code else None,
+    )
+
+
+def _already_undone(exc: PeerError) -> bool:
+    """A release answered FAILED_PRECONDITION: not held any more (released, lapsed)."""
+    return exc.code == grpc.StatusCode.FAILED_PRECONDITION and exc.reason not in (
+        "RESERVATION_COMMITTED",
+        "HOLD_COMMITTED",
+    )
+
+
+class CheckoutHandlers:
+    def __init__(
+        self,
+        db: Database,
+        peers: Peers,
+        outbox: Outbox,
+        settings: Settings,
+        carts: CartHandlers,
+        gateway: PaymentGateway | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.peers = peers
+        self.outbox = outbox
+        self.settings = settings
+        self.carts = carts
+        self.gateway = gateway
+        self.clock = clock
+        # Set by the app: pays back a paid order that cannot be fulfilled
+        # (order id, reason) -> the refunds module; and extra sweeper jobs.
+        self.refund_owed: Callable[[str, str], Awaitable[object]] | None = None
+        # Set by the app: issues the GST tax invoice in the confirming transaction.
+        self.invoices: InvoiceHandlers | None = None
+        self.sweepers: list[Callable[[], Awaitable[object]]] = []
+
+    # =====================================================================================
+    # checkout sessions
+    # =====================================================================================
+
+    async def create_session(
+        self, req: checkout_pb2.CreateCheckoutSessionRequest
+    ) -> pb.CheckoutSession:
+        cid = customer_id()
+        async with self.db.session() as s:
+            cart = await self.carts.resolve(s, req.cart, req.cart_token)
+            items = await repo.cart_items(s, cart.id)
+        if not items:
+            raise FailedPrecondition("the cart is empty", reason="CART_EMPTY")
+        address = rules.check_address(convert.address_in(req.delivery_address))
+        email, phone = rules.check_contact(req.email, req.phone or address.phone, guest=cid is None)
+        if cid is not None:
+            email = await self._account_email(cid, email)
+        option = req.shipping_option or "standard"
+        v = Violations()
+        v.check(option in rules.SHIPPING_OPTIONS, "shipping_option", "must be standard")
+        codes = sorted({c.strip().upper() for c in req.coupon_codes if c.strip()})
+        v.check(len(codes) <= 5, "coupon_codes", "at most 5 coupons")
+        v.raise_if_any()
+
+        config = await self.peers.checkout_config()
+        methods = [
+            rules.MethodConfig(
+                m.code,
+                m.enabled,
+                m.min_order_value.amount_minor,
+                m.max_order_value.amount_minor,
+                m.fee.amount_minor,
+            )
+            for m in config.payment_methods
+            if rules.provider_for(m.code) == "COD" or self.gateway is not None
+        ]
+        known = {m.code for m in config.payment_methods}
+        if req.payment_method not in known:
+            raise InvalidArgument({"payment_method": f"must be one of {', '.join(sorted(known))}"})
+        lines = {i.variant_id: i.quantity for i in items}
+        customer = f"users/{cid}" if cid else ""
+        quote = await self.peers.price(
+            pricing_cart(lines, codes, address.pincode, req.payment_method), customer
+        )
+        rejected = [c for c in quote.coupons if not c.applied]
+        if rejected:
+            c = rejected[0]
+            raise FailedPrecondition(
+                f"coupon {c.code} does not apply: {c.message}",
+                reason="COUPON_NOT_APPLICABLE",
+                metadata={
+                    "code": c.code,
+                    "rejection": breakdown_pb2.CouponRejection.Name(c.rejection),
+                },
+            )
+        total = quote.total.amount_minor
+        allowed = rules.allowed_methods(methods, total)
+        if req.payment_method not in allowed or not quote.payment_method_available:
+            raise FailedPrecondition(
+                f"{req.payment_method} is not available for this order",
+                reason="PAYMENT_METHOD_UNAVAILABLE",
+                metadata={"available": ",".join(allowed)},
+            )
+        degradations = []
+        if quote.shipping.source in ("", "flat_rate"):
+            degradations.append("shipping.flat_rate")
+        session_id = new_id()
+        request_id = f"checkout-{session_id}"
+        reservation = await self.peers.reserve(
+            request_id,
+            lines,
+            pincode=address.pincode,
+            state_code=address.state_code,
+            ttl_seconds=self.settings.reservation_ttl_seconds,
+        )
+        now = self.clock()
+        row = CheckoutSession(
+            id=session_id,
+            cart_id=cart.id,
+            customer_id=cid,
+            token_hash=cart.token_hash if cid is None else None,
+            state="OPEN",
+            address=address.to_json(),
+            email=email,
+            phone=phone,
+            shipping_option=option,
+            shipping_rate_minor=quote.shipping.fee.amount_minor,
+            shipping_source=quote.shipping.source or "flat_rate",
+            payment_method=req.payment_method,
+            coupon_codes=codes,
+            lines=[[v, q] for v, q in sorted(lines.items())],
+            quote=quote.SerializeToString(),
+            quote_total_minor=total,
+            quote_expire_time=now + timedelta(seconds=self.settings.quote_ttl_seconds),
+            reservation_name=reservation.name,
+            reservation_request_id=request_id,
+            reservation_expire_time=reservation.expire_time.ToDatetime(tzinfo=now.tzinfo)
+            if reservation.HasField("expire_time")
+            else now + timedelta(seconds=self.settings.reservation_ttl_seconds),
+            available_methods=allowed,
+            degradations=degradations,
+            create_time=now,
+            update_time=now,
+        )
+        try:
+            async with self.db.transaction() as s:
+                s.add(row)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.peers.release_reservation(reservation.name)
+            raise
+        return convert.session(row)
+
+    async def _account_email(self, cid: str, given: str) -> str:
+        """The customer must exist in auth (the reference is validated there); the
+        order's email is the one given, else the account's. Auth down: the signed
+        access token stands for the account ("auth.trust_token") and the email must
+        be given."""
+        try:
+            user = await self.peers.user(f"users/{cid}")
+        except Unavailable:
+            DEGRADED_CALLS.labels("auth.trust_token").inc()
+            if not given:
+                raise InvalidArgument(
+                    {"email": "is required while accounts are unavailable"}
+                ) from None
+            return given
+        if user is None:
+            raise FailedPrecondition("the account no longer exists", reason="UNKNOWN_CUSTOMER")
+        return given or user.email
+
+    async def get_session(self, name: str, token: str) -> pb.CheckoutSession:
+        sid = id_of(name, "checkoutSessions")
+        async with self.db.session() as s:
+            row = await s.get(CheckoutSession, sid)
+        if row is None or not owns(row.customer_id, row.token_hash, token):
+            raise not_found(name)
+        out = convert.session(row)
+        if row.state == "OPEN" and self.clock() >= row.quote_expire_time:
+            out.state = pb.CHECKOUT_SESSION_STATE_EXPIRED
+        return out
+
+    # =====================================================================================
+    # PlaceOrder: the saga
+    # =====================================================================================
+
+    async def place_order(self, session_name: str, request_id: str, token: str) -> pb.Order:
+        v = Violations()
+        v.check(len(request_id) <= MAX_REQUEST_ID, "request_id", "at most 128 characters")
+        v.raise_if_any()
+        session_id = id_of(session_name, "checkoutSessions", "checkout_session")
+        async with self.db.session() as s:
+            sess = await s.get(CheckoutSession, session_id)
+        if sess is None or not owns(sess.customer_id, sess.token_hash, token):
+            raise not_found(session_name)
+        body = rules.body_hash({"checkout_session": session_id})
+        saga, run = await self._claim(request_id, body, sess)
+        if not run:
+            return await self._outcome(saga.id)
+        try:
+            return await self._run(saga, sess)
+        except ServiceError as exc:
+            await self._compensate(saga.id, exc)
+            raise
+        except asyncio.CancelledError:
+            raise  # left RUNNING: the sweeper compensates it
+        except Exception as exc:
+            log.exception("place-order saga crashed", extra={"saga": saga.id})
+            await self._compensate(saga.id, Internal("internal error"))
+            raise Internal("internal error") from exc
+
+    def _mismatch(self, request_id: str) -> FailedPrecondition:
+        return FailedPrecondition(
+            "request_id was already used to place an order from another checkout session",
+            reason="IDEMPOTENCY_MISMATCH",
+            metadata={"request_id": request_id},
+        )
+
+    async def _claim(
+        self, request_id: str, body: str, sess: CheckoutSession
+    ) -> tuple[CheckoutSaga, bool]:
+        """(the saga for request_id, whether this call runs it). Locks the session row
+        first, then looks the request id up, so a concurrent duplicate waiting on the
+        lock finds the first one's saga (PostgreSQL READ COMMITTED sees it then)."""
+        now = self.clock()
+        try:
+            async with self.db.transaction() as s:
+                row = await repo.locked(s, CheckoutSession, sess.id)
+                assert isinstance(row, CheckoutSession)
+                existing = await repo.saga_by_request(s, request_id)
+                if existing is not None:
+                    if existing.body_hash != body:
+                        raise self._mismatch(request_id)
+                    if existing.state != "FAILED":
+                        return existing, False
+                    await self._check_session_free(s, row, existing.id)
+                    existing.attempt += 1
+                    existing.state = "RUNNING"
+                    existing.hold_name = existing.reservation_name = ""
+                    existing.error_code = existing.error_reason = existing.error_message = ""
+                    existing.update_time = now
+                    row.saga_id = existing.id
+                    self._add_step(s, existing, "retry", "DONE", now)
+                    return existing, True
+                await self._check_session_free(s, row, None)
+                saga = CheckoutSaga(
+                    id=new_id(),
+                    request_id=request_id,
+                    body_hash=body,
+                    session_id=sess.id,
+                    state="RUNNING",
+                    attempt=1,
+                    create_time=now,
+                    update_time=now,
+                )
+                s.add(saga)
+                row.saga_id = saga.id
+                row.update_time = now
+                await s.flush()
+                self._add_step(s, saga, "start", "DONE", now)
+                return saga, True
+        except IntegrityError:  # a concurrent duplicate inserted the request id first
+            async with self.db.session() as s:
+                found = await repo.saga_by_request(s, request_id)
+            if found is None:
+                raise
+            if found.body_hash != body:
+                raise self._mismatch(request_id) from None
+            return found, False
+
+    async def _check_session_free(
+        self, s: AsyncSession, row: CheckoutSession, saga_id: str | None
+    ) -> None:
+        if row.state == "COMPLETED":
+            raise FailedPrecondition(
+                f"this checkout session already placed orders/{row.order_id}",
+                reason="CHECKOUT_SESSION_USED",
+                metadata={"order": f"orders/{row.order_id}"},
+            )
+        if row.saga_id and row.saga_id != saga_id:
+            other = await s.get(CheckoutSaga, row.saga_id)
+            if other is not None and other.state in LIVE_SAGA:
+                raise FailedPrecondition(
+                    "an order is already being placed from this checkout session",
+                    reason="CHECKOUT_IN_PROGRESS",
+                )
+
+    async def _outcome(self, saga_id: str) -> pb.Order:
+        """What the first call with this request id produced (waiting while it runs)."""
+        wait = self.settings.duplicate_wait_seconds
+        left = deadlines.remaining()
+        if left is not None:
+            wait = min(wait, max(left - 0.2, 0.0))
+        until = time.monotonic() + wait
+        while True:
+            async with self.db.session() as s:
+                saga = await s.get(CheckoutSaga, saga_id)
+            assert saga is not None
+            if saga.order_id and saga.state in ("AWAITING_PAYMENT", "COMPLETED"):
+                return await self.order_proto(saga.order_id)
+            if saga.error_code:
+                raise PeerError(
+                    grpc.StatusCode[saga.error_code], saga.error_message, reason=saga.error_reason
+                )
+            if time.monotonic() >= until:
+                raise Aborted(
+                    "an order with this request_id is still being placed; retry shortly",
+                    reason="REQUEST_IN_PROGRESS",
+                )
+            await asyncio.sleep(0.05)
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _add_step(
+        self, s: AsyncSession, saga: CheckoutSaga, step: str, status: str, now: datetime, detail=""
+    ) -> None:
+        s.add(
+            SagaStep(
+                saga_id=saga.id,
+                attempt=saga.attempt,
+                step=step,
+                status=status,
+                detail=str(detail)[:2000],
+                time=now,
+            )
+        )
+
+    async def _step(self, saga: CheckoutSaga, step: str, status: str, **changes: Any) -> None:
+        """Record a step (and save what it acquired on the saga row) in one transaction."""
+        now = self.clock()
+        detail = changes.pop("detail", "")
+        async with self.db.transaction() as s:
+            row = await s.get(CheckoutSaga, saga.id)
+            assert row is not None
+            for k, v in changes.items():
+                setattr(row, k, v)
+                setattr(saga, k, v)
+            row.update_time = now
+            self._add_step(s, row, step, status, now, detail)
+
+    async def _run(self, saga: CheckoutSaga, sess: CheckoutSession) -> pb.Order:
+        key = f"{saga.id}-{saga.attempt}"
+        # 1. validate: the session, the quote's age, the items still sold.
+        await self._step(saga, "validate", "STARTED")
+        now = self.clock()
+        if now >= sess.quote_expire_time:
+            raise FailedPrecondition(
+                "the price quote expired; start checkout again", reason="QUOTE_EXPIRED"
+            )
+        provider = rules.provider_for(sess.payment_method)
+        if (provider == "RAZORPAY" and self.gateway is None) or not provider:
+            raise FailedPrecondition(
+                f"{sess.payment_method} is not available", reason="PAYMENT_METHOD_UNAVAILABLE"
+            )
+        lines = {str(v): int(q) for v, q in sess.lines}
+        catalog, _missing = await self.peers.variants(lines)
+        gone = sorted(v for v in lines if v not in catalog or not catalog[v].sellable)
+        if gone:
+            raise FailedPrecondition(
+                f"no longer sold: {', '.join(gone)}",
+                reason="ITEM_UNAVAILABLE",
+                metadata={"variant_ids": ",".join(gone)},
+            )
+        await self._step(saga, "validate", "DONE")
+
+        # 2. hold coupon usage; the hold prices the cart: what the order charges.
+        customer = f"users/{sess.customer_id}" if sess.customer_id else ""
+        cart = pricing_cart(lines, sess.coupon_codes, sess.address["pincode"], sess.payment_method)
+        await self._step(saga, "hold_coupons", "STARTED", detail=f"request_id=order-{key}")
+        hold = await self.peers.hold_coupons(
+            f"order-{key}", cart, customer, self.settings.hold_ttl_seconds
+        )
+        await self._step(saga, "hold_coupons", "DONE", hold_name=hold.name, detail=hold.name)
+
+        # 3. reserve stock: the session's reservation while it holds, else a new one.
+        await self._step(saga, "reserve_stock", "STARTED", detail=f"request_id=order-{key}")
+        reservation = await self._reserve(saga, sess, lines, key)
+        await self._step(
+            saga,
+            "reserve_stock",
+            "DONE",
+            reservation_name=reservation.name,
+            detail=reservation.name,
+        )
+
+        # 4. lock the price: the hold's total must be the quote the customer accepted.
+        breakdown = hold.breakdown
+        if breakdown.total.amount_minor != sess.quote_total_minor:
+            raise FailedPrecondition(
+                "prices changed since checkout started; review the new total",
+                reason="PRICE_CHANGED",
+                metadata={
+                    "quoted_minor": str(sess.quote_total_minor),
+                    "current_minor": str(breakdown.total.amount_minor),
+                },
+            )
+        await self._step(saga, "lock_price", "DONE", detail=str(breakdown.total.amount_minor))
+
+        # 5. the payment.
+        if provider == "COD":
+            await self._commit_remote(saga, reservation.name, hold.name)
+            return await self._create_order(
+                saga, sess, breakdown, catalog, provider, provider_order_id=None
+            )
+        await self._step(saga, "create_payment", "STARTED", detail=f"receipt=s-{saga.id}")
+        assert self.gateway is not None
+        try:
+            provider_order = await self.gateway.create_order(
+                breakdown.total.amount_minor,
+                breakdown.currency_code or "INR",
+                f"s-{saga.id}"[:40],
+                {"checkout_session": sess.id, "request_id": saga.request_id[:200]},
+            )
+        except PaymentError as exc:
+            raise gateway_error(exc) from None
+        await self._step(saga, "create_payment", "DONE", detail=provider_order.id)
+        return await self._create_order(
+            saga, sess, breakdown, catalog, provider, provider_order_id=provider_order.id
+        )
+
+    async def _reserve(
+        self, saga: CheckoutSaga, sess: CheckoutSession, lines: Mapping[str, int], key: str
+    ) -> inv_pb2.Reservation:
+        if saga.attempt == 1 and sess.reservation_name:
+            current = await self.peers.get_reservation(sess.reservation_name)
+            expires = current.expire_time.ToDatetime(tzinfo=self.clock().tzinfo)
+            if (
+                current.state == inv_pb2.RESERVATION_STATE_HELD
+                and expires > self.clock() + RESERVATION_MARGIN
+            ):
+                return current
+        return await self.peers.reserve(
+            f"order-{key}",
+            lines,
+            pincode=sess.address["pincode"],
+            state_code=sess.address["state_code"],
+            ttl_seconds=self.settings.reservation_ttl_seconds,
+        )
+
+    async def _commit_remote(self, saga: CheckoutSaga, reservation: str, hold: str) -> None:
+        """The point of no return: stock leaves on hand, coupon uses become permanent."""
+        await self._step(saga, "commit_reservation", "STARTED", detail=reservation)
+        await self.peers.commit_reservation(reservation)
+        await self._step(saga, "commit_reservation", "DONE", detail=reservation)
+        await self._commit_hold(saga, hold)
+
+    async def _commit_hold(self, saga: CheckoutSaga, hold: str) -> None:
+        await self._step(saga, "commit_coupons", "STARTED", detail=hold)
+        try:
+            await self.peers.commit_hold(hold)
+        except PeerError as exc:
+            # The hold lapsed after the stock was committed: the order is honoured at
+            # the locked price; only the coupon's usage count misses this use.
+            log.warning("coupon hold not committed", extra={"hold": hold, "reason": exc.reason})
+            await self._step(saga, "commit_coupons", "FAILED", detail=exc.reason)
+            return
+        await self._step(saga, "commit_coupons", "DONE", detail=hold)
+
+    async def _create_order(
+        self,
+        saga: CheckoutSaga,
+        sess: CheckoutSession,
+        breakdown: breakdown_pb2.PriceBreakdown,
+        catalog: Mapping[str, catalog_pb2.VariantSnapshot],
+        provider: str,
+        *,
+        provider_order_id: str | None,
+    ) -> pb.Order:
+        now = self.clock()
+        cod = provider == "COD"
+        status = Status.CONFIRMED if cod else Status.PENDING_PAYMENT
+        tax = breakdown.tax
+        who = actor()
+        seller = await self.invoices.seller() if cod and self.invoices else None
+        async with self.db.transaction() as s:
+            value = await repo.next_order_number(s, self.db.dialect, now.year)
+            cart = await s.get(Cart, sess.cart_id)
+            order = Order(
+                id=new_id(),
+                order_number=format_order_number(
+                    now.year, value, self.settings.order_number_prefix
+                ),
+                request_id=saga.request_id,
+                customer_id=sess.customer_id,
+                status=status.value,
+                email=sess.email,
+                phone=sess.phone,
+                address=sess.address,
+                currency=breakdown.currency_code or "INR",
+                subtotal_minor=breakdown.subtotal.amount_minor,
+                discount_minor=breakdown.discount_total.amount_minor,
+                shipping_minor=breakdown.shipping.fee.amount_minor,
+                cod_fee_minor=breakdown.cod_fee.amount_minor,
+                taxable_minor=tax.taxable_value.amount_minor,
+                cgst_minor=tax.cgst.amount_minor,
+                sgst_minor=tax.sgst.amount_minor,
+                igst_minor=tax.igst.amount_minor,
+                tax_minor=tax.total_tax.amount_minor,
+                total_minor=breakdown.total.amount_minor,
+                coupon_codes=list(sess.coupon_codes),
+                payment_method=sess.payment_method,
+                payment_provider=provider,
+                paid=False,
+                place_of_supply=breakdown.place_of_supply_state_code,
+                inter_state=breakdown.inter_state,
+                shipping_option=sess.shipping_option,
+                shipping_source=sess.shipping_source,
+                reservation_name=saga.reservation_name,
+                coupon_hold_name=saga.hold_name,
+                session_id=sess.id,
+                saga_id=saga.id,
+                cart_token_hash=cart.token_hash if cart is not None else sess.token_hash,
+                breakdown=breakdown.SerializeToString(),
+                create_time=now,
+                update_time=now,
+            )
+            s.add(order)
+            await s.flush()
+            for pos, line in enumerate(breakdown.lines):
+                snap = catalog.get(line.variant_id)
+                facts = rules.snapshot_item(
+                    convert.priced_line(line),
+                    rules.Catalogued(
+                        snap.product_id,
+                        snap.product_title,
+                        snap.variant_title,
+                        snap.sku,
+                        snap.hsn_code,
+                    )
+                    if snap is not None
+                    else None,
+                    breakdown.registered_state_code,
+                    breakdown.place_of_supply_state_code,
+                )
+                s.add(
+                    OrderItem(
+                        order_id=order.id,
+                        position=pos,
+                        variant_id=facts.variant_id,
+                        product_id=facts.product_id,
+                        product_name=facts.product_name,
+                        variant_title=facts.variant_title,
+                        sku=facts.sku,
+                        hsn_code=facts.hsn_code,
+                        quantity=facts.quantity,
+                        unit_mrp_minor=facts.unit_mrp,
+                        unit_price_minor=facts.unit_price,
+                        discount_minor=facts.discount,
+                        taxable_minor=facts.taxable,
+                        gst_rate_bp=facts.rate_bp,
+                        cgst_minor=facts.cgst,
+                        sgst_minor=facts.sgst,
+                        igst_minor=facts.igst,
+                        total_minor=facts.total,
+                        free_gift=facts.free_gift,
+                        gift_rule=facts.gift_rule,
+                    )
+                )
+            record(s, order, "", status, now, reason="order placed", who=who)
+            s.add(
+                Payment(
+                    order_id=order.id,
+                    provider=provider,
+                    method=sess.payment_method,
+                    state="PENDING_ON_DELIVERY" if cod else "CREATED",
+                    amount_minor=order.total_minor,
+                    currency=order.currency,
+                    provider_order_id=provider_order_id,
+                    create_time=now,
+                    update_time=now,
+                )
+            )
+            row = await s.get(CheckoutSaga, saga.id)
+            assert row is not None
+            row.state = "COMPLETED" if cod else "AWAITING_PAYMENT"
+            row.order_id = order.id
+            row.update_time = now
+            self._add_step(s, row, "create_order", "DONE", now, order.order_number)
+            sess_row = await s.get(CheckoutSession, sess.id)
+            assert sess_row is not None
+            sess_row.state = "COMPLETED"
+            sess_row.order_id = order.id
+            sess_row.update_time = now
+            if cod:
+                await self._publish_placed(s, order)
+                if self.invoices is not None and seller is not None:
+                    await self.invoices.issue_tax_invoice(s, order, seller, now)
+        if cod:
+            ORDERS_PLACED.labels(provider).inc()
+        return await self.order_proto(order.id)
+
+    async def _publish_placed(self, s: AsyncSession, order: Order) -> None:
+        items = await repo.order_items(s, order.id)
+        await self.outbox.add(
+            s,
+            ORDER_PLACED,
+            events_pb2.OrderPlacedEvent(
+                order=f"orders/{order.id}",
+                order_number=order.order_number,
+                customer=f"users/{order.customer_id}" if order.customer_id else "",
+                total=convert.money(order.total_minor, order.currency),
+                email=order.email,
+                state_code=order.address.get("state_code", ""),
+                city=order.address.get("city", ""),
+                pincode=order.address.get("pincode", ""),
+                payment_method=order.payment_method,
+                item_count=sum(i.quantity for i in items),
+                delivery_address=convert.address_out(order.address),
+                lines=[
+                    events_pb2.OrderPlacedLine(
+                        variant_id=i.variant_id,
+                        sku=i.sku,
+                        title=" ".join(x for x in (i.product_name, i.variant_title) if x),
+                        quantity=i.quantity,
+                    )
+                    for i in items
+                ],
+                reservation=order.reservation_name,
+                cod_amount=convert.money(
+                    0 if order.paid or order.payment_provider != "COD" else order.total_minor,
+                    order.currency,
+                ),
+                phone=order.phone,
+            ),
+        )
+
+    # --- compensation --------------------------------------------------------------------
+
+    async def _compensate(self, saga_id: str, exc: ServiceError) -> bool:
+        """Give back what the saga acquired; FAILED when done, else left COMPENSATING
+        (with the error stored) for the sweeper. True when fully compensated."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            saga = await s.get(CheckoutSaga, saga_id)
+            assert saga is not None
+            saga.state = "COMPENSATING"
+            saga.error_code = exc.code.name
+            saga.error_reason = exc.reason
+            saga.error_message = exc.message[:2000]
+            saga.update_time = now
+            self._add_step(s, saga, "compensate", "STARTED", now, exc.reason or exc.code.name)
+        done = await self._release(saga)
+        async with self.db.transaction() as s:
+            row = await s.get(CheckoutSaga, saga_id)
+            assert row is not None
+            if done:
+                row.state = "FAILED"
+                sess = await s.get(CheckoutSession, row.session_id)
+                if sess is not None and sess.saga_id == row.id:
+                    sess.saga_id = None
+            row.update_time = self.clock()
+            self._add_step(s, row, "compensate", "DONE" if done else "FAILED", row.update_time)
+        CHECKOUT_FAILURES.labels(exc.reason or exc.code.name).inc()
+        return done
+
+    async def _release(self, saga: CheckoutSaga) -> bool:
+        ok = True
+        for step, name, release in (
+            ("release_reservation", saga.reservation_name, self.peers.release_reservation),
+            ("release_coupons", saga.hold_name, self.peers.release_hold),
+        ):
+            if not name:
+                continue
+            try:
+                await release(name)
+            except PeerError as exc:
+                if not _already_undone(exc):
+                    log.error("cannot undo %s: %s", name, exc.reason)
+                    await self._step(saga, step, "FAILED", detail=exc.reason)
+                    continue  # committed: nothing left to give back
+            except Unavailable:
+                ok = False
+                await self._step(saga, step, "FAILED", detail="dependency unavailable")
+                continue
+            await self._step(saga, step, "DONE", detail=name)
+        return ok
+
+    # =====================================================================================
+    # payment confirmation (Razorpay)
+    # =====================================================================================
+
+    async def confirm_payment(
+        self, order_name: str, provider_order_id: str, payment_id: str, signature: str, token: str
+    ) -> pb.Order:
+        order_id = id_of(order_name, "orders", "order")
+        async with self.db.session() as s:
+            order = await s.get(Order, order_id)
+            payment = await repo.latest_payment(s, order_id) if order is not None else None
+        if order is None or not owns(order.customer_id, order.cart_token_hash, token):
+            raise not_found(order_name)
+        if payment is None or payment.provider != "RAZORPAY":
+            raise FailedPrecondition("this order is not paid online", reason="NOT_ONLINE_PAYMENT")
+        if payment.provider_order_id != provider_order_id:
+            raise InvalidArgument({"provider_order_id": "is not this order's payment"})
+        if self.gateway is None:
+            raise Unavailable(
+                "online payments are unavailable", metadata={"dependency": "razorpay"}
+            )
+        if not self.gateway.verify_checkout_signature(provider_order_id, payment_id, signature):
+            CHECKOUT_FAILURES.labels("PAYMENT_SIGNATURE_INVALID").inc()
+            raise InvalidArgument(
+                {"signature": "does not match this payment"}, reason="PAYMENT_SIGNATURE_INVALID"
+            )
+        if order.paid:
+            if payment.provider_payment_id == payment_id:
+                return await self.order_proto(order.id)  # a repeat (or the webhook won)
+            raise FailedPrecondition("the order is already paid", reason="ALREADY_PAID")
+        if order.status != Status.PENDING_PAYMENT.value:
+            raise FailedPrecondition(
+                f"the order is {order.status}", reason="ORDER_NOT_AWAITING_PAYMENT"
+            )
+        try:
+            paid = await self.gateway.fetch_payment(payment_id)
+        except PaymentError as exc:
+            raise gateway_error(exc) from None
+        return await self.settle_payment(order, provider_order_id, paid)
+
+    async def settle_payment(
+        self, order: Order, provider_order_id: str, paid: ProviderPayment
+    ) -> pb.Order:
+        """A provider payment of `order` (fetched after a verified checkout signature, or
+        from a verified webhook): captured when only authorized, then the order is
+        completed. The payment must be for this order's provider order and amount."""
+        assert self.gateway is not None
+        if paid.order_id != provider_order_id or paid.amount_minor != order.total_minor:
+            raise FailedPrecondition(
+                "the payment does not match the order", reason="PAYMENT_MISMATCH"
+            )
+        try:
+            if paid.status == PaymentStatus.AUTHORIZED:
+                paid = await self.gateway.capture(paid.id, order.total_minor, order.currency)
+        except PaymentError as exc:
+            raise gateway_error(exc) from None
+        if paid.status != PaymentStatus.CAPTURED:
+            await self.record_payment_failure(
+                order.id, paid.id, paid.error_code, paid.error_description
+            )
+            raise FailedPrecondition(
+                f"the payment is {paid.status.value}", reason="PAYMENT_NOT_CAPTURED"
+            )
+        return await self.complete_paid_order(order.id, paid.id, method=paid.method)
+
+    async def record_payment_failure(
+        self, order_id: str, payment_id: str, code: str, description: str
+    ) -> None:
+        """A failed attempt (the customer may try again until the payment window ends)."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            payment = await repo.latest_payment(s, order_id)
+            if payment is None or payment.state != "CREATED":
+                return
+            payment.error_code = code[:64]
+            payment.error_description = description[:500]
+            payment.update_time = now
+
+    async def record_late_payment(self, order_id: str, payment_id: str) -> None:
+        """Money captured for an order that was given up: a refund is owed."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            payment = await repo.latest_payment(s, order_id)
+            if payment is None:
+                return
+            payment.provider_payment_id = payment.provider_payment_id or payment_id
+            payment.error_code = "CAPTURED_AFTER_ORDER_CLOSED"
+            payment.error_description = "captured after the order was closed: refund owed"
+            payment.update_time = now
+
+    async def complete_paid_order(
+        self, order_id: str, payment_id: str, *, method: str = ""
+    ) -> pb.Order:
+        """Payment captured: commit stock and coupons, CONFIRMED, "order.placed".
+
+        Safe to call twice and concurrently (the storefront's confirm and the
+        webhook): the remote commits are idempotent and the local transaction locks
+        the order row and does nothing for an order already paid. A reservation that
+        lapsed before the payment is reserved again; when the stock is gone the paid
+        order goes to REFUND_PENDING.
+        """
+        async with self.db.session() as s:
+            order = await s.get(Order, order_id)
+        if order is None:
+            raise not_found(f"orders/{order_id}")
+        if order.paid:
+            return await self.order_proto(order.id)
+        async with self.db.session() as s:
+            saga = await s.get(CheckoutSaga, order.saga_id)
+        assert saga is not None
+        reservation = order.reservation_name
+        refund_reason = ""
+        try:
+            await self._step(saga, "commit_reservation", "STARTED", detail=reservation)
+            await self.peers.commit_reservation(reservation)
+        except PeerError as exc:
+            if exc.reason != "RESERVATION_NOT_HELD":
+                raise
+            reservation, refund_reason = await self._re_reserve(order)
+        await self._step(saga, "commit_reservation", "DONE", detail=reservation)
+        if refund_reason:
+            with contextlib.suppress(PeerError, Unavailable):
+                await self.peers.release_hold(order.coupon_hold_name)
+        else:
+            await self._commit_hold(saga, order.coupon_hold_name)
+        now = self.clock()
+        seller = await self.invoices.seller() if self.invoices else None
+        async with self.db.transaction() as s:
+            row = await repo.locked(s, Order, order.id)
+            assert isinstance(row, Order)
+            if row.paid:
+                return await self.order_proto(order.id)
+            payment = await repo.latest_payment(s, order.id)
+            if payment is not None:
+                payment.state = "CAPTURED"
+                payment.provider_payment_id = payment_id
+                payment.update_time = now
+            row.paid = True
+            row.reservation_name = reservation
+            if refund_reason:
+                transition(s, row, Status.REFUND_PENDING, now, reason=refund_reason, who="system")
+                row.cancel_reason = refund_reason
+            else:
+                transition(s, row, Status.CONFIRMED, now, reason=f"paid {method}".strip())
+                await self._publish_placed(s, row)
+                if self.invoices is not None and seller is not None:
+                    await self.invoices.issue_tax_invoice(s, row, seller, now)
+            saga_row = await s.get(CheckoutSaga, order.saga_id)
+            if saga_row is not None:
+                saga_row.state = "COMPLETED"
+                saga_row.update_time = now
+                self._add_step(s, saga_row, "confirm_order", "DONE", now, payment_id)
+        if not refund_reason:
+            ORDERS_PLACED.labels("RAZORPAY").inc()
+        elif self.refund_owed is not None:
+            await self.refund_owed(order.id, refund_reason)
+        return await self.order_proto(order.id)
+
+    async def _re_reserve(self, order: Order) -> tuple[str, str]:
+        """(reservation, refund reason): a new committed reservation, or the reason the
+        paid order cannot be fulfilled."""
+        async with self.db.session() as s:
+            items = await repo.order_items(s, order.id)
+        lines: dict[str, int] = {}
+        for i in items:
+            if not i.free_gift:
+                lines[i.variant_id] = lines.get(i.variant_id, 0) + i.quantity
+        try:
+            res = await self.peers.reserve(
+                f"repay-{order.id}",
+                lines,
+                pincode=order.address.get("pincode", ""),
+                state_code=order.address.get("state_code", ""),
+                ttl_seconds=self.settings.reservation_ttl_seconds,
+            )
+            await self.peers.commit_reservation(res.name)
+        except PeerError as exc:
+            if exc.reason != "OUT_OF_STOCK":
+                raise
+            return order.reservation_name, "stock ran out before the payment arrived"
+        return res.name, ""
+
+    # =====================================================================================
+    # giving up unpaid orders, and the sweeper
+    # =====================================================================================
+
+    async def release_unpaid(self, order: Order) -> None:
+        """An unpaid order's stock and coupon uses go back (cancel, payment window over)."""
+        for name, release in (
+            (order.reservation_name, self.peers.release_reservation),
+            (order.coupon_hold_name, self.peers.release_hold),
+        ):
+            if not name:
+                continue
+            try:
+                await release(name)
+            except PeerError as exc:
+                if not _already_undone(exc):
+                    raise
+
+    async def sweep_once(self) -> dict[str, int]:
+        """Finish sagas a crash left behind, and give up unpaid orders past the window.
+
+        - RUNNING/COMPENSATING sagas untouched for `stale_saga_seconds`: forward when
+          their reservation was committed (COD: the order is created), else
+          compensated.
+        - PENDING_PAYMENT orders older than `payment_window_seconds`: holds released,
+          PAYMENT_FAILED.
+        """
+        now = self.clock()
+        done = {"resumed": 0, "compensated": 0, "expired": 0}
+        async with self.db.session() as s:
+            stale = await repo.stale_sagas(
+                s, now - timedelta(seconds=self.settings.stale_saga_seconds)
+            )
+            unpaid = await repo.unpaid_orders(
+                s, now - timedelta(seconds=self.settings.payment_window_seconds)
+            )
+        for saga in stale:
+            try:
+                if await self._resume(saga):
+                    done["resumed"] += 1
+                else:
+                    done["compensated"] += 1
+            except Exception:
+                log.warning("saga sweep failed", extra={"saga": saga.id}, exc_info=True)
+        for order in unpaid:
+            try:
+                if await self._paid_at_provider(order):
+                    continue  # the webhook (retried by Razorpay) or ConfirmPayment settles it
+                await self.release_unpaid(order)
+                async with self.db.transaction() as s:
+                    row = await repo.locked(s, Order, order.id)
+                    if isinstance(row, Order) and row.status == Status.PENDING_PAYMENT.value:
+                        transition(
+                            s,
+                            row,
+                            Status.PAYMENT_FAILED,
+                            self.clock(),
+                            reason="payment window ended",
+                            who="system",
+                        )
+                        payment = await repo.latest_payment(s, row.id)
+                        if payment is not None and payment.state == "CREATED":
+                            payment.state = "CANCELLED"
+                            payment.update_time = self.clock()
+                done["expired"] += 1
+            except Exception:
+                log.warning("unpaid order sweep failed", extra={"order": order.id}, exc_info=True)
+        return done
+
+    async def _paid_at_provider(self, order: Order) -> bool:
+        """Razorpay says the order was paid (a confirm and webhook not seen yet)."""
+        if self.gateway is None or order.payment_provider != "RAZORPAY":
+            return False
+        async with self.db.session() as s:
+            payment = await repo.latest_payment(s, order.id)
+        if payment is None or not payment.provider_order_id:
+            return False
+        try:
+            provider = await self.gateway.fetch_order(payment.provider_order_id)
+        except PaymentError:
+            return True  # cannot tell: do not give up a possibly paid order now
+        return provider.status == ProviderOrderStatus.PAID or provider.amount_paid_minor > 0
+
+    async def _resume(self, saga: CheckoutSaga) -> bool:
+        """True when resumed forward, False when compensated."""
+        async with self.db.session() as s:
+            steps = await repo.saga_steps(s, saga.id)
+            sess = await s.get(CheckoutSession, saga.session_id)
+        mine = [st for st in steps if st.attempt == saga.attempt]
+        committed = any(st.step == "commit_reservation" and st.status == "DONE" for st in mine)
+        if saga.state == "RUNNING" and committed and sess is not None:
+            provider = rules.provider_for(sess.payment_method)
+            if provider == "COD":
+                await self._commit_hold(saga, saga.hold_name)
+                hold = await self._hold_breakdown(saga)
+                lines = {str(v): int(q) for v, q in sess.lines}
+                catalog, _ = await self.peers.variants(lines)
+                await self._create_order(
+                    saga, sess, hold, catalog, provider, provider_order_id=None
+                )
+                return True
+        error = (
+            PeerError(
+                grpc.StatusCode[saga.error_code], saga.error_message, reason=saga.error_reason
+            )
+            if saga.error_code
+            else Aborted("the checkout was interrupted; start again", reason="CHECKOUT_INTERRUPTED")
+        )
+        await self._compensate(saga.id, error)
+        return False
+
+    async def _hold_breakdown(self, saga: CheckoutSaga) -> breakdown_pb2.PriceBreakdown:
+        return (await self.peers.get_hold(saga.hold_name)).breakdown
+
+    async def sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.sweep_interval_seconds)
+            for job in (self.sweep_once, *self.sweepers):
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("order sweeper job failed")
+
+    # =====================================================================================
+    # reading orders
+    # =====================================================================================
+
+    async def order_proto(self, order_id: str) -> pb.Order:
+        async with self.db.session() as s:
+            order = await s.get(Order, order_id)
+            if order is None:
+                raise not_found(f"orders/{order_id}")
+            return await order_view(s, order, self.gateway)
+
+
+async def order_view(
+    s: AsyncSession, order: Order, gateway: PaymentGateway | None = None
+) -> pb.Order:
+    items = await repo.order_items(s, order.id)
+    history = await repo.order_history(s, order.id)
+    payment = await repo.latest_payment(s, order.id)
+    return convert.order(order, items, history, payment, gateway.key_id if gateway else "")

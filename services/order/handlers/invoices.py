@@ -1,0 +1,279 @@
+"""GST tax invoices and credit notes.
+
+A tax invoice is issued in the SAME transaction that confirms an order, and a
+credit note in the one that marks a refund processed: its number comes from a
+row-locked counter per series and financial year (`invoice_counters`), so numbers
+are sequential with no gaps and no duplicates under concurrency (a rolled back
+confirmation rolls its number back too). The issued invoice is stored as its
+serialized proto and never changes.
+
+Seller details come from the settings checkout config (store name, GSTIN,
+registered state, invoice prefix), read before the transaction (cached; settings
+down and nothing cached: prefix "INV" and an empty GSTIN, policy
+"settings.invoice_defaults").
+
+Simplifications (documented): shipping and the COD fee are one untaxed
+"Shipping and handling" line; the seller's postal address is not in the checkout
+config yet.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from google.protobuf.json_format import MessageToDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cleanse.order.v1 import order_service_pb2 as order_pb2
+from cleanse.order.v1 import resources_pb2 as pb
+from mesh.db import Database, new_id, utcnow
+from mesh.errors import InvalidArgument, Unavailable
+from mesh.gst import gst_line
+from observability.metrics import DEGRADED_CALLS
+from services.order import convert
+from services.order import repository as repo
+from services.order.domain import invoices as rules
+from services.order.handlers.common import Clock, caller, customer_id, id_of, not_found
+from services.order.invoice_pdf import render_pdf
+from services.order.models import Invoice, Order, OrderItem, Refund
+from services.order.peers import Peers
+
+
+@dataclass(frozen=True)
+class Seller:
+    name: str
+    gstin: str
+    state_code: str
+    prefix: str
+
+
+class InvoiceHandlers:
+    def __init__(self, db: Database, peers: Peers, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.peers = peers
+        self.clock = clock
+
+    async def seller(self) -> Seller:
+        try:
+            cfg = await self.peers.checkout_config()
+        except Unavailable:
+            DEGRADED_CALLS.labels("settings.invoice_defaults").inc()
+            return Seller("", "", "", "INV")
+        return Seller(
+            cfg.store_name,
+            cfg.gstin,
+            cfg.registered_state_code,
+            rules.clean_prefix(cfg.invoice_prefix),
+        )
+
+    # --- issuing (inside the caller's transaction) -------------------------------------
+
+    async def _number(self, s: AsyncSession, prefix: str, now: datetime) -> tuple[str, str]:
+        fy = rules.financial_year(now)
+        value = await repo.next_invoice_value(s, self.db.dialect, rules.series_key(prefix, fy))
+        return rules.invoice_number(prefix, fy, value), fy
+
+    def _header(
+        self, order: Order, seller: Seller, kind: int, number: str, fy: str, now: datetime
+    ) -> pb.Invoice:
+        a = order.address
+        return pb.Invoice(
+            kind=kind,
+            invoice_number=number,
+            financial_year=fy,
+            issue_time=convert.ts(now),
+            order_number=order.order_number,
+            seller=pb.InvoiceParty(
+                name=seller.name, gstin=seller.gstin, state_code=seller.state_code
+            ),
+            buyer=pb.InvoiceParty(
+                name=a.get("recipient_name", ""),
+                address=convert.address_out(a),
+                state_code=a.get("state_code", ""),
+                email=order.email,
+            ),
+            place_of_supply_state_code=order.place_of_supply or a.get("state_code", ""),
+            inter_state=order.inter_state,
+        )
+
+    def _totals(self, inv: pb.Invoice, cur: str) -> None:
+        taxable = sum(ln.taxable_value.amount_minor for ln in inv.lines)
+        cgst = sum(ln.cgst.amount_minor for ln in inv.lines)
+        sgst = sum(ln.sgst.amount_minor for ln in inv.lines)
+        igst = sum(ln.igst.amount_minor for ln in inv.lines)
+        total = sum(ln.total.amount_minor for ln in inv.lines)
+        inv.taxable_value.CopyFrom(convert.money(taxable, cur))
+        inv.cgst.CopyFrom(convert.money(cgst, cur))
+        inv.sgst.CopyFrom(convert.money(sgst, cur))
+        inv.igst.CopyFrom(convert.money(igst, cur))
+        inv.total_tax.CopyFrom(convert.money(cgst + sgst + igst, cur))
+        inv.total.CopyFrom(convert.money(total, cur))
+        inv.amount_in_words = rules.amount_in_words(total)
+
+    def _item_line(self, item: OrderItem, cur: str) -> pb.InvoiceLine:
+        return pb.InvoiceLine(
+            description=" ".join(x for x in (item.product_name, item.variant_title) if x),
+            sku=item.sku,
+            hsn_code=item.hsn_code,
+            quantity=item.quantity,
+            unit_price=convert.money(item.unit_price_minor, cur),
+            discount=convert.money(item.discount_minor, cur),
+            taxable_value=convert.money(item.taxable_minor, cur),
+            gst_rate_basis_points=item.gst_rate_bp,
+            cgst=convert.money(item.cgst_minor, cur),
+            sgst=convert.money(item.sgst_minor, cur),
+            igst=convert.money(item.igst_minor, cur),
+            total=convert.money(item.total_minor, cur),
+        )
+
+    def _shipping_line(self, amount: int, cur: str) -> pb.InvoiceLine:
+        return pb.InvoiceLine(
+            description="Shipping and handling",
+            quantity=1,
+            unit_price=convert.money(amount, cur),
+            taxable_value=convert.money(amount, cur),
+            total=convert.money(amount, cur),
+        )
+
+    async def issue_tax_invoice(
+        self, s: AsyncSession, order: Order, seller: Seller, now: datetime
+    ) -> Invoice | None:
+        existing = await s.scalar(
+            select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "TAX_INVOICE")
+        )
+        if existing is not None:
+            return existing
+        number, fy = await self._number(s, seller.prefix, now)
+        inv = self._header(order, seller, pb.INVOICE_KIND_TAX_INVOICE, number, fy, now)
+        cur = order.currency
+        for item in await repo.order_items(s, order.id):
+            inv.lines.append(self._item_line(item, cur))
+        fees = order.shipping_minor + order.cod_fee_minor
+        if fees:
+            inv.lines.append(self._shipping_line(fees, cur))
+        self._totals(inv, cur)
+        return self._store(s, order, inv, "TAX_INVOICE", fy, now, None)
+
+    async def issue_credit_note(
+        self, s: AsyncSession, order: Order, refund: Refund, seller: Seller, now: datetime
+    ) -> Invoice | None:
+        if await s.scalar(select(Invoice).where(Invoice.refund_id == refund.id)) is not None:
+            return None
+        original = await s.scalar(
+            select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "TAX_INVOICE")
+        )
+        if original is None:  # never invoiced (paid after the stock ran out): nothing to adjust
+            return None
+        number, fy = await self._number(s, rules.CREDIT_NOTE_PREFIX, now)
+        inv = self._header(order, seller, pb.INVOICE_KIND_CREDIT_NOTE, number, fy, now)
+        inv.original_invoice_number = original.number
+        inv.refund = f"orders/{order.id}/refunds/{refund.id}"
+        cur = order.currency
+        items = await repo.order_items(s, order.id)
+        registered = seller.state_code or order.place_of_supply
+        pos = order.place_of_supply or registered
+        parts: list[tuple[OrderItem | None, int, int]] = []  # (item, qty, amount)
+        if refund.lines:
+            by_variant = {i.variant_id: i for i in items if not i.free_gift}
+            for vid, qty in refund.lines:
+                item = by_variant[vid]
+                parts.append((item, qty, rules.line_share(item.total_minor, qty, item.quantity)))
+        else:
+            weights = [i.total_minor for i in items] + [order.shipping_minor + order.cod_fee_minor]
+            shares = rules.spread(refund.amount_minor, weights)
+            for item, share in zip([*items, None], shares, strict=True):
+                if share:
+                    parts.append((item, item.quantity if item else 1, share))
+        for item, qty, amount in parts:
+            if item is None:
+                inv.lines.append(self._shipping_line(amount, cur))
+                continue
+            g = gst_line(amount, item.gst_rate_bp, registered, pos) if registered else None
+            inv.lines.append(
+                pb.InvoiceLine(
+                    description=" ".join(x for x in (item.product_name, item.variant_title) if x),
+                    sku=item.sku,
+                    hsn_code=item.hsn_code,
+                    quantity=qty,
+                    taxable_value=convert.money(g.taxable if g else amount, cur),
+                    gst_rate_basis_points=item.gst_rate_bp,
+                    cgst=convert.money(g.cgst if g else 0, cur),
+                    sgst=convert.money(g.sgst if g else 0, cur),
+                    igst=convert.money(g.igst if g else 0, cur),
+                    total=convert.money(amount, cur),
+                )
+            )
+        self._totals(inv, cur)
+        return self._store(s, order, inv, "CREDIT_NOTE", fy, now, refund.id)
+
+    def _store(
+        self,
+        s: AsyncSession,
+        order: Order,
+        inv: pb.Invoice,
+        kind: str,
+        fy: str,
+        now: datetime,
+        refund_id: str | None,
+    ) -> Invoice:
+        row = Invoice(
+            id=new_id(),
+            order_id=order.id,
+            kind=kind,
+            number=inv.invoice_number,
+            financial_year=fy,
+            refund_id=refund_id,
+            issue_time=now,
+            document=b"",
+        )
+        inv.name = f"orders/{order.id}/invoices/{row.id}"
+        row.document = inv.SerializeToString()
+        s.add(row)
+        return row
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def _order_for_caller(self, s: AsyncSession, order_id: str, name: str) -> Order:
+        order = await s.get(Order, order_id)
+        if order is None or (not caller().is_admin and order.customer_id != customer_id()):
+            raise not_found(name)
+        return order
+
+    async def list(self, order_name: str) -> order_pb2.ListInvoicesResponse:
+        oid = id_of(order_name, "orders", "order")
+        async with self.db.session() as s:
+            await self._order_for_caller(s, oid, order_name)
+            rows = await s.scalars(
+                select(Invoice)
+                .where(Invoice.order_id == oid)
+                .order_by(Invoice.issue_time, Invoice.id)
+            )
+            return order_pb2.ListInvoicesResponse(
+                invoices=[pb.Invoice.FromString(r.document) for r in rows]
+            )
+
+    async def render(self, name: str, fmt: str) -> pb.InvoiceDocument:
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] != "orders" or parts[2] != "invoices":
+            raise InvalidArgument({"name": "must be orders/{order_id}/invoices/{invoice_id}"})
+        fmt = (fmt or "pdf").lower()
+        if fmt not in ("pdf", "json"):
+            raise InvalidArgument({"format": "must be pdf or json"})
+        async with self.db.session() as s:
+            await self._order_for_caller(s, parts[1], name)
+            row = await s.get(Invoice, parts[3])
+        if row is None or row.order_id != parts[1]:
+            raise not_found(name)
+        inv = pb.Invoice.FromString(row.document)
+        base = row.number.replace("/", "-")
+        if fmt == "json":
+            data = json.dumps(MessageToDict(inv), indent=2).encode()
+            return pb.InvoiceDocument(
+                file_name=f"{base}.json", content_type="application/json", data=data
+            )
+        return pb.InvoiceDocument(
+            file_name=f"{base}.pdf", content_type="application/pdf", data=render_pdf(inv)
+        )

@@ -1,0 +1,338 @@
+"""Refunds: full or partial, by amount or by line, never more than was paid minus
+what is refunded or pending.
+
+Concurrency: the order row is locked (PostgreSQL FOR UPDATE; SQLite writers
+serialize) while the refundable amount is computed and the PENDING refund is
+inserted, so two refunds racing past the paid amount cannot both pass. The
+request id is unique (a concurrent duplicate hits IntegrityError and replays).
+
+Online orders: the refund goes to Razorpay outside the transaction with the
+refund's own id as the idempotency key (`X-Refund-Idempotency`), so a retry never
+refunds twice. The gateway down: the refund stays PENDING with the error and the
+sweeper sends it again; declined: FAILED (the amount is refundable again).
+Razorpay's refund.processed / refund.failed webhooks settle pending ones.
+COD orders: recorded as STORE_CREDIT or BANK_TRANSFER and PROCESSED at once (the
+payout happens outside the gateway).
+
+Processed refunds move the order to REFUNDED / PARTIALLY_REFUNDED when its state
+allows it and write "order.refunded" into the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cleanse.order.v1 import events_pb2
+from cleanse.order.v1 import order_admin_service_pb2 as admin_pb2
+from cleanse.order.v1 import resources_pb2 as pb
+from mesh.db import Database, new_id, utcnow
+from mesh.errors import FailedPrecondition, InvalidArgument, Violations
+from mesh.outbox import Outbox
+from observability.metrics import counter
+from services.order import convert
+from services.order import repository as repo
+from services.order.domain import refunds as rules
+from services.order.domain import states
+from services.order.domain.checkout import body_hash
+from services.order.domain.states import Status
+from services.order.handlers.checkout import CheckoutHandlers
+from services.order.handlers.common import Clock, actor, id_of, not_found, transition
+from services.order.models import Order, Refund
+from services.order.payments.gateway import PaymentError, ProviderRefund, RefundStatus
+
+log = logging.getLogger("cleanse.order.refunds")
+ORDER_REFUNDED = "order.refunded"
+REFUNDS = counter("refunds_total", "Refunds by outcome.", ["outcome"])
+COD_METHODS = ("STORE_CREDIT", "BANK_TRANSFER")
+
+
+def refund_proto(r: Refund) -> pb.Refund:
+    return pb.Refund(
+        name=f"orders/{r.order_id}/refunds/{r.id}",
+        amount=convert.money(r.amount_minor, r.currency),
+        state=pb.RefundState.Value(f"REFUND_STATE_{r.state}"),
+        reason=r.reason,
+        provider_refund_id=r.provider_refund_id or "",
+        create_time=convert.ts(r.create_time),
+        update_time=convert.ts(r.update_time),
+        method=pb.RefundMethod.Value(f"REFUND_METHOD_{r.method}"),
+        lines=[pb.RefundLine(variant_id=v, quantity=q) for v, q in r.lines],
+        request_id=r.request_id,
+        actor=r.actor,
+        error=r.error,
+    )
+
+
+def _past(rows: list[Refund]) -> list[rules.PastRefund]:
+    return [rules.PastRefund(r.amount_minor, r.state, [(v, q) for v, q in r.lines]) for r in rows]
+
+
+class RefundHandlers:
+    def __init__(
+        self, db: Database, checkout: CheckoutHandlers, outbox: Outbox, clock: Clock = utcnow
+    ) -> None:
+        self.db = db
+        self.checkout = checkout
+        self.outbox = outbox
+        self.clock = clock
+
+    async def _refunds(self, s: AsyncSession, order_id: str) -> list[Refund]:
+        rows = await s.scalars(
+            select(Refund)
+            .where(Refund.order_id == order_id)
+            .order_by(Refund.create_time, Refund.id)
+        )
+        return list(rows)
+
+    async def list(self, order_name: str) -> admin_pb2.ListRefundsResponse:
+        oid = id_of(order_name, "orders", "order")
+        async with self.db.session() as s:
+            if await s.get(Order, oid) is None:
+                raise not_found(order_name)
+            rows = await self._refunds(s, oid)
+        return admin_pb2.ListRefundsResponse(refunds=[refund_proto(r) for r in rows])
+
+    async def create(
+        self, req: admin_pb2.CreateRefundRequest, *, who: str | None = None
+    ) -> pb.Refund:
+        oid = id_of(req.order, "orders", "order")
+        v = Violations()
+        v.check(len(req.request_id) <= 128, "request_id", "at most 128 characters")
+        v.check(req.amount.amount_minor >= 0, "amount", "must not be negative")
+        v.check(
+            not (req.amount.amount_minor and req.lines),
+            "lines",
+            "give an amount or lines, not both",
+        )
+        wanted: dict[str, int] = {}
+        for i, line in enumerate(req.lines):
+            v.check(line.quantity > 0, f"lines[{i}].quantity", "must be positive")
+            wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
+        v.check(len(req.reason) <= 500, "reason", "at most 500 characters")
+        v.raise_if_any()
+        method_name = pb.RefundMethod.Name(req.method).removeprefix("REFUND_METHOD_")
+        body = body_hash(
+            {
+                "order": oid,
+                "amount": req.amount.amount_minor,
+                "lines": sorted(wanted.items()),
+                "method": method_name,
+            }
+        )
+        now = self.clock()
+        try:
+            async with self.db.transaction() as s:
+                existing = await s.scalar(select(Refund).where(Refund.request_id == req.request_id))
+                if existing is not None:
+                    return await self._replay(existing, body)
+                order = await repo.locked(s, Order, oid)
+                if not isinstance(order, Order):
+                    raise not_found(req.order)
+                refund = await self._new(s, order, req, wanted, method_name, body, now, who)
+        except IntegrityError:
+            async with self.db.session() as s:
+                existing = await s.scalar(select(Refund).where(Refund.request_id == req.request_id))
+            if existing is None:
+                raise
+            return await self._replay(existing, body)
+        if refund.method == "ORIGINAL_PAYMENT":
+            refund = await self._send(refund)
+        else:
+            refund = await self._processed(refund.id)
+        return refund_proto(refund)
+
+    async def refund_in_full(self, order_id: str, reason: str) -> pb.Refund:
+        """Everything still refundable, once per order (cancel of a paid order, or a
+        payment that arrived after the stock ran out)."""
+        req = admin_pb2.CreateRefundRequest(
+            order=f"orders/{order_id}", request_id=f"full-{order_id}", reason=reason[:500]
+        )
+        return await self.create(req, who="system")
+
+    async def _replay(self, existing: Refund, body: str) -> pb.Refund:
+        if existing.body_hash != body:
+            raise FailedPrecondition(
+                "request_id was already used for a different refund",
+                reason="IDEMPOTENCY_MISMATCH",
+                metadata={"request_id": existing.request_id},
+            )
+        if existing.state == "PENDING" and not existing.provider_refund_id:
+            existing = await self._send(existing)  # a retry resends (same idempotency key)
+        return refund_proto(existing)
+
+    async def _new(
+        self,
+        s: AsyncSession,
+        order: Order,
+        req: admin_pb2.CreateRefundRequest,
+        wanted: dict[str, int],
+        method_name: str,
+        body: str,
+        now: datetime,
+        who: str | None,
+    ) -> Refund:
+        if not order.paid:
+            raise FailedPrecondition("the order has not been paid", reason="ORDER_NOT_PAID")
+        past = _past(await self._refunds(s, order.id))
+        available = rules.refundable(order.total_minor, past)
+        if wanted:
+            items = await repo.order_items(s, order.id)
+            sold = [rules.SoldLine(i.variant_id, i.quantity, i.total_minor) for i in items]
+            amount = rules.lines_amount(wanted, sold, past)
+        else:
+            amount = req.amount.amount_minor or available
+        rules.check_amount(amount, available)
+        if order.payment_provider == "COD":
+            method = method_name if method_name in COD_METHODS else "STORE_CREDIT"
+        else:
+            if method_name not in ("UNSPECIFIED", "ORIGINAL_PAYMENT"):
+                raise InvalidArgument({"method": "online orders are refunded to the payment"})
+            method = "ORIGINAL_PAYMENT"
+        refund = Refund(
+            id=new_id(),
+            order_id=order.id,
+            request_id=req.request_id,
+            body_hash=body,
+            amount_minor=amount,
+            currency=order.currency,
+            state="PENDING",
+            method=method,
+            lines=[[v, q] for v, q in sorted(wanted.items())],
+            reason=req.reason.strip(),
+            actor=who if who is not None else actor(),
+            create_time=now,
+            update_time=now,
+        )
+        s.add(refund)
+        await s.flush()
+        return refund
+
+    async def _send(self, refund: Refund) -> Refund:
+        gateway = self.checkout.gateway
+        async with self.db.session() as s:
+            payment = await repo.latest_payment(s, refund.order_id)
+        if gateway is None or payment is None or not payment.provider_payment_id:
+            return await self._update(refund.id, error="no captured payment to refund yet")
+        try:
+            provider = await gateway.refund(
+                payment.provider_payment_id,
+                refund.amount_minor,
+                f"refund-{refund.id}",
+                {"order": refund.order_id, "refund": refund.id},
+                receipt=refund.id[:40],
+            )
+        except PaymentError as exc:
+            if exc.retryable:
+                REFUNDS.labels("retry_later").inc()
+                return await self._update(refund.id, error=f"gateway unavailable: {exc.message}")
+            REFUNDS.labels("declined").inc()
+            return await self._update(refund.id, state="FAILED", error=exc.message)
+        return await self.on_provider_refund(provider, refund_id=refund.id)
+
+    async def on_provider_refund(
+        self, provider: ProviderRefund, *, refund_id: str | None = None
+    ) -> Refund:
+        """The provider's view of a refund (its answer, or a refund.* webhook)."""
+        async with self.db.session() as s:
+            if refund_id is None:
+                row = await s.scalar(select(Refund).where(Refund.provider_refund_id == provider.id))
+                if row is None:
+                    raise not_found(f"refunds/{provider.id}")
+                refund_id = row.id
+        if provider.status == RefundStatus.FAILED:
+            return await self._update(
+                refund_id,
+                state="FAILED",
+                provider_id=provider.id,
+                error="refund failed at the provider",
+            )
+        await self._update(refund_id, provider_id=provider.id, error="")
+        if provider.status == RefundStatus.PROCESSED:
+            return await self._processed(refund_id)
+        async with self.db.session() as s:
+            row = await s.get(Refund, refund_id)
+        assert row is not None
+        return row
+
+    async def _update(
+        self,
+        refund_id: str,
+        *,
+        state: str | None = None,
+        provider_id: str | None = None,
+        error: str | None = None,
+    ) -> Refund:
+        async with self.db.transaction() as s:
+            row = await s.get(Refund, refund_id)
+            assert row is not None
+            if state is not None and row.state == "PENDING":
+                row.state = state
+            if provider_id:
+                row.provider_refund_id = provider_id
+            if error is not None:
+                row.error = error[:500]
+            row.update_time = self.clock()
+            return row
+
+    async def _processed(self, refund_id: str) -> Refund:
+        """PROCESSED, the order's status follows, "order.refunded" in the outbox."""
+        now = self.clock()
+        invoices = self.checkout.invoices
+        seller = await invoices.seller() if invoices else None
+        async with self.db.transaction() as s:
+            row = await s.get(Refund, refund_id)
+            assert row is not None
+            order = await repo.locked(s, Order, row.order_id)
+            assert isinstance(order, Order)
+            if row.state != "PENDING":
+                return row
+            row.state = "PROCESSED"
+            row.error = ""
+            row.update_time = now
+            await s.flush()
+            if invoices is not None and seller is not None:
+                await invoices.issue_credit_note(s, order, row, seller, now)
+            refunds = await self._refunds(s, order.id)
+            done = sum(r.amount_minor for r in refunds if r.state == "PROCESSED")
+            target = Status.REFUNDED if done >= order.total_minor else Status.PARTIALLY_REFUNDED
+            current = Status(order.status)
+            if current != target and states.can_transition(current, target):
+                transition(s, order, target, now, reason=f"refund {row.id}", who=row.actor)
+            await self.outbox.add(
+                s,
+                ORDER_REFUNDED,
+                events_pb2.OrderRefundedEvent(
+                    order=f"orders/{order.id}",
+                    order_number=order.order_number,
+                    customer=f"users/{order.customer_id}" if order.customer_id else "",
+                    amount=convert.money(row.amount_minor, row.currency),
+                    refund=f"orders/{order.id}/refunds/{row.id}",
+                    state_code=order.address.get("state_code", ""),
+                    city=order.address.get("city", ""),
+                ),
+            )
+        REFUNDS.labels("processed").inc()
+        return row
+
+    async def retry_pending(self, limit: int = 100) -> int:
+        """Sweeper: resend online refunds the gateway did not take (same idempotency key)."""
+        async with self.db.session() as s:
+            rows = list(
+                await s.scalars(
+                    select(Refund)
+                    .where(
+                        Refund.state == "PENDING",
+                        Refund.provider_refund_id.is_(None),
+                        Refund.method == "ORIGINAL_PAYMENT",
+                    )
+                    .limit(limit)
+                )
+            )
+        for r in rows:
+            await self._send(r)
+        return len(rows)

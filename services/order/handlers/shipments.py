@@ -1,0 +1,126 @@
+"""What the order service hears from shipping ("shipment.status_changed"), and the
+return pickups it asks shipping for.
+
+Forward shipments drive fulfilment: picked up / in transit / out for delivery ->
+SHIPPED (through PACKED when the warehouse skipped it), delivered -> DELIVERED (a
+COD order becomes paid). Return pickups: delivered back to the warehouse -> the
+return is RECEIVED (ready for inspection). Each status change is recorded with the
+actor "shipping". The event sink dedupes on the event id (mesh.events) and runs
+this in the same transaction as the "processed" mark.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cleanse.shipping.v1 import events_pb2 as ship_events
+from cleanse.shipping.v1 import resources_pb2 as ship_pb2
+from cleanse.shipping.v1 import shipping_internal_service_pb2 as ship_internal
+from cleanse.shipping.v1 import shipping_internal_service_pb2_grpc as ship_grpc
+from mesh import client
+from mesh.db import utcnow
+from services.order import convert
+from services.order import repository as repo
+from services.order.domain import states
+from services.order.domain.states import Status
+from services.order.handlers.common import Clock, transition
+from services.order.models import Order, OrderItem, Return
+from services.order.peers import guarded
+
+log = logging.getLogger("cleanse.order.shipments")
+SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
+ACTOR = "shipping"
+FORWARD_PATH = (Status.CONFIRMED, Status.PACKED, Status.SHIPPED, Status.DELIVERED)
+S = ship_pb2.ShipmentStatus
+MOVING = (
+    S.SHIPMENT_STATUS_PICKED_UP,
+    S.SHIPMENT_STATUS_IN_TRANSIT,
+    S.SHIPMENT_STATUS_OUT_FOR_DELIVERY,
+)
+
+
+def walk(s: AsyncSession, order: Order, target: Status, now: Any, note: str) -> bool:
+    """Move forward along CONFIRMED -> PACKED -> SHIPPED -> DELIVERED up to `target`;
+    False when the order is elsewhere (cancelled, already past it)."""
+    current = Status(order.status)
+    if current not in FORWARD_PATH or FORWARD_PATH.index(current) >= FORWARD_PATH.index(target):
+        return False
+    for step in FORWARD_PATH[FORWARD_PATH.index(current) + 1 : FORWARD_PATH.index(target) + 1]:
+        transition(s, order, step, now, reason=note, who=ACTOR)
+        if states.cod_paid_on(step, order.payment_provider) and not order.paid:
+            order.paid = True
+    return True
+
+
+class ShipmentEvents:
+    def __init__(self, clock: Clock = utcnow) -> None:
+        self.clock = clock
+
+    async def on_status_changed(
+        self, s: AsyncSession, payload: ship_events.ShipmentStatusChangedEvent, _event: Any
+    ) -> None:
+        order_id = payload.order.rsplit("/", 1)[-1]
+        order = await repo.locked(s, Order, order_id)
+        if not isinstance(order, Order):
+            log.warning("shipment for an unknown order", extra={"order": payload.order})
+            return
+        now = self.clock()
+        note = f"{payload.carrier} {payload.awb} {S.Name(payload.status)}".strip()
+        if payload.direction == ship_pb2.SHIPMENT_DIRECTION_RETURN:
+            await self._return_leg(s, payload)
+            return
+        if payload.status in MOVING:
+            walk(s, order, Status.SHIPPED, now, note)
+        elif payload.status == S.SHIPMENT_STATUS_DELIVERED:
+            if walk(s, order, Status.DELIVERED, now, note) and order.paid:
+                payment = await repo.latest_payment(s, order.id)
+                if payment is not None and payment.state == "PENDING_ON_DELIVERY":
+                    payment.state = "COLLECTED"
+                    payment.update_time = now
+        else:
+            log.info("shipment status not applied to the order", extra={"status": note})
+
+    async def _return_leg(
+        self, s: AsyncSession, payload: ship_events.ShipmentStatusChangedEvent
+    ) -> None:
+        rid = payload.return_request.rsplit("/", 1)[-1]
+        row = await s.get(Return, rid) if rid else None
+        if row is None:
+            return
+        if payload.status in MOVING and not row.pickup.startswith("shipments/"):
+            row.pickup = payload.shipment
+        if payload.status == S.SHIPMENT_STATUS_DELIVERED and row.state == "APPROVED":
+            row.state = "RECEIVED"
+        row.update_time = self.clock()
+
+
+async def request_return_pickup(order: Order, ret: Return, items: list[OrderItem]) -> str:
+    """Ask shipping for a reverse pickup; "shipments/.." or raises Unavailable."""
+    by_variant = {i.variant_id: i for i in items}
+    stub = client.stub("shipping", ship_grpc.ShippingInternalServiceStub)
+    req = ship_internal.CreateReturnPickupRequest(
+        request_id=f"return-{ret.id}",
+        order=f"orders/{order.id}",
+        order_number=order.order_number,
+        return_request=f"orders/{order.id}/returns/{ret.id}",
+        pickup_address=convert.address_out(order.address),
+        items=[
+            ship_pb2.ShipmentItem(
+                variant_id=ln["variant_id"],
+                sku=by_variant[ln["variant_id"]].sku if ln["variant_id"] in by_variant else "",
+                title=by_variant[ln["variant_id"]].product_name
+                if ln["variant_id"] in by_variant
+                else "",
+                quantity=ln["quantity"],
+            )
+            for ln in ret.lines
+        ],
+        email=order.email,
+    )
+    shipment = await guarded(
+        "shipping", "a return pickup cannot be booked", lambda: stub.CreateReturnPickup(req)
+    )
+    return str(shipment.name)

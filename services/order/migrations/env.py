@@ -1,0 +1,4 @@
+from mesh.migrations import run_env
+from services.order.models import Base
+
+run_env(Base.metadata)

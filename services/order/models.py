@@ -1,0 +1,370 @@
+"""The order service's tables. The schema changes only through migrations/.
+
+Statuses are stored as the proto enum value names without their prefix
+("PENDING_PAYMENT"); money as integer paise; JSON columns hold small snapshots
+(addresses, coupon codes) that are always read and written whole.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mesh.db import UTCDateTime, new_id
+from mesh.events import processed_events_table
+from mesh.outbox import outbox_table
+
+ID = String(32)
+VARIANT = String(64)
+MONEY = Integer  # paise; BIGINT would be overkill below Rs 2 crore per order line
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+OUTBOX = outbox_table(Base.metadata)
+
+
+# --- carts ---------------------------------------------------------------------------
+
+
+class Cart(Base):
+    __tablename__ = "carts"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    # "users/{id}" owner id (the id part); NULL for guest carts. One cart per customer.
+    customer_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # sha256 hex of the guest's cart token (the token itself is never stored).
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # ACTIVE | MERGED
+    state: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    merged_into: Mapped[str | None] = mapped_column(ID, nullable=True)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_activity_time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CartItem(Base):
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "variant_id", name="uq_cart_items_cart_variant"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    cart_id: Mapped[str] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[str] = mapped_column(VARIANT)
+    quantity: Mapped[int] = mapped_column(Integer)
+    add_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- checkout --------------------------------------------------------------------------
+
+
+class CheckoutSession(Base):
+    __tablename__ = "checkout_sessions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    cart_id: Mapped[str] = mapped_column(ID, index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Guest sessions: the cart token's hash (the session is reached with the token).
+    token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The saga placing an order from this session (one at a time).
+    saga_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    # OPEN | COMPLETED | EXPIRED
+    state: Mapped[str] = mapped_column(String(16), default="OPEN")
+    address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(16), default="")
+    shipping_option: Mapped[str] = mapped_column(String(32))
+    shipping_rate_minor: Mapped[int] = mapped_column(MONEY)
+    shipping_source: Mapped[str] = mapped_column(String(64))
+    payment_method: Mapped[str] = mapped_column(String(40))
+    coupon_codes: Mapped[list[str]] = mapped_column(JSON)
+    # The cart lines the quote and the reservation were made for: [[variant, qty], ...].
+    lines: Mapped[list[list[Any]]] = mapped_column(JSON)
+    # A serialized cleanse.pricing.v1.PriceBreakdown.
+    quote: Mapped[bytes] = mapped_column(LargeBinary)
+    quote_total_minor: Mapped[int] = mapped_column(MONEY)
+    quote_expire_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    reservation_name: Mapped[str] = mapped_column(String(64))
+    reservation_request_id: Mapped[str] = mapped_column(String(128))
+    reservation_expire_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    available_methods: Mapped[list[str]] = mapped_column(JSON)
+    degradations: Mapped[list[str]] = mapped_column(JSON)
+    order_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CheckoutSaga(Base):
+    """One PlaceOrder run, keyed by the client's request id (README: the saga)."""
+
+    __tablename__ = "checkout_sagas"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str] = mapped_column(ID, index=True)
+    # RUNNING | AWAITING_PAYMENT | COMPLETED | COMPENSATING | FAILED
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    # Bumped when a FAILED saga is retried with the same request id.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    hold_name: Mapped[str] = mapped_column(String(64), default="")
+    reservation_name: Mapped[str] = mapped_column(String(64), default="")
+    order_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    error_code: Mapped[str] = mapped_column(String(32), default="")
+    error_reason: Mapped[str] = mapped_column(String(64), default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SagaStep(Base):
+    """Every step a saga took or undid, in order: what the sweeper reads to resume."""
+
+    __tablename__ = "saga_steps"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    saga_id: Mapped[str] = mapped_column(
+        ForeignKey("checkout_sagas.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    # validate | hold_coupons | lock_price | reserve_stock | create_payment |
+    # commit_reservation | commit_coupons | confirm_order | release_* | fail
+    step: Mapped[str] = mapped_column(String(32))
+    # STARTED | DONE | FAILED
+    status: Mapped[str] = mapped_column(String(12))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+class OrderNumberCounter(Base):
+    """The last order number handed out per calendar year (row-locked increments)."""
+
+    __tablename__ = "order_number_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_customer_id_id", "customer_id", "id"),
+        Index("ix_orders_status_id", "status", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_number: Mapped[str] = mapped_column(String(20), unique=True)
+    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(16), default="")
+    address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    subtotal_minor: Mapped[int] = mapped_column(MONEY)
+    discount_minor: Mapped[int] = mapped_column(MONEY)
+    shipping_minor: Mapped[int] = mapped_column(MONEY)
+    cod_fee_minor: Mapped[int] = mapped_column(MONEY)
+    taxable_minor: Mapped[int] = mapped_column(MONEY)
+    cgst_minor: Mapped[int] = mapped_column(MONEY)
+    sgst_minor: Mapped[int] = mapped_column(MONEY)
+    igst_minor: Mapped[int] = mapped_column(MONEY)
+    tax_minor: Mapped[int] = mapped_column(MONEY)
+    total_minor: Mapped[int] = mapped_column(MONEY)
+    coupon_codes: Mapped[list[str]] = mapped_column(JSON)
+    payment_method: Mapped[str] = mapped_column(String(40))
+    # RAZORPAY | COD
+    payment_provider: Mapped[str] = mapped_column(String(16))
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    place_of_supply: Mapped[str] = mapped_column(String(2), default="")
+    inter_state: Mapped[bool] = mapped_column(Boolean, default=False)
+    shipping_option: Mapped[str] = mapped_column(String(32), default="standard")
+    shipping_source: Mapped[str] = mapped_column(String(64), default="")
+    reservation_name: Mapped[str] = mapped_column(String(64), default="")
+    coupon_hold_name: Mapped[str] = mapped_column(String(64), default="")
+    session_id: Mapped[str] = mapped_column(ID)
+    saga_id: Mapped[str] = mapped_column(ID)
+    cart_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The PriceBreakdown the order was charged at (serialized).
+    breakdown: Mapped[bytes] = mapped_column(LargeBinary)
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    variant_id: Mapped[str] = mapped_column(VARIANT)
+    product_id: Mapped[str] = mapped_column(String(64), default="")
+    product_name: Mapped[str] = mapped_column(String(300), default="")
+    variant_title: Mapped[str] = mapped_column(String(200), default="")
+    sku: Mapped[str] = mapped_column(String(64), default="")
+    hsn_code: Mapped[str] = mapped_column(String(16), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_mrp_minor: Mapped[int] = mapped_column(MONEY)
+    unit_price_minor: Mapped[int] = mapped_column(MONEY)
+    discount_minor: Mapped[int] = mapped_column(MONEY)
+    taxable_minor: Mapped[int] = mapped_column(MONEY)
+    gst_rate_bp: Mapped[int] = mapped_column(Integer)
+    cgst_minor: Mapped[int] = mapped_column(MONEY)
+    sgst_minor: Mapped[int] = mapped_column(MONEY)
+    igst_minor: Mapped[int] = mapped_column(MONEY)
+    total_minor: Mapped[int] = mapped_column(MONEY)
+    free_gift: Mapped[bool] = mapped_column(Boolean, default=False)
+    gift_rule: Mapped[str] = mapped_column(String(64), default="")
+
+
+class OrderStatusChange(Base):
+    __tablename__ = "order_status_history"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Payment(Base):
+    """One payment attempt of an order."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(40))
+    # CREATED | AUTHORIZED | CAPTURED | FAILED | PENDING_ON_DELIVERY | COLLECTED | CANCELLED...
+    state: Mapped[str] = mapped_column(String(24))
+    amount_minor: Mapped[int] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    provider_order_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    provider_payment_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    error_code: Mapped[str] = mapped_column(String(64), default="")
+    error_description: Mapped[str] = mapped_column(String(500), default="")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentWebhookEvent(Base):
+    """Provider webhook deliveries already handled (dedupe on the provider's event id)."""
+
+    __tablename__ = "payment_webhook_events"
+
+    event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    # The provider order the event was about ("" when none).
+    provider_order_id: Mapped[str] = mapped_column(String(64), default="")
+    # applied | ignored | late (captured after the order was given up)
+    outcome: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Refund(Base):
+    """Money going back for an order. PENDING and PROCESSED amounts count against what
+    may still be refunded (the order row is locked while that sum is taken)."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    amount_minor: Mapped[int] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    # PENDING | PROCESSED | FAILED
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    # ORIGINAL_PAYMENT | STORE_CREDIT | BANK_TRANSFER
+    method: Mapped[str] = mapped_column(String(20))
+    # [[variant_id, quantity], ...] for a refund by line.
+    lines: Mapped[list[list[Any]]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    actor: Mapped[str] = mapped_column(String(80))
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    error: Mapped[str] = mapped_column(String(500), default="")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Return(Base):
+    """A customer's return request and its inspection, per line."""
+
+    __tablename__ = "returns"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    # REQUESTED | APPROVED | REJECTED | RECEIVED | COMPLETED
+    state: Mapped[str] = mapped_column(String(12))
+    # [{"variant_id", "quantity", "reason", "inspection", "note"}, ...]
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    pickup: Mapped[str] = mapped_column(String(120), default="")
+    reject_reason: Mapped[str] = mapped_column(String(500), default="")
+    refund_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InvoiceCounter(Base):
+    """The last number of an invoice series ("<prefix>:<financial year>")."""
+
+    __tablename__ = "invoice_counters"
+
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invoice(Base):
+    """An issued tax invoice or credit note (the serialized proto is the document)."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # TAX_INVOICE | CREDIT_NOTE
+    kind: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    financial_year: Mapped[str] = mapped_column(String(7))
+    # One credit note per refund; one tax invoice per order.
+    refund_id: Mapped[str | None] = mapped_column(ID, unique=True, nullable=True)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    issue_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+PROCESSED_EVENTS = processed_events_table(Base.metadata)

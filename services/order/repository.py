@@ -1,0 +1,190 @@
+"""Queries over the order service's tables (no business rules here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.order.models import (
+    Cart,
+    CartItem,
+    CheckoutSaga,
+    CheckoutSession,
+    InvoiceCounter,
+    Order,
+    OrderItem,
+    OrderNumberCounter,
+    OrderStatusChange,
+    Payment,
+    SagaStep,
+)
+
+
+async def cart_items(s: AsyncSession, cart_id: str) -> list[CartItem]:
+    rows = await s.scalars(
+        select(CartItem).where(CartItem.cart_id == cart_id).order_by(CartItem.add_time, CartItem.id)
+    )
+    return list(rows)
+
+
+async def cart_by_customer(s: AsyncSession, customer_id: str) -> Cart | None:
+    return await s.scalar(select(Cart).where(Cart.customer_id == customer_id))
+
+
+async def locked(s: AsyncSession, model: type, ident: str, *, lock: bool = True) -> object | None:
+    """A row by primary key, locked FOR UPDATE on PostgreSQL (SQLite: writers serialize)."""
+    q = select(model).where(model.id == ident)  # type: ignore[attr-defined]
+    if lock:
+        q = q.with_for_update()
+    return await s.scalar(q)
+
+
+async def saga_by_request(s: AsyncSession, request_id: str) -> CheckoutSaga | None:
+    return await s.scalar(select(CheckoutSaga).where(CheckoutSaga.request_id == request_id))
+
+
+async def saga_steps(s: AsyncSession, saga_id: str) -> list[SagaStep]:
+    rows = await s.scalars(
+        select(SagaStep).where(SagaStep.saga_id == saga_id).order_by(SagaStep.time, SagaStep.id)
+    )
+    return list(rows)
+
+
+async def order_items(s: AsyncSession, order_id: str) -> list[OrderItem]:
+    rows = await s.scalars(
+        select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.position)
+    )
+    return list(rows)
+
+
+async def order_history(s: AsyncSession, order_id: str) -> list[OrderStatusChange]:
+    rows = await s.scalars(
+        select(OrderStatusChange)
+        .where(OrderStatusChange.order_id == order_id)
+        .order_by(OrderStatusChange.time, OrderStatusChange.id)
+    )
+    return list(rows)
+
+
+async def latest_payment(s: AsyncSession, order_id: str) -> Payment | None:
+    return await s.scalar(
+        select(Payment)
+        .where(Payment.order_id == order_id)
+        .order_by(Payment.create_time.desc(), Payment.id.desc())
+        .limit(1)
+    )
+
+
+async def payment_by_provider_order(s: AsyncSession, provider_order_id: str) -> Payment | None:
+    return await s.scalar(select(Payment).where(Payment.provider_order_id == provider_order_id))
+
+
+async def next_order_number(s: AsyncSession, dialect: str, year: int) -> int:
+    """The next value of the year's counter, inside the caller's transaction.
+
+    The UPDATE takes the counter row's lock (PostgreSQL) or runs under the single
+    SQLite writer, so concurrent placements get distinct, gap-free values; the
+    unique order_number column is the last line of defence.
+    """
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await s.execute(
+        ins(OrderNumberCounter)
+        .values(year=year, last_value=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    value = await s.scalar(
+        update(OrderNumberCounter)
+        .where(OrderNumberCounter.year == year)
+        .values(last_value=OrderNumberCounter.last_value + 1)
+        .returning(OrderNumberCounter.last_value)
+    )
+    assert value is not None
+    return int(value)
+
+
+async def next_invoice_value(s: AsyncSession, dialect: str, series: str) -> int:
+    """The next number of an invoice series, inside the caller's transaction (the same
+    row-locked increment as order numbers: no gaps, no duplicates)."""
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await s.execute(
+        ins(InvoiceCounter)
+        .values(series=series, last_value=0)
+        .on_conflict_do_nothing(index_elements=["series"])
+    )
+    value = await s.scalar(
+        update(InvoiceCounter)
+        .where(InvoiceCounter.series == series)
+        .values(last_value=InvoiceCounter.last_value + 1)
+        .returning(InvoiceCounter.last_value)
+    )
+    assert value is not None
+    return int(value)
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    customer_id: str | None = None
+    statuses: Sequence[str] = ()
+    placed_after: datetime | None = None
+    placed_before: datetime | None = None
+    order_number_prefix: str = ""
+    ids: Sequence[str] = field(default_factory=tuple)
+
+
+def order_query(f: OrderFilter) -> Select[tuple[Order]]:
+    q = select(Order)
+    if f.customer_id is not None:
+        q = q.where(Order.customer_id == f.customer_id)
+    if f.statuses:
+        q = q.where(Order.status.in_(list(f.statuses)))
+    if f.placed_after is not None:
+        q = q.where(Order.create_time >= f.placed_after)
+    if f.placed_before is not None:
+        q = q.where(Order.create_time < f.placed_before)
+    if f.order_number_prefix:
+        q = q.where(Order.order_number.startswith(f.order_number_prefix, autoescape=True))
+    return q
+
+
+async def list_orders(
+    s: AsyncSession, f: OrderFilter, *, after_id: str | None, limit: int
+) -> list[Order]:
+    """Newest first (ids sort by creation time), keyset after `after_id`."""
+    q = order_query(f)
+    if after_id:
+        q = q.where(Order.id < after_id)
+    rows = await s.scalars(q.order_by(Order.id.desc()).limit(limit))
+    return list(rows)
+
+
+async def count_orders(s: AsyncSession) -> int:
+    return int(await s.scalar(select(func.count()).select_from(Order)) or 0)
+
+
+async def stale_sagas(s: AsyncSession, before: datetime, limit: int = 100) -> list[CheckoutSaga]:
+    rows = await s.scalars(
+        select(CheckoutSaga)
+        .where(
+            CheckoutSaga.state.in_(["RUNNING", "COMPENSATING"]), CheckoutSaga.update_time < before
+        )
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def unpaid_orders(s: AsyncSession, before: datetime, limit: int = 100) -> list[Order]:
+    rows = await s.scalars(
+        select(Order)
+        .where(Order.status == "PENDING_PAYMENT", Order.create_time < before)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def session_by_id(s: AsyncSession, session_id: str) -> CheckoutSession | None:
+    return await s.get(CheckoutSession, session_id)

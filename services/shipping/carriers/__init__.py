@@ -1,0 +1,1 @@
+"""Carrier adapters: one interface (base.py), the manual carrier and an aggregator."""

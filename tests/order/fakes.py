@@ -1,0 +1,444 @@
+"""Small fake peers of the order service, each served over real gRPC on its own
+ephemeral port (the registry is pointed at them with CLEANSE_<NAME>_ADDR).
+
+`Peer` wraps a grpc.aio server that a test can really stop and start again on the
+same port (degradation tests). `Shop` is the test's view of the catalogue: a
+variant registered with it is known to the catalog, priced by pricing and stocked
+by inventory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
+from cleanse.auth.v1 import resources_pb2 as auth_res
+from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
+from cleanse.catalog.v1 import catalog_internal_service_pb2_grpc as catalog_grpc
+from cleanse.common.v1 import money_pb2
+from cleanse.inventory.v1 import availability_service_pb2 as avail_pb2
+from cleanse.inventory.v1 import availability_service_pb2_grpc as avail_grpc
+from cleanse.inventory.v1 import reservation_service_pb2 as res_pb2
+from cleanse.inventory.v1 import reservation_service_pb2_grpc as res_grpc
+from cleanse.inventory.v1 import resources_pb2 as inv_pb2
+from cleanse.pricing.v1 import breakdown_pb2 as bd
+from cleanse.pricing.v1 import coupon_hold_service_pb2 as hold_pb2
+from cleanse.pricing.v1 import coupon_hold_service_pb2_grpc as hold_grpc
+from cleanse.pricing.v1 import pricing_service_pb2_grpc as pricing_grpc
+from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
+from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
+from mesh.errors import FailedPrecondition, ServiceError
+from mesh.gst import gst_line
+from mesh.india import state_for_pincode
+from tests.conftest import free_address
+
+REGISTERED_STATE = "KA"
+GST_BP = 1800
+FLAT_SHIPPING = 4900
+FREE_SHIPPING_AT = 99900
+COD_FEE = 2500
+COD_MAX = 500000
+
+
+def inr(minor: int) -> money_pb2.Money:
+    return money_pb2.Money(amount_minor=minor, currency_code="INR")
+
+
+def ts(d: datetime) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(d)
+    return t
+
+
+async def abort(context: Any, exc: ServiceError) -> None:
+    st = exc.to_grpc_status()
+    await context.abort(st.code, st.details, st.trailing_metadata)
+
+
+class Peer:
+    """A real grpc.aio server for fake servicers, stoppable and restartable."""
+
+    def __init__(self, name: str, registrations: list[tuple[Callable[..., None], Any]]) -> None:
+        self.name = name
+        self.registrations = registrations
+        self.address = str(free_address())
+        self.server: grpc.aio.Server | None = None
+
+    async def start(self) -> None:
+        server = grpc.aio.server()
+        for add_fn, servicer in self.registrations:
+            add_fn(servicer, server)
+        server.add_insecure_port(self.address)
+        await server.start()
+        self.server = server
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop(0)
+            self.server = None
+
+
+@dataclass
+class Variant:
+    variant_id: str
+    price: int
+    stock: int
+    title: str
+    sellable: bool = True
+
+
+@dataclass
+class Shop:
+    variants: dict[str, Variant] = field(default_factory=dict)
+    # code -> uses left
+    coupons: dict[str, int] = field(default_factory=dict)
+
+    def variant(self, price: int = 49900, stock: int = 100, title: str = "") -> str:
+        vid = f"var_{secrets.token_hex(6)}"
+        self.variants[vid] = Variant(vid, price, stock, title or f"Kumkumadi oil {vid[-4:]}")
+        return vid
+
+    def coupon(self, uses: int = 100) -> str:
+        code = f"SAVE{secrets.token_hex(3).upper()}"
+        self.coupons[code] = uses
+        return code
+
+
+def price_cart(shop: Shop, cart: bd.Cart) -> bd.PriceBreakdown:
+    """10% off per valid coupon; 18% GST inclusive; flat shipping under Rs 999; COD fee."""
+    pos = state_for_pincode(cart.delivery_pincode) if cart.delivery_pincode else None
+    pos = pos or REGISTERED_STATE
+    out = bd.PriceBreakdown(
+        registered_state_code=REGISTERED_STATE,
+        place_of_supply_state_code=pos,
+        inter_state=pos != REGISTERED_STATE,
+        prices_include_tax=True,
+        currency_code="INR",
+        payment_method_available=True,
+    )
+    codes = sorted({c.upper() for c in cart.coupon_codes})
+    applied = [c for c in codes if shop.coupons.get(c, 0) > 0]
+    for c in codes:
+        ok = c in applied
+        out.coupons.add(
+            code=c,
+            applied=ok,
+            coupon=f"coupons/{c.lower()}",
+            rejection=bd.COUPON_REJECTION_UNSPECIFIED if ok else bd.COUPON_REJECTION_EXHAUSTED,
+            message="applied" if ok else "no uses left",
+        )
+    subtotal = disc_total = total = taxable = cgst = sgst = igst = 0
+    for line in sorted(cart.lines, key=lambda x: x.variant_id):
+        v = shop.variants[line.variant_id]
+        gross = v.price * line.quantity
+        disc = gross * 10 * len(applied) // 100
+        net = gross - disc
+        g = gst_line(net, GST_BP, REGISTERED_STATE, pos)
+        out.lines.add(
+            variant_id=v.variant_id,
+            product_id=f"prod_{v.variant_id[-6:]}",
+            sku=f"SKU-{v.variant_id[-6:].upper()}",
+            title=v.title,
+            quantity=line.quantity,
+            unit_mrp=inr(v.price + 10000),
+            unit_price=inr(v.price),
+            gross=inr(gross),
+            discount_total=inr(disc),
+            net=inr(net),
+            hsn_code="33049990",
+            gst_rate_basis_points=GST_BP,
+            tax=bd.TaxAmounts(
+                taxable_value=inr(g.taxable),
+                cgst=inr(g.cgst),
+                sgst=inr(g.sgst),
+                igst=inr(g.igst),
+                total_tax=inr(g.tax),
+            ),
+            total=inr(net),
+        )
+        subtotal += gross
+        disc_total += disc
+        total += net
+        taxable, cgst, sgst, igst = taxable + g.taxable, cgst + g.cgst, sgst + g.sgst, igst + g.igst
+    fee = 0 if total >= FREE_SHIPPING_AT else FLAT_SHIPPING
+    out.shipping.CopyFrom(
+        bd.ShippingCharge(
+            fee=inr(fee), base_fee=inr(FLAT_SHIPPING), source="flat_rate", free=fee == 0
+        )
+    )
+    cod = COD_FEE if cart.payment_method == "cod" else 0
+    out.cod_fee.CopyFrom(inr(cod))
+    out.subtotal.CopyFrom(inr(subtotal))
+    out.discount_total.CopyFrom(inr(disc_total))
+    out.tax.CopyFrom(
+        bd.TaxAmounts(
+            taxable_value=inr(taxable),
+            cgst=inr(cgst),
+            sgst=inr(sgst),
+            igst=inr(igst),
+            total_tax=inr(cgst + sgst + igst),
+        )
+    )
+    out.total.CopyFrom(inr(total + fee + cod))
+    if cart.payment_method == "cod" and total + fee + cod > COD_MAX:
+        out.payment_method_available = False
+    return out
+
+
+class FakePricing(pricing_grpc.PricingServiceServicer, hold_grpc.CouponHoldServiceServicer):
+    def __init__(self, shop: Shop) -> None:
+        self.shop = shop
+        self.holds: dict[str, hold_pb2.CouponHold] = {}
+        self.by_request: dict[str, str] = {}
+        self.calls: list[str] = []
+
+    async def CalculatePrice(self, request: Any, context: Any) -> Any:
+        self.calls.append("CalculatePrice")
+        return price_cart(self.shop, request.cart)
+
+    async def HoldCoupons(self, request: Any, context: Any) -> Any:
+        self.calls.append("HoldCoupons")
+        if request.request_id in self.by_request:
+            return self.holds[self.by_request[request.request_id]]
+        codes = sorted({c.upper() for c in request.cart.coupon_codes})
+        for c in codes:
+            if self.shop.coupons.get(c, 0) <= 0:
+                await abort(
+                    context,
+                    FailedPrecondition(
+                        f"coupon {c} has no uses left",
+                        reason="COUPON_EXHAUSTED",
+                        metadata={"code": c},
+                    ),
+                )
+        breakdown = price_cart(self.shop, request.cart)
+        for c in codes:
+            self.shop.coupons[c] -= 1
+        name = f"couponHolds/{secrets.token_hex(8)}"
+        hold = hold_pb2.CouponHold(
+            name=name,
+            request_id=request.request_id,
+            customer=request.customer,
+            state=hold_pb2.HOLD_STATE_HELD,
+            coupon_codes=codes,
+            breakdown=breakdown,
+        )
+        self.holds[name] = hold
+        self.by_request[request.request_id] = name
+        return hold
+
+    async def CommitCouponHold(self, request: Any, context: Any) -> Any:
+        self.calls.append("CommitCouponHold")
+        hold = self.holds[request.name]
+        if hold.state == hold_pb2.HOLD_STATE_RELEASED:
+            await abort(context, FailedPrecondition("released", reason="HOLD_NOT_HELD"))
+        hold.state = hold_pb2.HOLD_STATE_COMMITTED
+        return hold
+
+    async def ReleaseCouponHold(self, request: Any, context: Any) -> Any:
+        self.calls.append("ReleaseCouponHold")
+        hold = self.holds[request.name]
+        if hold.state == hold_pb2.HOLD_STATE_COMMITTED:
+            await abort(context, FailedPrecondition("committed", reason="HOLD_COMMITTED"))
+        if hold.state == hold_pb2.HOLD_STATE_HELD:
+            for c in hold.coupon_codes:
+                self.shop.coupons[c] += 1
+        hold.state = hold_pb2.HOLD_STATE_RELEASED
+        return hold
+
+    async def GetCouponHold(self, request: Any, context: Any) -> Any:
+        return self.holds[request.name]
+
+
+class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.AvailabilityServiceServicer):
+    def __init__(self, shop: Shop) -> None:
+        self.shop = shop
+        self.reservations: dict[str, inv_pb2.Reservation] = {}
+        self.by_request: dict[str, str] = {}
+        self.restocked: dict[str, list[tuple[str, int]]] = {}
+
+    async def BatchGetAvailability(self, request: Any, context: Any) -> Any:
+        out = avail_pb2.BatchGetAvailabilityResponse()
+        for vid in request.variant_ids:
+            v = self.shop.variants.get(vid)
+            n = v.stock if v else 0
+            status = (
+                avail_pb2.STOCK_STATUS_OUT_OF_STOCK
+                if n <= 0
+                else avail_pb2.STOCK_STATUS_LOW_STOCK
+                if n <= 5
+                else avail_pb2.STOCK_STATUS_IN_STOCK
+            )
+            out.availabilities.add(variant_id=vid, status=status, available=max(n, 0))
+        return out
+
+    async def ReserveStock(self, request: Any, context: Any) -> Any:
+        if request.request_id in self.by_request:
+            return self.reservations[self.by_request[request.request_id]]
+        short = [
+            line.variant_id
+            for line in request.lines
+            if self.shop.variants[line.variant_id].stock < line.quantity
+        ]
+        if short:
+            await abort(
+                context,
+                FailedPrecondition(
+                    f"not enough stock for {', '.join(short)}",
+                    reason="OUT_OF_STOCK",
+                    metadata={"variant_ids": ",".join(short)},
+                ),
+            )
+        for line in request.lines:
+            self.shop.variants[line.variant_id].stock -= line.quantity
+        now = datetime.now(UTC)
+        res = inv_pb2.Reservation(
+            name=f"reservations/{secrets.token_hex(8)}",
+            request_id=request.request_id,
+            state=inv_pb2.RESERVATION_STATE_HELD,
+            lines=[
+                inv_pb2.ReservationLine(variant_id=ln.variant_id, quantity=ln.quantity)
+                for ln in request.lines
+            ],
+            expire_time=ts(now + timedelta(seconds=request.ttl_seconds or 900)),
+            create_time=ts(now),
+        )
+        self.reservations[res.name] = res
+        self.by_request[request.request_id] = res.name
+        return res
+
+    async def CommitReservation(self, request: Any, context: Any) -> Any:
+        res = self.reservations[request.name]
+        if res.state in (inv_pb2.RESERVATION_STATE_RELEASED, inv_pb2.RESERVATION_STATE_EXPIRED):
+            await abort(context, FailedPrecondition("not held", reason="RESERVATION_NOT_HELD"))
+        res.state = inv_pb2.RESERVATION_STATE_COMMITTED
+        return res
+
+    async def ReleaseReservation(self, request: Any, context: Any) -> Any:
+        res = self.reservations[request.name]
+        if res.state == inv_pb2.RESERVATION_STATE_COMMITTED:
+            await abort(context, FailedPrecondition("committed", reason="RESERVATION_COMMITTED"))
+        if res.state == inv_pb2.RESERVATION_STATE_HELD:
+            for line in res.lines:
+                self.shop.variants[line.variant_id].stock += line.quantity
+        res.state = inv_pb2.RESERVATION_STATE_RELEASED
+        return res
+
+    async def GetReservation(self, request: Any, context: Any) -> Any:
+        return self.reservations[request.name]
+
+    async def RestockReturn(self, request: Any, context: Any) -> Any:
+        if request.request_id not in self.restocked:
+            self.restocked[request.request_id] = [
+                (ln.variant_id, ln.quantity) for ln in request.lines
+            ]
+            for ln in request.lines:
+                self.shop.variants[ln.variant_id].stock += ln.quantity
+        return res_pb2.RestockReturnResponse()
+
+    def expire(self, name: str) -> None:
+        """The reservation lapses (the inventory sweeper gave it back)."""
+        res = self.reservations[name]
+        if res.state == inv_pb2.RESERVATION_STATE_HELD:
+            for line in res.lines:
+                self.shop.variants[line.variant_id].stock += line.quantity
+            res.state = inv_pb2.RESERVATION_STATE_EXPIRED
+
+
+class FakeSettings(settings_grpc.SettingsInternalServiceServicer):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def GetCheckoutConfig(self, request: Any, context: Any) -> Any:
+        self.calls += 1
+        return settings_pb2.CheckoutConfig(
+            registered_state_code=REGISTERED_STATE,
+            gstin="29ABCDE1234F1Z5",
+            store_name="Cleanse Ayurveda",
+            invoice_prefix="CLN",
+            return_window_days=7,
+            prices_include_tax=True,
+            flat_shipping_rate=inr(FLAT_SHIPPING),
+            free_shipping_threshold=inr(FREE_SHIPPING_AT),
+            currency_code="INR",
+            payment_methods=[
+                settings_pb2.PaymentMethodConfig(
+                    code="cod", enabled=True, max_order_value=inr(COD_MAX), fee=inr(COD_FEE)
+                ),
+                settings_pb2.PaymentMethodConfig(code="razorpay_upi", enabled=True),
+                settings_pb2.PaymentMethodConfig(code="razorpay_card", enabled=False),
+            ],
+        )
+
+
+class FakeCatalog(catalog_grpc.CatalogInternalServiceServicer):
+    def __init__(self, shop: Shop) -> None:
+        self.shop = shop
+
+    async def BatchGetVariants(self, request: Any, context: Any) -> Any:
+        out = catalog_pb2.BatchGetVariantsResponse()
+        for vid in request.variant_ids:
+            v = self.shop.variants.get(vid)
+            if v is None:
+                out.missing.append(vid)
+                continue
+            out.variants.add(
+                variant_id=vid,
+                product_id=f"prod_{vid[-6:]}",
+                sku=f"SKU-{vid[-6:].upper()}",
+                product_title=v.title,
+                variant_title="30 ml",
+                price=inr(v.price),
+                hsn_code="33049990",
+                sellable=v.sellable,
+            )
+        return out
+
+
+class FakeAuth(auth_service_pb2_grpc.AuthServiceServicer):
+    async def BatchGetUsers(self, request: Any, context: Any) -> Any:
+        return auth_service_pb2.BatchGetUsersResponse(
+            users=[
+                auth_res.User(name=n, email=f"{n.rsplit('/', 1)[-1]}@example.com")
+                for n in request.names
+            ]
+        )
+
+
+def make_peers(shop: Shop) -> dict[str, Peer]:
+    pricing = FakePricing(shop)
+    inventory = FakeInventory(shop)
+    return {
+        "pricing": Peer(
+            "pricing",
+            [
+                (pricing_grpc.add_PricingServiceServicer_to_server, pricing),
+                (hold_grpc.add_CouponHoldServiceServicer_to_server, pricing),
+            ],
+        ),
+        "inventory": Peer(
+            "inventory",
+            [
+                (res_grpc.add_ReservationServiceServicer_to_server, inventory),
+                (avail_grpc.add_AvailabilityServiceServicer_to_server, inventory),
+            ],
+        ),
+        "settings": Peer(
+            "settings",
+            [(settings_grpc.add_SettingsInternalServiceServicer_to_server, FakeSettings())],
+        ),
+        "catalog": Peer(
+            "catalog",
+            [(catalog_grpc.add_CatalogInternalServiceServicer_to_server, FakeCatalog(shop))],
+        ),
+        "auth": Peer(
+            "auth", [(auth_service_pb2_grpc.add_AuthServiceServicer_to_server, FakeAuth())]
+        ),
+    }
