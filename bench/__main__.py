@@ -450,7 +450,7 @@ async def main() -> int:
 
 # --- the suite: the foundation, then the sub-benches ----------------------------------
 
-SUITE_DEFAULT = "foundation,catalog,inventory,pricing"
+SUITE_DEFAULT = "foundation,catalog,inventory,pricing,checkout"
 INTERRUPTED = 130
 
 
