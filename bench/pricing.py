@@ -208,6 +208,9 @@ async def main() -> dict:
             {
                 "CLEANSE_PRICING_DATABASE_URL": url,
                 "CLEANSE_PRICING_SEED_DEMO": "0",
+                # The bench prices against fake peers: shipping is the flat rate from
+                # (fake) settings, not a quote from a shipping service.
+                "CLEANSE_PRICING_SHIPPING_QUOTES": "0",
                 "CLEANSE_OTEL_EXPORTER": "none",
                 "CLEANSE_LOG_LEVEL": "WARNING",
             }

@@ -52,6 +52,11 @@ SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
     # Money went back to a customer (a refund processed): segments subtract it.
     # Engagement: the refund email.
     "order.refunded": ("settings", "engagement"),
+    # An online payment attempt failed, or the payment window ended: engagement
+    # tells the customer (retry link).
+    "order.payment_failed": ("engagement",),
+    # A return was requested, approved, rejected, received or completed: engagement.
+    "order.return_status_changed": ("engagement",),
     # A shipment (forward or return pickup) was created or changed status: order
     # status and customer notifications.
     "shipment.status_changed": ("order", "engagement"),

@@ -18,7 +18,7 @@ from services.auth.handlers.account import AccountHandlers
 from services.auth.handlers.admin import AdminHandlers
 from services.auth.handlers.auth import AuthHandlers
 from services.auth.handlers.common import Clock
-from services.auth.otp import LogOtpSender, OtpHasher, OtpSender
+from services.auth.otp import EngagementOtpSender, LogOtpSender, OtpHasher, OtpSender
 from services.auth.seed import seed
 from services.auth.servicer import AccountService, AdminService, AuthService
 from services.auth.tokens import KeyStore
@@ -33,6 +33,14 @@ class AuthApp:
     auth: AuthHandlers
     account: AccountHandlers
     admin: AdminHandlers
+
+
+def otp_sender_for(settings: Settings) -> OtpSender:
+    """CLEANSE_OTP_SENDER: "engagement" delivers by SMS through the engagement
+    service (no fallback when it is down); "log" (default) writes codes to the log."""
+    if settings.otp_sender == "engagement":
+        return EngagementOtpSender(outbox=settings.otp_outbox_file)
+    return LogOtpSender(settings.otp_outbox_file)
 
 
 def build(
@@ -52,7 +60,7 @@ def build(
         db,
         settings,
         keys,
-        otp_sender or LogOtpSender(settings.otp_outbox_file),
+        otp_sender or otp_sender_for(settings),
         OtpHasher(secret),
         clock,
     )

@@ -20,6 +20,9 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise RuntimeError(f"{name}={raw!r}: expected an integer") from None
 
 
+OTP_SENDERS = ("log", "engagement")
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """At most `limit` events per `window_seconds` (sliding window)."""
@@ -38,6 +41,9 @@ class Settings:
     otp_phone_limits: tuple[RateLimit, ...] = (RateLimit(1, 30), RateLimit(5, 3600))
     otp_ip_limits: tuple[RateLimit, ...] = (RateLimit(20, 3600),)
     otp_outbox_file: Path | None = None
+    # Who delivers login codes (services/auth/otp.py): "log" (development) or
+    # "engagement" (SMS through the engagement service; no fallback when it is down).
+    otp_sender: str = "log"
     admin_email: str = "admin@cleanse.local"
     data_dir: Path = field(default_factory=data_dir)
 
@@ -46,6 +52,10 @@ class Settings:
             raise RuntimeError("CLEANSE_OTP_TTL_SECONDS must be between 180 and 300")
         if self.otp_max_attempts < 1:
             raise RuntimeError("otp_max_attempts must be positive")
+        if self.otp_sender not in OTP_SENDERS:
+            raise RuntimeError(
+                f"CLEANSE_OTP_SENDER={self.otp_sender!r}: expected one of {', '.join(OTP_SENDERS)}"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +68,7 @@ class Settings:
             ),
             otp_ttl_seconds=_int(env, "CLEANSE_OTP_TTL_SECONDS", 5 * 60),
             otp_outbox_file=Path(outbox) if outbox else None,
+            otp_sender=(env.get("CLEANSE_OTP_SENDER") or "log").strip().lower(),
             admin_email=env.get("CLEANSE_ADMIN_EMAIL") or "admin@cleanse.local",
             data_dir=data_dir(env),
         )

@@ -17,7 +17,7 @@ from mesh.db import Database, utcnow
 from mesh.events import EventSink
 from mesh.identity import JwksSource
 from mesh.server import ServiceApp
-from services.engagement.carts import CartReminders, CartSource, NoCartSource
+from services.engagement.carts import CartReminders, CartSource, cart_source
 from services.engagement.channels.email import EmailSender, SmtpConfig, SmtpEmailSender
 from services.engagement.channels.sms import (
     LogSmsProvider,
@@ -85,7 +85,9 @@ def build(
     notifier = Notifier(db, settings, email, sms, contacts or AuthDirectory(), clock)
     sink = EventSink(db, PROCESSED_EVENTS)
     Handlers(notifier).register(sink)
-    reminders = CartReminders(notifier, carts or NoCartSource(), clock)
+    # Abandoned carts from the order service (CLEANSE_ENGAGEMENT_CART_SOURCE=order,
+    # the default) or none; tests pass their own.
+    reminders = CartReminders(notifier, carts or cart_source(settings.cart_source), clock)
     templates = TemplateHandlers(db)
     notifications = NotificationHandlers(db, notifier)
     app.add(

@@ -1,9 +1,12 @@
 """Abandoned-cart reminders (marketing): at most N per cart, none after an order.
 
 The order service owns carts. The scheduler asks a `CartSource` for carts idle
-since a moment, with contact details, that have not become an order; the order
-service is to provide that as an internal RPC (README: "What order must provide").
-Until it does, `NoCartSource` finds none.
+since a moment, with contact details, that have not become an order:
+`OrderCartSource` calls the order service's
+`cleanse.order.v1.CartInternalService.ListAbandonedCarts` (paged, oldest first) and
+is wired in by default (CLEANSE_ENGAGEMENT_CART_SOURCE=order); "none" wires
+`NoCartSource`, which finds none. When order does not answer, a scan finds nothing
+(named degradation "order.abandoned_carts") and the next scan catches up.
 
 Per cart, `cart_reminders` counts what was sent. A cart gets a reminder when it is
 idle longer than `cart_idle_minutes`, fewer than `cart_max_reminders` were sent,
@@ -20,11 +23,15 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from google.protobuf import timestamp_pb2
 from sqlalchemy import select
 
+from cleanse.order.v1 import cart_internal_service_pb2 as carts_pb2
+from cleanse.order.v1 import cart_internal_service_pb2_grpc as carts_grpc
+from mesh import client
 from mesh.db import utcnow
 from services.engagement import catalogue as cat
 from services.engagement.models import CartReminder, PlacedOrder
@@ -55,6 +62,62 @@ class CartSource(Protocol):
 class NoCartSource:
     async def list_abandoned(self, idle_since: datetime, limit: int) -> Sequence[AbandonedCart]:
         return ()
+
+
+class OrderCartSource:
+    """Abandoned carts from the order service (CartInternalService.ListAbandonedCarts).
+
+    Follows `next_page_token` until `limit` carts are read or the list ends;
+    `page_size` per call (order allows at most 500). The order service down
+    (UNAVAILABLE, DEADLINE_EXCEEDED, circuit open): no carts this scan.
+    """
+
+    POLICY = "order.abandoned_carts"
+    MAX_PAGE = 500
+
+    def __init__(self, *, page_size: int = 100, timeout: float | None = None) -> None:
+        self.page_size = max(1, min(page_size, self.MAX_PAGE))
+        self.timeout = timeout
+
+    async def list_abandoned(self, idle_since: datetime, limit: int) -> Sequence[AbandonedCart]:
+        return await client.call_with_fallback(
+            lambda: self._read(idle_since, limit), lambda _exc: (), policy=self.POLICY
+        )
+
+    async def _read(self, idle_since: datetime, limit: int) -> list[AbandonedCart]:
+        stub = client.stub("order", carts_grpc.CartInternalServiceStub)
+        since = timestamp_pb2.Timestamp()
+        since.FromDatetime(idle_since)
+        out: list[AbandonedCart] = []
+        token = ""
+        while len(out) < limit:
+            req = carts_pb2.ListAbandonedCartsRequest(
+                idle_since=since, page_size=min(self.page_size, limit - len(out)), page_token=token
+            )
+            resp = await stub.ListAbandonedCarts(req, timeout=self.timeout)
+            out.extend(abandoned_cart(c) for c in resp.carts)
+            token = resp.next_page_token
+            if not token:
+                break
+        return out[:limit]
+
+
+def abandoned_cart(c: carts_pb2.AbandonedCart) -> AbandonedCart:
+    return AbandonedCart(
+        cart=c.cart,
+        update_time=c.update_time.ToDatetime(tzinfo=UTC),
+        user=c.user,
+        email=c.email,
+        phone=c.phone,
+        customer_name=c.customer_name,
+        item_count=c.item_count,
+        subtotal_paise=c.subtotal.amount_minor,
+    )
+
+
+def cart_source(name: str) -> CartSource:
+    """CLEANSE_ENGAGEMENT_CART_SOURCE: "order" (the order service) or "none"."""
+    return OrderCartSource() if name == "order" else NoCartSource()
 
 
 class CartReminders:

@@ -15,6 +15,8 @@
     CLEANSE_ENGAGEMENT_CART_MAX_REMINDERS    reminders per cart at most (2)
     CLEANSE_ENGAGEMENT_CART_REMINDER_GAP_MINUTES  between two reminders (1440)
     CLEANSE_ENGAGEMENT_CART_SCAN_SECONDS     how often the scheduler looks (300)
+    CLEANSE_ENGAGEMENT_CART_SOURCE           where abandoned carts come from: "order"
+                                             (default; CartInternalService) or "none"
 
 The SMTP server's address is the registry's "smtp" entry (CLEANSE_SMTP_ADDR).
 """
@@ -82,6 +84,7 @@ class Settings:
     cart_max_reminders: int = 2
     cart_reminder_gap_minutes: int = 24 * 60
     cart_scan_seconds: float = 300.0
+    cart_source: str = "order"  # "order" (ListAbandonedCarts) or "none"
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -90,6 +93,8 @@ class Settings:
             raise RuntimeError("CLEANSE_SMS_PROVIDER must be 'log' or 'msg91'")
         if self.cart_max_reminders < 0:
             raise RuntimeError("CLEANSE_ENGAGEMENT_CART_MAX_REMINDERS must not be negative")
+        if self.cart_source not in ("order", "none"):
+            raise RuntimeError("CLEANSE_ENGAGEMENT_CART_SOURCE must be 'order' or 'none'")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,4 +136,5 @@ class Settings:
             cart_scan_seconds=_float(
                 env, "CLEANSE_ENGAGEMENT_CART_SCAN_SECONDS", d.cart_scan_seconds
             ),
+            cart_source=(env.get("CLEANSE_ENGAGEMENT_CART_SOURCE") or "order").strip().lower(),
         )

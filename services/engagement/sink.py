@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cleanse.common.v1 import events_pb2
 from cleanse.inventory.v1 import events_pb2 as inventory_events
 from cleanse.order.v1 import events_pb2 as order_events
+from cleanse.order.v1 import resources_pb2 as order_resources
 from cleanse.shipping.v1 import events_pb2 as shipping_events
 from cleanse.shipping.v1 import resources_pb2 as shipping_resources
 from mesh.events import EventSink
@@ -30,6 +31,8 @@ from services.engagement.notifier import Notifier, Recipient, Trigger
 LOW_STOCK_TOPIC = "inventory.low_stock"
 ORDER_PLACED_TOPIC = "order.placed"
 ORDER_REFUNDED_TOPIC = "order.refunded"
+PAYMENT_FAILED_TOPIC = "order.payment_failed"
+RETURN_STATUS_TOPIC = "order.return_status_changed"
 SHIPMENT_STATUS_TOPIC = "shipment.status_changed"
 
 _S = shipping_resources.ShipmentStatus
@@ -38,6 +41,14 @@ _FORWARD_EVENTS = {
     _S.SHIPMENT_STATUS_OUT_FOR_DELIVERY: cat.OUT_FOR_DELIVERY,
     _S.SHIPMENT_STATUS_DELIVERED: cat.DELIVERED,
     _S.SHIPMENT_STATUS_FAILED_DELIVERY: cat.DELIVERY_FAILED,
+}
+_R = order_resources.ReturnState
+_RETURN_STATE_TEXT = {
+    _R.RETURN_STATE_REQUESTED: "requested",
+    _R.RETURN_STATE_APPROVED: "approved",
+    _R.RETURN_STATE_REJECTED: "rejected",
+    _R.RETURN_STATE_RECEIVED: "received at our warehouse",
+    _R.RETURN_STATE_COMPLETED: "inspected and refunded",
 }
 _RETURN_STATUS_TEXT = {
     _S.SHIPMENT_STATUS_CREATED: "pickup scheduled",
@@ -62,6 +73,12 @@ class Handlers:
         sink.register(LOW_STOCK_TOPIC, inventory_events.LowStockEvent, self.low_stock)
         sink.register(ORDER_PLACED_TOPIC, order_events.OrderPlacedEvent, self.order_placed)
         sink.register(ORDER_REFUNDED_TOPIC, order_events.OrderRefundedEvent, self.order_refunded)
+        sink.register(
+            PAYMENT_FAILED_TOPIC, order_events.OrderPaymentFailedEvent, self.payment_failed
+        )
+        sink.register(
+            RETURN_STATUS_TOPIC, order_events.OrderReturnStatusChangedEvent, self.return_status
+        )
         sink.register(
             SHIPMENT_STATUS_TOPIC,
             shipping_events.ShipmentStatusChangedEvent,
@@ -143,17 +160,54 @@ class Handlers:
             refund_paise=p.amount.amount_minor,
             refund_reference=_id(p.refund) if p.refund else "",
         )
-        if not p.customer:
-            return  # a guest's refund: the event carries no address (see README)
+        if not (p.customer or p.email or p.phone):
+            return  # nobody to tell
+        recipient = Recipient(email=p.email, phone=p.phone, user=p.customer)
         await self.notifier.enqueue(
             session,
-            Trigger(
-                ev.event_id,
-                cat.REFUND_PROCESSED,
-                data,
-                [Recipient(user=p.customer)],
-                channels=(cat.EMAIL,),
-            ),
+            Trigger(ev.event_id, cat.REFUND_PROCESSED, data, [recipient], channels=(cat.EMAIL,)),
+        )
+
+    async def payment_failed(
+        self,
+        session: AsyncSession,
+        p: order_events.OrderPaymentFailedEvent,
+        ev: events_pb2.Event,
+    ) -> None:
+        number = p.order_number or _id(p.order)
+        data = self._order_data(
+            p.order,
+            p.order_number,
+            reason=p.reason or "The payment did not go through",
+            retry_url=self.order_url(number),
+            total_paise=p.amount.amount_minor,
+            currency=p.amount.currency_code or "INR",
+        )
+        recipient = Recipient(email=p.email, phone=p.phone, user=p.customer)
+        await self.notifier.enqueue(
+            session,
+            Trigger(ev.event_id, cat.PAYMENT_FAILED, data, [recipient], channels=(cat.EMAIL,)),
+        )
+
+    async def return_status(
+        self,
+        session: AsyncSession,
+        p: order_events.OrderReturnStatusChangedEvent,
+        ev: events_pb2.Event,
+    ) -> None:
+        text = _RETURN_STATE_TEXT.get(p.status)
+        if text is None:
+            return
+        data = self._order_data(
+            p.order,
+            p.order_number,
+            return_status=text,
+            return_reference=_id(p.return_name) if p.return_name else "",
+        )
+        recipient = Recipient(email=p.email, phone=p.phone, user=p.customer)
+        await self.notifier.enqueue(
+            session,
+            Trigger(ev.event_id, cat.RETURN_STATUS, data, [recipient], channels=(cat.EMAIL,)),
         )
 
     async def shipment_status_changed(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from cleanse.common.v1 import events_pb2_grpc
 from cleanse.order.v1 import (
+    cart_internal_service_pb2_grpc,
     cart_service_pb2_grpc,
     checkout_service_pb2_grpc,
     order_admin_service_pb2_grpc,
@@ -21,9 +22,11 @@ from mesh.identity import JwksSource
 from mesh.outbox import Outbox, OutboxRelay, RelaySettings
 from mesh.server import ServiceApp
 from services.order.config import Settings
+from services.order.handlers.abandoned import AbandonedCarts
 from services.order.handlers.carts import CartHandlers
 from services.order.handlers.checkout import CheckoutHandlers
 from services.order.handlers.common import Clock
+from services.order.handlers.edits import EditHandlers
 from services.order.handlers.invoices import InvoiceHandlers
 from services.order.handlers.orders import OrderHandlers
 from services.order.handlers.refunds import RefundHandlers
@@ -34,6 +37,7 @@ from services.order.models import OUTBOX, PROCESSED_EVENTS
 from services.order.payments.gateway import PaymentGateway
 from services.order.peers import Peers
 from services.order.servicer import (
+    CartInternalService,
     CartService,
     CheckoutService,
     OrderAdminService,
@@ -59,6 +63,8 @@ class OrderApp:
     refunds: RefundHandlers
     returns: ReturnHandlers
     invoices: InvoiceHandlers
+    edits: EditHandlers
+    abandoned: AbandonedCarts
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -87,10 +93,17 @@ def build(
     checkout.invoices = invoices
     refunds = RefundHandlers(db, checkout, outbox, clock)
     checkout.refund_owed = refunds.refund_in_full
+    checkout.late_refund = refunds.refund_late_payment
     checkout.sweepers.append(refunds.retry_pending)
     orders = OrderHandlers(db, checkout, refunds, clock)
     returns = ReturnHandlers(db, checkout, refunds, clock)
     webhooks = WebhookHandlers(db, checkout, refunds, clock)
+    edits = EditHandlers(db, checkout, refunds, clock)
+    abandoned = AbandonedCarts(db, peers, clock)
+    app.add(
+        cart_internal_service_pb2_grpc.add_CartInternalServiceServicer_to_server,
+        CartInternalService(abandoned),
+    )
     app.add(cart_service_pb2_grpc.add_CartServiceServicer_to_server, CartService(carts))
     app.add(
         checkout_service_pb2_grpc.add_CheckoutServiceServicer_to_server, CheckoutService(checkout)
@@ -101,7 +114,7 @@ def build(
     )
     app.add(
         order_admin_service_pb2_grpc.add_OrderAdminServiceServicer_to_server,
-        OrderAdminService(orders, refunds, returns),
+        OrderAdminService(orders, refunds, returns, edits),
     )
     app.add(
         payment_webhook_service_pb2_grpc.add_PaymentWebhookServiceServicer_to_server,
@@ -111,7 +124,7 @@ def build(
     sink.register(
         SHIPMENT_STATUS_CHANGED,
         ship_events.ShipmentStatusChangedEvent,
-        ShipmentEvents(clock).on_status_changed,
+        ShipmentEvents(clock, outbox).on_status_changed,
     )
     app.add(events_pb2_grpc.add_EventSinkServiceServicer_to_server, sink)
     wired = OrderApp(
@@ -128,6 +141,8 @@ def build(
         refunds,
         returns,
         invoices,
+        edits,
+        abandoned,
     )
 
     async def startup() -> None:

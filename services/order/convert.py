@@ -12,7 +12,14 @@ from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import breakdown_pb2
 from services.order.domain.checkout import Address, PricedLineFacts
-from services.order.models import CheckoutSession, Order, OrderItem, OrderStatusChange, Payment
+from services.order.models import (
+    CheckoutSession,
+    Order,
+    OrderEdit,
+    OrderItem,
+    OrderStatusChange,
+    Payment,
+)
 
 INR = "INR"
 
@@ -201,3 +208,22 @@ def order(
         if latest_payment.provider == "RAZORPAY":
             out.payment.key_id = key_id
     return out
+
+
+def order_edit(e: OrderEdit) -> pb.OrderEdit:
+    return pb.OrderEdit(
+        name=f"orders/{e.order_id}/edits/{e.id}",
+        request_id=e.request_id,
+        actor=e.actor,
+        reason=e.reason,
+        before_lines=[pb.RefundLine(variant_id=v, quantity=q) for v, q in e.before_lines],
+        after_lines=[pb.RefundLine(variant_id=v, quantity=q) for v, q in e.after_lines],
+        before_total=money(e.before_total_minor),
+        after_total=money(e.after_total_minor),
+        difference=money(e.after_total_minor - e.before_total_minor),
+        settlement=e.settlement,
+        settlement_ref=e.settlement_ref,
+        notes=list(e.notes),
+        address_changed=e.address_changed,
+        create_time=ts(e.create_time),
+    )

@@ -218,6 +218,8 @@ class Order(Base):
     # The PriceBreakdown the order was charged at (serialized).
     breakdown: Mapped[bytes] = mapped_column(LargeBinary)
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    # An admin edit raised the total after payment: still to be paid (paise).
+    balance_due_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     update_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -268,6 +270,8 @@ class Payment(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(16))
+    # ORDER (the order's own payment) | BALANCE (the difference after an admin edit)
+    kind: Mapped[str] = mapped_column(String(12), default="ORDER", server_default="ORDER")
     method: Mapped[str] = mapped_column(String(40))
     # CREATED | AUTHORIZED | CAPTURED | FAILED | PENDING_ON_DELIVERY | COLLECTED | CANCELLED...
     state: Mapped[str] = mapped_column(String(24))
@@ -279,6 +283,41 @@ class Payment(Base):
     error_description: Mapped[str] = mapped_column(String(500), default="")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime())
     update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OrderEdit(Base):
+    """An admin edit of an order before fulfilment (handlers/edits.py)."""
+
+    __tablename__ = "order_edits"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    # [[variant_id, quantity], ...] of the paid (non-gift) lines before and after.
+    before_lines: Mapped[list[list[Any]]] = mapped_column(JSON)
+    after_lines: Mapped[list[list[Any]]] = mapped_column(JSON)
+    before_total_minor: Mapped[int] = mapped_column(MONEY)
+    after_total_minor: Mapped[int] = mapped_column(MONEY)
+    address_changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    before_address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # NONE | COD_AMOUNT_CHANGED | BALANCE_PAYMENT | REFUND | PAYMENT_REPLACED | CASH_BALANCE_DUE
+    settlement: Mapped[str] = mapped_column(String(24))
+    settlement_ref: Mapped[str] = mapped_column(String(120), default="")
+    # The balance to pay or the refund to make (paise, >= 0).
+    settlement_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    notes: Mapped[list[str]] = mapped_column(JSON)
+    # The reservation of the added units ("" when none were added).
+    reservation_name: Mapped[str] = mapped_column(String(64), default="")
+    # Units to put back on the shelf ([[variant, qty], ...]) and whether that was done:
+    # "" (nothing) | PENDING | DONE.
+    removed_lines: Mapped[list[list[Any]]] = mapped_column(JSON)
+    restock_state: Mapped[str] = mapped_column(String(12), default="")
+    # A pending-payment order's reservation replaced by the edit, until released.
+    replaced_reservation: Mapped[str] = mapped_column(String(64), default="")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PaymentWebhookEvent(Base):
@@ -357,7 +396,7 @@ class Invoice(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    # TAX_INVOICE | CREDIT_NOTE
+    # TAX_INVOICE | CREDIT_NOTE | SUPPLEMENTARY
     kind: Mapped[str] = mapped_column(String(16))
     number: Mapped[str] = mapped_column(String(16), unique=True)
     financial_year: Mapped[str] = mapped_column(String(7))

@@ -321,3 +321,17 @@ class Peers:
             lambda: stub.BatchGetUsers(req, timeout=self.timeout),
         )
         return resp.users[0] if resp.users else None
+
+    async def users(self, names: list[str]) -> list[resources_pb2.User]:
+        """Accounts by name (unknown ones left out), in batches."""
+        stub = client.stub("auth", auth_service_pb2_grpc.AuthServiceStub)
+        out: list[resources_pb2.User] = []
+        for i in range(0, len(names), MAX_BATCH):
+            req = auth_service_pb2.BatchGetUsersRequest(names=names[i : i + MAX_BATCH])
+            resp = await guarded(
+                "auth",
+                "accounts cannot be read",
+                lambda req=req: stub.BatchGetUsers(req, timeout=self.timeout),
+            )
+            out.extend(resp.users)
+        return out

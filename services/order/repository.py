@@ -17,6 +17,7 @@ from services.order.models import (
     CheckoutSession,
     InvoiceCounter,
     Order,
+    OrderEdit,
     OrderItem,
     OrderNumberCounter,
     OrderStatusChange,
@@ -72,12 +73,40 @@ async def order_history(s: AsyncSession, order_id: str) -> list[OrderStatusChang
 
 
 async def latest_payment(s: AsyncSession, order_id: str) -> Payment | None:
+    """The order's own latest payment attempt (not a balance payment of an edit)."""
     return await s.scalar(
         select(Payment)
-        .where(Payment.order_id == order_id)
+        .where(Payment.order_id == order_id, Payment.kind == "ORDER")
         .order_by(Payment.create_time.desc(), Payment.id.desc())
         .limit(1)
     )
+
+
+async def payments(s: AsyncSession, order_id: str) -> list[Payment]:
+    rows = await s.scalars(
+        select(Payment)
+        .where(Payment.order_id == order_id)
+        .order_by(Payment.create_time, Payment.id)
+    )
+    return list(rows)
+
+
+async def order_edits(s: AsyncSession, order_id: str) -> list[OrderEdit]:
+    rows = await s.scalars(
+        select(OrderEdit)
+        .where(OrderEdit.order_id == order_id)
+        .order_by(OrderEdit.create_time, OrderEdit.id)
+    )
+    return list(rows)
+
+
+PAID_STATES = ("CAPTURED", "COLLECTED")
+
+
+async def paid_amount(s: AsyncSession, order_id: str) -> int:
+    """What the customer actually paid: captured online payments (the order's own,
+    balance payments of edits, a late capture) and collected cash."""
+    return sum(p.amount_minor for p in await payments(s, order_id) if p.state in PAID_STATES)
 
 
 async def payment_by_provider_order(s: AsyncSession, provider_order_id: str) -> Payment | None:

@@ -6,6 +6,8 @@ import grpc
 from google.protobuf import empty_pb2
 
 from cleanse.order.v1 import (
+    cart_internal_service_pb2,
+    cart_internal_service_pb2_grpc,
     cart_service_pb2,
     cart_service_pb2_grpc,
     checkout_service_pb2,
@@ -18,8 +20,10 @@ from cleanse.order.v1 import (
     payment_webhook_service_pb2_grpc,
     resources_pb2,
 )
+from services.order.handlers.abandoned import AbandonedCarts
 from services.order.handlers.carts import CartHandlers
 from services.order.handlers.checkout import CheckoutHandlers
+from services.order.handlers.edits import EditHandlers
 from services.order.handlers.invoices import InvoiceHandlers
 from services.order.handlers.orders import OrderHandlers
 from services.order.handlers.refunds import RefundHandlers
@@ -119,13 +123,31 @@ class OrderService(order_service_pb2_grpc.OrderServiceServicer):
         return await self.orders.cancel_mine(request.name, request.reason)
 
 
+class CartInternalService(cart_internal_service_pb2_grpc.CartInternalServiceServicer):
+    def __init__(self, abandoned: AbandonedCarts) -> None:
+        self.abandoned = abandoned
+
+    async def ListAbandonedCarts(
+        self, request: cart_internal_service_pb2.ListAbandonedCartsRequest, context: Ctx
+    ) -> cart_internal_service_pb2.ListAbandonedCartsResponse:
+        return await self.abandoned.list(request)
+
+
 class OrderAdminService(order_admin_service_pb2_grpc.OrderAdminServiceServicer):
     def __init__(
-        self, orders: OrderHandlers, refunds: RefundHandlers, returns: ReturnHandlers
+        self,
+        orders: OrderHandlers,
+        refunds: RefundHandlers,
+        returns: ReturnHandlers,
+        edits: EditHandlers,
     ) -> None:
         self.orders = orders
         self.refunds = refunds
         self.returns = returns
+        self.edits = edits
+
+    async def EditOrder(self, request: order_admin_service_pb2.EditOrderRequest, context: Ctx):
+        return await self.edits.edit(request)
 
     async def ListReturns(self, request: order_admin_service_pb2.ListReturnsRequest, context: Ctx):
         return await self.returns.list(request.order)

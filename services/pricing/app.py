@@ -55,6 +55,10 @@ def build(
     settings = settings or Settings.from_env()
     app = ServiceApp(SERVICE, readiness=db.ready, jwks_source=jwks_source)
     peers = Peers(settings)
+    if shipping is None:
+        # Shipping's QuoteShipping whenever it answers, the flat rate when it does not.
+        remote = peers.shipping_quote if settings.shipping_quotes else None
+        shipping = ShippingQuotes(remote, settings.shipping_cache_seconds)
     quoter = Quoter(db, peers, settings, shipping, clock)
     holds = HoldHandlers(db, quoter, settings, clock)
     admin = AdminHandlers(

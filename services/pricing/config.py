@@ -38,8 +38,12 @@ class Settings:
     variant_cache_seconds: float = 5.0
     settings_cache_seconds: float = 30.0
     rules_cache_seconds: float = 2.0
-    # Deadline for one catalog/settings/inventory read on the price path.
+    # Deadline for one catalog/settings/inventory/shipping read on the price path.
     dependency_timeout_seconds: float = 2.0
+    # Shipping charge from the shipping service's QuoteShipping whenever it answers
+    # (services/pricing/shipping.py); off: settings' flat rate only.
+    shipping_quotes: bool = True
+    shipping_cache_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.stacking_cap_bp <= 10_000:
@@ -60,4 +64,6 @@ class Settings:
             settings_cache_seconds=_num(env, "CLEANSE_PRICING_SETTINGS_CACHE_SECONDS", 30.0),
             rules_cache_seconds=_num(env, "CLEANSE_PRICING_RULES_CACHE_SECONDS", 2.0),
             dependency_timeout_seconds=_num(env, "CLEANSE_PRICING_DEPENDENCY_TIMEOUT_SECONDS", 2.0),
+            shipping_quotes=_flag(env, "CLEANSE_PRICING_SHIPPING_QUOTES", True),
+            shipping_cache_seconds=_num(env, "CLEANSE_PRICING_SHIPPING_CACHE_SECONDS", 5.0),
         )

@@ -188,6 +188,7 @@ def variant(v: catalog_pb2.VariantSnapshot) -> d.Variant:
         brand_id=v.brand_id,
         collection_ids=frozenset(v.collection_ids),
         tags=frozenset(v.tags),
+        weight_grams=v.weight_grams,
     )
 
 

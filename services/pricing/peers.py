@@ -10,6 +10,10 @@
   price) for the same time; segment membership is read on each call that needs it.
 - inventory (AvailabilityService.BatchGetAvailability): gift stock, cached
   `variant_cache_seconds`.
+- shipping (ShippingInternalService.QuoteShipping): the shipping charge of a cart
+  (services/pricing/shipping.py: the STANDARD option; an unserviceable PIN is
+  FAILED_PRECONDITION PINCODE_NOT_SERVICEABLE; down -> the flat rate, policy
+  "shipping.flat_rate").
 
 A dependency that does not answer (UNAVAILABLE, DEADLINE_EXCEEDED, circuit open)
 raises Unavailable (DEPENDENCY_UNAVAILABLE) naming it: a price is never guessed.
@@ -32,12 +36,16 @@ from cleanse.inventory.v1 import availability_service_pb2 as avail_pb2
 from cleanse.inventory.v1 import availability_service_pb2_grpc as avail_grpc
 from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
 from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
+from cleanse.shipping.v1 import resources_pb2 as shipping_resources_pb2
+from cleanse.shipping.v1 import shipping_internal_service_pb2 as shipping_pb2
+from cleanse.shipping.v1 import shipping_internal_service_pb2_grpc as shipping_grpc
 from mesh import client
 from mesh.cached import TtlCache
-from mesh.errors import InvalidArgument, ServiceError, Unavailable
+from mesh.errors import FailedPrecondition, InvalidArgument, ServiceError, Unavailable
 from services.pricing import convert
 from services.pricing.config import Settings
 from services.pricing.domain import model as d
+from services.pricing.shipping import SHIPPING, Quote, QuoteRequest
 
 T = TypeVar("T")
 MAX_BATCH = 500
@@ -223,3 +231,61 @@ class Peers:
             )
 
         return await self.stock_cache.get_or_fetch(tuple(wanted), fetch)
+
+    # --- shipping ------------------------------------------------------------------
+
+    async def shipping_quote(self, req: QuoteRequest) -> Quote:
+        """The STANDARD option of QuoteShipping for `req` (shipping.py). Raises the
+        caller's business errors; UNAVAILABLE/DEADLINE_EXCEEDED pass through for
+        ShippingQuotes to fall back on."""
+        stub = client.stub("shipping", shipping_grpc.ShippingInternalServiceStub)
+        request = shipping_pb2.QuoteShippingRequest(
+            pincode=req.pincode,
+            weight_grams=req.weight_grams,
+            lines=[
+                shipping_pb2.QuoteLine(
+                    variant_id=ln.variant_id,
+                    quantity=ln.quantity,
+                    unit_weight_grams=ln.unit_weight_grams,
+                )
+                for ln in req.lines
+            ],
+            order_value=money_pb2.Money(amount_minor=req.merchandise, currency_code="INR"),
+            payment_method=req.payment_method,
+        )
+        try:
+            resp = await stub.QuoteShipping(request, timeout=self._timeout())
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                raise InvalidArgument(
+                    {"cart.delivery_pincode": "is not a PIN code we deliver to"}
+                ) from None
+            raise
+        option = choose_option(resp.options)
+        if not resp.serviceable or option is None:
+            raise FailedPrecondition(
+                f"we do not deliver to PIN code {req.pincode}",
+                reason="PINCODE_NOT_SERVICEABLE",
+                metadata={"pincode": req.pincode},
+            )
+        cod = req.payment_method.lower() == d.COD
+        fee = option.cod_fee.amount_minor if option.cod_available else 0
+        return Quote(
+            fee=option.rate.amount_minor,
+            source=option.method or SHIPPING,
+            base_fee=max(option.base_rate.amount_minor, option.rate.amount_minor),
+            free=option.free,
+            cod_available=option.cod_available if cod else None,
+            cod_fee=fee if cod and fee > 0 else None,
+        )
+
+
+def choose_option(
+    options: Iterable[shipping_pb2.ShippingQuoteOption],
+) -> shipping_pb2.ShippingQuoteOption | None:
+    """The STANDARD option; without one, the first (cheapest) available, else the first."""
+    opts = list(options)
+    for o in opts:
+        if o.kind == shipping_resources_pb2.METHOD_KIND_STANDARD:
+            return o
+    return next((o for o in opts if o.available), opts[0] if opts else None)

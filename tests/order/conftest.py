@@ -174,7 +174,7 @@ class OrderEnv:
             metadata=co.md,
         )
 
-    async def outbox_events(self, topic: str = "order.placed") -> list[Any]:
+    async def outbox_events(self, topic: str = "order.placed", message: Any = None) -> list[Any]:
         """One payload per event (the outbox holds a row per subscriber)."""
         out = []
         seen: set[str] = set()
@@ -187,7 +187,7 @@ class OrderEnv:
                     continue
                 seen.add(event_id)
                 ev = events_pb2.Event.FromString(data)
-                payload = order_events.OrderPlacedEvent()
+                payload = (message or order_events.OrderPlacedEvent)()
                 ev.payload.Unpack(payload)
                 out.append(payload)
         return out

@@ -24,6 +24,7 @@ from mesh import client
 from mesh.db import Database
 from services.pricing.app import PricingApp, build
 from services.pricing.config import Settings
+from services.pricing.shipping import ShippingQuotes
 from tests.conftest import free_address, service_database_fixture
 from tests.pricing.fakes import Peers, snapshot, start_peers
 from tests.support.rpc import TestKeys
@@ -97,7 +98,10 @@ async def pricing(pricing_database_url: str) -> AsyncIterator[Pricing]:
         rules_cache_seconds=0.001,
         dependency_timeout_seconds=1.0,
     )
-    wired = build(db, settings, jwks_source=keys.source)
+    # The shared server prices shipping at the flat rate (no shipping peer), so the
+    # figures here never depend on a shipping service; test_shipping_quotes.py swaps
+    # in the remote quote against a fake ShippingInternalService.
+    wired = build(db, settings, jwks_source=keys.source, shipping=ShippingQuotes())
     await wired.app.start()
     saved = client.settings()
     client.configure("order")  # the test process calls as the order service would

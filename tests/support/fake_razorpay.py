@@ -129,6 +129,7 @@ class FakeRazorpay:
             routes=[
                 Route("/v1/orders", self._create_order, methods=["POST"]),
                 Route("/v1/orders/{id}", self._get_order, methods=["GET"]),
+                Route("/v1/orders/{id}/payments", self._get_order_payments, methods=["GET"]),
                 Route("/v1/payments/{id}", self._get_payment, methods=["GET"]),
                 Route("/v1/payments/{id}/capture", self._capture, methods=["POST"]),
                 Route("/v1/payments/{id}/refund", self._refund, methods=["POST"]),
@@ -383,6 +384,15 @@ class FakeRazorpay:
 
     async def _get_order(self, request: Request) -> Response:
         return await self._handle(request, lambda r, _: dict(self._find(self.orders, r)))
+
+    async def _get_order_payments(self, request: Request) -> Response:
+        def get(r: Request, _: Any) -> dict[str, Any]:
+            order = self._find(self.orders, r)
+            items = [dict(p) for p in self.payments.values() if p["order_id"] == order["id"]]
+            items.sort(key=lambda p: (p["created_at"], p["id"]))
+            return {"entity": "collection", "count": len(items), "items": items}
+
+        return await self._handle(request, get)
 
     async def _get_payment(self, request: Request) -> Response:
         return await self._handle(request, lambda r, _: dict(self._find(self.payments, r)))

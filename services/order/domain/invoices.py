@@ -10,6 +10,8 @@ from mesh.gst import round_half_up_div
 
 MAX_NUMBER_LENGTH = 16  # GST rule 46: at most 16 characters
 CREDIT_NOTE_PREFIX = "CN"
+# Supplementary invoices (an admin edit raised an invoiced order's total).
+SUPPLEMENTARY_PREFIX = "SI"
 
 
 def financial_year(at: datetime) -> str:

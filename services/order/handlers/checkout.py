@@ -47,6 +47,7 @@ from services.order.config import Settings
 from services.order.domain import checkout as rules
 from services.order.domain.numbers import format_order_number
 from services.order.domain.states import Status
+from services.order.handlers import notify
 from services.order.handlers.carts import CartHandlers
 from services.order.handlers.common import (
     Clock,
@@ -102,7 +103,7 @@ def gateway_error(exc: PaymentError) -> ServiceError:
     )
 
 
-def _already_undone(exc: PeerError) -> bool:
+def already_undone(exc: PeerError) -> bool:
     """A release answered FAILED_PRECONDITION: not held any more (released, lapsed)."""
     return exc.code == grpc.StatusCode.FAILED_PRECONDITION and exc.reason not in (
         "RESERVATION_COMMITTED",
@@ -134,6 +135,8 @@ class CheckoutHandlers:
         # Set by the app: issues the GST tax invoice in the confirming transaction.
         self.invoices: InvoiceHandlers | None = None
         self.sweepers: list[Callable[[], Awaitable[object]]] = []
+        # Set by the app: refunds a payment captured after the order was given up.
+        self.late_refund: Callable[[str, str], Awaitable[object]] | None = None
 
     # =====================================================================================
     # checkout sessions
@@ -613,46 +616,8 @@ class CheckoutHandlers:
             )
             s.add(order)
             await s.flush()
-            for pos, line in enumerate(breakdown.lines):
-                snap = catalog.get(line.variant_id)
-                facts = rules.snapshot_item(
-                    convert.priced_line(line),
-                    rules.Catalogued(
-                        snap.product_id,
-                        snap.product_title,
-                        snap.variant_title,
-                        snap.sku,
-                        snap.hsn_code,
-                    )
-                    if snap is not None
-                    else None,
-                    breakdown.registered_state_code,
-                    breakdown.place_of_supply_state_code,
-                )
-                s.add(
-                    OrderItem(
-                        order_id=order.id,
-                        position=pos,
-                        variant_id=facts.variant_id,
-                        product_id=facts.product_id,
-                        product_name=facts.product_name,
-                        variant_title=facts.variant_title,
-                        sku=facts.sku,
-                        hsn_code=facts.hsn_code,
-                        quantity=facts.quantity,
-                        unit_mrp_minor=facts.unit_mrp,
-                        unit_price_minor=facts.unit_price,
-                        discount_minor=facts.discount,
-                        taxable_minor=facts.taxable,
-                        gst_rate_bp=facts.rate_bp,
-                        cgst_minor=facts.cgst,
-                        sgst_minor=facts.sgst,
-                        igst_minor=facts.igst,
-                        total_minor=facts.total,
-                        free_gift=facts.free_gift,
-                        gift_rule=facts.gift_rule,
-                    )
-                )
+            for item in snapshot_items(order.id, breakdown, catalog):
+                s.add(item)
             record(s, order, "", status, now, reason="order placed", who=who)
             s.add(
                 Payment(
@@ -718,6 +683,7 @@ class CheckoutHandlers:
                     order.currency,
                 ),
                 phone=order.phone,
+                customer_name=order.address.get("recipient_name", ""),
             ),
         )
 
@@ -761,7 +727,7 @@ class CheckoutHandlers:
             try:
                 await release(name)
             except PeerError as exc:
-                if not _already_undone(exc):
+                if not already_undone(exc):
                     log.error("cannot undo %s: %s", name, exc.reason)
                     await self._step(saga, step, "FAILED", detail=exc.reason)
                     continue  # committed: nothing left to give back
@@ -849,18 +815,68 @@ class CheckoutHandlers:
             payment.error_code = code[:64]
             payment.error_description = description[:500]
             payment.update_time = now
+            order = await s.get(Order, order_id)
+            assert order is not None
+            await notify.payment_failed(
+                self.outbox, s, order, payment.amount_minor, description or code or "failed"
+            )
 
-    async def record_late_payment(self, order_id: str, payment_id: str) -> None:
-        """Money captured for an order that was given up: a refund is owed."""
+    async def settle_balance(self, payment_row_id: str, paid: ProviderPayment) -> None:
+        """A Razorpay payment of an edit's balance: captured when only authorized, then
+        the balance payment CAPTURED and the order's balance due cleared."""
+        assert self.gateway is not None
+        async with self.db.session() as s:
+            row = await s.get(Payment, payment_row_id)
+        if row is None or row.state != "CREATED" or paid.amount_minor != row.amount_minor:
+            return
+        try:
+            if paid.status == PaymentStatus.AUTHORIZED:
+                paid = await self.gateway.capture(paid.id, row.amount_minor, row.currency)
+        except PaymentError as exc:
+            raise gateway_error(exc) from None
+        if paid.status != PaymentStatus.CAPTURED:
+            return
+        now = self.clock()
+        async with self.db.transaction() as s:
+            order = await repo.locked(s, Order, row.order_id)
+            assert isinstance(order, Order)
+            pay = await s.get(Payment, payment_row_id)
+            assert pay is not None
+            if pay.state != "CREATED":
+                return
+            pay.state = "CAPTURED"
+            pay.provider_payment_id = paid.id
+            pay.update_time = now
+            order.balance_due_minor = max(order.balance_due_minor - pay.amount_minor, 0)
+            order.update_time = now
+
+    async def record_late_payment(
+        self, order_id: str, payment_id: str, *, captured: bool = True
+    ) -> bool:
+        """Money paid for an order that was given up. Captured: recorded as CAPTURED
+        (it counts as paid, so the refunds module may pay it back) and refunded in
+        full automatically (`late_refund`, request id `late-<payment id>`, the
+        adapter's idempotency key `refund-<refund id>`). Only authorized: never
+        captured (Razorpay gives an uncaptured authorization back by itself).
+        Returns whether a refund is owed."""
         now = self.clock()
         async with self.db.transaction() as s:
             payment = await repo.latest_payment(s, order_id)
             if payment is None:
-                return
-            payment.provider_payment_id = payment.provider_payment_id or payment_id
+                return False
+            if payment.provider_payment_id and payment.provider_payment_id != payment_id:
+                return False  # another payment of this order: not this one's record
+            payment.provider_payment_id = payment_id
             payment.error_code = "CAPTURED_AFTER_ORDER_CLOSED"
-            payment.error_description = "captured after the order was closed: refund owed"
+            if captured:
+                payment.state = "CAPTURED"
+                payment.error_description = "captured after the order was closed: refunded"
+            else:
+                payment.error_description = "authorized after the order was closed: not captured"
             payment.update_time = now
+        if captured and self.late_refund is not None:
+            await self.late_refund(order_id, payment_id)
+        return captured
 
     async def complete_paid_order(
         self, order_id: str, payment_id: str, *, method: str = ""
@@ -969,7 +985,7 @@ class CheckoutHandlers:
             try:
                 await release(name)
             except PeerError as exc:
-                if not _already_undone(exc):
+                if not already_undone(exc):
                     raise
 
     async def sweep_once(self) -> dict[str, int]:
@@ -982,7 +998,7 @@ class CheckoutHandlers:
           PAYMENT_FAILED.
         """
         now = self.clock()
-        done = {"resumed": 0, "compensated": 0, "expired": 0}
+        done = {"resumed": 0, "compensated": 0, "expired": 0, "settled": 0}
         async with self.db.session() as s:
             stale = await repo.stale_sagas(
                 s, now - timedelta(seconds=self.settings.stale_saga_seconds)
@@ -1001,7 +1017,9 @@ class CheckoutHandlers:
         for order in unpaid:
             try:
                 if await self._paid_at_provider(order):
-                    continue  # the webhook (retried by Razorpay) or ConfirmPayment settles it
+                    if await self._settle_from_provider(order):
+                        done["settled"] += 1
+                    continue  # else the webhook (retried by Razorpay) or ConfirmPayment
                 await self.release_unpaid(order)
                 async with self.db.transaction() as s:
                     row = await repo.locked(s, Order, order.id)
@@ -1018,6 +1036,9 @@ class CheckoutHandlers:
                         if payment is not None and payment.state == "CREATED":
                             payment.state = "CANCELLED"
                             payment.update_time = self.clock()
+                        await notify.payment_failed(
+                            self.outbox, s, row, row.total_minor, "payment window ended"
+                        )
                 done["expired"] += 1
             except Exception:
                 log.warning("unpaid order sweep failed", extra={"order": order.id}, exc_info=True)
@@ -1036,6 +1057,35 @@ class CheckoutHandlers:
         except PaymentError:
             return True  # cannot tell: do not give up a possibly paid order now
         return provider.status == ProviderOrderStatus.PAID or provider.amount_paid_minor > 0
+
+    async def _settle_from_provider(self, order: Order) -> bool:
+        """Razorpay says the order was paid but neither the confirm nor a webhook came:
+        ask it for the order's payments (GET /v1/orders/{id}/payments) and settle with
+        the one that pays it, exactly as the webhook would."""
+        assert self.gateway is not None
+        async with self.db.session() as s:
+            payment = await repo.latest_payment(s, order.id)
+        if payment is None or not payment.provider_order_id:
+            return False
+        try:
+            found = await self.gateway.fetch_order_payments(payment.provider_order_id)
+        except PaymentError:
+            return False
+        usable = [
+            p
+            for p in found
+            if p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORIZED)
+            and p.amount_minor == order.total_minor
+        ]
+        if not usable:
+            return False
+        usable.sort(key=lambda p: p.status != PaymentStatus.CAPTURED)  # captured first
+        try:
+            await self.settle_payment(order, payment.provider_order_id, usable[0])
+        except ServiceError:
+            log.warning("sweeper could not settle a paid order", extra={"order": order.id})
+            return False
+        return True
 
     async def _resume(self, saga: CheckoutSaga) -> bool:
         """True when resumed forward, False when compensated."""
@@ -1091,10 +1141,60 @@ class CheckoutHandlers:
             return await order_view(s, order, self.gateway)
 
 
+def snapshot_items(
+    order_id: str,
+    breakdown: breakdown_pb2.PriceBreakdown,
+    catalog: Mapping[str, catalog_pb2.VariantSnapshot],
+) -> list[OrderItem]:
+    """The order's lines as sold: pricing's lines with the catalog's names, SKU, HSN."""
+    out = []
+    for pos, line in enumerate(breakdown.lines):
+        snap = catalog.get(line.variant_id)
+        facts = rules.snapshot_item(
+            convert.priced_line(line),
+            rules.Catalogued(
+                snap.product_id, snap.product_title, snap.variant_title, snap.sku, snap.hsn_code
+            )
+            if snap is not None
+            else None,
+            breakdown.registered_state_code,
+            breakdown.place_of_supply_state_code,
+        )
+        out.append(
+            OrderItem(
+                order_id=order_id,
+                position=pos,
+                variant_id=facts.variant_id,
+                product_id=facts.product_id,
+                product_name=facts.product_name,
+                variant_title=facts.variant_title,
+                sku=facts.sku,
+                hsn_code=facts.hsn_code,
+                quantity=facts.quantity,
+                unit_mrp_minor=facts.unit_mrp,
+                unit_price_minor=facts.unit_price,
+                discount_minor=facts.discount,
+                taxable_minor=facts.taxable,
+                gst_rate_bp=facts.rate_bp,
+                cgst_minor=facts.cgst,
+                sgst_minor=facts.sgst,
+                igst_minor=facts.igst,
+                total_minor=facts.total,
+                free_gift=facts.free_gift,
+                gift_rule=facts.gift_rule,
+            )
+        )
+    return out
+
+
 async def order_view(
     s: AsyncSession, order: Order, gateway: PaymentGateway | None = None
 ) -> pb.Order:
     items = await repo.order_items(s, order.id)
     history = await repo.order_history(s, order.id)
     payment = await repo.latest_payment(s, order.id)
-    return convert.order(order, items, history, payment, gateway.key_id if gateway else "")
+    out = convert.order(order, items, history, payment, gateway.key_id if gateway else "")
+    out.balance_due = order.balance_due_minor > 0
+    out.balance_due_amount.CopyFrom(convert.money(order.balance_due_minor, order.currency))
+    out.edits.extend(convert.order_edit(e) for e in await repo.order_edits(s, order.id))
+    return out

@@ -162,28 +162,67 @@ class InvoiceHandlers:
     ) -> Invoice | None:
         if await s.scalar(select(Invoice).where(Invoice.refund_id == refund.id)) is not None:
             return None
+        return await self._adjustment(
+            s,
+            order,
+            seller,
+            now,
+            "CREDIT_NOTE",
+            refund.amount_minor,
+            [(str(v), int(q)) for v, q in refund.lines],
+            refund.id,
+        )
+
+    async def issue_edit_adjustment(
+        self, s: AsyncSession, order: Order, seller: Seller, now: datetime, difference: int
+    ) -> Invoice | None:
+        """An admin edit changed an invoiced order's total by `difference`: a
+        supplementary invoice for an increase, a credit note for a decrease, both
+        spread over the edited order's lines like a credit note by amount. (A
+        decrease that is refunded gets its credit note from the refund instead.)"""
+        if difference == 0:
+            return None
+        kind = "SUPPLEMENTARY" if difference > 0 else "CREDIT_NOTE"
+        return await self._adjustment(s, order, seller, now, kind, abs(difference), [], None)
+
+    async def _adjustment(
+        self,
+        s: AsyncSession,
+        order: Order,
+        seller: Seller,
+        now: datetime,
+        kind: str,
+        amount_minor: int,
+        lines: list[tuple[str, int]],
+        refund_id: str | None,
+    ) -> Invoice | None:
         original = await s.scalar(
             select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "TAX_INVOICE")
         )
         if original is None:  # never invoiced (paid after the stock ran out): nothing to adjust
             return None
-        number, fy = await self._number(s, rules.CREDIT_NOTE_PREFIX, now)
-        inv = self._header(order, seller, pb.INVOICE_KIND_CREDIT_NOTE, number, fy, now)
+        if kind == "SUPPLEMENTARY":
+            prefix, kind_pb = rules.SUPPLEMENTARY_PREFIX, pb.INVOICE_KIND_SUPPLEMENTARY_INVOICE
+        else:
+            prefix, kind_pb = rules.CREDIT_NOTE_PREFIX, pb.INVOICE_KIND_CREDIT_NOTE
+        number, fy = await self._number(s, prefix, now)
+        inv = self._header(order, seller, kind_pb, number, fy, now)
         inv.original_invoice_number = original.number
-        inv.refund = f"orders/{order.id}/refunds/{refund.id}"
+        if refund_id:
+            inv.refund = f"orders/{order.id}/refunds/{refund_id}"
         cur = order.currency
         items = await repo.order_items(s, order.id)
         registered = seller.state_code or order.place_of_supply
         pos = order.place_of_supply or registered
         parts: list[tuple[OrderItem | None, int, int]] = []  # (item, qty, amount)
-        if refund.lines:
+        if lines:
             by_variant = {i.variant_id: i for i in items if not i.free_gift}
-            for vid, qty in refund.lines:
+            for vid, qty in lines:
                 item = by_variant[vid]
                 parts.append((item, qty, rules.line_share(item.total_minor, qty, item.quantity)))
         else:
             weights = [i.total_minor for i in items] + [order.shipping_minor + order.cod_fee_minor]
-            shares = rules.spread(refund.amount_minor, weights)
+            shares = rules.spread(amount_minor, weights)
             for item, share in zip([*items, None], shares, strict=True):
                 if share:
                     parts.append((item, item.quantity if item else 1, share))
@@ -207,7 +246,7 @@ class InvoiceHandlers:
                 )
             )
         self._totals(inv, cur)
-        return self._store(s, order, inv, "CREDIT_NOTE", fy, now, refund.id)
+        return self._store(s, order, inv, kind, fy, now, refund_id)
 
     def _store(
         self,

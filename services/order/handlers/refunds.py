@@ -89,6 +89,24 @@ class RefundHandlers:
         )
         return list(rows)
 
+    async def counted(self, s: AsyncSession, order_id: str) -> int:
+        """Refunds pending or processed (what no longer counts as paid)."""
+        past = _past(await self._refunds(s, order_id))
+        return sum(r.amount for r in past if r.state in rules.COUNTED)
+
+    async def refund_late_payment(self, order_id: str, payment_id: str) -> pb.Refund:
+        """A payment captured after the order was given up goes back in full, through
+        the adapter (idempotency key `refund-<refund id>`; request id per payment)."""
+        async with self.db.session() as s:
+            paid = await repo.paid_amount(s, order_id)
+        req = admin_pb2.CreateRefundRequest(
+            order=f"orders/{order_id}",
+            request_id=f"late-{payment_id}"[:128],
+            amount=convert.money(paid),
+            reason="payment captured after the order was closed",
+        )
+        return await self.create(req, who="system")
+
     async def list(self, order_name: str) -> admin_pb2.ListRefundsResponse:
         oid = id_of(order_name, "orders", "order")
         async with self.db.session() as s:
@@ -176,10 +194,13 @@ class RefundHandlers:
         now: datetime,
         who: str | None,
     ) -> Refund:
-        if not order.paid:
+        # What was actually paid: the order's capture (or collected cash), balance
+        # payments of admin edits, a payment captured after the order was closed.
+        paid = await repo.paid_amount(s, order.id)
+        if paid <= 0:
             raise FailedPrecondition("the order has not been paid", reason="ORDER_NOT_PAID")
         past = _past(await self._refunds(s, order.id))
-        available = rules.refundable(order.total_minor, past)
+        available = rules.refundable(paid, past)
         if wanted:
             items = await repo.order_items(s, order.id)
             sold = [rules.SoldLine(i.variant_id, i.quantity, i.total_minor) for i in items]
@@ -299,7 +320,8 @@ class RefundHandlers:
                 await invoices.issue_credit_note(s, order, row, seller, now)
             refunds = await self._refunds(s, order.id)
             done = sum(r.amount_minor for r in refunds if r.state == "PROCESSED")
-            target = Status.REFUNDED if done >= order.total_minor else Status.PARTIALLY_REFUNDED
+            paid = await repo.paid_amount(s, order.id)
+            target = Status.REFUNDED if done >= paid else Status.PARTIALLY_REFUNDED
             current = Status(order.status)
             if current != target and states.can_transition(current, target):
                 transition(s, order, target, now, reason=f"refund {row.id}", who=row.actor)
@@ -314,6 +336,8 @@ class RefundHandlers:
                     refund=f"orders/{order.id}/refunds/{row.id}",
                     state_code=order.address.get("state_code", ""),
                     city=order.address.get("city", ""),
+                    email=order.email,
+                    phone=order.phone,
                 ),
             )
         REFUNDS.labels("processed").inc()

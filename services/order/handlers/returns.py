@@ -38,6 +38,7 @@ from services.order.handlers.common import (
     require_customer,
     transition,
 )
+from services.order.handlers.notify import return_status_changed
 from services.order.handlers.refunds import RefundHandlers
 from services.order.handlers.shipments import request_return_pickup
 from services.order.models import Order, OrderStatusChange, Return
@@ -156,6 +157,7 @@ class ReturnHandlers:
                 )
                 s.add(row)
                 transition(s, order, Status.RETURN_REQUESTED, now, reason="return requested")
+                await return_status_changed(self.checkout.outbox, s, order, row)
         except IntegrityError:
             async with self.db.session() as s:
                 existing = await s.scalar(select(Return).where(Return.request_id == req.request_id))
@@ -233,11 +235,12 @@ class ReturnHandlers:
             DEGRADED_CALLS.labels("shipping.manual_pickup").inc()
             pickup = MANUAL_PICKUP
         async with self.db.transaction() as s:
-            _, row = await self._load(s, name)
+            order, row = await self._load(s, name)
             if row.state == "REQUESTED":
                 row.state = "APPROVED"
                 row.pickup = pickup
                 row.update_time = self.clock()
+                await return_status_changed(self.checkout.outbox, s, order, row)
         return return_proto(row)
 
     async def reject(self, name: str, reason: str) -> pb.Return:
@@ -251,6 +254,7 @@ class ReturnHandlers:
             row.state = "REJECTED"
             row.reject_reason = reason.strip()[:500]
             row.update_time = now
+            await return_status_changed(self.checkout.outbox, s, order, row)
             others = [r for r in await self._returns(s, order.id) if r.id != row.id]
             if order.status == Status.RETURN_REQUESTED.value and not any(
                 r.state in OPEN for r in others
@@ -283,7 +287,9 @@ class ReturnHandlers:
                     }
                 )
             row.lines = lines
-            row.state = "RECEIVED"
+            if row.state != "RECEIVED":
+                row.state = "RECEIVED"
+                await return_status_changed(self.checkout.outbox, s, order, row)
             row.update_time = now
         passed = {
             ln["variant_id"]: ln["quantity"] for ln in row.lines if ln["inspection"] == "PASSED"
@@ -318,4 +324,7 @@ class ReturnHandlers:
             final.state = "COMPLETED"
             final.refund_id = refund_id
             final.update_time = self.clock()
+            owner = await s.get(Order, final.order_id)
+            assert owner is not None
+            await return_status_changed(self.checkout.outbox, s, owner, final)
             return return_proto(final)

@@ -22,11 +22,13 @@ from cleanse.shipping.v1 import shipping_internal_service_pb2 as ship_internal
 from cleanse.shipping.v1 import shipping_internal_service_pb2_grpc as ship_grpc
 from mesh import client
 from mesh.db import utcnow
+from mesh.outbox import Outbox
 from services.order import convert
 from services.order import repository as repo
 from services.order.domain import states
 from services.order.domain.states import Status
 from services.order.handlers.common import Clock, transition
+from services.order.handlers.notify import return_status_changed
 from services.order.models import Order, OrderItem, Return
 from services.order.peers import guarded
 
@@ -56,8 +58,9 @@ def walk(s: AsyncSession, order: Order, target: Status, now: Any, note: str) -> 
 
 
 class ShipmentEvents:
-    def __init__(self, clock: Clock = utcnow) -> None:
+    def __init__(self, clock: Clock = utcnow, outbox: Outbox | None = None) -> None:
         self.clock = clock
+        self.outbox = outbox
 
     async def on_status_changed(
         self, s: AsyncSession, payload: ship_events.ShipmentStatusChangedEvent, _event: Any
@@ -70,7 +73,7 @@ class ShipmentEvents:
         now = self.clock()
         note = f"{payload.carrier} {payload.awb} {S.Name(payload.status)}".strip()
         if payload.direction == ship_pb2.SHIPMENT_DIRECTION_RETURN:
-            await self._return_leg(s, payload)
+            await self._return_leg(s, order, payload)
             return
         if payload.status in MOVING:
             walk(s, order, Status.SHIPPED, now, note)
@@ -84,7 +87,7 @@ class ShipmentEvents:
             log.info("shipment status not applied to the order", extra={"status": note})
 
     async def _return_leg(
-        self, s: AsyncSession, payload: ship_events.ShipmentStatusChangedEvent
+        self, s: AsyncSession, order: Order, payload: ship_events.ShipmentStatusChangedEvent
     ) -> None:
         rid = payload.return_request.rsplit("/", 1)[-1]
         row = await s.get(Return, rid) if rid else None
@@ -94,6 +97,8 @@ class ShipmentEvents:
             row.pickup = payload.shipment
         if payload.status == S.SHIPMENT_STATUS_DELIVERED and row.state == "APPROVED":
             row.state = "RECEIVED"
+            if self.outbox is not None:
+                await return_status_changed(self.outbox, s, order, row)
         row.update_time = self.clock()
 
 

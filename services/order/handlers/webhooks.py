@@ -17,7 +17,12 @@ from services.order.handlers.checkout import CheckoutHandlers
 from services.order.handlers.common import Clock
 from services.order.handlers.refunds import RefundHandlers
 from services.order.models import Order, PaymentWebhookEvent
-from services.order.payments.gateway import PaymentError, WebhookEvent, WebhookEventType
+from services.order.payments.gateway import (
+    PaymentError,
+    PaymentStatus,
+    WebhookEvent,
+    WebhookEventType,
+)
 
 log = logging.getLogger("cleanse.order.webhooks")
 REFUND_EVENTS = (
@@ -105,6 +110,11 @@ class WebhookHandlers:
         if order is None or event.payment is None:
             log.warning("webhook for an unknown order", extra={"provider_order": provider_order_id})
             return "ignored"
+        if payment is not None and payment.kind == "BALANCE":
+            # The balance of an admin edit (the order itself was paid before).
+            if kind is not WebhookEventType.PAYMENT_FAILED:
+                await self.checkout.settle_balance(payment.id, event.payment)
+            return "applied"
         if kind is WebhookEventType.PAYMENT_FAILED:
             p = event.payment
             await self.checkout.record_payment_failure(
@@ -120,7 +130,11 @@ class WebhookHandlers:
                 "payment captured for an order no longer awaiting it",
                 extra={"order": order.id, "status": order.status, "payment": event.payment.id},
             )
-            await self.checkout.record_late_payment(order.id, event.payment.id)
+            await self.checkout.record_late_payment(
+                order.id,
+                event.payment.id,
+                captured=event.payment.status == PaymentStatus.CAPTURED or event.payment.captured,
+            )
             return "late"
         try:
             await self.checkout.settle_payment(order, provider_order_id, event.payment)

@@ -214,6 +214,12 @@ class PaymentGateway(Protocol):
 
     async def fetch_payment(self, payment_id: str) -> ProviderPayment: ...
 
+    async def fetch_order_payments(self, provider_order_id: str) -> list[ProviderPayment]:
+        """Every payment attempt made against a provider order (Razorpay
+        `GET /v1/orders/{id}/payments`), oldest first: how a paid order whose confirm
+        and webhook never arrived is settled."""
+        ...
+
     async def capture(self, payment_id: str, amount_minor: int, currency: str) -> ProviderPayment:
         """Capture an authorized payment. Capturing an already captured payment of the
         same amount returns it (safe to retry)."""

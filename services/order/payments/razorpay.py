@@ -2,6 +2,7 @@
 
     POST /v1/orders                       create the order the checkout widget pays
     GET  /v1/orders/{id}
+    GET  /v1/orders/{id}/payments         {entity: collection, count, items: [payment]}
     GET  /v1/payments/{id}
     POST /v1/payments/{id}/capture        {amount, currency}
     POST /v1/payments/{id}/refund         {amount, speed, notes, receipt}
@@ -185,6 +186,14 @@ class RazorpayGateway:
 
     async def fetch_order(self, provider_order_id: str) -> ProviderOrder:
         return parse_order(await self._call("GET", f"/v1/orders/{_id(provider_order_id)}"))
+
+    async def fetch_order_payments(self, provider_order_id: str) -> list[ProviderPayment]:
+        data = await self._call("GET", f"/v1/orders/{_id(provider_order_id)}/payments")
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise GatewayUnavailable("Razorpay answered the order's payments with no items")
+        payments = [parse_payment(i) for i in items if isinstance(i, dict)]
+        return sorted(payments, key=lambda p: (p.created_at, p.id))
 
     async def fetch_payment(self, payment_id: str) -> ProviderPayment:
         return parse_payment(await self._call("GET", f"/v1/payments/{_id(payment_id)}"))

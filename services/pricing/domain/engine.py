@@ -11,6 +11,9 @@ Order of work (README "How a price is computed"):
 4. Free gifts (sellable, in stock) at zero price.
 5. GST per line on its net; shipping (threshold, free-shipping rules); payment fee;
    the GST inside shipping and the fee (at the highest rate of the taxed lines).
+   The free-shipping threshold is applied by exactly one side: pricing (settings'
+   threshold) on the flat rate, the shipping service (its method's threshold) on a
+   quote from it (`Checkout.shipping_owns_threshold`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from services.pricing.domain import coupons as coupon_rules
 from services.pricing.domain.model import (
+    COD,
     Coupon,
     Eligibility,
     Kind,
@@ -251,9 +255,16 @@ def _shipping(
     co = run.inp.checkout
     base = co.shipping_fee
     reason = ""
-    if base == 0:
+    if co.shipping_free:  # the shipping service's own threshold waived it
+        base = max(co.shipping_base_fee, base)
+        reason = "threshold"
+    elif base == 0:
         reason = "no_charge"
-    elif co.free_shipping_threshold and merchandise >= co.free_shipping_threshold:
+    elif (
+        not co.shipping_owns_threshold
+        and co.free_shipping_threshold
+        and merchandise >= co.free_shipping_threshold
+    ):
         reason = "threshold"
     elif run.free_shipping_rule:
         reason = run.free_shipping_rule
@@ -285,6 +296,13 @@ def _payment(run: _Run, order_value: int) -> tuple[int, bool]:
     if pm.max_order_value and order_value > pm.max_order_value:
         run.messages.append(f"{name} is available up to Rs {rupees(pm.max_order_value)}")
         return 0, False
+    co = run.inp.checkout
+    if code == COD:
+        if co.cod_available is False:  # the shipping service cannot collect at this PIN
+            run.messages.append(f"{name} is not available for this PIN code")
+            return 0, False
+        if co.cod_fee is not None:
+            return co.cod_fee, True
     return pm.fee, True
 
 

@@ -48,6 +48,7 @@ class Variant:
     brand_id: str = ""
     collection_ids: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+    weight_grams: int = 0  # one unit, as the catalog has it (0: not recorded)
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ class Customer:
 GUEST = Customer()
 
 
+COD = "cod"  # the payment method code of cash on delivery (settings, shipping)
+
+
 @dataclass(frozen=True)
 class PaymentMethod:
     code: str
@@ -263,6 +267,15 @@ class Checkout:
     shipping_fee: int = 0  # the quote before thresholds and free-shipping rules
     shipping_source: str = "flat_rate"
     free_shipping_threshold: int = 0  # 0 = none
+    # A quote from the shipping service (services/pricing/shipping.py): shipping owns
+    # the free-shipping threshold then, so pricing does not apply its own on top;
+    # `shipping_free` says shipping waived the charge (`shipping_base_fee` before it).
+    shipping_owns_threshold: bool = False
+    shipping_free: bool = False
+    shipping_base_fee: int = 0
+    # COD as the shipping service quoted it: None = no word (settings decide).
+    cod_available: bool | None = None
+    cod_fee: int | None = None
     payment_methods: Mapping[str, PaymentMethod] = field(default_factory=dict)
     currency: str = "INR"
 

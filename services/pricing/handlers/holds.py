@@ -30,7 +30,6 @@ from services.pricing import convert
 from services.pricing import repository as repo
 from services.pricing.config import Settings
 from services.pricing.domain import model as d
-from services.pricing.domain.engine import calculate
 from services.pricing.domain.result import Breakdown, Rejection
 from services.pricing.handlers.common import Clock, body_hash
 from services.pricing.handlers.quote import Quoter
@@ -109,7 +108,7 @@ class HoldHandlers:
         if existing is not None:
             return await self._replay(existing, body)
         inp = await self.quoter.inputs(req.cart, customer_id, fresh=True)
-        b = calculate(inp)
+        b = await self.quoter.price(inp, req.cart, fresh=True)
         _refusal(b)
         try:
             return await self._take(req.request_id, body, inp, b, ttl)

@@ -19,7 +19,7 @@ from services.pricing.domain.engine import calculate
 from services.pricing.domain.result import Breakdown, Rejection
 from services.pricing.handlers.common import Clock, cart_lines
 from services.pricing.peers import Peers
-from services.pricing.shipping import QuoteRequest, ShippingQuotes
+from services.pricing.shipping import FLAT_RATE, QuoteRequest, ShippingQuotes, apply, parcel
 
 RULES_KEY = "rules"
 
@@ -135,18 +135,13 @@ class Quoter:
         rates = await self.peers.tax_rates([variants[v] for v in line_ids])
         stock = await self.peers.stock([g for g in gift_ids if g in variants])
         customer = await self._customer(customer_id, coupons)
-        merchandise = sum(variants[v].price * q for v, q in lines)
-        weight = 0
-        quote = await self.shipping.quote(
-            QuoteRequest(cart.delivery_pincode, merchandise, weight),
-            config.flat_shipping_rate.amount_minor,
-        )
+        # Priced first with settings' flat rate; `price` swaps in shipping's quote.
         checkout = d.Checkout(
             registered_state=registered,
             place_of_supply=place or registered,
             prices_include_tax=config.prices_include_tax,
-            shipping_fee=quote.fee,
-            shipping_source=quote.source,
+            shipping_fee=config.flat_shipping_rate.amount_minor,
+            shipping_source=FLAT_RATE,
             free_shipping_threshold=config.free_shipping_threshold.amount_minor,
             payment_methods={
                 pm.code: d.PaymentMethod(
@@ -180,21 +175,49 @@ class Quoter:
             gift_stock=stock,
         )
 
+    async def price(
+        self, inp: d.PricingInput, cart: breakdown_pb2.Cart, *, fresh: bool = False
+    ) -> Breakdown:
+        """The breakdown of `inp` with the shipping service's quote when it answers.
+
+        Shipping's free-shipping threshold compares the order value after discounts,
+        which only the engine knows: the cart is priced with the flat rate, then (a
+        quote from shipping in hand) again. Shipping never changes the merchandise
+        total, so the order value sent is exact. Shipping down: the first breakdown.
+        """
+        b = calculate(inp)
+        if not self.shipping.enabled or not cart.delivery_pincode:
+            return b
+        weight, lines = parcel(inp.lines, inp.variants)
+        req = QuoteRequest(
+            cart.delivery_pincode,
+            b.total - b.shipping.fee - b.payment_fee,
+            weight,
+            inp.payment_method,
+            lines,
+        )
+        quote = await self.shipping.quote(req, inp.checkout.shipping_fee, fresh=fresh)
+        if quote.source == FLAT_RATE:
+            return b
+        return calculate(replace(inp, checkout=apply(inp.checkout, quote)))
+
     # --- RPCs ----------------------------------------------------------------------
 
     async def calculate(self, cart: breakdown_pb2.Cart, customer_id: str) -> Breakdown:
-        return calculate(await self.inputs(cart, customer_id))
+        return await self.price(await self.inputs(cart, customer_id), cart)
 
     async def suggest(
         self, cart: breakdown_pb2.Cart, customer_id: str
     ) -> pricing_service_pb2.SuggestCouponsResponse:
         listed = await self.listed_codes()
         inp = await self.inputs(cart, customer_id, extra_codes=listed)
-        base = calculate(replace(inp, coupon_codes=()))
         candidates = normalize_codes([*listed, *cart.coupon_codes])
+        base, *priced = await asyncio.gather(
+            self.price(replace(inp, coupon_codes=()), cart),
+            *(self.price(replace(inp, coupon_codes=(code,)), cart) for code in candidates),
+        )
         out = []
-        for code in candidates:
-            b = calculate(replace(inp, coupon_codes=(code,)))
+        for code, b in zip(candidates, priced, strict=True):
             outcome = b.coupons[0]
             savings = base.total - b.total
             ok = outcome.applied and savings > 0

@@ -24,19 +24,24 @@ _sym_db = _symbol_database.Default()
 
 from cleanse.common.v1 import address_pb2 as cleanse_dot_common_dot_v1_dot_address__pb2
 from cleanse.common.v1 import money_pb2 as cleanse_dot_common_dot_v1_dot_money__pb2
+from cleanse.order.v1 import resources_pb2 as cleanse_dot_order_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63leanse/order/v1/events.proto\x12\x10\x63leanse.order.v1\x1a\x1f\x63leanse/common/v1/address.proto\x1a\x1d\x63leanse/common/v1/money.proto\"\xa0\x03\n\x10OrderPlacedEvent\x12\r\n\x05order\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x03 \x01(\t\x12\'\n\x05total\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x12\n\nstate_code\x18\x06 \x01(\t\x12\x0c\n\x04\x63ity\x18\x07 \x01(\t\x12\x0f\n\x07pincode\x18\x08 \x01(\t\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x12\n\nitem_count\x18\n \x01(\x05\x12:\n\x10\x64\x65livery_address\x18\x0b \x01(\x0b\x32 .cleanse.common.v1.PostalAddress\x12\x30\n\x05lines\x18\x0c \x03(\x0b\x32!.cleanse.order.v1.OrderPlacedLine\x12\x13\n\x0breservation\x18\r \x01(\t\x12,\n\ncod_amount\x18\x0e \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\r\n\x05phone\x18\x0f \x01(\t\"\x81\x01\n\x0fOrderPlacedLine\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\x05\x12\x19\n\x11unit_weight_grams\x18\x05 \x01(\x03\x12\x11\n\twarehouse\x18\x06 \x01(\t\"\xa7\x01\n\x12OrderRefundedEvent\x12\r\n\x05order\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x03 \x01(\t\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x0e\n\x06refund\x18\x05 \x01(\t\x12\x12\n\nstate_code\x18\x06 \x01(\t\x12\x0c\n\x04\x63ity\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63leanse/order/v1/events.proto\x12\x10\x63leanse.order.v1\x1a\x1f\x63leanse/common/v1/address.proto\x1a\x1d\x63leanse/common/v1/money.proto\x1a cleanse/order/v1/resources.proto\"\xb7\x03\n\x10OrderPlacedEvent\x12\r\n\x05order\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x03 \x01(\t\x12\'\n\x05total\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x12\n\nstate_code\x18\x06 \x01(\t\x12\x0c\n\x04\x63ity\x18\x07 \x01(\t\x12\x0f\n\x07pincode\x18\x08 \x01(\t\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x12\n\nitem_count\x18\n \x01(\x05\x12:\n\x10\x64\x65livery_address\x18\x0b \x01(\x0b\x32 .cleanse.common.v1.PostalAddress\x12\x30\n\x05lines\x18\x0c \x03(\x0b\x32!.cleanse.order.v1.OrderPlacedLine\x12\x13\n\x0breservation\x18\r \x01(\t\x12,\n\ncod_amount\x18\x0e \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\r\n\x05phone\x18\x0f \x01(\t\x12\x15\n\rcustomer_name\x18\x10 \x01(\t\"\x81\x01\n\x0fOrderPlacedLine\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\x05\x12\x19\n\x11unit_weight_grams\x18\x05 \x01(\x03\x12\x11\n\twarehouse\x18\x06 \x01(\t\"\xc5\x01\n\x12OrderRefundedEvent\x12\r\n\x05order\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x03 \x01(\t\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x0e\n\x06refund\x18\x05 \x01(\t\x12\x12\n\nstate_code\x18\x06 \x01(\t\x12\x0c\n\x04\x63ity\x18\x07 \x01(\t\x12\r\n\x05\x65mail\x18\x08 \x01(\t\x12\r\n\x05phone\x18\t \x01(\t\"\xa8\x01\n\x17OrderPaymentFailedEvent\x12\r\n\x05order\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12(\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x0e\n\x06reason\x18\x07 \x01(\t\"\xb8\x01\n\x1dOrderReturnStatusChangedEvent\x12\r\n\x05order\x18\x01 \x01(\t\x12\x13\n\x0breturn_name\x18\x02 \x01(\t\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.cleanse.order.v1.ReturnState\x12\x10\n\x08\x63ustomer\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\r\n\x05phone\x18\x06 \x01(\t\x12\x14\n\x0corder_number\x18\x07 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cleanse.order.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ORDERPLACEDEVENT']._serialized_start=116
-  _globals['_ORDERPLACEDEVENT']._serialized_end=532
-  _globals['_ORDERPLACEDLINE']._serialized_start=535
-  _globals['_ORDERPLACEDLINE']._serialized_end=664
-  _globals['_ORDERREFUNDEDEVENT']._serialized_start=667
-  _globals['_ORDERREFUNDEDEVENT']._serialized_end=834
+  _globals['_ORDERPLACEDEVENT']._serialized_start=150
+  _globals['_ORDERPLACEDEVENT']._serialized_end=589
+  _globals['_ORDERPLACEDLINE']._serialized_start=592
+  _globals['_ORDERPLACEDLINE']._serialized_end=721
+  _globals['_ORDERREFUNDEDEVENT']._serialized_start=724
+  _globals['_ORDERREFUNDEDEVENT']._serialized_end=921
+  _globals['_ORDERPAYMENTFAILEDEVENT']._serialized_start=924
+  _globals['_ORDERPAYMENTFAILEDEVENT']._serialized_end=1092
+  _globals['_ORDERRETURNSTATUSCHANGEDEVENT']._serialized_start=1095
+  _globals['_ORDERRETURNSTATUSCHANGEDEVENT']._serialized_end=1279
 # @@protoc_insertion_point(module_scope)

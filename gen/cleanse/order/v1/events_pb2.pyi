@@ -1,5 +1,6 @@
 from cleanse.common.v1 import address_pb2 as _address_pb2
 from cleanse.common.v1 import money_pb2 as _money_pb2
+from cleanse.order.v1 import resources_pb2 as _resources_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -9,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OrderPlacedEvent(_message.Message):
-    __slots__ = ("order", "order_number", "customer", "total", "email", "state_code", "city", "pincode", "payment_method", "item_count", "delivery_address", "lines", "reservation", "cod_amount", "phone")
+    __slots__ = ("order", "order_number", "customer", "total", "email", "state_code", "city", "pincode", "payment_method", "item_count", "delivery_address", "lines", "reservation", "cod_amount", "phone", "customer_name")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +26,7 @@ class OrderPlacedEvent(_message.Message):
     RESERVATION_FIELD_NUMBER: _ClassVar[int]
     COD_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_NAME_FIELD_NUMBER: _ClassVar[int]
     order: str
     order_number: str
     customer: str
@@ -40,7 +42,8 @@ class OrderPlacedEvent(_message.Message):
     reservation: str
     cod_amount: _money_pb2.Money
     phone: str
-    def __init__(self, order: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., email: _Optional[str] = ..., state_code: _Optional[str] = ..., city: _Optional[str] = ..., pincode: _Optional[str] = ..., payment_method: _Optional[str] = ..., item_count: _Optional[int] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderPlacedLine, _Mapping]]] = ..., reservation: _Optional[str] = ..., cod_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., phone: _Optional[str] = ...) -> None: ...
+    customer_name: str
+    def __init__(self, order: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., email: _Optional[str] = ..., state_code: _Optional[str] = ..., city: _Optional[str] = ..., pincode: _Optional[str] = ..., payment_method: _Optional[str] = ..., item_count: _Optional[int] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderPlacedLine, _Mapping]]] = ..., reservation: _Optional[str] = ..., cod_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., phone: _Optional[str] = ..., customer_name: _Optional[str] = ...) -> None: ...
 
 class OrderPlacedLine(_message.Message):
     __slots__ = ("variant_id", "sku", "title", "quantity", "unit_weight_grams", "warehouse")
@@ -59,7 +62,7 @@ class OrderPlacedLine(_message.Message):
     def __init__(self, variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_weight_grams: _Optional[int] = ..., warehouse: _Optional[str] = ...) -> None: ...
 
 class OrderRefundedEvent(_message.Message):
-    __slots__ = ("order", "order_number", "customer", "amount", "refund", "state_code", "city")
+    __slots__ = ("order", "order_number", "customer", "amount", "refund", "state_code", "city", "email", "phone")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +70,8 @@ class OrderRefundedEvent(_message.Message):
     REFUND_FIELD_NUMBER: _ClassVar[int]
     STATE_CODE_FIELD_NUMBER: _ClassVar[int]
     CITY_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
     order: str
     order_number: str
     customer: str
@@ -74,4 +79,42 @@ class OrderRefundedEvent(_message.Message):
     refund: str
     state_code: str
     city: str
-    def __init__(self, order: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., refund: _Optional[str] = ..., state_code: _Optional[str] = ..., city: _Optional[str] = ...) -> None: ...
+    email: str
+    phone: str
+    def __init__(self, order: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., refund: _Optional[str] = ..., state_code: _Optional[str] = ..., city: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
+
+class OrderPaymentFailedEvent(_message.Message):
+    __slots__ = ("order", "order_number", "customer", "email", "phone", "amount", "reason")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    order: str
+    order_number: str
+    customer: str
+    email: str
+    phone: str
+    amount: _money_pb2.Money
+    reason: str
+    def __init__(self, order: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class OrderReturnStatusChangedEvent(_message.Message):
+    __slots__ = ("order", "return_name", "status", "customer", "email", "phone", "order_number")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    RETURN_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    order: str
+    return_name: str
+    status: _resources_pb2.ReturnState
+    customer: str
+    email: str
+    phone: str
+    order_number: str
+    def __init__(self, order: _Optional[str] = ..., return_name: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.ReturnState, str]] = ..., customer: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., order_number: _Optional[str] = ...) -> None: ...

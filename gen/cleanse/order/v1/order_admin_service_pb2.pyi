@@ -1,4 +1,5 @@
 from cleanse.common.v1 import access_pb2 as _access_pb2
+from cleanse.common.v1 import address_pb2 as _address_pb2
 from cleanse.common.v1 import money_pb2 as _money_pb2
 from cleanse.order.v1 import order_service_pb2 as _order_service_pb2
 from cleanse.order.v1 import resources_pb2 as _resources_pb2
@@ -11,6 +12,36 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class EditOrderLine(_message.Message):
+    __slots__ = ("variant_id", "quantity")
+    VARIANT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    variant_id: str
+    quantity: int
+    def __init__(self, variant_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class EditOrderRequest(_message.Message):
+    __slots__ = ("name", "request_id", "lines", "delivery_address", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[EditOrderLine]
+    delivery_address: _address_pb2.PostalAddress
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[EditOrderLine, _Mapping]]] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class EditOrderResponse(_message.Message):
+    __slots__ = ("order", "edit")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    EDIT_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    edit: _resources_pb2.OrderEdit
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ..., edit: _Optional[_Union[_resources_pb2.OrderEdit, _Mapping]] = ...) -> None: ...
 
 class ExportOrdersRequest(_message.Message):
     __slots__ = ("filter",)

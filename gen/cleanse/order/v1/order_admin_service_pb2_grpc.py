@@ -97,6 +97,11 @@ class OrderAdminServiceStub:
                 request_serializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.ExportOrdersRequest.SerializeToString,
                 response_deserializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.ExportOrdersResponse.FromString,
                 _registered_method=True)
+        self.EditOrder = channel.unary_unary(
+                '/cleanse.order.v1.OrderAdminService/EditOrder',
+                request_serializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.EditOrderRequest.SerializeToString,
+                response_deserializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.EditOrderResponse.FromString,
+                _registered_method=True)
 
 
 class OrderAdminServiceServicer:
@@ -193,6 +198,23 @@ class OrderAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EditOrder(self, request, context):
+        """Edit an order before fulfilment (CONFIRMED or PENDING_PAYMENT; later:
+        FAILED_PRECONDITION ILLEGAL_TRANSITION): set line quantities (0 removes a
+        line, a new variant adds one) and/or the delivery address. The order is
+        re-priced through pricing (coupons kept while they still apply, else dropped
+        with a note), stock is reserved for added units and restocked for removed
+        ones, and the money difference is settled: more to pay -> a new Razorpay
+        payment for the balance (the order stays CONFIRMED with balance_due; COD:
+        the amount to collect changes), less -> a refund of the difference (never
+        more than was paid). Recorded as an OrderEdit and in the status history.
+        Idempotent on request_id (another body: IDEMPOTENCY_MISMATCH). Out of stock
+        for the added units: FAILED_PRECONDITION OUT_OF_STOCK, nothing changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -255,6 +277,11 @@ def add_OrderAdminServiceServicer_to_server(servicer, server):
                     servicer.ExportOrders,
                     request_deserializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.ExportOrdersRequest.FromString,
                     response_serializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.ExportOrdersResponse.SerializeToString,
+            ),
+            'EditOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditOrder,
+                    request_deserializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.EditOrderRequest.FromString,
+                    response_serializer=cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.EditOrderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -582,6 +609,33 @@ class OrderAdminService:
             '/cleanse.order.v1.OrderAdminService/ExportOrders',
             cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.ExportOrdersRequest.SerializeToString,
             cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.ExportOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cleanse.order.v1.OrderAdminService/EditOrder',
+            cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.EditOrderRequest.SerializeToString,
+            cleanse_dot_order_dot_v1_dot_order__admin__service__pb2.EditOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -91,6 +91,7 @@ class InvoiceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVOICE_KIND_UNSPECIFIED: _ClassVar[InvoiceKind]
     INVOICE_KIND_TAX_INVOICE: _ClassVar[InvoiceKind]
     INVOICE_KIND_CREDIT_NOTE: _ClassVar[InvoiceKind]
+    INVOICE_KIND_SUPPLEMENTARY_INVOICE: _ClassVar[InvoiceKind]
 CHECKOUT_SESSION_STATE_UNSPECIFIED: CheckoutSessionState
 CHECKOUT_SESSION_STATE_OPEN: CheckoutSessionState
 CHECKOUT_SESSION_STATE_COMPLETED: CheckoutSessionState
@@ -141,6 +142,7 @@ INSPECTION_RESULT_FAILED: InspectionResult
 INVOICE_KIND_UNSPECIFIED: InvoiceKind
 INVOICE_KIND_TAX_INVOICE: InvoiceKind
 INVOICE_KIND_CREDIT_NOTE: InvoiceKind
+INVOICE_KIND_SUPPLEMENTARY_INVOICE: InvoiceKind
 
 class CartLine(_message.Message):
     __slots__ = ("variant_id", "quantity", "price", "stock_status", "available", "add_time")
@@ -319,7 +321,7 @@ class OrderStatusChange(_message.Message):
     def __init__(self, from_status: _Optional[_Union[OrderStatus, str]] = ..., to_status: _Optional[_Union[OrderStatus, str]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("name", "order_number", "customer", "status", "email", "phone", "delivery_address", "items", "subtotal", "discount_total", "shipping_fee", "cod_fee", "tax", "total", "coupon_codes", "payment_method", "payment_provider", "payment", "paid", "place_of_supply_state_code", "inter_state", "status_history", "request_id", "create_time", "update_time", "cancel_reason", "shipping")
+    __slots__ = ("name", "order_number", "customer", "status", "email", "phone", "delivery_address", "items", "subtotal", "discount_total", "shipping_fee", "cod_fee", "tax", "total", "coupon_codes", "payment_method", "payment_provider", "payment", "paid", "place_of_supply_state_code", "inter_state", "status_history", "request_id", "create_time", "update_time", "cancel_reason", "shipping", "balance_due", "balance_due_amount", "edits")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
@@ -347,6 +349,9 @@ class Order(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
     SHIPPING_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_DUE_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_DUE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    EDITS_FIELD_NUMBER: _ClassVar[int]
     name: str
     order_number: str
     customer: str
@@ -374,7 +379,42 @@ class Order(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     cancel_reason: str
     shipping: ShippingSelection
-    def __init__(self, name: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., items: _Optional[_Iterable[_Union[OrderItem, _Mapping]]] = ..., subtotal: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discount_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., shipping_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., cod_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_breakdown_pb2.TaxAmounts, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., coupon_codes: _Optional[_Iterable[str]] = ..., payment_method: _Optional[str] = ..., payment_provider: _Optional[_Union[PaymentProvider, str]] = ..., payment: _Optional[_Union[Payment, _Mapping]] = ..., paid: _Optional[bool] = ..., place_of_supply_state_code: _Optional[str] = ..., inter_state: _Optional[bool] = ..., status_history: _Optional[_Iterable[_Union[OrderStatusChange, _Mapping]]] = ..., request_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., shipping: _Optional[_Union[ShippingSelection, _Mapping]] = ...) -> None: ...
+    balance_due: bool
+    balance_due_amount: _money_pb2.Money
+    edits: _containers.RepeatedCompositeFieldContainer[OrderEdit]
+    def __init__(self, name: _Optional[str] = ..., order_number: _Optional[str] = ..., customer: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., items: _Optional[_Iterable[_Union[OrderItem, _Mapping]]] = ..., subtotal: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discount_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., shipping_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., cod_fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_breakdown_pb2.TaxAmounts, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., coupon_codes: _Optional[_Iterable[str]] = ..., payment_method: _Optional[str] = ..., payment_provider: _Optional[_Union[PaymentProvider, str]] = ..., payment: _Optional[_Union[Payment, _Mapping]] = ..., paid: _Optional[bool] = ..., place_of_supply_state_code: _Optional[str] = ..., inter_state: _Optional[bool] = ..., status_history: _Optional[_Iterable[_Union[OrderStatusChange, _Mapping]]] = ..., request_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., shipping: _Optional[_Union[ShippingSelection, _Mapping]] = ..., balance_due: _Optional[bool] = ..., balance_due_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., edits: _Optional[_Iterable[_Union[OrderEdit, _Mapping]]] = ...) -> None: ...
+
+class OrderEdit(_message.Message):
+    __slots__ = ("name", "request_id", "actor", "reason", "before_lines", "after_lines", "before_total", "after_total", "difference", "settlement", "settlement_ref", "notes", "address_changed", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_LINES_FIELD_NUMBER: _ClassVar[int]
+    AFTER_LINES_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    AFTER_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENT_REF_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    actor: str
+    reason: str
+    before_lines: _containers.RepeatedCompositeFieldContainer[RefundLine]
+    after_lines: _containers.RepeatedCompositeFieldContainer[RefundLine]
+    before_total: _money_pb2.Money
+    after_total: _money_pb2.Money
+    difference: _money_pb2.Money
+    settlement: str
+    settlement_ref: str
+    notes: _containers.RepeatedScalarFieldContainer[str]
+    address_changed: bool
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., before_lines: _Optional[_Iterable[_Union[RefundLine, _Mapping]]] = ..., after_lines: _Optional[_Iterable[_Union[RefundLine, _Mapping]]] = ..., before_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., after_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., difference: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., settlement: _Optional[str] = ..., settlement_ref: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., address_changed: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RefundLine(_message.Message):
     __slots__ = ("variant_id", "quantity")
