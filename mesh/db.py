@@ -104,6 +104,28 @@ def migrations_dir(service: str) -> Path:
     return ROOT / "services" / service / "migrations"
 
 
+DEFAULT_POOL_SIZE = 5
+DEFAULT_POOL_OVERFLOW = 5
+
+
+def pool_limits(service: str, env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """PostgreSQL connections one process may hold: (pool size, overflow).
+
+    Every service process of the mesh shares one PostgreSQL server, whose
+    max_connections (100 by default) must cover all of them: nine services at the
+    default 5 + 5 stay under it. Override with CLEANSE_<SERVICE>_DB_POOL_SIZE /
+    CLEANSE_DB_POOL_SIZE and CLEANSE_DB_POOL_OVERFLOW. A request that finds the pool
+    exhausted waits up to 10 s for a connection instead of failing.
+    """
+    env = os.environ if env is None else env
+    size = env.get(f"CLEANSE_{service.upper()}_DB_POOL_SIZE") or env.get("CLEANSE_DB_POOL_SIZE")
+    overflow = env.get("CLEANSE_DB_POOL_OVERFLOW")
+    return (
+        int(size) if size else DEFAULT_POOL_SIZE,
+        int(overflow) if overflow else DEFAULT_POOL_OVERFLOW,
+    )
+
+
 class Database:
     """One service's database: engine, sessions, units of work, migrations, readiness."""
 
@@ -126,7 +148,8 @@ class Database:
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+            size, overflow = pool_limits(service)
+            kwargs.update(pool_size=size, max_overflow=overflow, pool_timeout=10, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

@@ -13,6 +13,10 @@ folder, or a `cleanse_test_<random>` PostgreSQL database dropped afterwards).
 `stand_ins`: registry names served by a health-only process (tests/mesh/fake_service)
 instead of the real service: for backends the edge routes to that are not the
 subject of a test (or not implemented yet), so the edge's /healthz can be SERVING.
+
+`infra`: local infrastructure from the supervisor's LOCAL_INFRA (e.g. "smtp", the
+SMTP sink writing <data dir>/mail/*.eml) run as processes of their own on ephemeral
+ports, started before the services.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 import httpx
 
 from mesh import registry
-from mesh.supervisor import ROOT, ProcessSpec, Supervisor
+from mesh.supervisor import LOCAL_INFRA, ROOT, ProcessSpec, Supervisor
 from tests.conftest import free_address, temporary_database
 
 STAND_IN = (sys.executable, "-m", "tests.mesh.fake_service")
@@ -85,6 +89,11 @@ class Stack:
         return self.metrics("auth")
 
     @property
+    def mail_dir(self) -> Path:
+        """Where the SMTP sink (infra "smtp") stores every message it accepted."""
+        return self.data_dir / "mail"
+
+    @property
     def otp_file(self) -> Path:
         return self.data_dir / "otp-outbox.jsonl"
 
@@ -130,10 +139,12 @@ async def start_stack(
     services: Sequence[str],
     *,
     stand_ins: Sequence[str] = (),
+    infra: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     ready_timeout: float = 90.0,
 ) -> AsyncIterator[Stack]:
-    """Start `services` (real processes) + `stand_ins` + the edge; stop them all after."""
+    """Start `infra` + `services` (real processes) + `stand_ins` + the edge; stop them
+    all after."""
     names = [*services, *stand_ins]
     async with contextlib.AsyncExitStack() as exits:
         urls: dict[str, str] = {}
@@ -141,7 +152,7 @@ async def start_stack(
             folder = data_dir / "db"
             folder.mkdir(parents=True, exist_ok=True)
             urls[name] = await exits.enter_async_context(temporary_database(backend, folder))
-        addresses = {n: free_address() for n in [*names, "edge"]}
+        addresses = {n: free_address() for n in [*infra, *names, "edge"]}
         metrics = {n: free_address() for n in names}
         env = {
             **registry.override_env(addresses, metrics),
@@ -153,7 +164,8 @@ async def start_stack(
             "CLEANSE_LOG_LEVEL": "INFO",
             **(extra_env or {}),
         }
-        specs = [ProcessSpec.service(n) for n in services]
+        specs = [ProcessSpec(n, (sys.executable, "-m", LOCAL_INFRA[n]), kind="tcp") for n in infra]
+        specs += [ProcessSpec.service(n) for n in services]
         specs += [ProcessSpec(n, (*STAND_IN, n)) for n in stand_ins]
         sup = Supervisor(
             [*specs, ProcessSpec.edge()],
@@ -165,7 +177,7 @@ async def start_stack(
         try:
             await sup.start()
         except BaseException:
-            _dump_logs(data_dir, [*names, "edge"])
+            _dump_logs(data_dir, [*infra, *names, "edge"])
             await sup.stop()
             raise
         exits.push_async_callback(sup.stop)

@@ -78,3 +78,14 @@ def test_on_conflict_lets_other_errors_through() -> None:
             raise KeyError("k")
     with on_conflict(AlreadyExists("x")):
         pass
+
+
+def test_pool_limits_keep_the_mesh_under_postgres_default_connections() -> None:
+    from mesh import registry
+    from mesh.db import pool_limits
+
+    size, overflow = pool_limits("order", env={})
+    assert (size + overflow) * len(registry.GRPC_SERVICES) < 100
+    assert pool_limits("order", env={"CLEANSE_ORDER_DB_POOL_SIZE": "12"})[0] == 12
+    assert pool_limits("order", env={"CLEANSE_DB_POOL_SIZE": "3"})[0] == 3
+    assert pool_limits("order", env={"CLEANSE_DB_POOL_OVERFLOW": "0"})[1] == 0
