@@ -175,6 +175,10 @@ class Supervisor:
         self.env[INTERNAL_SECRET_ENV] = ensure_internal_secret(self.data_dir)
         self.env[DATA_DIR_ENV] = str(self.data_dir)
         self.env.setdefault("PYTHONUNBUFFERED", "1")
+        if "engagement" in self.procs and "auth" in self.procs:
+            # The whole mesh is up: login codes go out through notifications (SMS),
+            # unless the environment chose otherwise.
+            self.env.setdefault("CLEANSE_OTP_SENDER", "engagement")
         groups = [[p for p in self.procs.values() if p.spec.kind == kind] for kind in KIND_ORDER]
         for group in groups:
             for p in group:
