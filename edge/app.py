@@ -11,7 +11,7 @@ JSON encoders, metrics children, backend calls); the request path does dictionar
 lookups, one regex match, the JSON conversion and the call. Tracing: with a span
 exporter installed the edge opens a SERVER span and its backend call a CLIENT span
 (OpenTelemetry SDK); without one (CLEANSE_OTEL_EXPORTER=none) it only continues and
-propagates the W3C trace context (edge/tracecontext.py), which costs far less.
+propagates the W3C trace context (observability/tracecontext.py), which costs far less.
 Client-side gRPC metrics are recorded inline by edge.backends.BackendCall, not by
 grpc.aio interceptor objects.
 Only an allow-list of request headers reaches a service: `authorization`,
@@ -41,7 +41,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from edge import errors, tracecontext
+from edge import errors
 from edge.auth import AUTH_PACKAGE, EdgeAuth, backend_jwks_source
 from edge.backends import Backend, BackendCall, Backends, InterceptorFactory
 from edge.bindings import Binding, bindings_from_file_set
@@ -64,6 +64,7 @@ from mesh.identity import (
     authorize,
     internal_secret,
 )
+from observability import tracecontext
 
 log = logging.getLogger("edge")
 
@@ -260,7 +261,7 @@ class EdgeApp:
         span: Any = None
         if _spans_exported():
             span, token = self._start_span(target, method, hdrs, rid)
-        else:  # nothing records spans: propagate ids only (edge/tracecontext.py)
+        else:  # nothing records spans: propagate ids only (observability/tracecontext.py)
             fast = tracecontext.start(hdrs.get(b"traceparent"), hdrs.get(b"tracestate"))
             token = tracecontext.set_current(fast)
         gone = False

@@ -18,9 +18,9 @@ import grpc
 import orjson
 
 from cleanse.auth.v1 import auth_service_pb2
-from edge import tracecontext
 from edge.backends import Backend, BackendCall, Backends
 from mesh.identity import ANONYMOUS, Identity, JwksSource, TokenVerifier, bearer_token
+from observability import tracecontext
 
 try:
     from observability.tracing import exporting as _spans_exported

@@ -9,8 +9,12 @@ tracing.configure_tracing("order")      # server_interceptors() does it from the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import grpc
 
+from observability._grpc import ObservingServerInterceptor
 from observability.metrics import (
     MetricsClientInterceptor,
     MetricsServerInterceptor,
@@ -26,6 +30,8 @@ from observability.tracing import (
 )
 
 __all__ = [
+    "MetricsServerInterceptor",
+    "TracingServerInterceptor",
     "client_interceptors",
     "configure_tracing",
     "counter",
@@ -36,13 +42,22 @@ __all__ = [
 ]
 
 
-def server_interceptors(service: str) -> list[grpc.aio.ServerInterceptor]:
-    """Tracing (outermost, so logs inside carry the trace id), then metrics.
+def server_interceptors(
+    service: str,
+    parts: Sequence[ObservingServerInterceptor] = (),
+    inner: Any = None,
+) -> list[grpc.aio.ServerInterceptor]:
+    """Tracing (outermost, so logs inside carry the trace id), then metrics, then
+    `parts` (ServiceApp passes the deadline one), as ONE interceptor layer; `inner`
+    (a grpc_interceptor AsyncServerInterceptor: ServiceApp's contract one) runs
+    inside that same layer, as if it came next in the chain.
 
     Also configures tracing for the process from CLEANSE_OTEL_EXPORTER (once).
     """
+    from observability._server import ServerObservabilityInterceptor
+
     configure_tracing(service)
-    return [TracingServerInterceptor(service), MetricsServerInterceptor()]
+    return [ServerObservabilityInterceptor(service, parts, inner)]
 
 
 def client_interceptors(service: str, target: str = "") -> list[grpc.aio.ClientInterceptor]:

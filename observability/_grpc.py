@@ -60,6 +60,8 @@ def final_code(context: grpc.aio.ServicerContext, error: BaseException | None) -
 
 
 _CODE_BY_VALUE = {c.value[0]: c for c in grpc.StatusCode}
+# RpcInfo by (method path, request_streaming, response_streaming): one per method.
+_INFO_CACHE: dict[tuple[Any, bool, bool], RpcInfo] = {}
 
 
 def code_from_value(value: int) -> grpc.StatusCode:
@@ -83,10 +85,13 @@ class ObservingServerInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        info = RpcInfo.from_path(
-            handler_call_details.method,
-            rpc_type(handler.request_streaming, handler.response_streaming),
-        )
+        key = (handler_call_details.method, handler.request_streaming, handler.response_streaming)
+        info = _INFO_CACHE.get(key)
+        if info is None:
+            info = _INFO_CACHE[key] = RpcInfo.from_path(
+                handler_call_details.method,
+                rpc_type(handler.request_streaming, handler.response_streaming),
+            )
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, info),

@@ -11,8 +11,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from edge import app as edge_app
-from edge import tracecontext
 from edge.http import CoalescingTransport
+from observability import tracecontext
 from tests.edge.conftest import EchoBackend, Keys, make_app
 
 TRACE = "4bf92f3577b34da6a3ce929b0e0e4736"

@@ -1,4 +1,5 @@
-"""W3C trace context for the edge's request path when no span exporter is installed.
+"""W3C trace context without the OpenTelemetry SDK, for when no span exporter is installed
+(the edge's request path and every server's interceptor).
 
 With CLEANSE_OTEL_EXPORTER=none (the default) a span is only a carrier of ids:
 nothing records or exports it. Creating OpenTelemetry SDK spans for it costs more
