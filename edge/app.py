@@ -54,7 +54,7 @@ from edge.protojson import Encoders
 from edge.routes import MethodNotAllowed, Router
 from edge.transcode import RequestBuilder, ResponseRenderer, bad_request, build_pool
 from mesh.contracts import Audience, MethodContract, load_descriptor_set
-from mesh.errors import PermissionDenied, ServiceError
+from mesh.errors import PermissionDenied, ServiceError, Unimplemented
 from mesh.identity import (
     ANONYMOUS,
     INTERNAL_HEADER,
@@ -455,12 +455,8 @@ def _log_failure(fast: tracecontext.FastSpan | None, method: str, route: str) ->
         otel_context.detach(token)
 
 
-class _Unimplemented(ServiceError):
-    code = grpc.StatusCode.UNIMPLEMENTED
-
-
 def errors_unimplemented(contract: MethodContract) -> ServiceError:
-    return _Unimplemented(f"{contract.method} streams; the REST edge serves unary RPCs only")
+    return Unimplemented(f"{contract.method} streams; the REST edge serves unary RPCs only")
 
 
 def _plain_status(code: grpc.StatusCode, message: str) -> bytes:

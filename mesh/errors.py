@@ -138,6 +138,11 @@ class DeadlineExceeded(ServiceError):
     default_reason = "DEADLINE_EXCEEDED"
 
 
+class Unimplemented(ServiceError):
+    code = grpc.StatusCode.UNIMPLEMENTED
+    default_reason = "UNIMPLEMENTED"
+
+
 class Internal(ServiceError):
     code = grpc.StatusCode.INTERNAL
     default_reason = ""

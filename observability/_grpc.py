@@ -9,6 +9,7 @@ raises `AbortError` after recording the code on the context, so we read it back.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Callable
@@ -68,14 +69,14 @@ def code_from_value(value: int) -> grpc.StatusCode:
     return _CODE_BY_VALUE.get(value, grpc.StatusCode.UNKNOWN)
 
 
-class ObservingServerInterceptor(grpc.aio.ServerInterceptor):
+class ObservingServerInterceptor(grpc.aio.ServerInterceptor, abc.ABC):
     """Calls `begin` and `end` around every RPC; subclasses record what they need."""
 
-    def begin(self, info: RpcInfo, context: grpc.aio.ServicerContext) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def begin(self, info: RpcInfo, context: grpc.aio.ServicerContext) -> Any: ...
 
-    def end(self, state: Any, code: grpc.StatusCode, error: BaseException | None) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def end(self, state: Any, code: grpc.StatusCode, error: BaseException | None) -> None: ...
 
     async def intercept_service(
         self,

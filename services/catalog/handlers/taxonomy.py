@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import TypeVar
 
 from cleanse.catalog.v1 import resources_pb2 as res
 from mesh.errors import AlreadyExists, FailedPrecondition, Violations
@@ -17,6 +18,8 @@ from services.catalog.handlers.common import (
 )
 from services.catalog.models import Brand, Ingredient
 from services.catalog.repository import Repo, unit_of_work
+
+T = TypeVar("T", Brand, Ingredient)
 
 BRAND_FIELDS = ("slug", "display_name", "description", "logo_url", "active")
 INGREDIENT_FIELDS = ("slug", "display_name", "scientific_name", "description", "benefits")
@@ -92,15 +95,7 @@ class TaxonomyHandlers:
         v = Violations()
         values = self._brand_fields(b, set(BRAND_FIELDS), v)
         v.raise_if_any()
-        actor = await self.deps.admins.acting_admin()
-        now = self.deps.clock()
-        async with self._unique("brand.slug") as r:
-            if await r.slug_taken(Brand, str(values["slug"])):
-                raise AlreadyExists(f"a brand with slug {values['slug']!r} exists")
-            brand = Brand(**values, updated_by=actor, create_time=now, update_time=now)
-            r.add(brand)
-            await r.flush()
-        return brand
+        return await self._create(Brand, values, "brand", "a brand")
 
     async def update_brand(self, b: res.Brand, paths: Sequence[str]) -> Brand:
         v = Violations()
@@ -111,18 +106,9 @@ class TaxonomyHandlers:
         values = self._brand_fields(b, fields, v)
         v.raise_if_any()
         assert bid is not None
-        actor = await self.deps.admins.acting_admin()
-        async with self._unique("brand.slug") as r:
-            brand = await r.get(Brand, bid)
-            if brand is None:
-                raise not_found(b.name)
-            if "slug" in values and await r.slug_taken(Brand, str(values["slug"]), bid):
-                raise AlreadyExists(f"a brand with slug {values['slug']!r} exists")
-            for k, value in values.items():
-                setattr(brand, k, value)
-            brand.updated_by, brand.update_time = actor, self.deps.clock()
-            await products_changed(self.deps, r, await r.product_ids_of_brand(bid))
-        return brand
+        return await self._update(
+            Brand, bid, b.name, values, "brand", "a brand", lambda r: r.product_ids_of_brand(bid)
+        )
 
     async def delete_brand(self, name: str) -> None:
         bid = require_name(name, "brands")
@@ -178,15 +164,7 @@ class TaxonomyHandlers:
         v = Violations()
         values = self._ingredient_fields(i, set(INGREDIENT_FIELDS), v)
         v.raise_if_any()
-        actor = await self.deps.admins.acting_admin()
-        now = self.deps.clock()
-        async with self._unique("ingredient.slug") as r:
-            if await r.slug_taken(Ingredient, str(values["slug"])):
-                raise AlreadyExists(f"an ingredient with slug {values['slug']!r} exists")
-            ing = Ingredient(**values, updated_by=actor, create_time=now, update_time=now)
-            r.add(ing)
-            await r.flush()
-        return ing
+        return await self._create(Ingredient, values, "ingredient", "an ingredient")
 
     async def update_ingredient(self, i: res.Ingredient, paths: Sequence[str]) -> Ingredient:
         v = Violations()
@@ -197,18 +175,15 @@ class TaxonomyHandlers:
         values = self._ingredient_fields(i, fields, v)
         v.raise_if_any()
         assert iid is not None
-        actor = await self.deps.admins.acting_admin()
-        async with self._unique("ingredient.slug") as r:
-            ing = await r.get(Ingredient, iid)
-            if ing is None:
-                raise not_found(i.name)
-            if "slug" in values and await r.slug_taken(Ingredient, str(values["slug"]), iid):
-                raise AlreadyExists(f"an ingredient with slug {values['slug']!r} exists")
-            for k, value in values.items():
-                setattr(ing, k, value)
-            ing.updated_by, ing.update_time = actor, self.deps.clock()
-            await products_changed(self.deps, r, await r.product_ids_of_ingredient(iid))
-        return ing
+        return await self._update(
+            Ingredient,
+            iid,
+            i.name,
+            values,
+            "ingredient",
+            "an ingredient",
+            lambda r: r.product_ids_of_ingredient(iid),
+        )
 
     async def delete_ingredient(self, name: str) -> None:
         iid = require_name(name, "ingredients")
@@ -225,3 +200,41 @@ class TaxonomyHandlers:
 
     def _unique(self, field: str) -> AbstractAsyncContextManager[Repo]:
         return unique_write(self.deps, field)
+
+    # --- shared by brands and ingredients ----------------------------------------
+
+    async def _create(self, model: type[T], values: dict[str, object], kind: str, a: str) -> T:
+        """Insert a slugged taxonomy row; a taken slug is ALREADY_EXISTS."""
+        actor = await self.deps.admins.acting_admin()
+        now = self.deps.clock()
+        async with self._unique(f"{kind}.slug") as r:
+            if await r.slug_taken(model, str(values["slug"])):
+                raise AlreadyExists(f"{a} with slug {values['slug']!r} exists")
+            row = model(**values, updated_by=actor, create_time=now, update_time=now)
+            r.add(row)
+            await r.flush()
+        return row
+
+    async def _update(
+        self,
+        model: type[T],
+        rid: str,
+        name: str,
+        values: dict[str, object],
+        kind: str,
+        a: str,
+        product_ids: Callable[[Repo], Awaitable[list[str]]],
+    ) -> T:
+        """Apply validated values; the products that use the row follow the change."""
+        actor = await self.deps.admins.acting_admin()
+        async with self._unique(f"{kind}.slug") as r:
+            row = await r.get(model, rid)
+            if row is None:
+                raise not_found(name)
+            if "slug" in values and await r.slug_taken(model, str(values["slug"]), rid):
+                raise AlreadyExists(f"{a} with slug {values['slug']!r} exists")
+            for k, value in values.items():
+                setattr(row, k, value)
+            row.updated_by, row.update_time = actor, self.deps.clock()
+            await products_changed(self.deps, r, await product_ids(r))
+        return row
