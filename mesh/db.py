@@ -47,8 +47,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, event, text
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy import DateTime, Executable, event, text
+from sqlalchemy.engine import URL, Connection, Row, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -141,7 +141,7 @@ class Database:
         self.url: URL = make_url(url or database_url(service))
         self.script_location = script_location or migrations_dir(service)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             db_path = self.url.database
             if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
@@ -149,13 +149,23 @@ class Database:
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             size, overflow = pool_limits(service)
+            # No pre-ping: it is a round trip per checkout, and a round trip on
+            # loopback costs about as much CPU as the query it guards. A connection
+            # the server dropped fails one request (UNAVAILABLE, which callers retry
+            # for idempotent methods) and SQLAlchemy then recycles the whole pool.
             kwargs.update(pool_size=size, max_overflow=overflow, pool_timeout=10, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         # Writers: BEGIN IMMEDIATE on SQLite (a no-op option elsewhere).
         self._write_engine = self.engine.execution_options(**{_IMMEDIATE: True})
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Readers on PostgreSQL run without BEGIN/ROLLBACK: at READ COMMITTED every
+        # statement takes its own snapshot inside a transaction too, so autocommit
+        # reads see exactly what they would see there, for two round trips fewer.
+        # (SQLite keeps its transaction: there it is what gives a read one snapshot.)
+        self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        read_engine = self.engine if self.is_sqlite else self._autocommit_engine
+        self._sessions = async_sessionmaker(read_engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
         self._heads: set[str] | None = None
 
@@ -170,7 +180,7 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads (or a unit of work that commits itself)."""
+        """A session for reads; writes belong in `transaction()`."""
         async with self._sessions() as s:
             yield s
 
@@ -182,6 +192,18 @@ class Database:
         """
         async with self._write_sessions() as s, s.begin():
             yield s
+
+    async def execute(self, statement: Executable) -> list[Row[Any]]:
+        """One statement as a unit of work of its own; the rows it returns.
+
+        On PostgreSQL it runs in autocommit on a plain connection: no BEGIN, no
+        COMMIT, no ORM session, one round trip (an UPDATE ... RETURNING claims and
+        answers at once). On SQLite it runs in a BEGIN IMMEDIATE transaction.
+        """
+        engine = self._write_engine if self.is_sqlite else self._autocommit_engine
+        async with engine.begin() if self.is_sqlite else engine.connect() as conn:
+            result = await conn.execute(statement)
+            return list(result.all()) if result.returns_rows else []
 
     # --- schema --------------------------------------------------------------------
 

@@ -210,6 +210,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._known_topics: set[str] = set()
         self._last_purge = 0.0
+        self._last_metrics = 0.0
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -229,7 +230,11 @@ class OutboxRelay:
         while True:
             try:
                 handled = await self.run_once()
-                await self.refresh_metrics()
+                # The pending gauge is a COUNT over the table: at most about once a
+                # second, not once per delivered batch.
+                if time.monotonic() - self._last_metrics >= s.poll_interval:
+                    self._last_metrics = time.monotonic()
+                    await self.refresh_metrics()
                 await self._maybe_purge()
             except asyncio.CancelledError:
                 raise
@@ -276,21 +281,28 @@ class OutboxRelay:
 
     async def _claim(self) -> list[_Due]:
         now = utcnow()
+        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        t = self.table
+        if not self.db.is_sqlite:
+            # One statement: lock due rows other relays have not (SKIP LOCKED), push
+            # their next attempt one lease ahead, return them.
+            due = self._due_query(now).with_only_columns(t.c.id)
+            claimed = await self.db.execute(
+                update(t)
+                .where(t.c.id.in_(due.with_for_update(skip_locked=True)))
+                .values(next_attempt_at=lease)
+                .returning(t.c.id, t.c.topic, t.c.subscriber, t.c.event, t.c.attempts)
+            )
+            return sorted((_Due(*r) for r in claimed), key=lambda r: r.id)
         # A cheap read first: on SQLite a claim takes the write lock.
         async with self.db.session() as s:
             if (await s.execute(self._due_query(now).limit(1))).first() is None:
                 return []
         async with self.db.transaction() as s:
-            q = self._due_query(now)
-            if not self.db.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
-            rows = [_Due(*r) for r in (await s.execute(q)).all()]
+            rows = [_Due(*r) for r in (await s.execute(self._due_query(now))).all()]
             if rows:
-                lease = now + timedelta(seconds=self.settings.lease_seconds)
                 await s.execute(
-                    update(self.table)
-                    .where(self.table.c.id.in_([r.id for r in rows]))
-                    .values(next_attempt_at=lease)
+                    update(t).where(t.c.id.in_([r.id for r in rows])).values(next_attempt_at=lease)
                 )
         return rows
 
@@ -306,41 +318,40 @@ class OutboxRelay:
         t = self.table
         s = self.settings
         delivered = [r for r, err in zip(rows, outcomes, strict=True) if err is None]
-        async with self.db.transaction() as session:
-            if delivered:
-                await session.execute(
-                    update(t)
-                    .where(t.c.id.in_([r.id for r in delivered]))
-                    .values(delivered_at=now, attempts=t.c.attempts + 1, last_error=None)
-                )
-            for row, err in zip(rows, outcomes, strict=True):
-                if err is None:
-                    continue
-                attempts = row.attempts + 1
-                delay = retry_delay(attempts, s.backoff_base, s.backoff_cap)
-                await session.execute(
-                    update(t)
-                    .where(t.c.id == row.id)
-                    .values(
-                        attempts=attempts,
-                        last_error=_describe(err),
-                        next_attempt_at=now + timedelta(seconds=delay),
+        if delivered:
+            await self.db.execute(
+                update(t)
+                .where(t.c.id.in_([r.id for r in delivered]))
+                .values(delivered_at=now, attempts=t.c.attempts + 1, last_error=None)
+            )
+        failed = [(r, err) for r, err in zip(rows, outcomes, strict=True) if err is not None]
+        if failed:
+            async with self.db.transaction() as session:
+                for row, err in failed:
+                    attempts = row.attempts + 1
+                    delay = retry_delay(attempts, s.backoff_base, s.backoff_cap)
+                    await session.execute(
+                        update(t)
+                        .where(t.c.id == row.id)
+                        .values(
+                            attempts=attempts,
+                            last_error=_describe(err),
+                            next_attempt_at=now + timedelta(seconds=delay),
+                        )
                     )
-                )
         for row in delivered:
             DELIVERED.labels(self.service, row.topic).inc()
-        for row, err in zip(rows, outcomes, strict=True):
-            if err is not None:
-                log.warning(
-                    "event delivery failed, will retry",
-                    extra={
-                        "service": self.service,
-                        "topic": row.topic,
-                        "subscriber": row.subscriber,
-                        "attempts": row.attempts + 1,
-                        "error": _describe(err),
-                    },
-                )
+        for row, err in failed:
+            log.warning(
+                "event delivery failed, will retry",
+                extra={
+                    "service": self.service,
+                    "topic": row.topic,
+                    "subscriber": row.subscriber,
+                    "attempts": row.attempts + 1,
+                    "error": _describe(err),
+                },
+            )
 
     async def refresh_metrics(self) -> dict[str, int]:
         """Set outbox_pending from the table; returns {topic: pending rows}."""

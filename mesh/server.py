@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
+import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -196,5 +198,13 @@ def _service_full_name(add_fn: Callable[..., None]) -> str:
 
 
 def run(app: ServiceApp) -> None:
-    """Entry point for a service process (`python -m services.<name>`)."""
-    asyncio.run(app.serve())
+    """Entry point for a service process (`python -m services.<name>`).
+
+    The event loop is uvloop's, as the edge's: asyncpg's and httpx's socket I/O and
+    the loop's own callbacks cost about a tenth less CPU per request than on the
+    standard loop. CLEANSE_EVENT_LOOP=asyncio chooses the standard loop.
+    """
+    if os.environ.get("CLEANSE_EVENT_LOOP", "uvloop") == "asyncio":
+        asyncio.run(app.serve())
+    else:
+        uvloop.run(app.serve())

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mesh.db import Database
 from services.order.models import (
     Cart,
     CartItem,
@@ -113,44 +115,33 @@ async def payment_by_provider_order(s: AsyncSession, provider_order_id: str) -> 
     return await s.scalar(select(Payment).where(Payment.provider_order_id == provider_order_id))
 
 
-async def next_order_number(s: AsyncSession, dialect: str, year: int) -> int:
-    """The next value of the year's counter, inside the caller's transaction.
-
-    The UPDATE takes the counter row's lock (PostgreSQL) or runs under the single
-    SQLite writer, so concurrent placements get distinct, gap-free values; the
-    unique order_number column is the last line of defence.
-    """
+def _counter_increment(dialect: str, table: type, key: str, key_value: object) -> Any:
+    """INSERT the counter at 1, or add 1 to it: one statement, RETURNING the value."""
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await s.execute(
-        ins(OrderNumberCounter)
-        .values(year=year, last_value=0)
-        .on_conflict_do_nothing(index_elements=["year"])
-    )
-    value = await s.scalar(
-        update(OrderNumberCounter)
-        .where(OrderNumberCounter.year == year)
-        .values(last_value=OrderNumberCounter.last_value + 1)
-        .returning(OrderNumberCounter.last_value)
-    )
-    assert value is not None
-    return int(value)
+    stmt = ins(table).values({key: key_value, "last_value": 1})
+    return stmt.on_conflict_do_update(
+        index_elements=[key], set_={"last_value": table.last_value + 1}
+    ).returning(table.last_value)
+
+
+async def next_order_number(db: Database, year: int) -> int:
+    """The next value of the year's order counter, in a statement of its own.
+
+    Not in the order's transaction: the counter row would stay locked until that
+    commits, and every placement would queue behind the one before. The increment
+    is atomic (row lock on PostgreSQL, the single writer on SQLite), so values are
+    distinct; an order whose transaction then fails leaves its number unused (order
+    numbers may have gaps; invoice numbers, below, may not).
+    """
+    rows = await db.execute(_counter_increment(db.dialect, OrderNumberCounter, "year", year))
+    return int(rows[0][0])
 
 
 async def next_invoice_value(s: AsyncSession, dialect: str, series: str) -> int:
-    """The next number of an invoice series, inside the caller's transaction (the same
-    row-locked increment as order numbers: no gaps, no duplicates)."""
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await s.execute(
-        ins(InvoiceCounter)
-        .values(series=series, last_value=0)
-        .on_conflict_do_nothing(index_elements=["series"])
-    )
-    value = await s.scalar(
-        update(InvoiceCounter)
-        .where(InvoiceCounter.series == series)
-        .values(last_value=InvoiceCounter.last_value + 1)
-        .returning(InvoiceCounter.last_value)
-    )
+    """The next number of an invoice series, inside the caller's transaction: the
+    counter row stays locked until the invoice commits, so numbers have no gaps and
+    no duplicates. Call it last in the transaction: it serializes invoicing."""
+    value = await s.scalar(_counter_increment(dialect, InvoiceCounter, "series", series))
     assert value is not None
     return int(value)
 

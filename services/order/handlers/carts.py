@@ -13,6 +13,7 @@ serialize), so two adds of one variant never lose an update; the unique
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -195,26 +196,33 @@ class CartHandlers:
             cart = await self.resolve(s, name, token, lock=True, create=True)
             items = await repo.cart_items(s, cart.id)
             lines = change({i.variant_id: i.quantity for i in items})
-            await self._write_lines(s, cart, items, lines)
-            items = await repo.cart_items(s, cart.id)
+            items = await self._write_lines(s, cart, items, lines)
         return await self.view(cart, items)
 
     async def _write_lines(
         self, s: AsyncSession, cart: Cart, items: list[CartItem], lines: dict[str, int]
-    ) -> None:
+    ) -> list[CartItem]:
+        """Make the cart's rows say `lines`; returns the rows as written (in the order
+        `repo.cart_items` reads them: by time added)."""
         now = self.clock()
         by_variant = {i.variant_id: i for i in items}
+        kept: list[CartItem] = []
         for vid, item in by_variant.items():
             if vid not in lines:
                 await s.delete(item)
-            elif item.quantity != lines[vid]:
+                continue
+            if item.quantity != lines[vid]:
                 item.quantity = lines[vid]
+            kept.append(item)
         for vid, qty in lines.items():
             if vid not in by_variant:
-                s.add(CartItem(cart_id=cart.id, variant_id=vid, quantity=qty, add_time=now))
+                item = CartItem(cart_id=cart.id, variant_id=vid, quantity=qty, add_time=now)
+                s.add(item)
+                kept.append(item)
         cart.update_time = now
         cart.last_activity_time = now
         await s.flush()
+        return kept
 
     async def view(self, cart: Cart, items: list[CartItem]) -> pb.Cart:
         """The cart as the storefront shows it: priced now, stock checked now."""
@@ -232,21 +240,30 @@ class CartHandlers:
         lines = {i.variant_id: i.quantity for i in items}
         customer = f"users/{cart.customer_id}" if cart.customer_id else ""
         priced: dict[str, object] = {}
-        try:
-            breakdown = await self.peers.price(pricing_cart(lines), customer)
-            out.price.CopyFrom(breakdown)
-            priced = {pl.variant_id: pl for pl in breakdown.lines if not pl.free_gift}
-            out.messages.extend(breakdown.messages)
-        except Unavailable:
+        stock: dict[str, avail_pb2.VariantAvailability] = {}
+        # Priced and stock-checked at once: two independent calls.
+        breakdown, found = await asyncio.gather(
+            self.peers.price(pricing_cart(lines), customer),
+            self.peers.availability(lines),
+            return_exceptions=True,
+        )
+        if isinstance(breakdown, Unavailable):
             DEGRADED_CALLS.labels("pricing.cart_unpriced").inc()
             out.degraded = True
             out.messages.append("prices are being updated; they are shown at checkout")
-        stock: dict[str, avail_pb2.VariantAvailability] = {}
-        try:
-            stock = await self.peers.availability(lines)
-        except Unavailable:
+        elif isinstance(breakdown, BaseException):
+            raise breakdown
+        else:
+            out.price.CopyFrom(breakdown)
+            priced = {pl.variant_id: pl for pl in breakdown.lines if not pl.free_gift}
+            out.messages.extend(breakdown.messages)
+        if isinstance(found, Unavailable):
             DEGRADED_CALLS.labels("inventory.stock_unknown").inc()
             out.degraded = True
+        elif isinstance(found, BaseException):
+            raise found
+        else:
+            stock = found
         for item in items:
             line = out.lines.add(
                 variant_id=item.variant_id,

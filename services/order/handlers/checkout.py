@@ -1,11 +1,20 @@
 """Checkout sessions, the place-order saga and payment confirmation.
 
 The saga (services/order/README.md has the diagram) is keyed by the client's
-request id. Each step is recorded in `saga_steps` before and after it runs, and
+request id. Each step is journalled in `saga_steps` (started, done, failed), and
 the names of what it acquired (coupon hold, reservation) are saved on the saga
-row before the next step starts, so a crash leaves enough behind for the sweeper
-(`sweep_once`) to finish the job: forward when the point of no return was passed
-(reservation committed), backward (compensation) otherwise.
+row, so a crash leaves enough behind for the sweeper (`sweep_once`) to finish the
+job: forward when the point of no return was passed (reservation committed),
+backward (compensation) otherwise.
+
+The journal is written with the saga's writes that happen anyway, not one
+transaction per line: a transaction costs several round trips, and a saga with a
+dozen steps spent most of its time journalling. What must be durable before the
+next remote call is written before it: the acquired names before a commit or a
+payment order, the committed reservation before a COD order is created. What a
+crash can lose is only "started" lines, and an acquisition made just before the
+crash whose name was not written yet: holds and reservations lapse on their own
+(both have a TTL), which is the backstop the sweeper relies on anyway.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -300,13 +310,13 @@ class CheckoutHandlers:
         try:
             return await self._run(saga, sess)
         except ServiceError as exc:
-            await self._compensate(saga.id, exc)
+            await self._compensate(saga, exc)
             raise
         except asyncio.CancelledError:
             raise  # left RUNNING: the sweeper compensates it
         except Exception as exc:
             log.exception("place-order saga crashed", extra={"saga": saga.id})
-            await self._compensate(saga.id, Internal("internal error"))
+            await self._compensate(saga, Internal("internal error"))
             raise Internal("internal error") from exc
 
     def _mismatch(self, request_id: str) -> FailedPrecondition:
@@ -414,34 +424,63 @@ class CheckoutHandlers:
     def _add_step(
         self, s: AsyncSession, saga: CheckoutSaga, step: str, status: str, now: datetime, detail=""
     ) -> None:
-        s.add(
+        self._note(saga, step, status, detail, now=now)
+        self._journal_into(s, saga)
+
+    def _note(
+        self,
+        saga: CheckoutSaga,
+        step: str,
+        status: str,
+        detail: object = "",
+        *,
+        now: datetime | None = None,
+        **acquired: str,
+    ) -> None:
+        """Journal a step in memory (and what it acquired, on `saga`); written by the
+        saga's next write (`_journal_into`, `_save_journal`)."""
+        for k, v in acquired.items():
+            setattr(saga, k, v)
+        pending: list[SagaStep] = saga.__dict__.setdefault("_journal", [])
+        pending.append(
             SagaStep(
                 saga_id=saga.id,
                 attempt=saga.attempt,
                 step=step,
                 status=status,
                 detail=str(detail)[:2000],
-                time=now,
+                time=now or self.clock(),
             )
         )
 
-    async def _step(self, saga: CheckoutSaga, step: str, status: str, **changes: Any) -> None:
-        """Record a step (and save what it acquired on the saga row) in one transaction."""
-        now = self.clock()
-        detail = changes.pop("detail", "")
+    @staticmethod
+    def _journal_into(s: AsyncSession, saga: CheckoutSaga) -> None:
+        """Add the steps journalled in memory to the transaction `s`."""
+        s.add_all(saga.__dict__.pop("_journal", []))
+
+    async def _save_journal(self, saga: CheckoutSaga) -> None:
+        """Write the journal and the names of what the saga holds, in one transaction."""
         async with self.db.transaction() as s:
-            row = await s.get(CheckoutSaga, saga.id)
-            assert row is not None
-            for k, v in changes.items():
-                setattr(row, k, v)
-                setattr(saga, k, v)
-            row.update_time = now
-            self._add_step(s, row, step, status, now, detail)
+            await s.execute(
+                update(CheckoutSaga)
+                .where(CheckoutSaga.id == saga.id)
+                .values(
+                    hold_name=saga.hold_name,
+                    reservation_name=saga.reservation_name,
+                    update_time=self.clock(),
+                )
+            )
+            self._journal_into(s, saga)
+
+    async def _step(self, saga: CheckoutSaga, step: str, status: str, **changes: Any) -> None:
+        """Journal a step (and save what it acquired on the saga row) durably, now."""
+        self._note(saga, step, status, changes.pop("detail", ""), **changes)
+        await self._save_journal(saga)
 
     async def _run(self, saga: CheckoutSaga, sess: CheckoutSession) -> pb.Order:
         key = f"{saga.id}-{saga.attempt}"
         # 1. validate: the session, the quote's age, the items still sold.
-        await self._step(saga, "validate", "STARTED")
+        self._note(saga, "validate", "STARTED")
         now = self.clock()
         if now >= sess.quote_expire_time:
             raise FailedPrecondition(
@@ -461,26 +500,22 @@ class CheckoutHandlers:
                 reason="ITEM_UNAVAILABLE",
                 metadata={"variant_ids": ",".join(gone)},
             )
-        await self._step(saga, "validate", "DONE")
+        self._note(saga, "validate", "DONE")
 
         # 2. hold coupon usage; the hold prices the cart: what the order charges.
         customer = f"users/{sess.customer_id}" if sess.customer_id else ""
         cart = pricing_cart(lines, sess.coupon_codes, sess.address["pincode"], sess.payment_method)
-        await self._step(saga, "hold_coupons", "STARTED", detail=f"request_id=order-{key}")
+        self._note(saga, "hold_coupons", "STARTED", f"request_id=order-{key}")
         hold = await self.peers.hold_coupons(
             f"order-{key}", cart, customer, self.settings.hold_ttl_seconds
         )
-        await self._step(saga, "hold_coupons", "DONE", hold_name=hold.name, detail=hold.name)
+        self._note(saga, "hold_coupons", "DONE", hold.name, hold_name=hold.name)
 
         # 3. reserve stock: the session's reservation while it holds, else a new one.
-        await self._step(saga, "reserve_stock", "STARTED", detail=f"request_id=order-{key}")
+        self._note(saga, "reserve_stock", "STARTED", f"request_id=order-{key}")
         reservation = await self._reserve(saga, sess, lines, key)
-        await self._step(
-            saga,
-            "reserve_stock",
-            "DONE",
-            reservation_name=reservation.name,
-            detail=reservation.name,
+        self._note(
+            saga, "reserve_stock", "DONE", reservation.name, reservation_name=reservation.name
         )
 
         # 4. lock the price: the hold's total must be the quote the customer accepted.
@@ -494,7 +529,7 @@ class CheckoutHandlers:
                     "current_minor": str(breakdown.total.amount_minor),
                 },
             )
-        await self._step(saga, "lock_price", "DONE", detail=str(breakdown.total.amount_minor))
+        self._note(saga, "lock_price", "DONE", breakdown.total.amount_minor)
 
         # 5. the payment.
         if provider == "COD":
@@ -502,7 +537,9 @@ class CheckoutHandlers:
             return await self._create_order(
                 saga, sess, breakdown, catalog, provider, provider_order_id=None
             )
-        await self._step(saga, "create_payment", "STARTED", detail=f"receipt=s-{saga.id}")
+        # What the saga holds is on record before the payment order exists.
+        self._note(saga, "create_payment", "STARTED", f"receipt=s-{saga.id}")
+        await self._save_journal(saga)
         assert self.gateway is not None
         try:
             provider_order = await self.gateway.create_order(
@@ -513,7 +550,7 @@ class CheckoutHandlers:
             )
         except PaymentError as exc:
             raise gateway_error(exc) from None
-        await self._step(saga, "create_payment", "DONE", detail=provider_order.id)
+        self._note(saga, "create_payment", "DONE", provider_order.id)
         return await self._create_order(
             saga, sess, breakdown, catalog, provider, provider_order_id=provider_order.id
         )
@@ -541,20 +578,20 @@ class CheckoutHandlers:
         """The point of no return: stock leaves on hand, coupon uses become permanent."""
         await self._step(saga, "commit_reservation", "STARTED", detail=reservation)
         await self.peers.commit_reservation(reservation)
-        await self._step(saga, "commit_reservation", "DONE", detail=reservation)
+        await self._step(saga, "commit_reservation", "DONE", detail=reservation)  # resumable
         await self._commit_hold(saga, hold)
 
     async def _commit_hold(self, saga: CheckoutSaga, hold: str) -> None:
-        await self._step(saga, "commit_coupons", "STARTED", detail=hold)
+        self._note(saga, "commit_coupons", "STARTED", hold)
         try:
             await self.peers.commit_hold(hold)
         except PeerError as exc:
             # The hold lapsed after the stock was committed: the order is honoured at
             # the locked price; only the coupon's usage count misses this use.
             log.warning("coupon hold not committed", extra={"hold": hold, "reason": exc.reason})
-            await self._step(saga, "commit_coupons", "FAILED", detail=exc.reason)
+            self._note(saga, "commit_coupons", "FAILED", exc.reason)
             return
-        await self._step(saga, "commit_coupons", "DONE", detail=hold)
+        self._note(saga, "commit_coupons", "DONE", hold)
 
     async def _create_order(
         self,
@@ -572,8 +609,8 @@ class CheckoutHandlers:
         tax = breakdown.tax
         who = actor()
         seller = await self.invoices.seller() if cod and self.invoices else None
+        value = await repo.next_order_number(self.db, now.year)
         async with self.db.transaction() as s:
-            value = await repo.next_order_number(s, self.db.dialect, now.year)
             cart = await s.get(Cart, sess.cart_id)
             order = Order(
                 id=new_id(),
@@ -632,17 +669,24 @@ class CheckoutHandlers:
                     update_time=now,
                 )
             )
-            row = await s.get(CheckoutSaga, saga.id)
-            assert row is not None
-            row.state = "COMPLETED" if cod else "AWAITING_PAYMENT"
-            row.order_id = order.id
-            row.update_time = now
-            self._add_step(s, row, "create_order", "DONE", now, order.order_number)
-            sess_row = await s.get(CheckoutSession, sess.id)
-            assert sess_row is not None
-            sess_row.state = "COMPLETED"
-            sess_row.order_id = order.id
-            sess_row.update_time = now
+            await s.execute(
+                update(CheckoutSaga)
+                .where(CheckoutSaga.id == saga.id)
+                .values(
+                    state="COMPLETED" if cod else "AWAITING_PAYMENT",
+                    order_id=order.id,
+                    hold_name=saga.hold_name,
+                    reservation_name=saga.reservation_name,
+                    update_time=now,
+                )
+            )
+            self._note(saga, "create_order", "DONE", order.order_number, now=now)
+            self._journal_into(s, saga)
+            await s.execute(
+                update(CheckoutSession)
+                .where(CheckoutSession.id == sess.id)
+                .values(state="COMPLETED", order_id=order.id, update_time=now)
+            )
             if cod:
                 await self._publish_placed(s, order)
                 if self.invoices is not None and seller is not None:
@@ -689,19 +733,27 @@ class CheckoutHandlers:
 
     # --- compensation --------------------------------------------------------------------
 
-    async def _compensate(self, saga_id: str, exc: ServiceError) -> bool:
+    async def _compensate(self, saga: CheckoutSaga, exc: ServiceError) -> bool:
         """Give back what the saga acquired; FAILED when done, else left COMPENSATING
-        (with the error stored) for the sweeper. True when fully compensated."""
+        (with the error stored) for the sweeper. True when fully compensated.
+
+        `saga` is the running one, whose journal and acquired names may not be
+        written yet: they are, first."""
         now = self.clock()
+        saga_id = saga.id
         async with self.db.transaction() as s:
-            saga = await s.get(CheckoutSaga, saga_id)
-            assert saga is not None
-            saga.state = "COMPENSATING"
-            saga.error_code = exc.code.name
-            saga.error_reason = exc.reason
-            saga.error_message = exc.message[:2000]
-            saga.update_time = now
-            self._add_step(s, saga, "compensate", "STARTED", now, exc.reason or exc.code.name)
+            row = await s.get(CheckoutSaga, saga_id)
+            assert row is not None
+            row.hold_name = saga.hold_name or row.hold_name
+            row.reservation_name = saga.reservation_name or row.reservation_name
+            row.state = "COMPENSATING"
+            row.error_code = exc.code.name
+            row.error_reason = exc.reason
+            row.error_message = exc.message[:2000]
+            row.update_time = now
+            self._journal_into(s, saga)
+            self._add_step(s, row, "compensate", "STARTED", now, exc.reason or exc.code.name)
+            saga = row
         done = await self._release(saga)
         async with self.db.transaction() as s:
             row = await s.get(CheckoutSaga, saga_id)
@@ -801,7 +853,7 @@ class CheckoutHandlers:
             raise FailedPrecondition(
                 f"the payment is {paid.status.value}", reason="PAYMENT_NOT_CAPTURED"
             )
-        return await self.complete_paid_order(order.id, paid.id, method=paid.method)
+        return await self.complete_paid_order(order.id, paid.id, method=paid.method, order=order)
 
     async def record_payment_failure(
         self, order_id: str, payment_id: str, code: str, description: str
@@ -879,7 +931,7 @@ class CheckoutHandlers:
         return captured
 
     async def complete_paid_order(
-        self, order_id: str, payment_id: str, *, method: str = ""
+        self, order_id: str, payment_id: str, *, method: str = "", order: Order | None = None
     ) -> pb.Order:
         """Payment captured: commit stock and coupons, CONFIRMED, "order.placed".
 
@@ -888,26 +940,30 @@ class CheckoutHandlers:
         the order row and does nothing for an order already paid. A reservation that
         lapsed before the payment is reserved again; when the stock is gone the paid
         order goes to REFUND_PENDING.
+
+        `order` is the row when the caller has just read it. The steps are
+        journalled with the final transaction: a crash before it leaves the order
+        unpaid, and the sweeper settles it again from the provider (the commits
+        are idempotent).
         """
-        async with self.db.session() as s:
-            order = await s.get(Order, order_id)
+        if order is None or order.id != order_id:
+            async with self.db.session() as s:
+                order = await s.get(Order, order_id)
         if order is None:
             raise not_found(f"orders/{order_id}")
         if order.paid:
             return await self.order_proto(order.id)
-        async with self.db.session() as s:
-            saga = await s.get(CheckoutSaga, order.saga_id)
-        assert saga is not None
+        saga = CheckoutSaga(id=order.saga_id, attempt=0)  # holds the journal until written
         reservation = order.reservation_name
         refund_reason = ""
         try:
-            await self._step(saga, "commit_reservation", "STARTED", detail=reservation)
+            self._note(saga, "commit_reservation", "STARTED", reservation)
             await self.peers.commit_reservation(reservation)
         except PeerError as exc:
             if exc.reason != "RESERVATION_NOT_HELD":
                 raise
             reservation, refund_reason = await self._re_reserve(order)
-        await self._step(saga, "commit_reservation", "DONE", detail=reservation)
+        self._note(saga, "commit_reservation", "DONE", reservation)
         if refund_reason:
             with contextlib.suppress(PeerError, Unavailable):
                 await self.peers.release_hold(order.coupon_hold_name)
@@ -939,7 +995,10 @@ class CheckoutHandlers:
             if saga_row is not None:
                 saga_row.state = "COMPLETED"
                 saga_row.update_time = now
-                self._add_step(s, saga_row, "confirm_order", "DONE", now, payment_id)
+                self._note(saga, "confirm_order", "DONE", payment_id, now=now)
+                for step in saga.__dict__.get("_journal", []):
+                    step.attempt = saga_row.attempt
+                self._journal_into(s, saga)
         if not refund_reason:
             ORDERS_PLACED.labels("RAZORPAY").inc()
         elif self.refund_owed is not None:
@@ -1112,7 +1171,7 @@ class CheckoutHandlers:
             if saga.error_code
             else Aborted("the checkout was interrupted; start again", reason="CHECKOUT_INTERRUPTED")
         )
-        await self._compensate(saga.id, error)
+        await self._compensate(saga, error)
         return False
 
     async def _hold_breakdown(self, saga: CheckoutSaga) -> breakdown_pb2.PriceBreakdown:
