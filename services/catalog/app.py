@@ -22,7 +22,7 @@ from services.catalog.handlers.bundles import BundleHandlers
 from services.catalog.handlers.categories import CategoryHandlers
 from services.catalog.handlers.collections import CollectionHandlers
 from services.catalog.handlers.common import Clock, Deps
-from services.catalog.handlers.internal import InternalHandlers
+from services.catalog.handlers.internal import InternalHandlers, VariantFacts
 from services.catalog.handlers.products import ProductHandlers
 from services.catalog.handlers.storefront import StorefrontHandlers
 from services.catalog.handlers.taxonomy import TaxonomyHandlers
@@ -46,6 +46,7 @@ class CatalogApp:
     settings: Settings
     deps: Deps
     pages: VersionedCache[RenderedProduct]
+    variant_facts: VersionedCache[VariantFacts]
     search_log: SearchLog | None
 
 
@@ -68,6 +69,11 @@ def build(
         clock=clock,
     )
     pages = VersionedCache[RenderedProduct](versions, max_entries=settings.storefront_cache_entries)
+    # What BatchGetVariants answers (pricing, order, inventory: several calls per
+    # checkout), against the same version: one write path invalidates both.
+    variant_facts = VersionedCache[VariantFacts](
+        versions, max_entries=settings.variant_cache_entries
+    )
     search_log = (
         SearchLog(db, flush_seconds=settings.search_log_flush_seconds)
         if settings.search_log_flush_seconds > 0
@@ -91,7 +97,7 @@ def build(
     )
     app.add(
         catalog_internal_service_pb2_grpc.add_CatalogInternalServiceServicer_to_server,
-        CatalogInternalService(InternalHandlers(deps), bundles),
+        CatalogInternalService(InternalHandlers(deps, variant_facts), bundles),
     )
     # Subpackages built alongside: search (search/) and CSV import/export (io/).
     app.add(
@@ -113,4 +119,4 @@ def build(
         app.on_shutdown(search_log.close)  # queued searches are written before the pool closes
     app.on_shutdown(versions.close)
     app.on_shutdown(db.dispose)
-    return CatalogApp(app, db, settings, deps, pages, search_log)
+    return CatalogApp(app, db, settings, deps, pages, variant_facts, search_log)

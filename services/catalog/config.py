@@ -27,6 +27,8 @@ class Settings:
     admin_cache_seconds: float = 60.0
     # Product pages (without stock) kept per process, per catalogue version; 0: off.
     storefront_cache_entries: int = 4096
+    # Variant facts (internal BatchGetVariants) kept per process, per version; 0: off.
+    variant_cache_entries: int = 16384
     # Searches are queued in memory and written every this many seconds (0: on the
     # request path, one transaction per search). A crash loses at most this window.
     search_log_flush_seconds: float = 1.0
@@ -42,5 +44,6 @@ class Settings:
             storefront_cache_entries=int(
                 _float(env, "CLEANSE_CATALOG_STOREFRONT_CACHE_ENTRIES", 4096)
             ),
+            variant_cache_entries=int(_float(env, "CLEANSE_CATALOG_VARIANT_CACHE_ENTRIES", 16384)),
             search_log_flush_seconds=_float(env, "CLEANSE_CATALOG_SEARCH_LOG_FLUSH_SECONDS", 1.0),
         )

@@ -10,7 +10,20 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Text,
+    cast,
+    delete,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -331,21 +344,6 @@ class Repo:
         )
         return int(n or 0)
 
-    async def collections_of(self, product_ids: Iterable[str]) -> dict[str, list[str]]:
-        ids = set(product_ids)
-        out: dict[str, list[str]] = {}
-        if not ids:
-            return out
-        rows = await self.s.execute(
-            select(CollectionProduct.product_id, CollectionProduct.collection_id)
-            .join(Collection, Collection.id == CollectionProduct.collection_id)
-            .where(CollectionProduct.product_id.in_(ids), Collection.active.is_(True))
-            .order_by(CollectionProduct.collection_id)
-        )
-        for pid, cid in rows:
-            out.setdefault(pid, []).append(cid)
-        return out
-
     # --- categories ----------------------------------------------------------------
 
     async def categories(self) -> list[Category]:
@@ -385,6 +383,86 @@ class Repo:
                 select(BundleItem.bundle_id).where(BundleItem.variant_id == variant_id).limit(1)
             )
         ) is not None
+
+    async def variant_snapshot_rows(self, ids: Iterable[str]) -> list[Row[Any]]:
+        """Variants with the columns of their product that a snapshot shows: one query."""
+        wanted = set(ids)
+        if not wanted:
+            return []
+        return list(
+            await self.s.execute(
+                select(
+                    Variant.id,
+                    Variant.product_id,
+                    Variant.sku,
+                    Variant.title,
+                    Variant.mrp,
+                    Variant.price,
+                    Variant.currency_code,
+                    Variant.weight_grams,
+                    Variant.status,
+                    Product.title.label("product_title"),
+                    Product.slug.label("product_slug"),
+                    Product.hsn_code,
+                    Product.tax_class,
+                    Product.status.label("product_status"),
+                    Product.brand_id,
+                    Product.publish_time,
+                )
+                .join(Product, Product.id == Variant.product_id)
+                .where(Variant.id.in_(wanted))
+            )
+        )
+
+    async def product_links(
+        self, product_ids: Iterable[str]
+    ) -> list[tuple[str, str, str, str | None]]:
+        """What hangs off some products, in one query: rows of (kind, product_id, value,
+        extra), ordered by kind, product, position:
+
+            ("category", pid, category path, None)       one per category the product is in
+            ("collection", pid, collection id, rules)    active collections; rules as JSON text
+            ("image", pid, url, None)                    image media, in position order
+            ("tag", pid, tag, None)
+        """
+        ids = set(product_ids)
+        if not ids:
+            return []
+
+        def kind(name: str) -> Any:
+            return literal_column(f"'{name}'", Text).label("kind")
+
+        none = cast(null(), Text).label("extra")
+        first = literal_column("0", Integer).label("pos")
+        stmt = union_all(
+            select(
+                kind("category"),
+                ProductCategory.product_id,
+                Category.path.label("value"),
+                none,
+                first,
+            )
+            .join(Category, Category.id == ProductCategory.category_id)
+            .where(ProductCategory.product_id.in_(ids)),
+            select(
+                kind("collection"),
+                CollectionProduct.product_id,
+                CollectionProduct.collection_id,
+                cast(Collection.rules, Text),
+                first,
+            )
+            .join(Collection, Collection.id == CollectionProduct.collection_id)
+            .where(CollectionProduct.product_id.in_(ids), Collection.active.is_(True)),
+            select(kind("image"), Media.product_id, Media.url, none, Media.position).where(
+                Media.product_id.in_(ids), Media.kind == "image"
+            ),
+            select(kind("tag"), ProductTag.product_id, ProductTag.tag, none, first).where(
+                ProductTag.product_id.in_(ids)
+            ),
+        )
+        kind_, pid, value, _, pos = stmt.selected_columns
+        rows = await self.s.execute(stmt.order_by(kind_, pid, pos, value))
+        return [(k, p, v, x) for k, p, v, x, _ in rows]
 
     async def variants_with_products(self, ids: Iterable[str]) -> dict[str, Variant]:
         wanted = set(ids)

@@ -287,25 +287,25 @@ class CatalogInternalService(internal_grpc.CatalogInternalServiceServicer):
         return internal.BatchGetVariantsResponse(
             variants=[
                 internal.VariantSnapshot(
-                    variant_id=f.variant.id,
-                    product_id=f.product.id,
-                    sku=f.variant.sku,
-                    product_title=f.product.title,
-                    variant_title=f.variant.title,
-                    product_slug=f.product.slug,
+                    variant_id=f.variant_id,
+                    product_id=f.product_id,
+                    sku=f.sku,
+                    product_title=f.product_title,
+                    variant_title=f.variant_title,
+                    product_slug=f.product_slug,
                     image_url=f.image_url,
-                    mrp=convert.money(f.variant.mrp, f.variant.currency_code),
-                    price=convert.money(f.variant.price, f.variant.currency_code),
-                    hsn_code=f.product.hsn_code,
-                    tax_class=f.product.tax_class,
-                    weight_grams=f.variant.weight_grams,
-                    sellable=f.product.status == "active" and f.variant.status == "active",
+                    mrp=convert.money(f.mrp, f.currency_code),
+                    price=convert.money(f.price, f.currency_code),
+                    hsn_code=f.hsn_code,
+                    tax_class=f.tax_class,
+                    weight_grams=f.weight_grams,
+                    sellable=f.sellable,
                     category_ids=f.category_ids,
-                    brand_id=f.product.brand_id or "",
-                    collection_ids=f.collection_ids,
-                    tags=sorted(t.tag for t in f.product.tags),
+                    brand_id=f.brand_id,
+                    collection_ids=collection_ids,
+                    tags=f.tags,
                 )
-                for f in found
+                for f, collection_ids in found
             ],
             missing=missing,
         )

@@ -10,9 +10,14 @@ deleted), the CSV import and synonym changes bump it with
 bump it whatever ProductIndexer is wired; the search indexer bumps it too (once per
 transaction either way).
 
-Readers (the search engine's term dictionary, the storefront's product pages) tag
-what they cache with the version they read BEFORE loading it, and reuse an entry
-only while `CatalogVersion.current()` still returns that version. `current()` answers
+Writes that change no product row but change what a product belongs to (collections:
+created, changed, deleted, products added or removed) bump it too, with
+`catalogue_changed`.
+
+Readers (the search engine's term dictionary, the storefront's product pages, the
+variant facts BatchGetVariants answers with) tag what they cache with the version
+they read BEFORE loading it, and reuse an entry only while `CatalogVersion.current()`
+still returns that version. `current()` answers
 from a read of the row that started after the call, so nothing cached before a
 commit is served after it, in this process or any other process or replica sharing
 the database. On a SQLite file the row is read in place (microseconds); elsewhere
@@ -27,7 +32,7 @@ import contextlib
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -160,6 +165,12 @@ class CatalogVersion:
                     await conn.close()
 
 
+async def catalogue_changed(session: AsyncSession) -> None:
+    """Bump the version in the caller's transaction (once per transaction): for writes
+    that reach cached facts without going through ProductIndexer (collections)."""
+    await bump_version(session)
+
+
 class VersionedIndexer:
     """Wraps the catalog's ProductIndexer: every product change bumps the version."""
 
@@ -181,6 +192,15 @@ class _Missing:
     reason: str
 
 
+_ABSENT = _Missing("not found", "")
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a shared load's failure retrieved, even when every caller left."""
+    if not task.cancelled():
+        task.exception()
+
+
 @dataclass
 class _Entry(Generic[T]):
     version: int
@@ -192,7 +212,8 @@ class VersionedCache(Generic[T]):
 
     Least recently used entries beyond `max_entries` are dropped. `get_or_load` loads
     a missing or outdated key once however many requests ask for it concurrently
-    (they share the load and its outcome, NotFound included).
+    (they share the load and its outcome, NotFound included). `get_many` does the same
+    for a batch of keys, loading all its misses with one call.
     """
 
     def __init__(self, versions: CatalogVersion, *, max_entries: int = 4096) -> None:
@@ -201,6 +222,60 @@ class VersionedCache(Generic[T]):
         self.loads = 0  # (tests, diagnostics)
         self._entries: OrderedDict[str, _Entry[T | _Missing]] = OrderedDict()
         self._loading: dict[tuple[str, int], asyncio.Future[T]] = {}
+        self._batches: dict[tuple[str, int], asyncio.Task[dict[str, T]]] = {}
+
+    async def get_many(
+        self, keys: Sequence[str], load: Callable[[list[str]], Awaitable[dict[str, T]]]
+    ) -> dict[str, T]:
+        """key -> value for the keys that have one; `load(missing keys)` answers the
+        misses (a key it leaves out has no value, and that answer is cached too).
+
+        The batch load runs as a task of its own that requests missing the same keys
+        at the same version share; a request that gives up (deadline) does not cancel
+        it for the others, and its outcome is cached all the same.
+        """
+        if self.max_entries <= 0:
+            return await load(list(keys))
+        version = await self.versions.current()  # before loading: see the module doc
+        out: dict[str, T] = {}
+        todo: list[str] = []
+        waits: dict[asyncio.Task[dict[str, T]], list[str]] = {}
+        for key in keys:
+            hit = self._entries.get(key)
+            if hit is not None and hit.version == version:
+                self._entries.move_to_end(key)
+                if not isinstance(hit.value, _Missing):
+                    out[key] = hit.value
+                continue
+            flight = self._batches.get((key, version))
+            if flight is not None:
+                waits.setdefault(flight, []).append(key)
+            else:
+                todo.append(key)
+        if todo:
+            task = asyncio.create_task(self._load_batch(todo, version, load))
+            task.add_done_callback(_retrieve)
+            for key in todo:
+                self._batches[(key, version)] = task
+            waits[task] = todo
+        for flight, wanted in waits.items():
+            got = await asyncio.shield(flight)
+            out.update((k, got[k]) for k in wanted if k in got)
+        return out
+
+    async def _load_batch(
+        self, keys: list[str], version: int, load: Callable[[list[str]], Awaitable[dict[str, T]]]
+    ) -> dict[str, T]:
+        try:
+            self.loads += 1
+            got = await load(keys)
+            for key in keys:
+                value = got.get(key)
+                self._put(key, version, _ABSENT if value is None else value)
+            return got
+        finally:
+            for key in keys:
+                self._batches.pop((key, version), None)
 
     async def get_or_load(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
         if self.max_entries <= 0:

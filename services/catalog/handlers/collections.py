@@ -20,6 +20,7 @@ from services.catalog.handlers.common import (
 from services.catalog.handlers.taxonomy import mask_or_set
 from services.catalog.models import Brand, Category, Collection, CollectionProduct, Product
 from services.catalog.repository import Repo, unit_of_work
+from services.catalog.versions import catalogue_changed
 
 COLLECTION_FIELDS = ("slug", "title", "description", "image_url", "rules", "active", "position")
 KIND_NAMES = reverse(COLLECTION_KIND)
@@ -148,6 +149,7 @@ class CollectionHandlers:
             await r.flush()
             if kind == "smart":
                 await sync_smart_memberships(r, None, now)
+            await catalogue_changed(r.s)
         return await self.get(f"collections/{cid}")
 
     async def update(self, c: res.Collection, paths: Sequence[str]) -> tuple[Collection, int]:
@@ -177,6 +179,7 @@ class CollectionHandlers:
             await r.flush()
             if coll.kind == "smart":
                 await sync_smart_memberships(r, None, now)
+            await catalogue_changed(r.s)  # active, rules: what variants say they are in
         return await self.get(c.name)
 
     async def delete(self, name: str) -> None:
@@ -187,6 +190,7 @@ class CollectionHandlers:
             if c is None:
                 raise not_found(name)
             await r.delete(c)
+            await catalogue_changed(r.s)
 
     async def change_members(
         self, name: str, products: Sequence[str], *, add: bool
@@ -232,4 +236,5 @@ class CollectionHandlers:
                 await r.remove_members((cid, p) for p in pids if p in have)
             coll.updated_by, coll.update_time = actor, now
             await r.flush()
+            await catalogue_changed(r.s)
         return await self.get(name)

@@ -3,8 +3,11 @@ whether ids other services store (pricing's promotion rules) name anything."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,19 +15,53 @@ from sqlalchemy.orm import selectinload
 from mesh.errors import InvalidArgument
 from services.catalog.domain import rules as rule_logic
 from services.catalog.handlers.common import Deps
-from services.catalog.models import Brand, Category, Collection, Product, Variant
+from services.catalog.models import Brand, Category, Collection, Product
 from services.catalog.repository import unit_of_work
+from services.catalog.versions import VersionedCache
 
 MAX_IDS = 500
 
 
 @dataclass(frozen=True)
+class Membership:
+    collection_id: str
+    rules: tuple[dict[str, Any], ...]  # the collection's rules (new_within_days applies on read)
+
+
+@dataclass(frozen=True)
 class VariantFacts:
-    variant: Variant
-    product: Product
+    """What BatchGetVariants says about one variant, as plain values: cached per
+    catalogue version, so nothing here may depend on the clock (see `collections_at`)."""
+
+    variant_id: str
+    product_id: str
+    sku: str
+    product_title: str
+    variant_title: str
+    product_slug: str
     image_url: str
-    category_ids: list[str]
-    collection_ids: list[str]
+    mrp: int
+    price: int
+    currency_code: str
+    hsn_code: str
+    tax_class: str
+    weight_grams: int
+    sellable: bool
+    category_ids: tuple[str, ...]  # own categories and their ancestors, root first
+    brand_id: str
+    tags: tuple[str, ...]  # sorted
+    publish_time: datetime | None
+    memberships: tuple[Membership, ...]  # active collections, by id
+
+    def collections_at(self, now: datetime) -> list[str]:
+        """Member collections as of `now`: a new_within_days rule is evaluated here,
+        at read time, against the product's publish time."""
+        out = []
+        for m in self.memberships:
+            since = rule_logic.new_since(m.rules, now) if m.rules else None
+            if since is None or (self.publish_time is not None and self.publish_time >= since):
+                out.append(m.collection_id)
+        return out
 
 
 def check_ids(ids: Sequence[str], field: str) -> list[str]:
@@ -43,53 +80,74 @@ REFERENCE_KINDS = (
 
 
 class InternalHandlers:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, cache: VersionedCache[VariantFacts]) -> None:
         self.deps = deps
+        self.cache = cache
 
-    async def variants(self, ids: Sequence[str]) -> tuple[list[VariantFacts], list[str]]:
+    async def variants(
+        self, ids: Sequence[str]
+    ) -> tuple[list[tuple[VariantFacts, list[str]]], list[str]]:
+        """The variants that exist (request order), each with its collections as of now,
+        and the ids that name no variant.
+
+        Served from the per-process cache while the catalogue version is unchanged
+        (versions.py: every write that changes a fact bumps it, and the version is read
+        after the request arrived, so no fact older than the last commit is served, in
+        this process or another one). Clock-dependent parts are applied per call.
+        """
         wanted = check_ids(ids, "variant_ids")
+        found = await self.cache.get_many(wanted, self._load)
         now = self.deps.clock()
+        return (
+            [(found[i], found[i].collections_at(now)) for i in wanted if i in found],
+            [i for i in wanted if i not in found],
+        )
+
+    async def _load(self, ids: list[str]) -> dict[str, VariantFacts]:
+        """Two queries: the variants with their products, then what hangs off them."""
         async with unit_of_work(self.deps.db, write=False) as r:
-            variants = await r.variants_with_products(wanted)
-            pids = {v.product_id for v in variants.values()}
-            products = {
-                p.id: p
-                for p in await r.s.scalars(
-                    select(Product)
-                    .where(Product.id.in_(pids))
-                    .options(
-                        selectinload(Product.tags),
-                        selectinload(Product.category_links),
-                        selectinload(Product.media),
-                    )
-                )
-            }
-            cats = await r.categories_by_ids(
-                {c.category_id for p in products.values() for c in p.category_links}
+            rows = await r.variant_snapshot_rows(ids)
+            links = await r.product_links({row.product_id for row in rows})
+        categories: dict[str, list[str]] = {}
+        collections: dict[str, list[Membership]] = {}
+        images: dict[str, str] = {}
+        tags: dict[str, list[str]] = {}
+        for kind, pid, value, extra in links:
+            if kind == "category":
+                own = categories.setdefault(pid, [])
+                own.extend(a for a in value.split("/") if a and a not in own)
+            elif kind == "collection":
+                rules = json.loads(extra) if extra else []
+                timed = tuple(x for x in rules or [] if "new_within_days" in x)
+                collections.setdefault(pid, []).append(Membership(value, timed))
+            elif kind == "image":
+                images.setdefault(pid, value)  # lowest position first
+            else:
+                tags.setdefault(pid, []).append(value)
+        return {
+            row.id: VariantFacts(
+                variant_id=row.id,
+                product_id=row.product_id,
+                sku=row.sku,
+                product_title=row.product_title,
+                variant_title=row.title,
+                product_slug=row.product_slug,
+                image_url=images.get(row.product_id, ""),
+                mrp=row.mrp,
+                price=row.price,
+                currency_code=row.currency_code,
+                hsn_code=row.hsn_code,
+                tax_class=row.tax_class,
+                weight_grams=row.weight_grams,
+                sellable=row.product_status == "active" and row.status == "active",
+                category_ids=tuple(categories.get(row.product_id, ())),
+                brand_id=row.brand_id or "",
+                tags=tuple(sorted(tags.get(row.product_id, ()))),
+                publish_time=row.publish_time,
+                memberships=tuple(collections.get(row.product_id, ())),
             )
-            memberships = await r.collections_of(pids)
-            colls = await r.get_many(Collection, {c for cs in memberships.values() for c in cs})
-        out: list[VariantFacts] = []
-        for vid in wanted:
-            var = variants.get(vid)
-            if var is None:
-                continue
-            p = products[var.product_id]
-            ancestors: list[str] = []
-            for link in p.category_links:
-                cat = cats.get(link.category_id)
-                for a in cat.ancestor_ids if cat else [link.category_id]:
-                    if a not in ancestors:
-                        ancestors.append(a)
-            members = []
-            for cid in memberships.get(p.id, []):
-                since = rule_logic.new_since(colls[cid].rules or [], now)
-                if since is None or (p.publish_time is not None and p.publish_time >= since):
-                    members.append(cid)
-            image = next((m.url for m in p.media if m.kind == "image"), "")
-            out.append(VariantFacts(var, p, image, ancestors, members))
-        missing = [i for i in wanted if i not in variants]
-        return out, missing
+            for row in rows
+        }
 
     async def products(self, ids: Sequence[str]) -> tuple[list[tuple[Product, str]], list[str]]:
         wanted = check_ids(ids, "product_ids")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 
 import grpc
@@ -225,15 +224,12 @@ async def test_10000_rows_stream_in_batches(catalog_io: IoHarness) -> None:
                 buf.truncate()
         yield buf.getvalue().encode()
 
-    started = time.monotonic()
     summary, progress = await catalog_io.import_bytes(chunks())
-    elapsed = time.monotonic() - started
     assert summary.rows_failed == 0, summary.errors[:3]
     assert summary.variants_created == 10_000 and summary.products_created == 5_000
     assert len(progress) >= 20  # one message per batch of 500 rows
     assert [p.rows_processed for p in progress[:3]] == [500, 1000, 1500]
     assert progress[-1].bytes_received > 400_000
-    assert elapsed < 60, elapsed
     async with catalog_io.db.session() as s:
         n = await s.scalar(
             select(func.count()).select_from(Variant).where(Variant.sku.like("BULK-%"))
