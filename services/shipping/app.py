@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 from cleanse.common.v1 import events_pb2_grpc
@@ -73,7 +74,14 @@ def build(
     }
     config = ConfigHandlers(db, box)
     shipments = ShipmentHandlers(
-        db, outbox, box, adapters, warehouses, settings.default_carrier, config.route_carrier
+        db,
+        outbox,
+        box,
+        adapters,
+        warehouses,
+        settings.default_carrier,
+        config.route_carrier,
+        config.cache,
     )
     sink = EventSink(db, PROCESSED)
     sink.register(
@@ -100,21 +108,38 @@ def build(
     wired = ShippingApp(app, db, settings, outbox, relay, sink, config, shipments)
 
     async def booker() -> None:
+        """Books new shipments as soon as their transaction commits (they are handed
+        over in memory and `wake` is set), and sweeps the table every
+        `booking_interval_seconds` for the rest: retries after a failure, shipments
+        created before a restart or by another replica."""
+        interval = settings.booking_interval_seconds
+        next_sweep = 0.0
         while True:
+            shipments.wake.clear()
             try:
-                await shipments.book_pending()
+                await shipments.book_queued()
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + interval
+                    await shipments.book_pending()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("AWB booking cycle failed")
-            await asyncio.sleep(settings.booking_interval_seconds)
+            with contextlib.suppress(TimeoutError):
+                timeout = max(next_sweep - time.monotonic(), 0.0)
+                await asyncio.wait_for(shipments.wake.wait(), timeout)
 
     async def startup() -> None:
         await db.migrate()
         if settings.seed_demo:
             await seed_demo(db, box, settings.aggregator.webhook_secret)
         await relay.start()
-        wired._tasks.append(asyncio.create_task(booker(), name="shipping-booker"))
+        # No adapter that books by itself is configured (an aggregator without its
+        # base URL): nothing to book, so no loop polling for it.
+        if shipments.books_anything:
+            wired._tasks.append(asyncio.create_task(booker(), name="shipping-booker"))
+        else:
+            log.info("no carrier adapter books automatically: the AWB booker is off")
 
     async def shutdown() -> None:
         for task in wired._tasks:

@@ -145,7 +145,8 @@ def shipment_pb(
         ],
         weight_grams=s.weight_grams,
         cod_amount=money(s.cod_amount_minor),
-        label_ready=s.label_pdf is not None,
+        # The label is rendered on first download (GetShipmentLabel) once there is an AWB.
+        label_ready=bool(s.awb),
         history=[
             pb.ShipmentStatusChange(
                 from_status=status_pb(h.from_status),

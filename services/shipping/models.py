@@ -105,6 +105,17 @@ class Method(Base):
         return f"methods/{self.id}"
 
 
+class ConfigVersion(Base):
+    """One row (id 1): every admin change to zones, carriers, methods or PINs adds one
+    to `version` in its own transaction, so each process's in-memory copy of them
+    (services/shipping/cache.py) notices the change."""
+
+    __tablename__ = "shipping_config_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Serviceability(Base):
     __tablename__ = "pincode_serviceability"
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from mesh.db import Database
+from services.shipping.cache import bump_version
 from services.shipping.models import Carrier, Method, Serviceability, Zone
 from services.shipping.secrets import SecretBox
 
@@ -149,4 +150,6 @@ async def seed_demo(db: Database, box: SecretBox, aggregator_webhook_secret: str
                     estimated_days=days,
                 )
             )
+        # Replicas that started first (and cached an empty configuration) reload.
+        await bump_version(s)
     return True

@@ -69,6 +69,10 @@ class AggregatorCarrier:
     def books_automatically(self) -> bool:
         return True
 
+    @property
+    def ready(self) -> bool:
+        return self.config.configured
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

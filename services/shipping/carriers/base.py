@@ -88,6 +88,11 @@ class CarrierAdapter(Protocol):
     @property
     def books_automatically(self) -> bool: ...
 
+    # False while the adapter lacks its configuration (an aggregator with no base
+    # URL): the booker leaves its shipments alone instead of failing them in a loop.
+    @property
+    def ready(self) -> bool: ...
+
     async def book(self, parcel: Parcel) -> Booking: ...
 
     async def cancel(self, awb: str) -> None: ...
@@ -118,6 +123,10 @@ class ManualCarrier:
     @property
     def books_automatically(self) -> bool:
         return False
+
+    @property
+    def ready(self) -> bool:
+        return True
 
     async def book(self, parcel: Parcel) -> Booking:
         raise FailedPrecondition(

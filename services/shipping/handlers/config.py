@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cleanse.shipping.v1 import resources_pb2 as pb
 from mesh.db import Database, next_page_token, page_after, utcnow
@@ -20,6 +22,7 @@ from mesh.errors import (
     Violations,
 )
 from mesh.resources import check_update_mask, require_name
+from services.shipping.cache import ConfigCache, bump_version
 from services.shipping.domain import rules
 from services.shipping.models import Carrier, Method, Serviceability, Shipment, Zone
 from services.shipping.secrets import SecretBox
@@ -54,9 +57,22 @@ class QuoteResult:
 
 
 class ConfigHandlers:
-    def __init__(self, db: Database, box: SecretBox) -> None:
+    def __init__(self, db: Database, box: SecretBox, cache: ConfigCache | None = None) -> None:
         self.db = db
         self.box = box
+        # Quotes and new shipments read zones, methods, carriers and PINs from here.
+        self.cache = cache or ConfigCache(db)
+
+    @asynccontextmanager
+    async def _changing(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that changes the configuration: it bumps the version row (other
+        processes reload), and this process drops its copy once it has ended."""
+        try:
+            async with self.db.transaction() as s:
+                yield s
+                await bump_version(s)
+        finally:
+            self.cache.invalidate()
 
     # --- generic ---------------------------------------------------------------------
 
@@ -107,7 +123,7 @@ class ConfigHandlers:
         v.check(rules.check_slug(zone_id), "zone_id", "lower-case letters, digits, hyphens")
         fields = self._zone_fields(z, v)
         v.raise_if_any()
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             if await s.get(Zone, zone_id) is not None:
                 raise AlreadyExists(f"zones/{zone_id} already exists")
             row = Zone(id=zone_id, **fields)
@@ -120,7 +136,7 @@ class ConfigHandlers:
         mask = check_update_mask(paths, allowed, v)
         v.raise_if_any()
         zid = require_name(z.name, "zones", "zone.name")
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             row = await s.get(Zone, zid, with_for_update=True)
             if row is None:
                 raise NotFound(f"{z.name} not found")
@@ -147,7 +163,7 @@ class ConfigHandlers:
 
     async def delete_zone(self, name: str) -> None:
         zid = require_name(name, "zones")
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             if (await s.scalars(select(Method.id).where(Method.zone_id == zid))).first():
                 raise FailedPrecondition(f"{name} still has methods", reason="ZONE_IN_USE")
             if (await s.execute(delete(Zone).where(Zone.id == zid))).rowcount == 0:
@@ -184,7 +200,7 @@ class ConfigHandlers:
         v.check(rules.check_slug(carrier_id), "carrier_id", "lower-case letters, digits, hyphens")
         fields = self._carrier_fields(c, v)
         v.raise_if_any()
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             if await s.get(Carrier, carrier_id) is not None:
                 raise AlreadyExists(f"carriers/{carrier_id} already exists")
             row = Carrier(id=carrier_id, **fields)
@@ -204,7 +220,7 @@ class ConfigHandlers:
         mask = check_update_mask(paths, allowed, v)
         cid = require_name(c.name, "carriers", "carrier.name")
         v.raise_if_any()
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             row = await s.get(Carrier, cid, with_for_update=True)
             if row is None:
                 raise NotFound(f"{c.name} not found")
@@ -226,7 +242,7 @@ class ConfigHandlers:
 
     async def delete_carrier(self, name: str) -> None:
         cid = require_name(name, "carriers")
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             used = (await s.scalars(select(Method.id).where(Method.carrier_id == cid))).first()
             used = (
                 used
@@ -290,7 +306,7 @@ class ConfigHandlers:
     async def create_method(self, method_id: str, m: pb.ShippingMethod) -> Method:
         v = Violations()
         v.check(rules.check_slug(method_id), "method_id", "lower-case letters, digits, hyphens")
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             fields = await self._method_fields(s, m, v)
             v.raise_if_any()
             if await s.get(Method, method_id) is not None:
@@ -323,7 +339,7 @@ class ConfigHandlers:
         mask = check_update_mask(paths, allowed, v)
         mid = require_name(m.name, "methods", "method.name")
         v.raise_if_any()
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             row = await s.get(Method, mid, with_for_update=True)
             if row is None:
                 raise NotFound(f"{m.name} not found")
@@ -347,7 +363,7 @@ class ConfigHandlers:
 
     async def delete_method(self, name: str) -> None:
         mid = require_name(name, "methods")
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             if (await s.execute(delete(Method).where(Method.id == mid))).rowcount == 0:
                 raise NotFound(f"{name} not found")
 
@@ -380,7 +396,7 @@ class ConfigHandlers:
         v.check(r.estimated_days >= 0, "serviceability.estimated_days", "must not be negative")
         cid = require_name(r.carrier, "carriers", "serviceability.carrier") if r.carrier else None
         v.raise_if_any()
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             if cid and await s.get(Carrier, cid) is None:
                 raise InvalidArgument({"serviceability.carrier": f"{r.carrier} does not exist"})
             row = await s.get(Serviceability, pin, with_for_update=True)
@@ -397,7 +413,7 @@ class ConfigHandlers:
 
     async def delete_pincode(self, name: str) -> None:
         pin = require_name(name, "pincodes")
-        async with self.db.transaction() as s:
+        async with self._changing() as s:
             q = delete(Serviceability).where(Serviceability.pincode == pin)
             if (await s.execute(q)).rowcount == 0:
                 raise NotFound(f"{name} not found")
@@ -469,7 +485,7 @@ class ConfigHandlers:
         created = updated = 0
         applied = not errors and not dry_run
         if applied:
-            async with self.db.transaction() as s:
+            async with self._changing() as s:
                 for pin, f in parsed.items():
                     row = await s.get(Serviceability, pin, with_for_update=True)
                     if row is None:
@@ -508,65 +524,11 @@ class ConfigHandlers:
         self, pincode: str, weight_grams: int, order_value: int, wants_cod: bool
     ) -> QuoteResult:
         state = pincode_or_raise(pincode)
-        async with self.db.session() as s:
-            zones = (await s.scalars(select(Zone).where(Zone.active.is_(True)))).all()
-            pin_row = await s.get(Serviceability, pincode)
-            zone = rules.match_zone(
-                [
-                    rules.ZoneRule(
-                        z.id,
-                        tuple(z.state_codes),
-                        tuple(z.pincode_prefixes),
-                        tuple((a, b) for a, b in z.pincode_ranges),
-                    )
-                    for z in zones
-                ],
-                pincode,
-                state,
-            )
-            methods: list[Method] = []
-            if zone is not None:
-                methods = list(
-                    (
-                        await s.scalars(
-                            select(Method)
-                            .where(Method.zone_id == zone.id, Method.active.is_(True))
-                            .order_by(Method.id)
-                        )
-                    ).all()
-                )
-        pin = (
-            rules.PinRule(
-                pin_row.serviceable,
-                pin_row.cod_available,
-                pin_row.estimated_days,
-                pin_row.carrier_id or "",
-            )
-            if pin_row is not None
-            else None
-        )
-        options = rules.quote(
-            [
-                rules.MethodRule(
-                    m.id,
-                    m.kind,
-                    m.display_name,
-                    tuple((w, r) for w, r in m.slabs),
-                    m.extra_per_500g_minor,
-                    m.free_shipping_threshold_minor,
-                    m.cod_available,
-                    m.cod_fee_minor,
-                    m.cod_max_order_value_minor,
-                    m.estimated_days,
-                    m.carrier_id,
-                )
-                for m in methods
-            ],
-            pin,
-            weight_grams,
-            order_value,
-            wants_cod,
-        )
+        snap = await self.cache.snapshot()
+        pin = await self.cache.pin(pincode, snap)
+        zone = rules.match_zone(snap.zones, pincode, state)
+        methods = snap.methods.get(zone.id, ()) if zone is not None else ()
+        options = rules.quote(methods, pin, weight_grams, order_value, wants_cod)
         return QuoteResult(
             pincode, state, zone.id if zone else "", bool(options), weight_grams, options
         )

@@ -1,22 +1,34 @@
 """Shipments: created from order.placed, by admins or as return pickups; booked with
 carriers; moved along their status timeline by signed webhooks and admins. Every
-change writes "shipment.status_changed" to the outbox in the same transaction."""
+change writes "shipment.status_changed" to the outbox in the same transaction.
+
+A new shipment is written with as few statements as the database allows (on
+PostgreSQL one: the shipment, its items and its first history row in a single
+INSERT ... WITH), and, when its carrier books automatically, handed to the booker in
+memory once its transaction commits: the booker wakes at once and books it from
+what was written, without reading it back. A sweep every `booking_interval_seconds`
+books whatever that missed (retries, a restart, another replica's shipments).
+Labels are rendered when first asked for, not at booking."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, event, insert, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cleanse.shipping.v1 import events_pb2
 from cleanse.shipping.v1 import resources_pb2 as pb
-from mesh.db import Database, next_page_token, page_after, utcnow
+from mesh.db import Database, new_id, next_page_token, page_after, utcnow
 from mesh.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -27,6 +39,7 @@ from mesh.errors import (
 from mesh.outbox import Outbox
 from mesh.resources import require_name
 from services.shipping import convert
+from services.shipping.cache import CarrierInfo, ConfigCache
 from services.shipping.carriers.base import (
     CarrierAdapter,
     CarrierError,
@@ -38,12 +51,32 @@ from services.shipping.carriers.base import (
 )
 from services.shipping.domain import rules
 from services.shipping.label import LabelData, render_label
-from services.shipping.models import Carrier, Serviceability, Shipment, ShipmentItem, StatusChange
+from services.shipping.models import Carrier, Shipment, ShipmentItem, StatusChange
 from services.shipping.secrets import SecretBox
 
 log = logging.getLogger("services.shipping")
 STATUS_CHANGED = "shipment.status_changed"
 MAX_BOOKING_ATTEMPTS = 10
+# Shipments handed to the booker and not booked yet, at most (the sweep finds the rest).
+MAX_QUEUED = 1000
+_NEW_BOOKINGS = "shipping.new_bookings"  # session.info key: jobs waiting for the commit
+
+S = Shipment.__table__
+ITEMS = ShipmentItem.__table__
+HISTORY = StatusChange.__table__
+ITEM_COLUMNS = ("id", "variant_id", "sku", "title", "quantity", "unit_weight_grams")
+HISTORY_COLUMNS = (
+    "id",
+    "from_status",
+    "to_status",
+    "source",
+    "note",
+    "location",
+    "carrier_id",
+    "carrier_event_id",
+    "applied",
+    "time",
+)
 
 # Where a parcel leaves from / returns to, by warehouse id (inventory owns the
 # warehouses; the label needs an address): demo warehouses plus configuration.
@@ -92,6 +125,89 @@ class NewShipment:
         return hashlib.sha256(key.encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=32)
+def _pg_create(item_count: int) -> Select[Any]:
+    """PostgreSQL: a shipment (nothing on a request-id conflict), then its items and its
+    first history row only if it was inserted, in one statement; bound parameters
+    s_<column>, i<n>_<column>, h_<column>. Built once per item count, so SQLAlchemy
+    compiles it once."""
+    shipment = (
+        postgresql.insert(S)
+        .values({c.name: bindparam(f"s_{c.name}", type_=c.type) for c in S.columns})
+        .on_conflict_do_nothing(index_elements=[S.c.request_id])
+        .returning(S.c.id)
+        .cte("new_shipment")
+    )
+    stmt = select(shipment.c.id)
+    if item_count:
+        rows = [
+            select(
+                *(bindparam(f"i{n}_{c}", type_=ITEMS.c[c].type) for c in ITEM_COLUMNS),
+                shipment.c.id,
+            ).select_from(shipment)
+            for n in range(item_count)
+        ]
+        stmt = stmt.add_cte(
+            insert(ITEMS)
+            .from_select(
+                [*ITEM_COLUMNS, "shipment_id"], rows[0] if item_count == 1 else union_all(*rows)
+            )
+            .cte("new_items")
+        )
+    history = select(
+        *(bindparam(f"h_{c}", type_=HISTORY.c[c].type) for c in HISTORY_COLUMNS),
+        shipment.c.id,
+    ).select_from(shipment)
+    return stmt.add_cte(
+        insert(HISTORY).from_select([*HISTORY_COLUMNS, "shipment_id"], history).cte("new_history")
+    )
+
+
+class CarrierLike(Protocol):
+    """A carriers row or its cached copy (services/shipping/cache.py)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def tracking_url_template(self) -> str: ...
+
+
+class ItemLike(Protocol):
+    @property
+    def variant_id(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+class Written(SimpleNamespace):
+    """A shipment row as just inserted (the columns as attributes), standing in for the
+    ORM object where the event, the booking or the label need one: no read back."""
+
+    id: str
+
+    @property
+    def name(self) -> str:
+        return f"shipments/{self.id}"
+
+
+@dataclass
+class BookingJob:
+    """What booking a shipment needs: the row as written (or as read, by the sweep),
+    its items and its carrier."""
+
+    shipment: Shipment | Written
+    items: Sequence[ItemLike]
+    carrier: CarrierLike
+
+
 @dataclass(frozen=True)
 class ShipmentView:
     shipment: Shipment
@@ -113,6 +229,7 @@ class ShipmentHandlers:
         warehouses: Warehouses,
         default_carrier: str,
         route: Callable[[str, str], Awaitable[str]] | None = None,
+        cache: ConfigCache | None = None,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -121,9 +238,30 @@ class ShipmentHandlers:
         self.warehouses = warehouses
         self.default_carrier = default_carrier
         self.route = route
+        # Carriers and PIN rows for new shipments (shared with the quotes).
+        self.cache = cache or ConfigCache(db)
+        # New shipments to book, handed over when their transaction commits; `wake`
+        # is set then, and the booker (app.py) waits on it between sweeps.
+        self.wake = asyncio.Event()
+        self._queued: dict[str, BookingJob] = {}
+        # Shipments booked (or tried) lately: a sweep that found a new shipment
+        # before its commit hook queued it must not make the queue book it twice.
+        self._attempted: dict[str, None] = {}
 
-    def adapter(self, carrier: Carrier) -> CarrierAdapter:
+    def adapter(self, carrier: CarrierLike) -> CarrierAdapter:
         return self.adapters.get(carrier.kind) or ManualCarrier()
+
+    def books_now(self, carrier: CarrierLike) -> bool:
+        """The carrier's adapter books AWBs itself and is configured to."""
+        adapter = self.adapter(carrier)
+        return adapter.books_automatically and getattr(adapter, "ready", True)
+
+    @property
+    def books_anything(self) -> bool:
+        """Some adapter books automatically and is configured: a booker is needed."""
+        return any(
+            a.books_automatically and getattr(a, "ready", True) for a in self.adapters.values()
+        )
 
     # --- reads -----------------------------------------------------------------------
 
@@ -179,52 +317,87 @@ class ShipmentHandlers:
             return [await self.view(s, i) for i in ids]
 
     async def label(self, name: str) -> bytes:
+        """The label PDF: rendered the first time it is asked for (a shipment gets its
+        AWB long before anyone prints it, and many are never printed here), then kept."""
         sid = require_name(name, "shipments")
         async with self.db.session() as s:
             row = await s.get(Shipment, sid)
-        if row is None:
-            raise NotFound(f"{name} not found")
-        if row.label_pdf is None:
-            raise NotFound(f"{name} has no label yet (no AWB)", reason="LABEL_NOT_READY")
-        return row.label_pdf
+            if row is None:
+                raise NotFound(f"{name} not found")
+            if row.label_pdf is not None:
+                return row.label_pdf
+            if not row.awb:
+                raise NotFound(f"{name} has no label yet (no AWB)", reason="LABEL_NOT_READY")
+            items = (
+                await s.scalars(select(ShipmentItem).where(ShipmentItem.shipment_id == sid))
+            ).all()
+            carrier: CarrierLike | None = await self.cache.carrier(row.carrier_id)
+            if carrier is None:
+                carrier = await s.get(Carrier, row.carrier_id)
+        assert carrier is not None  # a foreign key
+        pdf = self._render(row, items, carrier)
+        async with self.db.transaction() as s:
+            stored = await s.scalar(
+                update(S)
+                .where(S.c.id == sid, S.c.label_pdf.is_(None))
+                .values(label_pdf=pdf)
+                .returning(S.c.id)
+            )
+            if stored is None:  # rendered concurrently: everyone gets the stored one
+                kept = await s.scalar(select(S.c.label_pdf).where(S.c.id == sid))
+                return kept if kept is not None else pdf
+        return pdf
 
     # --- creation --------------------------------------------------------------------
 
-    async def carrier_for(
-        self, s: AsyncSession, pincode: str, wanted: str, kind: str = "STANDARD"
-    ) -> Carrier:
-        """`wanted`, else the PIN's carrier, else the zone method's, else the default."""
+    async def carrier_for(self, pincode: str, wanted: str, kind: str = "STANDARD") -> CarrierInfo:
+        """`wanted`, else the PIN's carrier, else the zone method's, else the default
+        (all from the in-memory configuration)."""
         cid = wanted
         if not cid:
-            pin = await s.get(Serviceability, pincode)
-            cid = pin.carrier_id if pin else None
+            pin = await self.cache.pin(pincode)
+            cid = pin.carrier_id if pin else ""
         if not cid and self.route is not None:
             cid = await self.route(pincode, kind)
         cid = cid or self.default_carrier
-        carrier = await s.get(Carrier, cid)
+        carrier = await self.cache.carrier(cid)
         if carrier is None or not carrier.active:
             raise InvalidArgument({"carrier": f"carriers/{cid} does not exist or is inactive"})
         return carrier
 
-    async def create_in(self, s: AsyncSession, new: NewShipment, source: str) -> Shipment:
-        """Create (or return the existing one for the same request id) in `s`."""
-        existing = (
-            await s.scalars(select(Shipment).where(Shipment.request_id == new.request_id))
+    async def _existing(self, s: AsyncSession, new: NewShipment) -> str | None:
+        """The id of the shipment already made for `new.request_id` (None if none); the
+        same request id with another body is IDEMPOTENCY_KEY_REUSED."""
+        found = (
+            await s.execute(select(S.c.id, S.c.body_hash).where(S.c.request_id == new.request_id))
         ).first()
-        if existing is not None:
-            if existing.body_hash != new.body_hash():
-                raise AlreadyExists(
-                    f"request_id {new.request_id!r} was used for another shipment",
-                    reason="IDEMPOTENCY_KEY_REUSED",
-                )
-            return existing
-        carrier = await self.carrier_for(
-            s, new.address.get("pincode", ""), new.carrier_id, new.method_kind
-        )
-        if new.awb and carrier.kind != "MANUAL":
-            raise InvalidArgument({"awb": "only the manual carrier takes an AWB from an admin"})
+        if found is None:
+            return None
+        if found.body_hash != new.body_hash():
+            raise AlreadyExists(
+                f"request_id {new.request_id!r} was used for another shipment",
+                reason="IDEMPOTENCY_KEY_REUSED",
+            )
+        return str(found.id)
+
+    async def create_in(self, s: AsyncSession, new: NewShipment, source: str) -> str:
+        """Create in `s` (or find the one made before for the same request id); its id."""
+        try:
+            carrier = await self.carrier_for(
+                new.address.get("pincode", ""), new.carrier_id, new.method_kind
+            )
+            if new.awb and carrier.kind != "MANUAL":
+                raise InvalidArgument({"awb": "only the manual carrier takes an AWB from an admin"})
+        except InvalidArgument:
+            # A retry of a request that succeeded answers with its shipment, even if
+            # the carrier has been deactivated since.
+            existing = await self._existing(s, new)
+            if existing is not None:
+                return existing
+            raise
         now = utcnow()
-        row = Shipment(
+        fields: dict[str, Any] = dict(
+            id=new_id(),
             request_id=new.request_id,
             body_hash=new.body_hash(),
             order_id=new.order_id,
@@ -235,37 +408,97 @@ class ShipmentHandlers:
             carrier_id=carrier.id,
             method_kind=new.method_kind or "STANDARD",
             awb=new.awb or None,
+            carrier_shipment_id="",
             status="CREATED",
             address=new.address,
             email=new.email,
             weight_grams=sum(i.unit_weight_grams * i.quantity for i in new.items),
             cod_amount_minor=new.cod_amount_minor,
+            label_pdf=None,
+            booking_attempts=0,
+            booking_error="",
             create_time=now,
             update_time=now,
         )
-        s.add(row)
-        await s.flush()
-        for i in new.items:
-            s.add(
-                ShipmentItem(
-                    shipment_id=row.id,
-                    variant_id=i.variant_id,
-                    sku=i.sku,
-                    title=i.title,
-                    quantity=i.quantity,
-                    unit_weight_grams=i.unit_weight_grams,
-                )
+        row = Written(**fields)
+        history = {
+            "id": new_id(),
+            "from_status": "",
+            "to_status": "CREATED",
+            "source": source,
+            "note": "shipment created",
+            "location": "",
+            "carrier_id": None,
+            "carrier_event_id": None,
+            "applied": True,
+            "time": now,
+        }
+        if not await self._insert(s, fields, new.items, history):
+            existing = await self._existing(s, new)
+            if existing is None:  # pragma: no cover - a conflict leaves the row behind
+                raise AlreadyExists(f"request_id {new.request_id!r} is in use")
+            return existing
+        await self._record(
+            s, row, carrier, "", "CREATED", source, note="shipment created", event_only=True
+        )
+        if not row.awb and self.books_now(carrier):
+            self._book_after_commit(s, BookingJob(row, list(new.items), carrier))
+        return row.id
+
+    async def _insert(
+        self,
+        s: AsyncSession,
+        fields: dict[str, Any],
+        items: Sequence[NewItem],
+        history: dict[str, Any],
+    ) -> bool:
+        """Insert the shipment, its items and its first history row unless a shipment
+        with its request id exists; True when inserted."""
+        item_rows = [
+            (new_id(), i.variant_id, i.sku, i.title, i.quantity, i.unit_weight_grams) for i in items
+        ]
+        if self.db.dialect == "postgresql":
+            params = {f"s_{k}": v for k, v in fields.items()}
+            params.update({f"h_{k}": history[k] for k in HISTORY_COLUMNS})
+            for n, r in enumerate(item_rows):
+                params.update({f"i{n}_{c}": x for c, x in zip(ITEM_COLUMNS, r, strict=True)})
+            return (await s.execute(_pg_create(len(item_rows)), params)).first() is not None
+        inserted = await s.scalar(
+            sqlite.insert(S)
+            .values(fields)
+            .on_conflict_do_nothing(index_elements=[S.c.request_id])
+            .returning(S.c.id)
+        )
+        if inserted is None:
+            return False
+        if item_rows:
+            await s.execute(
+                insert(ITEMS),
+                [
+                    {**dict(zip(ITEM_COLUMNS, r, strict=True)), "shipment_id": fields["id"]}
+                    for r in item_rows
+                ],
             )
-        if row.awb:
-            row.label_pdf = self._render(row, new.items, carrier)
-        await self._record(s, row, carrier, "", "CREATED", source, note="shipment created")
-        return row
+        await s.execute(insert(HISTORY).values(**history, shipment_id=fields["id"]))
+        return True
+
+    def _book_after_commit(self, s: AsyncSession, job: BookingJob) -> None:
+        jobs = s.info.get(_NEW_BOOKINGS)
+        if jobs is None:
+            jobs = s.info[_NEW_BOOKINGS] = []
+            event.listen(s.sync_session, "after_commit", self._hand_over, once=True)
+        jobs.append(job)
+
+    def _hand_over(self, session: Any) -> None:
+        for job in session.info.pop(_NEW_BOOKINGS, ()):
+            if len(self._queued) < MAX_QUEUED:
+                self._queued[job.shipment.id] = job
+        self.wake.set()
 
     async def create(self, new: NewShipment, source: str) -> ShipmentView:
         try:
             async with self.db.transaction() as s:
-                row = await self.create_in(s, new, source)
-                sid = row.id
+                sid = await self.create_in(s, new, source)
         except IntegrityError:
             raise AlreadyExists(
                 f"AWB {new.awb} is already used by another shipment", reason="AWB_IN_USE"
@@ -275,7 +508,7 @@ class ShipmentHandlers:
 
     # --- AWBs, labels, booking -------------------------------------------------------
 
-    def _render(self, row: Shipment, items: Sequence[Any], carrier: Carrier) -> bytes:
+    def _render(self, row: Shipment | Written, items: Sequence[Any], carrier: CarrierLike) -> bytes:
         origin = dict(self.warehouses(row.warehouse_id))
         ship_to, ship_from = (row.address, origin)
         if row.direction == "RETURN":
@@ -315,70 +548,99 @@ class ShipmentHandlers:
                         reason="CARRIER_ASSIGNS_AWB",
                     )
                 row.awb = awb
-                row.label_pdf = self._render(row, view.items, view.carrier)
                 row.update_time = utcnow()
                 await s.flush()
         except IntegrityError:
             raise AlreadyExists(f"AWB {awb} is already used", reason="AWB_IN_USE") from None
         return await self.get(name)
 
+    async def _job(self, shipment_id: str) -> BookingJob | None:
+        """The shipment as stored, for booking (None once it has an AWB)."""
+        async with self.db.session() as s:
+            view = await self.view(s, shipment_id)
+        if view.shipment.awb or view.carrier is None:
+            return None
+        return BookingJob(view.shipment, view.items, view.carrier)
+
     async def book(self, shipment_id: str) -> bool:
         """Book an AWB with the shipment's carrier (no transaction open during the call).
         True when booked now."""
-        async with self.db.session() as s:
-            view = await self.view(s, shipment_id)
-        row, carrier = view.shipment, view.carrier
-        if row.awb or carrier is None:
+        job = await self._job(shipment_id)
+        if job is None:
             return False
-        adapter = self.adapter(carrier)
-        if not adapter.books_automatically:
+        if not self.adapter(job.carrier).books_automatically:
             raise FailedPrecondition("enter the AWB for the manual carrier", reason="AWB_REQUIRED")
+        return await self._book(job)
+
+    async def _book(self, job: BookingJob) -> bool:
+        row, carrier = job.shipment, job.carrier
+        sid = row.id
+        self._attempted[sid] = None
+        while len(self._attempted) > MAX_QUEUED:
+            del self._attempted[next(iter(self._attempted))]
         origin = self.warehouses(row.warehouse_id)
         customer = _party(row.address, row.email)
         wh = _party(origin, "")
         parcel = Parcel(
-            reference=row.id,
+            reference=sid,
             order_number=row.order_number,
             pickup=customer if row.direction == "RETURN" else wh,
             deliver_to=wh if row.direction == "RETURN" else customer,
-            items=tuple(ParcelItem(i.sku or i.variant_id, i.title, i.quantity) for i in view.items),
+            items=tuple(ParcelItem(i.sku or i.variant_id, i.title, i.quantity) for i in job.items),
             weight_grams=row.weight_grams,
             cod_amount_minor=row.cod_amount_minor,
             is_return=row.direction == "RETURN",
         )
         try:
-            booking = await adapter.book(parcel)
+            booking = await self.adapter(carrier).book(parcel)
         except CarrierError as exc:
             async with self.db.transaction() as s:
-                r = await s.get(Shipment, shipment_id)
-                assert r is not None
-                r.booking_attempts += 1
-                r.booking_error = str(exc)[:500]
-            log.warning(
-                "carrier booking failed", extra={"shipment": shipment_id, "error": str(exc)}
-            )
+                await s.execute(
+                    update(S)
+                    .where(S.c.id == sid)
+                    .values(booking_attempts=S.c.booking_attempts + 1, booking_error=str(exc)[:500])
+                )
+            log.warning("carrier booking failed", extra={"shipment": sid, "error": str(exc)})
             return False
         async with self.db.transaction() as s:
-            r = await s.get(Shipment, shipment_id, with_for_update=True)
-            assert r is not None
-            if r.awb:
+            # Only if nobody (an admin, another replica) set an AWB meanwhile; the
+            # status is the current one, which the event reports.
+            status = await s.scalar(
+                update(S)
+                .where(S.c.id == sid, S.c.awb.is_(None))
+                .values(
+                    awb=booking.awb,
+                    carrier_shipment_id=booking.carrier_shipment_id,
+                    booking_error="",
+                    update_time=utcnow(),
+                )
+                .returning(S.c.status)
+            )
+            if status is None:
                 return False
-            r.awb = booking.awb
-            r.carrier_shipment_id = booking.carrier_shipment_id
-            r.booking_error = ""
-            r.label_pdf = self._render(r, view.items, carrier)
-            r.update_time = utcnow()
+            row.awb, row.status = booking.awb, status
             await self._record(
                 s,
-                r,
+                row,
                 carrier,
-                r.status,
-                r.status,
+                status,
+                status,
                 "carrier",
                 note=f"AWB {booking.awb} assigned",
                 event_only=True,
             )
         return True
+
+    async def book_queued(self) -> int:
+        """Book the shipments handed over by their commits, from memory; the number
+        booked."""
+        booked = 0
+        while self._queued:
+            sid = next(iter(self._queued))
+            job = self._queued.pop(sid)
+            if sid not in self._attempted:
+                booked += await self._book(job)
+        return booked
 
     async def book_pending(self) -> int:
         """Book every shipment still waiting for an aggregator AWB; the number booked."""
@@ -399,7 +661,9 @@ class ShipmentHandlers:
             ).all()
         booked = 0
         for sid in ids:
-            booked += await self.book(sid)
+            job = self._queued.pop(sid, None) or await self._job(sid)
+            if job is not None:
+                booked += await self._book(job)
         return booked
 
     # --- status ----------------------------------------------------------------------
@@ -407,8 +671,8 @@ class ShipmentHandlers:
     async def _record(
         self,
         s: AsyncSession,
-        row: Shipment,
-        carrier: Carrier | None,
+        row: Shipment | Written,
+        carrier: CarrierLike | None,
         from_status: str,
         to_status: str,
         source: str,
