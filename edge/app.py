@@ -21,7 +21,9 @@ Only an allow-list of request headers reaches a service: `authorization`,
 An RPC may name more headers in its contract (`forward_headers`, e.g. a webhook's
 signature): those reach that RPC only, checked for length and printable ASCII
 (edge/forwarding.py). A body bound to google.api.HttpBody is passed through raw,
-with its Content-Type (edge/transcode.py).
+with its Content-Type (edge/transcode.py); so is a google.api.HttpBody response: its
+bytes are the HTTP body and its content_type the Content-Type (with
+`X-Content-Type-Options: nosniff`), errors stay JSON.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ _WANTED = {
 }
 _CONTENT_TYPE = b"content-type"
 _JSON = (_CONTENT_TYPE, b"application/json")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 _TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 _MAX_REQUEST_ID = 128
 USER_AGENT_KEY = "x-user-agent"
@@ -271,12 +274,12 @@ class EdgeApp:
             )
         except ServiceError as exc:
             err = errors.from_service_error(exc, token_sent=bool(authorization))
-            status, body, extra = err.status, err.body, err.headers
+            status, body, extra = err.status, err.body, [_JSON, *err.headers]
         except grpc.aio.AioRpcError as exc:
             err = errors.from_rpc_error(exc, self._pools, token_sent=bool(authorization))
-            status, body, extra = err.status, err.body, err.headers
+            status, body, extra = err.status, err.body, [_JSON, *err.headers]
         except _TooLarge:
-            status, extra = 413, []
+            status, extra = 413, [_JSON]
             body = _plain_status(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"request body exceeds {self.config.max_body_bytes} bytes",
@@ -286,7 +289,8 @@ class EdgeApp:
             gone = True
         except Exception:
             _log_failure(fast, method, target.label)
-            status, body, extra = 500, _plain_status(grpc.StatusCode.INTERNAL, "internal error"), []
+            status, body = 500, _plain_status(grpc.StatusCode.INTERNAL, "internal error")
+            extra = [_JSON]
         finally:
             if fast is None:
                 otel_context.detach(token)
@@ -297,8 +301,8 @@ class EdgeApp:
             if status >= 500:
                 span.set_status(trace.StatusCode.ERROR)
             span.end()
-        if not gone:
-            await _respond(send, status, body, [_JSON, rid_header, *extra])
+        if not gone:  # `extra` starts with the Content-Type
+            await _respond(send, status, body, [*extra, rid_header])
         target.metrics.observe(status, time.perf_counter() - start)
 
     def _start_span(
@@ -330,6 +334,7 @@ class EdgeApp:
         rid: str,
         fast: tracecontext.FastSpan | None = None,
     ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """(status, body, headers): the headers start with the Content-Type."""
         contract = target.contract
         authorization = hdrs.get(b"authorization")
         identity = await self.auth.identity(authorization) if authorization else ANONYMOUS
@@ -388,7 +393,11 @@ class EdgeApp:
             propagate.inject(carrier)
             metadata.extend(carrier.items())
             response = await call(request, timeout=timeout, metadata=metadata)
-        return 200, target.renderer.to_json(response), []
+        renderer = target.renderer
+        if renderer.raw:  # google.api.HttpBody: its bytes with its Content-Type
+            data, ctype = renderer.to_raw(response)
+            return 200, data, [(_CONTENT_TYPE, ctype.encode()), _NOSNIFF]
+        return 200, renderer.to_json(response), [_JSON]
 
     async def _read_body(self, receive: Receive, content_length: str | None) -> bytes:
         cap = self.config.max_body_bytes

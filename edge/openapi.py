@@ -6,7 +6,8 @@ variable's pattern stay in the path, so `/v1/{name=orders/*}:cancel` is
 the proto JSON mapping: lowerCamel property names, enums as strings, 64-bit
 integers as strings, Timestamp as date-time. Descriptions come from the proto
 comments (source info). Security follows each RPC's declared access policy.
-A body bound to google.api.HttpBody is documented as raw bytes of any media type;
+A body bound to google.api.HttpBody, and an HttpBody response, are documented as raw
+bytes of any media type;
 headers a contract forwards (`forward_headers`) are header parameters.
 """
 
@@ -19,7 +20,7 @@ from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 from edge.bindings import Binding
 from edge.routes import DEEP, LITERAL, WILDCARD
-from edge.transcode import http_body_target
+from edge.transcode import http_body_response, http_body_target
 from mesh.contracts import Audience
 
 FD = descriptor.FieldDescriptor
@@ -354,16 +355,21 @@ def build_openapi(
             body_schema = s.field(f) if f is not None else None
         if body_schema is not None:
             op["requestBody"] = {"content": {"application/json": {"schema": body_schema}}}
-        if b.response_body:
-            f = output_desc.fields_by_name.get(b.response_body)
-            out_schema = s.field(f) if f is not None else {}
+        if http_body_response(output_desc, b.response_body) is not None:
+            ok: dict[str, Any] = {
+                "description": "The raw bytes with the service's Content-Type "
+                "(google.api.HttpBody), not JSON.",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
         else:
-            out_schema = s.message(output_desc)
+            if b.response_body:
+                f = output_desc.fields_by_name.get(b.response_body)
+                out_schema = s.field(f) if f is not None else {}
+            else:
+                out_schema = s.message(output_desc)
+            ok = {"description": "OK", "content": {"application/json": {"schema": out_schema}}}
         op["responses"] = {
-            "200": {
-                "description": "OK",
-                "content": {"application/json": {"schema": out_schema}},
-            },
+            "200": ok,
             "default": {
                 "description": "An error: the gRPC status as JSON.",
                 "content": {"application/json": {"schema": s.ref(STATUS_SCHEMA)}},

@@ -10,6 +10,10 @@ A body bound to `google.api.HttpBody` (the request message itself with `body: "*
 or a singular HttpBody field named by `body: "field"`) is not JSON: its `data` gets
 the request body byte for byte and its `content_type` the Content-Type header, as
 grpc-gateway does. Webhook receivers verify signatures over exactly those bytes.
+Likewise a response that is a google.api.HttpBody (the response message itself, or
+the singular HttpBody field named by `response_body`) is answered raw: its `data` is
+the HTTP body and its `content_type` the Content-Type (grpc-gateway's
+HTTPBodyMarshaler), e.g. a PDF download.
 
 JSON follows protobuf's JSON mapping (json_format): lowerCamel names out, both
 names accepted in, unknown fields ignored, unpopulated fields emitted (grpc-gateway's
@@ -269,6 +273,17 @@ def resolve_field_path(desc: descriptor.Descriptor, path: Sequence[str]) -> Fiel
     raise KeyError("")
 
 
+def http_body_response(output_desc: descriptor.Descriptor, response_body: str) -> str | None:
+    """Where a raw (google.api.HttpBody) response is: "" for the response message
+    itself, a field name for the HttpBody field `response_body` names, None for JSON."""
+    if not response_body:
+        return "" if output_desc.full_name == HTTP_BODY else None
+    f = field_by_any_name(output_desc, response_body)
+    if f is None or f.is_repeated or f.message_type is None:
+        return None
+    return f.name if f.message_type.full_name == HTTP_BODY else None
+
+
 # --- per-route request building -----------------------------------------------------
 
 
@@ -405,8 +420,12 @@ def parse_into(data: Any, msg: Message, pool: descriptor_pool.DescriptorPool) ->
 # --- response rendering -------------------------------------------------------------
 
 
+RAW_DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
 class ResponseRenderer:
-    """The RPC's response (or its `response_body` field) as JSON bytes."""
+    """The RPC's response (or its `response_body` field) as JSON bytes, or, for a
+    google.api.HttpBody, as its raw bytes and Content-Type (`raw`, `to_raw`)."""
 
     def __init__(
         self,
@@ -425,6 +444,18 @@ class ResponseRenderer:
             self._field = f.json_name
         # Compiled at start-up (edge/protojson.py): json_format's mapping, much cheaper.
         self._encode = (encoders or Encoders(pool)).for_descriptor(output_desc)
+        # None: JSON; "" or a field name: the google.api.HttpBody answered raw.
+        self._raw_field = http_body_response(output_desc, response_body)
+        self.raw = self._raw_field is not None
+
+    def to_raw(self, msg: Message) -> tuple[bytes, str]:
+        """(body, Content-Type) of an HttpBody response; an empty, non-ASCII or
+        unprintable content_type becomes application/octet-stream."""
+        body: Any = getattr(msg, self._raw_field) if self._raw_field else msg
+        ctype = body.content_type
+        if not ctype or not (ctype.isascii() and ctype.isprintable()):
+            ctype = RAW_DEFAULT_CONTENT_TYPE
+        return body.data, ctype
 
     def to_json(self, msg: Message) -> bytes:
         data: Any = self._encode(msg)

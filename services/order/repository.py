@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mesh.db import Database
+from mesh.db import Database, decode_page_token, next_page_token
+from mesh.errors import InvalidArgument
 from services.order.models import (
     Cart,
     CartItem,
@@ -208,3 +209,48 @@ async def unpaid_orders(s: AsyncSession, before: datetime, limit: int = 100) -> 
 
 async def session_by_id(s: AsyncSession, session_id: str) -> CheckoutSession | None:
     return await s.get(CheckoutSession, session_id)
+
+
+# --- pages of an order's refunds, returns and invoices (AIP-158) ----------------------
+#
+# Oldest first by (time, id): the token holds the last row's time and id, and is bound
+# to the order it lists (a token of another order's list is INVALID_ARGUMENT).
+
+TimeKey = tuple[datetime, str]
+
+
+def time_page_after(token: str, order_id: str) -> TimeKey | None:
+    """The (time, id) a page token continues after; None for the first page."""
+    key = decode_page_token(token, {"order": order_id})
+    if key is None:
+        return None
+    try:
+        at, row_id = key
+        when = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        raise InvalidArgument({"page_token": "is not a valid page token"}) from None
+    if not isinstance(row_id, str) or when.tzinfo is None:
+        raise InvalidArgument({"page_token": "is not a valid page token"})
+    return when, row_id
+
+
+def time_page_token(rows: Sequence[Any], size: int, time_attr: str, order_id: str) -> str:
+    """The token after the first `size` of `rows` (fetched size + 1), or ""."""
+    return next_page_token(
+        rows,
+        size,
+        {"order": order_id},
+        key=lambda r: [getattr(r, time_attr).isoformat(), r.id],
+    )
+
+
+async def page_of_order(
+    s: AsyncSession, model: Any, time_attr: str, order_id: str, after: TimeKey | None, limit: int
+) -> list[Any]:
+    """Up to `limit` rows of `model` for one order, oldest first, after `after`."""
+    at = getattr(model, time_attr)
+    q = select(model).where(model.order_id == order_id)
+    if after is not None:
+        when, row_id = after
+        q = q.where(or_(at > when, and_(at == when, model.id > row_id)))
+    return list(await s.scalars(q.order_by(at, model.id).limit(limit)))

@@ -108,10 +108,13 @@ class OrderService(order_service_pb2_grpc.OrderServiceServicer):
         return await self.returns.request(request)
 
     async def ListInvoices(self, request: order_service_pb2.ListInvoicesRequest, context: Ctx):
-        return await self.invoices.list(request.order)
+        return await self.invoices.list(request)
 
     async def RenderInvoice(self, request: order_service_pb2.RenderInvoiceRequest, context: Ctx):
         return await self.invoices.render(request.name, request.format)
+
+    async def GetInvoicePdf(self, request: order_service_pb2.GetInvoicePdfRequest, context: Ctx):
+        return await self.invoices.pdf(request.name)
 
     async def ListOrders(self, request: order_service_pb2.ListOrdersRequest, context: Ctx):
         return await self.orders.list_mine(request)
@@ -150,7 +153,7 @@ class OrderAdminService(order_admin_service_pb2_grpc.OrderAdminServiceServicer):
         return await self.edits.edit(request)
 
     async def ListReturns(self, request: order_admin_service_pb2.ListReturnsRequest, context: Ctx):
-        return await self.returns.list(request.order)
+        return await self.returns.list(request)
 
     async def ApproveReturn(
         self, request: order_admin_service_pb2.ApproveReturnRequest, context: Ctx
@@ -173,7 +176,7 @@ class OrderAdminService(order_admin_service_pb2_grpc.OrderAdminServiceServicer):
         return await self.refunds.create(request)
 
     async def ListRefunds(self, request: order_admin_service_pb2.ListRefundsRequest, context: Ctx):
-        return await self.refunds.list(request.order)
+        return await self.refunds.list(request)
 
     async def ListOrders(self, request: order_service_pb2.ListOrdersRequest, context: Ctx):
         return await self.orders.list(request, customer_id=None)

@@ -1,17 +1,31 @@
-"""GST invoice rules: financial years, numbers, amounts in words, and how a refund
-amount is spread over the invoice lines for its credit note. No I/O."""
+"""GST invoice rules: financial years, numbers, amounts in words, the GST of the
+shipping and COD fee lines, and how a refund amount is spread over the invoice lines
+for its credit note. No I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from mesh.gst import round_half_up_div
+from mesh.gst import round_half_up_div, split_tax
 
 MAX_NUMBER_LENGTH = 16  # GST rule 46: at most 16 characters
 CREDIT_NOTE_PREFIX = "CN"
 # Supplementary invoices (an admin edit raised an invoiced order's total).
 SUPPLEMENTARY_PREFIX = "SI"
+
+# SAC codes of the service lines. Pricing's breakdown carries no code for its fees, so
+# the invoice chooses: a D2C parcel goes by courier (the shipping service's carriers
+# and aggregators), and the courier collects the cash on delivery, so both are
+# "postal and courier services", heading 9968 (996812: courier services). 9965
+# (goods transport, a GTA's consignment note) does not describe a parcel. The fees
+# are still taxed at the goods' rate, as pricing taxes them (a composite supply;
+# services/pricing/README.md): the SAC names the line, not its rate.
+SHIPPING_SAC = "9968"
+COD_FEE_SAC = "9968"
+SHIPPING_DESCRIPTION = "Shipping charges"
+COD_FEE_DESCRIPTION = "Cash on delivery fee"
 
 
 def financial_year(at: datetime) -> str:
@@ -107,3 +121,44 @@ def spread(amount: int, weights: Sequence[int]) -> list[int]:
 
 def line_share(line_total: int, quantity: int, line_quantity: int) -> int:
     return round_half_up_div(line_total * quantity, line_quantity)
+
+
+@dataclass(frozen=True)
+class FeeTax:
+    """A tax-inclusive fee (shipping, COD) split into its taxable value and GST."""
+
+    amount: int
+    taxable: int
+    rate_bp: int
+    cgst: int
+    sgst: int
+    igst: int
+
+
+def fee_tax(
+    amount: int,
+    *,
+    taxable: int,
+    tax: int,
+    cgst: int,
+    sgst: int,
+    igst: int,
+    rate_bp: int,
+    registered_state: str,
+    place_of_supply: str,
+) -> FeeTax:
+    """The GST inside a fee exactly as pricing computed it (its `shipping.tax` or
+    `cod_fee_tax`), so the invoice's totals equal the order's to the paisa.
+
+    A breakdown whose fee carries no GST (taxable + tax != amount: priced before
+    pricing taxed fees, or a free fee) makes an untaxed line: the whole amount is the
+    taxable value at 0%, which is also what the order's tax totals counted. When
+    pricing gave the tax without its split, it is split here (CGST + SGST or IGST)."""
+    if amount == 0 or taxable + tax != amount:
+        return FeeTax(amount, amount, 0, 0, 0, 0)
+    if cgst + sgst + igst != tax:
+        if registered_state and place_of_supply:
+            cgst, sgst, igst = split_tax(tax, registered_state, place_of_supply)
+        else:  # no states to decide by: keep the total right
+            cgst, sgst, igst = 0, 0, tax
+    return FeeTax(amount, taxable, rate_bp, cgst, sgst, igst)

@@ -10,11 +10,16 @@ serialized proto and never changes.
 Seller details come from the settings checkout config (store name, GSTIN,
 registered state, invoice prefix), read before the transaction (cached; settings
 down and nothing cached: prefix "INV" and an empty GSTIN, policy
-"settings.invoice_defaults").
+"settings.invoice_defaults"). The seller's address is what settings knows of it:
+the registered state (and the country). Settings has no postal address for the
+store yet; once CheckoutConfig carries one, `seller_address` is the one place to
+read it.
 
-Simplifications (documented): shipping and the COD fee are one untaxed
-"Shipping and handling" line; the seller's postal address is not in the checkout
-config yet.
+Shipping and the COD fee are lines of their own (SAC 9968, domain/invoices.py) with
+the taxable value and CGST/SGST or IGST pricing computed for them (the order's
+stored PriceBreakdown: `shipping.tax`, `cod_fee_tax`), so the invoice's totals equal
+the order's total and tax to the paisa. A credit note by amount spreads the amount
+over the goods and the fee lines alike, each taxed at its own rate.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from google.api import httpbody_pb2
 from google.protobuf.json_format import MessageToDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cleanse.common.v1 import address_pb2
 from cleanse.order.v1 import order_service_pb2 as order_pb2
 from cleanse.order.v1 import resources_pb2 as pb
+from cleanse.pricing.v1 import breakdown_pb2
+from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
 from mesh.db import Database, new_id, utcnow
 from mesh.errors import InvalidArgument, Unavailable
 from mesh.gst import gst_line
@@ -48,6 +57,71 @@ class Seller:
     gstin: str
     state_code: str
     prefix: str
+    address: address_pb2.PostalAddress | None = None
+
+
+def seller_address(cfg: settings_pb2.CheckoutConfig) -> address_pb2.PostalAddress:
+    """The store's registered address as settings knows it: only the registered
+    state and the country (CheckoutConfig has no postal address for the store)."""
+    return address_pb2.PostalAddress(
+        state_code=cfg.registered_state_code,
+        country_code="IN" if cfg.registered_state_code else "",
+    )
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A fee line of an order: shipping or the COD fee, with pricing's GST."""
+
+    kind: int  # pb.InvoiceLineKind
+    description: str
+    sac: str
+    tax: rules.FeeTax
+
+
+def order_fees(order: Order) -> list[Fee]:
+    """The order's shipping and COD fee (non-zero ones) with the GST pricing put in
+    them, read from the PriceBreakdown stored on the order."""
+    bd = breakdown_pb2.PriceBreakdown()
+    if order.breakdown:
+        bd.ParseFromString(order.breakdown)
+    registered = bd.registered_state_code
+    pos = bd.place_of_supply_state_code or order.place_of_supply
+    out = []
+    for kind, description, sac, amount, tax, rate in (
+        (
+            pb.INVOICE_LINE_KIND_SHIPPING,
+            rules.SHIPPING_DESCRIPTION,
+            rules.SHIPPING_SAC,
+            order.shipping_minor,
+            bd.shipping.tax,
+            bd.shipping.gst_rate_basis_points,
+        ),
+        (
+            pb.INVOICE_LINE_KIND_COD_FEE,
+            rules.COD_FEE_DESCRIPTION,
+            rules.COD_FEE_SAC,
+            order.cod_fee_minor,
+            bd.cod_fee_tax,
+            bd.cod_fee_gst_rate_basis_points,
+        ),
+    ):
+        if not amount:
+            continue
+        split = (tax.cgst.amount_minor, tax.sgst.amount_minor, tax.igst.amount_minor)
+        ft = rules.fee_tax(
+            amount,
+            taxable=tax.taxable_value.amount_minor,
+            tax=tax.total_tax.amount_minor or sum(split),
+            cgst=split[0],
+            sgst=split[1],
+            igst=split[2],
+            rate_bp=rate,
+            registered_state=registered,
+            place_of_supply=pos,
+        )
+        out.append(Fee(kind, description, sac, ft))
+    return out
 
 
 class InvoiceHandlers:
@@ -67,6 +141,7 @@ class InvoiceHandlers:
             cfg.gstin,
             cfg.registered_state_code,
             rules.clean_prefix(cfg.invoice_prefix),
+            seller_address(cfg),
         )
 
     # --- issuing (inside the caller's transaction) -------------------------------------
@@ -87,7 +162,10 @@ class InvoiceHandlers:
             issue_time=convert.ts(now),
             order_number=order.order_number,
             seller=pb.InvoiceParty(
-                name=seller.name, gstin=seller.gstin, state_code=seller.state_code
+                name=seller.name,
+                gstin=seller.gstin,
+                state_code=seller.state_code,
+                address=seller.address,
             ),
             buyer=pb.InvoiceParty(
                 name=a.get("recipient_name", ""),
@@ -127,15 +205,23 @@ class InvoiceHandlers:
             sgst=convert.money(item.sgst_minor, cur),
             igst=convert.money(item.igst_minor, cur),
             total=convert.money(item.total_minor, cur),
+            kind=pb.INVOICE_LINE_KIND_GOODS,
         )
 
-    def _shipping_line(self, amount: int, cur: str) -> pb.InvoiceLine:
+    def _fee_line(self, fee: Fee, t: rules.FeeTax, cur: str) -> pb.InvoiceLine:
+        """A shipping or COD fee line: `t` is the fee's GST (or a share's)."""
         return pb.InvoiceLine(
-            description="Shipping and handling",
+            description=fee.description,
+            hsn_code=fee.sac,
             quantity=1,
-            unit_price=convert.money(amount, cur),
-            taxable_value=convert.money(amount, cur),
-            total=convert.money(amount, cur),
+            unit_price=convert.money(t.amount, cur),
+            taxable_value=convert.money(t.taxable, cur),
+            gst_rate_basis_points=t.rate_bp,
+            cgst=convert.money(t.cgst, cur),
+            sgst=convert.money(t.sgst, cur),
+            igst=convert.money(t.igst, cur),
+            total=convert.money(t.amount, cur),
+            kind=fee.kind,
         )
 
     async def issue_tax_invoice(
@@ -151,9 +237,8 @@ class InvoiceHandlers:
         cur = order.currency
         for item in await repo.order_items(s, order.id):
             inv.lines.append(self._item_line(item, cur))
-        fees = order.shipping_minor + order.cod_fee_minor
-        if fees:
-            inv.lines.append(self._shipping_line(fees, cur))
+        for fee in order_fees(order):
+            inv.lines.append(self._fee_line(fee, fee.tax, cur))
         self._totals(inv, cur)
         return self._store(s, order, inv, "TAX_INVOICE", fy, now, None)
 
@@ -214,21 +299,29 @@ class InvoiceHandlers:
         items = await repo.order_items(s, order.id)
         registered = seller.state_code or order.place_of_supply
         pos = order.place_of_supply or registered
-        parts: list[tuple[OrderItem | None, int, int]] = []  # (item, qty, amount)
+        parts: list[tuple[OrderItem | Fee, int, int]] = []  # (item or fee, qty, amount)
         if lines:
             by_variant = {i.variant_id: i for i in items if not i.free_gift}
             for vid, qty in lines:
                 item = by_variant[vid]
                 parts.append((item, qty, rules.line_share(item.total_minor, qty, item.quantity)))
         else:
-            weights = [i.total_minor for i in items] + [order.shipping_minor + order.cod_fee_minor]
+            fees = order_fees(order)
+            weights = [i.total_minor for i in items] + [f.tax.amount for f in fees]
             shares = rules.spread(amount_minor, weights)
-            for item, share in zip([*items, None], shares, strict=True):
+            for what, share in zip([*items, *fees], shares, strict=True):
                 if share:
-                    parts.append((item, item.quantity if item else 1, share))
+                    parts.append((what, what.quantity if isinstance(what, OrderItem) else 1, share))
         for item, qty, amount in parts:
-            if item is None:
-                inv.lines.append(self._shipping_line(amount, cur))
+            if isinstance(item, Fee):  # the fee's share, taxed at the fee's rate
+                rate = item.tax.rate_bp
+                g = gst_line(amount, rate, registered, pos) if registered and rate else None
+                share = (
+                    rules.FeeTax(amount, g.taxable, rate, g.cgst, g.sgst, g.igst)
+                    if g
+                    else rules.FeeTax(amount, amount, 0, 0, 0, 0)
+                )
+                inv.lines.append(self._fee_line(item, share, cur))
                 continue
             g = gst_line(amount, item.gst_rate_bp, registered, pos) if registered else None
             inv.lines.append(
@@ -243,6 +336,7 @@ class InvoiceHandlers:
                     sgst=convert.money(g.sgst if g else 0, cur),
                     igst=convert.money(g.igst if g else 0, cur),
                     total=convert.money(amount, cur),
+                    kind=pb.INVOICE_LINE_KIND_GOODS,
                 )
             )
         self._totals(inv, cur)
@@ -281,31 +375,43 @@ class InvoiceHandlers:
             raise not_found(name)
         return order
 
-    async def list(self, order_name: str) -> order_pb2.ListInvoicesResponse:
-        oid = id_of(order_name, "orders", "order")
+    async def list(self, req: order_pb2.ListInvoicesRequest) -> order_pb2.ListInvoicesResponse:
+        """A page of the order's invoices in issue order (page_size already read by the
+        contract interceptor: default, clamped, never negative)."""
+        oid = id_of(req.order, "orders", "order")
+        after = repo.time_page_after(req.page_token, oid)
         async with self.db.session() as s:
-            await self._order_for_caller(s, oid, order_name)
-            rows = await s.scalars(
-                select(Invoice)
-                .where(Invoice.order_id == oid)
-                .order_by(Invoice.issue_time, Invoice.id)
-            )
-            return order_pb2.ListInvoicesResponse(
-                invoices=[pb.Invoice.FromString(r.document) for r in rows]
-            )
+            await self._order_for_caller(s, oid, req.order)
+            rows = await repo.page_of_order(s, Invoice, "issue_time", oid, after, req.page_size + 1)
+        return order_pb2.ListInvoicesResponse(
+            invoices=[pb.Invoice.FromString(r.document) for r in rows[: req.page_size]],
+            next_page_token=repo.time_page_token(rows, req.page_size, "issue_time", oid),
+        )
 
-    async def render(self, name: str, fmt: str) -> pb.InvoiceDocument:
+    async def _invoice(self, name: str) -> Invoice:
+        """The invoice row of "orders/{id}/invoices/{id}" the caller may read (another
+        customer's: NOT_FOUND, as a missing one)."""
         parts = name.split("/")
         if len(parts) != 4 or parts[0] != "orders" or parts[2] != "invoices":
             raise InvalidArgument({"name": "must be orders/{order_id}/invoices/{invoice_id}"})
-        fmt = (fmt or "pdf").lower()
-        if fmt not in ("pdf", "json"):
-            raise InvalidArgument({"format": "must be pdf or json"})
         async with self.db.session() as s:
             await self._order_for_caller(s, parts[1], name)
             row = await s.get(Invoice, parts[3])
         if row is None or row.order_id != parts[1]:
             raise not_found(name)
+        return row
+
+    async def pdf(self, name: str) -> httpbody_pb2.HttpBody:
+        """The invoice's PDF as a google.api.HttpBody: the edge answers it raw."""
+        row = await self._invoice(name)
+        data = render_pdf(pb.Invoice.FromString(row.document))
+        return httpbody_pb2.HttpBody(content_type="application/pdf", data=data)
+
+    async def render(self, name: str, fmt: str) -> pb.InvoiceDocument:
+        fmt = (fmt or "pdf").lower()
+        if fmt not in ("pdf", "json"):
+            raise InvalidArgument({"format": "must be pdf or json"})
+        row = await self._invoice(name)
         inv = pb.Invoice.FromString(row.document)
         base = row.number.replace("/", "-")
         if fmt == "json":

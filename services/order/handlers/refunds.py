@@ -107,13 +107,19 @@ class RefundHandlers:
         )
         return await self.create(req, who="system")
 
-    async def list(self, order_name: str) -> admin_pb2.ListRefundsResponse:
-        oid = id_of(order_name, "orders", "order")
+    async def list(self, req: admin_pb2.ListRefundsRequest) -> admin_pb2.ListRefundsResponse:
+        """A page of the order's refunds, oldest first (page_size already read by the
+        contract interceptor: default, clamped, never negative)."""
+        oid = id_of(req.order, "orders", "order")
+        after = repo.time_page_after(req.page_token, oid)
         async with self.db.session() as s:
             if await s.get(Order, oid) is None:
-                raise not_found(order_name)
-            rows = await self._refunds(s, oid)
-        return admin_pb2.ListRefundsResponse(refunds=[refund_proto(r) for r in rows])
+                raise not_found(req.order)
+            rows = await repo.page_of_order(s, Refund, "create_time", oid, after, req.page_size + 1)
+        return admin_pb2.ListRefundsResponse(
+            refunds=[refund_proto(r) for r in rows[: req.page_size]],
+            next_page_token=repo.time_page_token(rows, req.page_size, "create_time", oid),
+        )
 
     async def create(
         self, req: admin_pb2.CreateRefundRequest, *, who: str | None = None

@@ -100,13 +100,19 @@ class ReturnHandlers:
         )
         return list(rows)
 
-    async def list(self, order_name: str) -> admin_pb2.ListReturnsResponse:
-        oid = id_of(order_name, "orders", "order")
+    async def list(self, req: admin_pb2.ListReturnsRequest) -> admin_pb2.ListReturnsResponse:
+        """A page of the order's returns, oldest first (page_size already read by the
+        contract interceptor: default, clamped, never negative)."""
+        oid = id_of(req.order, "orders", "order")
+        after = repo.time_page_after(req.page_token, oid)
         async with self.db.session() as s:
             if await s.get(Order, oid) is None:
-                raise not_found(order_name)
-            rows = await self._returns(s, oid)
-        return admin_pb2.ListReturnsResponse(returns=[return_proto(r) for r in rows])
+                raise not_found(req.order)
+            rows = await repo.page_of_order(s, Return, "create_time", oid, after, req.page_size + 1)
+        return admin_pb2.ListReturnsResponse(
+            returns=[return_proto(r) for r in rows[: req.page_size]],
+            next_page_token=repo.time_page_token(rows, req.page_size, "create_time", oid),
+        )
 
     # --- the customer asks -------------------------------------------------------------
 

@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from cleanse.common.v1 import access_pb2 as cleanse_dot_common_dot_v1_dot_access__pb2
 from cleanse.common.v1 import address_pb2 as cleanse_dot_common_dot_v1_dot_address__pb2
 from cleanse.common.v1 import money_pb2 as cleanse_dot_common_dot_v1_dot_money__pb2
+from cleanse.common.v1 import pagination_pb2 as cleanse_dot_common_dot_v1_dot_pagination__pb2
 from cleanse.order.v1 import order_service_pb2 as cleanse_dot_order_dot_v1_dot_order__service__pb2
 from cleanse.order.v1 import resources_pb2 as cleanse_dot_order_dot_v1_dot_resources__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*cleanse/order/v1/order_admin_service.proto\x12\x10\x63leanse.order.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1f\x63leanse/common/v1/address.proto\x1a\x1d\x63leanse/common/v1/money.proto\x1a$cleanse/order/v1/order_service.proto\x1a cleanse/order/v1/resources.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\";\n\rEditOrderLine\x12\x18\n\nvariant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\xbc\x01\n\x10\x45\x64itOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x05lines\x18\x03 \x03(\x0b\x32\x1f.cleanse.order.v1.EditOrderLine\x12:\n\x10\x64\x65livery_address\x18\x04 \x01(\x0b\x32 .cleanse.common.v1.PostalAddress\x12\x0e\n\x06reason\x18\x05 \x01(\t\"f\n\x11\x45\x64itOrderResponse\x12&\n\x05order\x18\x01 \x01(\x0b\x32\x17.cleanse.order.v1.Order\x12)\n\x04\x65\x64it\x18\x02 \x01(\x0b\x32\x1b.cleanse.order.v1.OrderEdit\"J\n\x13\x45xportOrdersRequest\x12\x33\n\x06\x66ilter\x18\x01 \x01(\x0b\x32#.cleanse.order.v1.ListOrdersRequest\"s\n\x18UpdateOrderStatusRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32\x1d.cleanse.order.v1.OrderStatusB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\"y\n\x1d\x42\x61tchUpdateOrderStatusRequest\x12\x13\n\x05names\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32\x1d.cleanse.order.v1.OrderStatusB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x89\x01\n\x11OrderStatusResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.cleanse.order.v1.OrderStatus\x12\x14\n\x0c\x65rror_reason\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\"V\n\x1e\x42\x61tchUpdateOrderStatusResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.cleanse.order.v1.OrderStatusResult\"(\n\x12MarkCodPaidRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"3\n\x14\x45xportOrdersResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\x12\x0c\n\x04rows\x18\x02 \x01(\x05\"\xdb\x01\n\x13\x43reateRefundRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12+\n\x05lines\x18\x04 \x03(\x0b\x32\x1c.cleanse.order.v1.RefundLine\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\x06method\x18\x06 \x01(\x0e\x32\x1e.cleanse.order.v1.RefundMethod\"P\n\x12ListRefundsRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x13ListRefundsResponse\x12)\n\x07refunds\x18\x01 \x03(\x0b\x32\x18.cleanse.order.v1.Refund\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"P\n\x12ListReturnsRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x13ListReturnsResponse\x12)\n\x07returns\x18\x01 \x03(\x0b\x32\x18.cleanse.order.v1.Return\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"*\n\x14\x41pproveReturnRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"9\n\x13RejectReturnRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x0eLineInspection\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"g\n\x14InspectReturnRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12;\n\x0binspections\x18\x02 \x03(\x0b\x32 .cleanse.order.v1.LineInspectionB\x04\xe2\x41\x01\x02\x32\xf1\x0f\n\x11OrderAdminService\x12\x87\x01\n\nListOrders\x12#.cleanse.order.v1.ListOrdersRequest\x1a$.cleanse.order.v1.ListOrdersResponse\".\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/admin/orders\x12\x7f\n\x08GetOrder\x12!.cleanse.order.v1.GetOrderRequest\x1a\x17.cleanse.order.v1.Order\"7\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/admin/{name=orders/*}\x12\xa2\x01\n\x11UpdateOrderStatus\x12*.cleanse.order.v1.UpdateOrderStatusRequest\x1a\x17.cleanse.order.v1.Order\"H\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02+\"&/v1/admin/{name=orders/*}:updateStatus:\x01*\x12\xc1\x01\n\x16\x42\x61tchUpdateOrderStatus\x12/.cleanse.order.v1.BatchUpdateOrderStatusRequest\x1a\x30.cleanse.order.v1.BatchUpdateOrderStatusResponse\"D\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02\'\"\"/v1/admin/orders:batchUpdateStatus:\x01*\x12\x95\x01\n\x0bMarkCodPaid\x12$.cleanse.order.v1.MarkCodPaidRequest\x1a\x17.cleanse.order.v1.Order\"G\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02*\"%/v1/admin/{name=orders/*}:markCodPaid:\x01*\x12\x96\x01\n\x0c\x43reateRefund\x12%.cleanse.order.v1.CreateRefundRequest\x1a\x18.cleanse.order.v1.Refund\"E\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rrefunds.write\x82\xd3\xe4\x93\x02\'\"\"/v1/admin/{order=orders/*}/refunds:\x01*\x12\x9c\x01\n\x0bListRefunds\x12$.cleanse.order.v1.ListRefundsRequest\x1a%.cleanse.order.v1.ListRefundsResponse\"@\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x82\xd3\xe4\x93\x02$\x12\"/v1/admin/{order=orders/*}/refunds\x12\x9c\x01\n\x0bListReturns\x12$.cleanse.order.v1.ListReturnsRequest\x1a%.cleanse.order.v1.ListReturnsResponse\"@\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x82\xd3\xe4\x93\x02$\x12\"/v1/admin/{order=orders/*}/returns\x12\xa1\x01\n\rApproveReturn\x12&.cleanse.order.v1.ApproveReturnRequest\x1a\x18.cleanse.order.v1.Return\"N\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rreturns.write\x82\xd3\xe4\x93\x02\x30\"+/v1/admin/{name=orders/*/returns/*}:approve:\x01*\x12\x9e\x01\n\x0cRejectReturn\x12%.cleanse.order.v1.RejectReturnRequest\x1a\x18.cleanse.order.v1.Return\"M\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rreturns.write\x82\xd3\xe4\x93\x02/\"*/v1/admin/{name=orders/*/returns/*}:reject:\x01*\x12\xa1\x01\n\rInspectReturn\x12&.cleanse.order.v1.InspectReturnRequest\x1a\x18.cleanse.order.v1.Return\"N\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rreturns.write\x82\xd3\xe4\x93\x02\x30\"+/v1/admin/{name=orders/*/returns/*}:inspect:\x01*\x12w\n\x0c\x45xportOrders\x12%.cleanse.order.v1.ExportOrdersRequest\x1a&.cleanse.order.v1.ExportOrdersResponse\"\x16\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read0\x01\x12\x96\x01\n\tEditOrder\x12\".cleanse.order.v1.EditOrderRequest\x1a#.cleanse.order.v1.EditOrderResponse\"@\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02#\"\x1e/v1/admin/{name=orders/*}:edit:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*cleanse/order/v1/order_admin_service.proto\x12\x10\x63leanse.order.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1f\x63leanse/common/v1/address.proto\x1a\x1d\x63leanse/common/v1/money.proto\x1a\"cleanse/common/v1/pagination.proto\x1a$cleanse/order/v1/order_service.proto\x1a cleanse/order/v1/resources.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\";\n\rEditOrderLine\x12\x18\n\nvariant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\xbc\x01\n\x10\x45\x64itOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x05lines\x18\x03 \x03(\x0b\x32\x1f.cleanse.order.v1.EditOrderLine\x12:\n\x10\x64\x65livery_address\x18\x04 \x01(\x0b\x32 .cleanse.common.v1.PostalAddress\x12\x0e\n\x06reason\x18\x05 \x01(\t\"f\n\x11\x45\x64itOrderResponse\x12&\n\x05order\x18\x01 \x01(\x0b\x32\x17.cleanse.order.v1.Order\x12)\n\x04\x65\x64it\x18\x02 \x01(\x0b\x32\x1b.cleanse.order.v1.OrderEdit\"J\n\x13\x45xportOrdersRequest\x12\x33\n\x06\x66ilter\x18\x01 \x01(\x0b\x32#.cleanse.order.v1.ListOrdersRequest\"s\n\x18UpdateOrderStatusRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32\x1d.cleanse.order.v1.OrderStatusB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\"y\n\x1d\x42\x61tchUpdateOrderStatusRequest\x12\x13\n\x05names\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32\x1d.cleanse.order.v1.OrderStatusB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x89\x01\n\x11OrderStatusResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.cleanse.order.v1.OrderStatus\x12\x14\n\x0c\x65rror_reason\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\"V\n\x1e\x42\x61tchUpdateOrderStatusResponse\x12\x34\n\x07results\x18\x01 \x03(\x0b\x32#.cleanse.order.v1.OrderStatusResult\"(\n\x12MarkCodPaidRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"3\n\x14\x45xportOrdersResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\x12\x0c\n\x04rows\x18\x02 \x01(\x05\"\xdb\x01\n\x13\x43reateRefundRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12+\n\x05lines\x18\x04 \x03(\x0b\x32\x1c.cleanse.order.v1.RefundLine\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\x06method\x18\x06 \x01(\x0e\x32\x1e.cleanse.order.v1.RefundMethod\"P\n\x12ListRefundsRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x13ListRefundsResponse\x12)\n\x07refunds\x18\x01 \x03(\x0b\x32\x18.cleanse.order.v1.Refund\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"P\n\x12ListReturnsRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x13ListReturnsResponse\x12)\n\x07returns\x18\x01 \x03(\x0b\x32\x18.cleanse.order.v1.Return\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"*\n\x14\x41pproveReturnRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"9\n\x13RejectReturnRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x0eLineInspection\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"g\n\x14InspectReturnRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12;\n\x0binspections\x18\x02 \x03(\x0b\x32 .cleanse.order.v1.LineInspectionB\x04\xe2\x41\x01\x02\x32\x81\x10\n\x11OrderAdminService\x12\x87\x01\n\nListOrders\x12#.cleanse.order.v1.ListOrdersRequest\x1a$.cleanse.order.v1.ListOrdersResponse\".\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/admin/orders\x12\x7f\n\x08GetOrder\x12!.cleanse.order.v1.GetOrderRequest\x1a\x17.cleanse.order.v1.Order\"7\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/admin/{name=orders/*}\x12\xa2\x01\n\x11UpdateOrderStatus\x12*.cleanse.order.v1.UpdateOrderStatusRequest\x1a\x17.cleanse.order.v1.Order\"H\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02+\"&/v1/admin/{name=orders/*}:updateStatus:\x01*\x12\xc1\x01\n\x16\x42\x61tchUpdateOrderStatus\x12/.cleanse.order.v1.BatchUpdateOrderStatusRequest\x1a\x30.cleanse.order.v1.BatchUpdateOrderStatusResponse\"D\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02\'\"\"/v1/admin/orders:batchUpdateStatus:\x01*\x12\x95\x01\n\x0bMarkCodPaid\x12$.cleanse.order.v1.MarkCodPaidRequest\x1a\x17.cleanse.order.v1.Order\"G\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02*\"%/v1/admin/{name=orders/*}:markCodPaid:\x01*\x12\x96\x01\n\x0c\x43reateRefund\x12%.cleanse.order.v1.CreateRefundRequest\x1a\x18.cleanse.order.v1.Refund\"E\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rrefunds.write\x82\xd3\xe4\x93\x02\'\"\"/v1/admin/{order=orders/*}/refunds:\x01*\x12\xa4\x01\n\x0bListRefunds\x12$.cleanse.order.v1.ListRefundsRequest\x1a%.cleanse.order.v1.ListRefundsResponse\"H\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x92\xb5\x18\x04\x08\x14\x10\x64\x82\xd3\xe4\x93\x02$\x12\"/v1/admin/{order=orders/*}/refunds\x12\xa4\x01\n\x0bListReturns\x12$.cleanse.order.v1.ListReturnsRequest\x1a%.cleanse.order.v1.ListReturnsResponse\"H\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read\x92\xb5\x18\x04\x08\x14\x10\x64\x82\xd3\xe4\x93\x02$\x12\"/v1/admin/{order=orders/*}/returns\x12\xa1\x01\n\rApproveReturn\x12&.cleanse.order.v1.ApproveReturnRequest\x1a\x18.cleanse.order.v1.Return\"N\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rreturns.write\x82\xd3\xe4\x93\x02\x30\"+/v1/admin/{name=orders/*/returns/*}:approve:\x01*\x12\x9e\x01\n\x0cRejectReturn\x12%.cleanse.order.v1.RejectReturnRequest\x1a\x18.cleanse.order.v1.Return\"M\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rreturns.write\x82\xd3\xe4\x93\x02/\"*/v1/admin/{name=orders/*/returns/*}:reject:\x01*\x12\xa1\x01\n\rInspectReturn\x12&.cleanse.order.v1.InspectReturnRequest\x1a\x18.cleanse.order.v1.Return\"N\x90\x02\x02\x8a\xb5\x18\x11\x08\x03\x12\rreturns.write\x82\xd3\xe4\x93\x02\x30\"+/v1/admin/{name=orders/*/returns/*}:inspect:\x01*\x12w\n\x0c\x45xportOrders\x12%.cleanse.order.v1.ExportOrdersRequest\x1a&.cleanse.order.v1.ExportOrdersResponse\"\x16\x90\x02\x01\x8a\xb5\x18\x0f\x08\x03\x12\x0borders.read0\x01\x12\x96\x01\n\tEditOrder\x12\".cleanse.order.v1.EditOrderRequest\x1a#.cleanse.order.v1.EditOrderResponse\"@\x90\x02\x02\x8a\xb5\x18\x10\x08\x03\x12\x0corders.write\x82\xd3\xe4\x93\x02#\"\x1e/v1/admin/{name=orders/*}:edit:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -83,9 +84,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERADMINSERVICE'].methods_by_name['CreateRefund']._loaded_options = None
   _globals['_ORDERADMINSERVICE'].methods_by_name['CreateRefund']._serialized_options = b'\220\002\002\212\265\030\021\010\003\022\rrefunds.write\202\323\344\223\002\'\"\"/v1/admin/{order=orders/*}/refunds:\001*'
   _globals['_ORDERADMINSERVICE'].methods_by_name['ListRefunds']._loaded_options = None
-  _globals['_ORDERADMINSERVICE'].methods_by_name['ListRefunds']._serialized_options = b'\220\002\001\212\265\030\017\010\003\022\013orders.read\202\323\344\223\002$\022\"/v1/admin/{order=orders/*}/refunds'
+  _globals['_ORDERADMINSERVICE'].methods_by_name['ListRefunds']._serialized_options = b'\220\002\001\212\265\030\017\010\003\022\013orders.read\222\265\030\004\010\024\020d\202\323\344\223\002$\022\"/v1/admin/{order=orders/*}/refunds'
   _globals['_ORDERADMINSERVICE'].methods_by_name['ListReturns']._loaded_options = None
-  _globals['_ORDERADMINSERVICE'].methods_by_name['ListReturns']._serialized_options = b'\220\002\001\212\265\030\017\010\003\022\013orders.read\202\323\344\223\002$\022\"/v1/admin/{order=orders/*}/returns'
+  _globals['_ORDERADMINSERVICE'].methods_by_name['ListReturns']._serialized_options = b'\220\002\001\212\265\030\017\010\003\022\013orders.read\222\265\030\004\010\024\020d\202\323\344\223\002$\022\"/v1/admin/{order=orders/*}/returns'
   _globals['_ORDERADMINSERVICE'].methods_by_name['ApproveReturn']._loaded_options = None
   _globals['_ORDERADMINSERVICE'].methods_by_name['ApproveReturn']._serialized_options = b'\220\002\002\212\265\030\021\010\003\022\rreturns.write\202\323\344\223\0020\"+/v1/admin/{name=orders/*/returns/*}:approve:\001*'
   _globals['_ORDERADMINSERVICE'].methods_by_name['RejectReturn']._loaded_options = None
@@ -96,44 +97,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERADMINSERVICE'].methods_by_name['ExportOrders']._serialized_options = b'\220\002\001\212\265\030\017\010\003\022\013orders.read'
   _globals['_ORDERADMINSERVICE'].methods_by_name['EditOrder']._loaded_options = None
   _globals['_ORDERADMINSERVICE'].methods_by_name['EditOrder']._serialized_options = b'\220\002\002\212\265\030\020\010\003\022\014orders.write\202\323\344\223\002#\"\036/v1/admin/{name=orders/*}:edit:\001*'
-  _globals['_EDITORDERLINE']._serialized_start=295
-  _globals['_EDITORDERLINE']._serialized_end=354
-  _globals['_EDITORDERREQUEST']._serialized_start=357
-  _globals['_EDITORDERREQUEST']._serialized_end=545
-  _globals['_EDITORDERRESPONSE']._serialized_start=547
-  _globals['_EDITORDERRESPONSE']._serialized_end=649
-  _globals['_EXPORTORDERSREQUEST']._serialized_start=651
-  _globals['_EXPORTORDERSREQUEST']._serialized_end=725
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=727
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=842
-  _globals['_BATCHUPDATEORDERSTATUSREQUEST']._serialized_start=844
-  _globals['_BATCHUPDATEORDERSTATUSREQUEST']._serialized_end=965
-  _globals['_ORDERSTATUSRESULT']._serialized_start=968
-  _globals['_ORDERSTATUSRESULT']._serialized_end=1105
-  _globals['_BATCHUPDATEORDERSTATUSRESPONSE']._serialized_start=1107
-  _globals['_BATCHUPDATEORDERSTATUSRESPONSE']._serialized_end=1193
-  _globals['_MARKCODPAIDREQUEST']._serialized_start=1195
-  _globals['_MARKCODPAIDREQUEST']._serialized_end=1235
-  _globals['_EXPORTORDERSRESPONSE']._serialized_start=1237
-  _globals['_EXPORTORDERSRESPONSE']._serialized_end=1288
-  _globals['_CREATEREFUNDREQUEST']._serialized_start=1291
-  _globals['_CREATEREFUNDREQUEST']._serialized_end=1510
-  _globals['_LISTREFUNDSREQUEST']._serialized_start=1512
-  _globals['_LISTREFUNDSREQUEST']._serialized_end=1592
-  _globals['_LISTREFUNDSRESPONSE']._serialized_start=1594
-  _globals['_LISTREFUNDSRESPONSE']._serialized_end=1683
-  _globals['_LISTRETURNSREQUEST']._serialized_start=1685
-  _globals['_LISTRETURNSREQUEST']._serialized_end=1765
-  _globals['_LISTRETURNSRESPONSE']._serialized_start=1767
-  _globals['_LISTRETURNSRESPONSE']._serialized_end=1856
-  _globals['_APPROVERETURNREQUEST']._serialized_start=1858
-  _globals['_APPROVERETURNREQUEST']._serialized_end=1900
-  _globals['_REJECTRETURNREQUEST']._serialized_start=1902
-  _globals['_REJECTRETURNREQUEST']._serialized_end=1959
-  _globals['_LINEINSPECTION']._serialized_start=1961
-  _globals['_LINEINSPECTION']._serialized_end=2027
-  _globals['_INSPECTRETURNREQUEST']._serialized_start=2029
-  _globals['_INSPECTRETURNREQUEST']._serialized_end=2132
-  _globals['_ORDERADMINSERVICE']._serialized_start=2135
-  _globals['_ORDERADMINSERVICE']._serialized_end=4168
+  _globals['_EDITORDERLINE']._serialized_start=331
+  _globals['_EDITORDERLINE']._serialized_end=390
+  _globals['_EDITORDERREQUEST']._serialized_start=393
+  _globals['_EDITORDERREQUEST']._serialized_end=581
+  _globals['_EDITORDERRESPONSE']._serialized_start=583
+  _globals['_EDITORDERRESPONSE']._serialized_end=685
+  _globals['_EXPORTORDERSREQUEST']._serialized_start=687
+  _globals['_EXPORTORDERSREQUEST']._serialized_end=761
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=763
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=878
+  _globals['_BATCHUPDATEORDERSTATUSREQUEST']._serialized_start=880
+  _globals['_BATCHUPDATEORDERSTATUSREQUEST']._serialized_end=1001
+  _globals['_ORDERSTATUSRESULT']._serialized_start=1004
+  _globals['_ORDERSTATUSRESULT']._serialized_end=1141
+  _globals['_BATCHUPDATEORDERSTATUSRESPONSE']._serialized_start=1143
+  _globals['_BATCHUPDATEORDERSTATUSRESPONSE']._serialized_end=1229
+  _globals['_MARKCODPAIDREQUEST']._serialized_start=1231
+  _globals['_MARKCODPAIDREQUEST']._serialized_end=1271
+  _globals['_EXPORTORDERSRESPONSE']._serialized_start=1273
+  _globals['_EXPORTORDERSRESPONSE']._serialized_end=1324
+  _globals['_CREATEREFUNDREQUEST']._serialized_start=1327
+  _globals['_CREATEREFUNDREQUEST']._serialized_end=1546
+  _globals['_LISTREFUNDSREQUEST']._serialized_start=1548
+  _globals['_LISTREFUNDSREQUEST']._serialized_end=1628
+  _globals['_LISTREFUNDSRESPONSE']._serialized_start=1630
+  _globals['_LISTREFUNDSRESPONSE']._serialized_end=1719
+  _globals['_LISTRETURNSREQUEST']._serialized_start=1721
+  _globals['_LISTRETURNSREQUEST']._serialized_end=1801
+  _globals['_LISTRETURNSRESPONSE']._serialized_start=1803
+  _globals['_LISTRETURNSRESPONSE']._serialized_end=1892
+  _globals['_APPROVERETURNREQUEST']._serialized_start=1894
+  _globals['_APPROVERETURNREQUEST']._serialized_end=1936
+  _globals['_REJECTRETURNREQUEST']._serialized_start=1938
+  _globals['_REJECTRETURNREQUEST']._serialized_end=1995
+  _globals['_LINEINSPECTION']._serialized_start=1997
+  _globals['_LINEINSPECTION']._serialized_end=2063
+  _globals['_INSPECTRETURNREQUEST']._serialized_start=2065
+  _globals['_INSPECTRETURNREQUEST']._serialized_end=2168
+  _globals['_ORDERADMINSERVICE']._serialized_start=2171
+  _globals['_ORDERADMINSERVICE']._serialized_end=4220
 # @@protoc_insertion_point(module_scope)

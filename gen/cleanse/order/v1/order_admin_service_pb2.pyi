@@ -1,6 +1,7 @@
 from cleanse.common.v1 import access_pb2 as _access_pb2
 from cleanse.common.v1 import address_pb2 as _address_pb2
 from cleanse.common.v1 import money_pb2 as _money_pb2
+from cleanse.common.v1 import pagination_pb2 as _pagination_pb2
 from cleanse.order.v1 import order_service_pb2 as _order_service_pb2
 from cleanse.order.v1 import resources_pb2 as _resources_pb2
 from google.api import annotations_pb2 as _annotations_pb2

@@ -157,13 +157,15 @@ class OrderAdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListRefunds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The order's refunds, oldest first. Paged (AIP-158).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListReturns(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The order's returns, oldest first. Paged (AIP-158).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

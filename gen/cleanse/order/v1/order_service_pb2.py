@@ -23,19 +23,23 @@ _sym_db = _symbol_database.Default()
 
 
 from cleanse.common.v1 import access_pb2 as cleanse_dot_common_dot_v1_dot_access__pb2
+from cleanse.common.v1 import pagination_pb2 as cleanse_dot_common_dot_v1_dot_pagination__pb2
 from cleanse.order.v1 import resources_pb2 as cleanse_dot_order_dot_v1_dot_resources__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$cleanse/order/v1/order_service.proto\x12\x10\x63leanse.order.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a cleanse/order/v1/resources.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Q\n\x13ListInvoicesRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\\\n\x14ListInvoicesResponse\x12+\n\x08invoices\x18\x01 \x03(\x0b\x32\x19.cleanse.order.v1.Invoice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x14RenderInvoiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"x\n\x14RequestReturnRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x05lines\x18\x03 \x03(\x0b\x32\x1c.cleanse.order.v1.ReturnLineB\x04\xe2\x41\x01\x02\"\xf8\x01\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12/\n\x08statuses\x18\x03 \x03(\x0e\x32\x1d.cleanse.order.v1.OrderStatus\x12\x30\n\x0cplaced_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rplaced_before\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63ustomer\x18\x06 \x01(\t\x12\x14\n\x0corder_number\x18\x07 \x01(\t\"V\n\x12ListOrdersResponse\x12\'\n\x06orders\x18\x01 \x03(\x0b\x32\x17.cleanse.order.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x0fGetOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"8\n\x12\x43\x61ncelOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t2\x9f\x06\n\x0cOrderService\x12t\n\nListOrders\x12#.cleanse.order.v1.ListOrdersRequest\x1a$.cleanse.order.v1.ListOrdersResponse\"\x1b\x90\x02\x01\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/orders\x12l\n\x08GetOrder\x12!.cleanse.order.v1.GetOrderRequest\x1a\x17.cleanse.order.v1.Order\"$\x90\x02\x01\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=orders/*}\x12|\n\x0b\x43\x61ncelOrder\x12$.cleanse.order.v1.CancelOrderRequest\x1a\x17.cleanse.order.v1.Order\".\x90\x02\x02\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=orders/*}:cancel:\x01*\x12\x83\x01\n\rRequestReturn\x12&.cleanse.order.v1.RequestReturnRequest\x1a\x18.cleanse.order.v1.Return\"0\x90\x02\x02\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02!\"\x1c/v1/{order=orders/*}/returns:\x01*\x12\x8f\x01\n\x0cListInvoices\x12%.cleanse.order.v1.ListInvoicesRequest\x1a&.cleanse.order.v1.ListInvoicesResponse\"0\x90\x02\x01\x8a\xb5\x18\x04\x08\x02\x18\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{order=orders/*}/invoices\x12\x94\x01\n\rRenderInvoice\x12&.cleanse.order.v1.RenderInvoiceRequest\x1a!.cleanse.order.v1.InvoiceDocument\"8\x90\x02\x01\x8a\xb5\x18\x04\x08\x02\x18\x01\x82\xd3\xe4\x93\x02\'\x12%/v1/{name=orders/*/invoices/*}:renderb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$cleanse/order/v1/order_service.proto\x12\x10\x63leanse.order.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\"cleanse/common/v1/pagination.proto\x1a cleanse/order/v1/resources.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"*\n\x14GetInvoicePdfRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"Q\n\x13ListInvoicesRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\\\n\x14ListInvoicesResponse\x12+\n\x08invoices\x18\x01 \x03(\x0b\x32\x19.cleanse.order.v1.Invoice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x14RenderInvoiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"x\n\x14RequestReturnRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x05lines\x18\x03 \x03(\x0b\x32\x1c.cleanse.order.v1.ReturnLineB\x04\xe2\x41\x01\x02\"\xf8\x01\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12/\n\x08statuses\x18\x03 \x03(\x0e\x32\x1d.cleanse.order.v1.OrderStatus\x12\x30\n\x0cplaced_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rplaced_before\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63ustomer\x18\x06 \x01(\t\x12\x14\n\x0corder_number\x18\x07 \x01(\t\"V\n\x12ListOrdersResponse\x12\'\n\x06orders\x18\x01 \x03(\x0b\x32\x17.cleanse.order.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x0fGetOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"8\n\x12\x43\x61ncelOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t2\xae\x07\n\x0cOrderService\x12t\n\nListOrders\x12#.cleanse.order.v1.ListOrdersRequest\x1a$.cleanse.order.v1.ListOrdersResponse\"\x1b\x90\x02\x01\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/orders\x12l\n\x08GetOrder\x12!.cleanse.order.v1.GetOrderRequest\x1a\x17.cleanse.order.v1.Order\"$\x90\x02\x01\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=orders/*}\x12|\n\x0b\x43\x61ncelOrder\x12$.cleanse.order.v1.CancelOrderRequest\x1a\x17.cleanse.order.v1.Order\".\x90\x02\x02\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=orders/*}:cancel:\x01*\x12\x83\x01\n\rRequestReturn\x12&.cleanse.order.v1.RequestReturnRequest\x1a\x18.cleanse.order.v1.Return\"0\x90\x02\x02\x8a\xb5\x18\x02\x08\x02\x82\xd3\xe4\x93\x02!\"\x1c/v1/{order=orders/*}/returns:\x01*\x12\x97\x01\n\x0cListInvoices\x12%.cleanse.order.v1.ListInvoicesRequest\x1a&.cleanse.order.v1.ListInvoicesResponse\"8\x90\x02\x01\x8a\xb5\x18\x04\x08\x02\x18\x01\x92\xb5\x18\x04\x08\x14\x10\x64\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{order=orders/*}/invoices\x12\x94\x01\n\rRenderInvoice\x12&.cleanse.order.v1.RenderInvoiceRequest\x1a!.cleanse.order.v1.InvoiceDocument\"8\x90\x02\x01\x8a\xb5\x18\x04\x08\x02\x18\x01\x82\xd3\xe4\x93\x02\'\x12%/v1/{name=orders/*/invoices/*}:render\x12\x84\x01\n\rGetInvoicePdf\x12&.cleanse.order.v1.GetInvoicePdfRequest\x1a\x14.google.api.HttpBody\"5\x90\x02\x01\x8a\xb5\x18\x04\x08\x02\x18\x01\x82\xd3\xe4\x93\x02$\x12\"/v1/{name=orders/*/invoices/*}:pdfb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cleanse.order.v1.order_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_GETINVOICEPDFREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_GETINVOICEPDFREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_LISTINVOICESREQUEST'].fields_by_name['order']._loaded_options = None
   _globals['_LISTINVOICESREQUEST'].fields_by_name['order']._serialized_options = b'\342A\001\002'
   _globals['_RENDERINVOICEREQUEST'].fields_by_name['name']._loaded_options = None
@@ -59,25 +63,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE'].methods_by_name['RequestReturn']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['RequestReturn']._serialized_options = b'\220\002\002\212\265\030\002\010\002\202\323\344\223\002!\"\034/v1/{order=orders/*}/returns:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['ListInvoices']._loaded_options = None
-  _globals['_ORDERSERVICE'].methods_by_name['ListInvoices']._serialized_options = b'\220\002\001\212\265\030\004\010\002\030\001\202\323\344\223\002\037\022\035/v1/{order=orders/*}/invoices'
+  _globals['_ORDERSERVICE'].methods_by_name['ListInvoices']._serialized_options = b'\220\002\001\212\265\030\004\010\002\030\001\222\265\030\004\010\024\020d\202\323\344\223\002\037\022\035/v1/{order=orders/*}/invoices'
   _globals['_ORDERSERVICE'].methods_by_name['RenderInvoice']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['RenderInvoice']._serialized_options = b'\220\002\001\212\265\030\004\010\002\030\001\202\323\344\223\002\'\022%/v1/{name=orders/*/invoices/*}:render'
-  _globals['_LISTINVOICESREQUEST']._serialized_start=220
-  _globals['_LISTINVOICESREQUEST']._serialized_end=301
-  _globals['_LISTINVOICESRESPONSE']._serialized_start=303
-  _globals['_LISTINVOICESRESPONSE']._serialized_end=395
-  _globals['_RENDERINVOICEREQUEST']._serialized_start=397
-  _globals['_RENDERINVOICEREQUEST']._serialized_end=455
-  _globals['_REQUESTRETURNREQUEST']._serialized_start=457
-  _globals['_REQUESTRETURNREQUEST']._serialized_end=577
-  _globals['_LISTORDERSREQUEST']._serialized_start=580
-  _globals['_LISTORDERSREQUEST']._serialized_end=828
-  _globals['_LISTORDERSRESPONSE']._serialized_start=830
-  _globals['_LISTORDERSRESPONSE']._serialized_end=916
-  _globals['_GETORDERREQUEST']._serialized_start=918
-  _globals['_GETORDERREQUEST']._serialized_end=955
-  _globals['_CANCELORDERREQUEST']._serialized_start=957
-  _globals['_CANCELORDERREQUEST']._serialized_end=1013
-  _globals['_ORDERSERVICE']._serialized_start=1016
-  _globals['_ORDERSERVICE']._serialized_end=1815
+  _globals['_ORDERSERVICE'].methods_by_name['GetInvoicePdf']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['GetInvoicePdf']._serialized_options = b'\220\002\001\212\265\030\004\010\002\030\001\202\323\344\223\002$\022\"/v1/{name=orders/*/invoices/*}:pdf'
+  _globals['_GETINVOICEPDFREQUEST']._serialized_start=283
+  _globals['_GETINVOICEPDFREQUEST']._serialized_end=325
+  _globals['_LISTINVOICESREQUEST']._serialized_start=327
+  _globals['_LISTINVOICESREQUEST']._serialized_end=408
+  _globals['_LISTINVOICESRESPONSE']._serialized_start=410
+  _globals['_LISTINVOICESRESPONSE']._serialized_end=502
+  _globals['_RENDERINVOICEREQUEST']._serialized_start=504
+  _globals['_RENDERINVOICEREQUEST']._serialized_end=562
+  _globals['_REQUESTRETURNREQUEST']._serialized_start=564
+  _globals['_REQUESTRETURNREQUEST']._serialized_end=684
+  _globals['_LISTORDERSREQUEST']._serialized_start=687
+  _globals['_LISTORDERSREQUEST']._serialized_end=935
+  _globals['_LISTORDERSRESPONSE']._serialized_start=937
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1023
+  _globals['_GETORDERREQUEST']._serialized_start=1025
+  _globals['_GETORDERREQUEST']._serialized_end=1062
+  _globals['_CANCELORDERREQUEST']._serialized_start=1064
+  _globals['_CANCELORDERREQUEST']._serialized_end=1120
+  _globals['_ORDERSERVICE']._serialized_start=1123
+  _globals['_ORDERSERVICE']._serialized_end=2065
 # @@protoc_insertion_point(module_scope)

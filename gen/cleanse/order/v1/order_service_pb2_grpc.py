@@ -5,6 +5,7 @@ import warnings
 
 from cleanse.order.v1 import order_service_pb2 as cleanse_dot_order_dot_v1_dot_order__service__pb2
 from cleanse.order.v1 import resources_pb2 as cleanse_dot_order_dot_v1_dot_resources__pb2
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -66,6 +67,11 @@ class OrderServiceStub:
                 request_serializer=cleanse_dot_order_dot_v1_dot_order__service__pb2.RenderInvoiceRequest.SerializeToString,
                 response_deserializer=cleanse_dot_order_dot_v1_dot_resources__pb2.InvoiceDocument.FromString,
                 _registered_method=True)
+        self.GetInvoicePdf = channel.unary_unary(
+                '/cleanse.order.v1.OrderService/GetInvoicePdf',
+                request_serializer=cleanse_dot_order_dot_v1_dot_order__service__pb2.GetInvoicePdfRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -103,15 +109,27 @@ class OrderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListInvoices(self, request, context):
-        """The order's tax invoice and credit notes (customers: their own orders;
-        admins: any).
+        """The order's tax invoice, credit notes and supplementary invoices in issue
+        order (customers: their own orders; admins: any). Paged (AIP-158).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RenderInvoice(self, request, context):
-        """The invoice as PDF (default) or JSON.
+        """The invoice as PDF (default) or JSON, wrapped in an InvoiceDocument (REST:
+        the bytes are base64 in JSON; kept for compatibility, GetInvoicePdf is the
+        download).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvoicePdf(self, request, context):
+        """The invoice as a PDF file. REST answers the raw bytes with Content-Type
+        application/pdf (google.api.HttpBody), not JSON. Same access as
+        RenderInvoice: customers their own orders' invoices (others' are
+        NOT_FOUND), admins any.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -149,6 +167,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.RenderInvoice,
                     request_deserializer=cleanse_dot_order_dot_v1_dot_order__service__pb2.RenderInvoiceRequest.FromString,
                     response_serializer=cleanse_dot_order_dot_v1_dot_resources__pb2.InvoiceDocument.SerializeToString,
+            ),
+            'GetInvoicePdf': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoicePdf,
+                    request_deserializer=cleanse_dot_order_dot_v1_dot_order__service__pb2.GetInvoicePdfRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +337,33 @@ class OrderService:
             '/cleanse.order.v1.OrderService/RenderInvoice',
             cleanse_dot_order_dot_v1_dot_order__service__pb2.RenderInvoiceRequest.SerializeToString,
             cleanse_dot_order_dot_v1_dot_resources__pb2.InvoiceDocument.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoicePdf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cleanse.order.v1.OrderService/GetInvoicePdf',
+            cleanse_dot_order_dot_v1_dot_order__service__pb2.GetInvoicePdfRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

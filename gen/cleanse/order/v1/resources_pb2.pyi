@@ -92,6 +92,13 @@ class InvoiceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVOICE_KIND_TAX_INVOICE: _ClassVar[InvoiceKind]
     INVOICE_KIND_CREDIT_NOTE: _ClassVar[InvoiceKind]
     INVOICE_KIND_SUPPLEMENTARY_INVOICE: _ClassVar[InvoiceKind]
+
+class InvoiceLineKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INVOICE_LINE_KIND_UNSPECIFIED: _ClassVar[InvoiceLineKind]
+    INVOICE_LINE_KIND_GOODS: _ClassVar[InvoiceLineKind]
+    INVOICE_LINE_KIND_SHIPPING: _ClassVar[InvoiceLineKind]
+    INVOICE_LINE_KIND_COD_FEE: _ClassVar[InvoiceLineKind]
 CHECKOUT_SESSION_STATE_UNSPECIFIED: CheckoutSessionState
 CHECKOUT_SESSION_STATE_OPEN: CheckoutSessionState
 CHECKOUT_SESSION_STATE_COMPLETED: CheckoutSessionState
@@ -143,6 +150,10 @@ INVOICE_KIND_UNSPECIFIED: InvoiceKind
 INVOICE_KIND_TAX_INVOICE: InvoiceKind
 INVOICE_KIND_CREDIT_NOTE: InvoiceKind
 INVOICE_KIND_SUPPLEMENTARY_INVOICE: InvoiceKind
+INVOICE_LINE_KIND_UNSPECIFIED: InvoiceLineKind
+INVOICE_LINE_KIND_GOODS: InvoiceLineKind
+INVOICE_LINE_KIND_SHIPPING: InvoiceLineKind
+INVOICE_LINE_KIND_COD_FEE: InvoiceLineKind
 
 class CartLine(_message.Message):
     __slots__ = ("variant_id", "quantity", "price", "stock_status", "available", "add_time")
@@ -503,7 +514,7 @@ class InvoiceParty(_message.Message):
     def __init__(self, name: _Optional[str] = ..., gstin: _Optional[str] = ..., address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., state_code: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class InvoiceLine(_message.Message):
-    __slots__ = ("description", "sku", "hsn_code", "quantity", "unit_price", "discount", "taxable_value", "gst_rate_basis_points", "cgst", "sgst", "igst", "total")
+    __slots__ = ("description", "sku", "hsn_code", "quantity", "unit_price", "discount", "taxable_value", "gst_rate_basis_points", "cgst", "sgst", "igst", "total", "kind")
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     SKU_FIELD_NUMBER: _ClassVar[int]
     HSN_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -516,6 +527,7 @@ class InvoiceLine(_message.Message):
     SGST_FIELD_NUMBER: _ClassVar[int]
     IGST_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     description: str
     sku: str
     hsn_code: str
@@ -528,7 +540,8 @@ class InvoiceLine(_message.Message):
     sgst: _money_pb2.Money
     igst: _money_pb2.Money
     total: _money_pb2.Money
-    def __init__(self, description: _Optional[str] = ..., sku: _Optional[str] = ..., hsn_code: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., taxable_value: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gst_rate_basis_points: _Optional[int] = ..., cgst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., sgst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., igst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+    kind: InvoiceLineKind
+    def __init__(self, description: _Optional[str] = ..., sku: _Optional[str] = ..., hsn_code: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., taxable_value: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gst_rate_basis_points: _Optional[int] = ..., cgst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., sgst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., igst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., kind: _Optional[_Union[InvoiceLineKind, str]] = ...) -> None: ...
 
 class Invoice(_message.Message):
     __slots__ = ("name", "invoice_number", "total", "issue_time", "kind", "financial_year", "order_number", "seller", "buyer", "place_of_supply_state_code", "inter_state", "lines", "taxable_value", "cgst", "sgst", "igst", "total_tax", "amount_in_words", "original_invoice_number", "refund", "reverse_charge")
