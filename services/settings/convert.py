@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
-from cleanse.common.v1 import money_pb2
+from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.settings.v1 import resources_pb2 as res
 from mesh.errors import InvalidArgument
 from services.settings.domain import segments as seg
 from services.settings.domain import tax
-from services.settings.domain.store import StoreConfig
+from services.settings.domain.store import Address, StoreConfig
 from services.settings.handlers.store import MethodValues, StoreView
 from services.settings.models import (
     CustomerProfile,
@@ -60,6 +60,37 @@ def to_date(d: date) -> date_pb2.Date:
 # --- store settings -------------------------------------------------------------------
 
 
+def address_pb(a: Address) -> address_pb2.PostalAddress | None:
+    """The registered address as a PostalAddress; None (field unset) when there is none."""
+    if not a.is_set:
+        return None
+    return address_pb2.PostalAddress(
+        recipient_name=a.recipient_name,
+        phone=a.phone,
+        line1=a.line1,
+        line2=a.line2,
+        landmark=a.landmark,
+        city=a.city,
+        state_code=a.state_code,
+        pincode=a.pincode,
+        country_code=a.country_code,
+    )
+
+
+def address_from_pb(m: address_pb2.PostalAddress) -> Address:
+    return Address(
+        recipient_name=m.recipient_name,
+        phone=m.phone,
+        line1=m.line1,
+        line2=m.line2,
+        landmark=m.landmark,
+        city=m.city,
+        state_code=m.state_code,
+        pincode=m.pincode,
+        country_code=m.country_code,
+    )
+
+
 def store_pb(view: StoreView) -> res.StoreSettings:
     c = view.config
     return res.StoreSettings(
@@ -78,6 +109,7 @@ def store_pb(view: StoreView) -> res.StoreSettings:
         prices_include_tax=c.prices_include_tax,
         update_time=ts(view.update_time),
         update_by=view.update_by,
+        registered_address=address_pb(c.registered_address),
     )
 
 
@@ -99,6 +131,7 @@ def store_values(m: res.StoreSettings) -> dict[str, object]:
         "support_email": m.support_email,
         "support_phone": m.support_phone,
         "prices_include_tax": m.prices_include_tax,
+        "registered_address": address_from_pb(m.registered_address),
     }
 
 

@@ -1,5 +1,8 @@
-"""Demo data on first start: a Bengaluru-registered store, GST rates, payment
-methods and two segments. Later starts change nothing that exists.
+"""Demo data on first start: a Bengaluru-registered store (legal name and registered
+address for tax invoices), GST rates, payment methods and two segments. Later starts
+change nothing that exists: a database seeded before the registered address existed
+gets none (an admin sets it with UpdateStoreSettings), so a real store never prints
+the demo address.
 
 GST rates (demo data; confirm with the store's tax adviser):
 - 3304 beauty/make-up preparations: 18%.
@@ -25,7 +28,7 @@ from sqlalchemy import func, select
 from cleanse.settings.v1 import resources_pb2 as res
 from mesh.db import Database, new_id, utcnow
 from services.settings.domain.segments import Rules
-from services.settings.domain.store import StoreConfig
+from services.settings.domain.store import Address, StoreConfig
 from services.settings.models import (
     CustomerSegment,
     PaymentMethodConfig,
@@ -53,6 +56,14 @@ DEMO_STORE = StoreConfig(
     support_email="care@cleanse.example",
     support_phone="+919845012345",
     prices_include_tax=True,
+    registered_address=Address(
+        line1="No. 42, 2nd Floor, 100 Feet Road",
+        line2="HAL 2nd Stage, Indiranagar",
+        city="Bengaluru",
+        state_code="KA",
+        pincode="560038",
+        country_code="IN",
+    ),
 )
 
 # (hsn prefix, tax class, [(up_to_minor, rate_bp)], effective_from, description)

@@ -232,6 +232,8 @@ class SettingsInternalService(internal_grpc.SettingsInternalServiceServicer):
             invoice_prefix=c.invoice_prefix,
             currency_code=c.currency_code,
             store_name=c.store_name,
+            legal_name=c.legal_name,
+            registered_address=cv.address_pb(c.registered_address),
         )
 
     async def EvaluateCustomerSegments(self, request: Any, context: Any) -> Any:

@@ -10,7 +10,7 @@ by inventory.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
 from cleanse.auth.v1 import resources_pb2 as auth_res
 from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
 from cleanse.catalog.v1 import catalog_internal_service_pb2_grpc as catalog_grpc
-from cleanse.common.v1 import money_pb2
+from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.inventory.v1 import availability_service_pb2 as avail_pb2
 from cleanse.inventory.v1 import availability_service_pb2_grpc as avail_grpc
 from cleanse.inventory.v1 import reservation_service_pb2 as res_pb2
@@ -35,7 +35,7 @@ from cleanse.pricing.v1 import pricing_service_pb2_grpc as pricing_grpc
 from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
 from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
 from mesh.errors import FailedPrecondition, ServiceError
-from mesh.gst import gst_line
+from mesh.gst import GstLine, gst_line
 from mesh.india import state_for_pincode
 from tests.conftest import free_address
 
@@ -45,6 +45,16 @@ FLAT_SHIPPING = 4900
 FREE_SHIPPING_AT = 99900
 COD_FEE = 2500
 COD_MAX = 500000
+STORE_NAME = "Cleanse Ayurveda"
+LEGAL_NAME = "Cleanse Ayurveda Private Limited"
+REGISTERED_ADDRESS = address_pb2.PostalAddress(
+    line1="No. 42, 2nd Floor, 100 Feet Road",
+    line2="HAL 2nd Stage, Indiranagar",
+    city="Bengaluru",
+    state_code=REGISTERED_STATE,
+    pincode="560038",
+    country_code="IN",
+)
 
 
 def inr(minor: int) -> money_pb2.Money:
@@ -111,8 +121,33 @@ class Shop:
         return code
 
 
+def tax_amounts(g: GstLine) -> bd.TaxAmounts:
+    return bd.TaxAmounts(
+        taxable_value=inr(g.taxable),
+        cgst=inr(g.cgst),
+        sgst=inr(g.sgst),
+        igst=inr(g.igst),
+        total_tax=inr(g.tax),
+    )
+
+
+def fee_rate_bp(lines: Iterable[bd.PricedLine]) -> int:
+    """As pricing (services/pricing/domain/tax.py): the highest GST rate among the
+    priced (non-gift) lines with a positive net; every line free: among all priced
+    lines; none: 0."""
+    priced = [ln for ln in lines if not ln.free_gift]
+    taxed = [ln.gst_rate_basis_points for ln in priced if ln.net.amount_minor > 0]
+    return max(taxed or [ln.gst_rate_basis_points for ln in priced] or [0])
+
+
 def price_cart(shop: Shop, cart: bd.Cart) -> bd.PriceBreakdown:
-    """10% off per valid coupon; 18% GST inclusive; flat shipping under Rs 999; COD fee."""
+    """10% off per valid coupon; 18% GST inclusive; flat shipping under Rs 999; COD fee.
+
+    Shipping and the COD fee carry GST the way pricing puts it in them (its README,
+    "GST on shipping and the COD fee"): tax-inclusive, at the highest rate of the
+    taxed lines, CGST + SGST intra-state or IGST inter-state, half up per charge; in
+    `shipping.tax` / `cod_fee_tax` with their rates, and in the bill's `tax`. The
+    total is unchanged by it."""
     pos = state_for_pincode(cart.delivery_pincode) if cart.delivery_pincode else None
     pos = pos or REGISTERED_STATE
     out = bd.PriceBreakdown(
@@ -154,13 +189,7 @@ def price_cart(shop: Shop, cart: bd.Cart) -> bd.PriceBreakdown:
             net=inr(net),
             hsn_code="33049990",
             gst_rate_basis_points=GST_BP,
-            tax=bd.TaxAmounts(
-                taxable_value=inr(g.taxable),
-                cgst=inr(g.cgst),
-                sgst=inr(g.sgst),
-                igst=inr(g.igst),
-                total_tax=inr(g.tax),
-            ),
+            tax=tax_amounts(g),
             total=inr(net),
         )
         subtotal += gross
@@ -168,13 +197,25 @@ def price_cart(shop: Shop, cart: bd.Cart) -> bd.PriceBreakdown:
         total += net
         taxable, cgst, sgst, igst = taxable + g.taxable, cgst + g.cgst, sgst + g.sgst, igst + g.igst
     fee = 0 if total >= FREE_SHIPPING_AT else FLAT_SHIPPING
+    cod = COD_FEE if cart.payment_method == "cod" else 0
+    rate = fee_rate_bp(out.lines)
+    ship_gst = gst_line(fee, rate, REGISTERED_STATE, pos)
+    cod_gst = gst_line(cod, rate, REGISTERED_STATE, pos)
     out.shipping.CopyFrom(
         bd.ShippingCharge(
-            fee=inr(fee), base_fee=inr(FLAT_SHIPPING), source="flat_rate", free=fee == 0
+            fee=inr(fee),
+            base_fee=inr(FLAT_SHIPPING),
+            source="flat_rate",
+            free=fee == 0,
+            tax=tax_amounts(ship_gst),
+            gst_rate_basis_points=rate,
         )
     )
-    cod = COD_FEE if cart.payment_method == "cod" else 0
     out.cod_fee.CopyFrom(inr(cod))
+    out.cod_fee_tax.CopyFrom(tax_amounts(cod_gst))
+    out.cod_fee_gst_rate_basis_points = rate
+    for g in (ship_gst, cod_gst):
+        taxable, cgst, sgst, igst = taxable + g.taxable, cgst + g.cgst, sgst + g.sgst, igst + g.igst
     out.subtotal.CopyFrom(inr(subtotal))
     out.discount_total.CopyFrom(inr(disc_total))
     out.tax.CopyFrom(
@@ -361,7 +402,9 @@ class FakeSettings(settings_grpc.SettingsInternalServiceServicer):
         return settings_pb2.CheckoutConfig(
             registered_state_code=REGISTERED_STATE,
             gstin="29ABCDE1234F1Z5",
-            store_name="Cleanse Ayurveda",
+            store_name=STORE_NAME,
+            legal_name=LEGAL_NAME,
+            registered_address=REGISTERED_ADDRESS,
             invoice_prefix="CLN",
             return_window_days=7,
             prices_include_tax=True,

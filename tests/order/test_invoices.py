@@ -1,8 +1,10 @@
 """GST tax invoices and credit notes: issued with the confirmation / the refund,
 numbered without gaps under concurrency, rendered as JSON and as a PDF that parses
 back to the same totals; shipping and the COD fee as lines of their own with the GST
-pricing put in them; the seller's registered state; the PDF downloaded raw through
-the edge; ListInvoices paged."""
+pricing put in them (the shared fake pricing taxes them as pricing does); the
+seller's legal name and registered address from settings, and the fallbacks when
+settings has none or is down; the PDF downloaded raw through the edge; ListInvoices
+paged."""
 
 from __future__ import annotations
 
@@ -19,16 +21,18 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from cleanse.common.v1 import money_pb2
+from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.order.v1 import checkout_service_pb2 as co_pb2
 from cleanse.order.v1 import order_admin_service_pb2 as adm
 from cleanse.order.v1 import order_service_pb2 as o
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import breakdown_pb2 as bd
+from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
 from edge.app import create_app
 from edge.config import EdgeConfig
-from mesh.gst import gst_line
+from mesh.errors import Unavailable
 from services.order.domain import invoices as rules
+from services.order.handlers import invoices
 from services.order.invoice_pdf import render_pdf, rs
 from tests.order import fakes
 from tests.order.conftest import Checkout, OrderEnv, address
@@ -39,41 +43,22 @@ ADMIN = ("orders.read", "orders.write", "refunds.write")
 K = pb.InvoiceLineKind
 
 
-def _tax(fee: int, rate: int, registered: str, pos: str) -> bd.TaxAmounts:
-    g = gst_line(fee, rate, registered, pos)
-    return bd.TaxAmounts(
-        taxable_value=fakes.inr(g.taxable),
-        cgst=fakes.inr(g.cgst),
-        sgst=fakes.inr(g.sgst),
-        igst=fakes.inr(g.igst),
-        total_tax=fakes.inr(g.tax),
-    )
-
-
-def _add(total: bd.TaxAmounts, part: bd.TaxAmounts) -> None:
-    for f in ("taxable_value", "cgst", "sgst", "igst", "total_tax"):
-        getattr(total, f).amount_minor += getattr(part, f).amount_minor
-
-
 @pytest.fixture
-def taxed_fees(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fake pricing as pricing now prices: GST inside shipping and the COD fee at
-    the highest rate of the taxed lines (services/pricing/README.md), in
-    `shipping.tax` / `cod_fee_tax` and in the bill's `tax`; the total unchanged."""
-    plain = fakes.price_cart
+def untaxed_fees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake pricing as pricing priced before it taxed fees: no GST in shipping and
+    the COD fee (nor in the bill's `tax`), the total unchanged. Orders placed then
+    still get invoices that add up (README "Invoices")."""
+    taxed = fakes.price_cart
 
     def price_cart(shop: fakes.Shop, cart: bd.Cart) -> bd.PriceBreakdown:
-        out = plain(shop, cart)
-        rate = max((ln.gst_rate_basis_points for ln in out.lines if not ln.free_gift), default=0)
-        reg, pos = out.registered_state_code, out.place_of_supply_state_code
-        ship = _tax(out.shipping.fee.amount_minor, rate, reg, pos)
-        cod = _tax(out.cod_fee.amount_minor, rate, reg, pos)
-        out.shipping.tax.CopyFrom(ship)
-        out.shipping.gst_rate_basis_points = rate
-        out.cod_fee_tax.CopyFrom(cod)
-        out.cod_fee_gst_rate_basis_points = rate
-        _add(out.tax, ship)
-        _add(out.tax, cod)
+        out = taxed(shop, cart)
+        for part in (out.shipping.tax, out.cod_fee_tax):
+            for f in ("taxable_value", "cgst", "sgst", "igst", "total_tax"):
+                getattr(out.tax, f).amount_minor -= getattr(part, f).amount_minor
+        out.shipping.ClearField("tax")
+        out.shipping.gst_rate_basis_points = 0
+        out.ClearField("cod_fee_tax")
+        out.cod_fee_gst_rate_basis_points = 0
         return out
 
     monkeypatch.setattr(fakes, "price_cart", price_cart)
@@ -116,16 +101,16 @@ async def test_cod_order_gets_a_tax_invoice_pdf_and_json(order_env: OrderEnv) ->
     assert inv.cgst.amount_minor == order.tax.cgst.amount_minor and inv.igst.amount_minor == 0
     goods = [ln for ln in inv.lines if ln.kind == K.INVOICE_LINE_KIND_GOODS]
     assert {ln.hsn_code for ln in goods} == {"33049990"}
-    # This pricing put no GST in its fees: they are lines of their own, untaxed, and
-    # the invoice still adds up to the order's figures.
+    # Shipping and the COD fee are lines of their own, with pricing's GST in them, and
+    # the invoice adds up to the order's figures.
     fees = {ln.kind: ln for ln in inv.lines if ln.kind != K.INVOICE_LINE_KIND_GOODS}
     assert set(fees) == {K.INVOICE_LINE_KIND_SHIPPING, K.INVOICE_LINE_KIND_COD_FEE}
     assert fees[K.INVOICE_LINE_KIND_SHIPPING].total.amount_minor == order.shipping_fee.amount_minor
     assert fees[K.INVOICE_LINE_KIND_COD_FEE].total.amount_minor == order.cod_fee.amount_minor
     for ln in fees.values():
-        assert ln.taxable_value.amount_minor == ln.total.amount_minor
-        assert ln.gst_rate_basis_points == 0 and ln.hsn_code == rules.SHIPPING_SAC
-    _sums_match_the_order(inv, order, fees_taxed=False)
+        assert ln.gst_rate_basis_points == 1800 and ln.hsn_code == rules.SHIPPING_SAC
+        assert 0 < ln.taxable_value.amount_minor < ln.total.amount_minor
+    _sums_match_the_order(inv, order)
     assert inv.amount_in_words.startswith("Rupees ") and inv.amount_in_words.endswith("Only")
     doc = await env.orders.RenderInvoice(
         o.RenderInvoiceRequest(name=inv.name, format="json"), metadata=co.md
@@ -193,9 +178,7 @@ async def test_refund_gets_a_credit_note(order_env: OrderEnv) -> None:
             )
 
 
-async def test_shipping_and_cod_fee_carry_the_gst_pricing_computed(
-    order_env: OrderEnv, taxed_fees: None
-) -> None:
+async def test_shipping_and_cod_fee_carry_the_gst_pricing_computed(order_env: OrderEnv) -> None:
     env = order_env
     co = await env.start_checkout([(env.shop.variant(price=30000), 1)])  # under Rs 999
     order = await env.place(co)
@@ -232,7 +215,7 @@ async def test_shipping_and_cod_fee_carry_the_gst_pricing_computed(
     assert f"CGST: Rs. {rs(order.tax.cgst)}" in text
 
 
-async def test_inter_state_fees_are_igst(order_env: OrderEnv, taxed_fees: None) -> None:
+async def test_inter_state_fees_are_igst(order_env: OrderEnv) -> None:
     env = order_env
     md = env.customer()
     cart, token = await env.cart_with([(env.shop.variant(price=45000), 1)], md)
@@ -257,9 +240,7 @@ async def test_inter_state_fees_are_igst(order_env: OrderEnv, taxed_fees: None) 
     _sums_match_the_order(inv, order)
 
 
-async def test_credit_notes_spread_over_the_taxed_fees(
-    order_env: OrderEnv, taxed_fees: None
-) -> None:
+async def test_credit_notes_spread_over_the_taxed_fees(order_env: OrderEnv) -> None:
     env = order_env
     co = await env.start_checkout([(env.shop.variant(price=30000), 2)])
     order = await env.place(co)
@@ -305,24 +286,136 @@ async def test_credit_notes_spread_over_the_taxed_fees(
         assert abs(credited - getattr(inv, f).amount_minor) <= len(inv.lines), f
 
 
-async def test_seller_registered_state_is_on_the_invoice(order_env: OrderEnv) -> None:
+async def test_fees_priced_untaxed_give_untaxed_fee_lines(
+    order_env: OrderEnv, untaxed_fees: None
+) -> None:
     env = order_env
     co = await env.start_checkout([(env.shop.variant(price=30000), 1)])
     order = await env.place(co)
     [inv] = await _invoices(env, order, co.md)
-    # Settings has no postal address for the store: its registered state is what exists.
-    assert inv.seller.name == "Cleanse Ayurveda" and inv.seller.state_code == "KA"
-    assert (inv.seller.address.state_code, inv.seller.address.country_code) == ("KA", "IN")
+    fees = [ln for ln in inv.lines if ln.kind != K.INVOICE_LINE_KIND_GOODS]
+    assert {ln.kind for ln in fees} == {K.INVOICE_LINE_KIND_SHIPPING, K.INVOICE_LINE_KIND_COD_FEE}
+    for ln in fees:  # what that order's tax counted: untaxed, at 0%
+        assert ln.gst_rate_basis_points == 0
+        assert ln.taxable_value.amount_minor == ln.total.amount_minor
+    _sums_match_the_order(inv, order, fees_taxed=False)
+
+
+def _flat(text: str) -> str:
+    """PDF text with its line wrapping undone."""
+    return " ".join(text.split())
+
+
+REGISTERED_AT = (
+    "Registered address: No. 42, 2nd Floor, 100 Feet Road, HAL 2nd Stage, Indiranagar, "
+    "Bengaluru, Karnataka (KA) 560038, India"
+)
+
+
+async def test_seller_legal_name_and_registered_address_are_on_the_invoice(
+    order_env: OrderEnv,
+) -> None:
+    env = order_env
+    co = await env.start_checkout([(env.shop.variant(price=30000), 1)])
+    order = await env.place(co)
+    [inv] = await _invoices(env, order, co.md)
+    assert inv.seller.name == fakes.LEGAL_NAME and inv.seller.state_code == "KA"
+    assert inv.seller.address == fakes.REGISTERED_ADDRESS
     doc = await env.orders.RenderInvoice(
         o.RenderInvoiceRequest(name=inv.name, format="json"), metadata=co.md
     )
     seller = json.loads(doc.data)["seller"]
-    assert seller["address"] == {"stateCode": "KA", "countryCode": "IN"}
-    text = _pdf_text(
-        (await env.orders.RenderInvoice(o.RenderInvoiceRequest(name=inv.name), metadata=co.md)).data
+    assert seller["name"] == "Cleanse Ayurveda Private Limited"
+    assert seller["address"] == {
+        "line1": "No. 42, 2nd Floor, 100 Feet Road",
+        "line2": "HAL 2nd Stage, Indiranagar",
+        "city": "Bengaluru",
+        "stateCode": "KA",
+        "pincode": "560038",
+        "countryCode": "IN",
+    }
+    text = _flat(
+        _pdf_text(
+            (
+                await env.orders.RenderInvoice(
+                    o.RenderInvoiceRequest(name=inv.name), metadata=co.md
+                )
+            ).data
+        )
     )
-    assert "Registered address: Karnataka (KA), India" in text
+    assert "Seller: Cleanse Ayurveda Private Limited" in text
+    assert REGISTERED_AT in text
     assert "Place of supply: Karnataka (KA)" in text
+
+
+async def test_settings_down_invoices_from_the_cached_config(order_env: OrderEnv) -> None:
+    """Settings down: the last checkout config read (stale) still names the seller and
+    its address (policy "settings.cached_checkout_config")."""
+    env = order_env
+    cache = env.wired.peers.config_cache
+    co = await env.start_checkout([(env.shop.variant(price=30000), 1)])  # config cached
+    for entry in cache._entries.values():  # it goes stale
+        entry.expires_at = 0
+    await env.peers["settings"].stop()
+    try:
+        order = await env.place(co)
+    finally:
+        await env.restart("settings")
+    [inv] = await _invoices(env, order, co.md)
+    assert inv.seller.name == fakes.LEGAL_NAME and inv.seller.gstin
+    assert inv.seller.address == fakes.REGISTERED_ADDRESS
+    assert NUMBER.fullmatch(inv.invoice_number)
+
+
+class _Peers:
+    def __init__(self, cfg: settings_pb2.CheckoutConfig | None) -> None:
+        self.cfg = cfg
+
+    async def checkout_config(self) -> settings_pb2.CheckoutConfig:
+        if self.cfg is None:
+            raise Unavailable("settings is unavailable", metadata={"dependency": "settings"})
+        return self.cfg
+
+
+async def test_seller_falls_back_to_what_settings_knows() -> None:
+    async def seller(cfg: settings_pb2.CheckoutConfig | None) -> invoices.Seller:
+        return await invoices.InvoiceHandlers(None, _Peers(cfg)).seller()  # type: ignore[arg-type]
+
+    full = settings_pb2.CheckoutConfig(
+        registered_state_code="KA",
+        gstin="29ABCDE1234F1Z5",
+        store_name=fakes.STORE_NAME,
+        legal_name=fakes.LEGAL_NAME,
+        registered_address=fakes.REGISTERED_ADDRESS,
+        invoice_prefix="cln",
+    )
+    got = await seller(full)
+    assert (got.name, got.gstin, got.state_code, got.prefix) == (
+        fakes.LEGAL_NAME,
+        "29ABCDE1234F1Z5",
+        "KA",
+        "CLN",
+    )
+    assert got.address == fakes.REGISTERED_ADDRESS
+    # A settings service without a legal name or an address (not set yet, or older):
+    # the store name, and the registered state and country.
+    older = settings_pb2.CheckoutConfig(
+        registered_state_code="KA", store_name=fakes.STORE_NAME, invoice_prefix="CLN"
+    )
+    got = await seller(older)
+    assert got.name == fakes.STORE_NAME
+    assert got.address == address_pb2.PostalAddress(state_code="KA", country_code="IN")
+    assert "Registered address: Karnataka (KA), India" in _pdf_text(
+        render_pdf(pb.Invoice(seller=pb.InvoiceParty(name=got.name, address=got.address)))
+    )
+    # An address without its country is in India.
+    bare = settings_pb2.CheckoutConfig()
+    bare.CopyFrom(full)
+    bare.registered_address.ClearField("country_code")
+    assert (await seller(bare)).address == fakes.REGISTERED_ADDRESS
+    # Settings down with nothing cached: the documented defaults.
+    got = await seller(None)
+    assert got == invoices.Seller("", "", "", "INV") and got.address is None
 
 
 # --- the PDF through the edge ---------------------------------------------------------
@@ -491,5 +584,5 @@ def test_pdf_titles_each_kind() -> None:
         inv.seller.address.pincode = "560058"
         text = _pdf_text(render_pdf(inv))
         assert title in text.splitlines()[0]
-        # A full registered address (once settings has one) is printed as given.
+        # A full registered address is printed as given.
         assert "Plot 7, Peenya Industrial Area, Bengaluru, Karnataka (KA) 560058" in text

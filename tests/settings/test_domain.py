@@ -93,3 +93,37 @@ def test_token_bucket() -> None:
     t[0] = 1.0  # two tokens back
     assert b.retry_after("a", 2) is None
     assert b.retry_after("b", 10) is None  # keys are independent
+
+
+def test_store_registered_address_rows_and_rules() -> None:
+    from dataclasses import replace
+
+    from services.settings.domain import store
+    from services.settings.seed import DEMO_STORE
+
+    demo = store.normalize(DEMO_STORE)
+    assert demo == DEMO_STORE and store.problems(demo) == []  # the seed is valid as is
+    assert demo.registered_address.is_set and demo.legal_name
+    # Stored as one JSON object under one key, read back the same.
+    rows = demo.as_rows()
+    assert rows["registered_address"]["pincode"] == "560038"
+    assert store.StoreConfig.from_rows(rows) == demo
+    # A database from before the address existed: no row, no address, still valid.
+    old = store.StoreConfig.from_rows({k: v for k, v in rows.items() if k != "registered_address"})
+    assert not old.registered_address.is_set and store.problems(old) == []
+    # PIN code and state must agree, and the state must be the registered one.
+    p = "store_settings.registered_address."
+
+    def fields_of(**kw: str) -> set[str]:
+        address = replace(demo.registered_address, **kw)
+        cfg = store.normalize(replace(demo, registered_address=address))
+        return {f for f, _ in store.problems(cfg)}
+
+    assert fields_of(pincode="110001") == {p + "pincode"}  # a Delhi PIN in Karnataka
+    assert fields_of(pincode="110001", state_code="DL") == {p + "state_code"}
+    assert fields_of(state_code="Karnataka") == {p + "state_code"}
+    assert fields_of(pincode="56003") == {p + "pincode"}
+    assert fields_of(pincode=" 560 038 ", state_code=" ka ") == set()
+    # Moving the GST registration without the address is refused on the address.
+    moved = replace(demo, registered_state_code="MH", gstin="")
+    assert {f for f, _ in store.problems(moved)} == {p + "state_code"}

@@ -7,7 +7,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
-from cleanse.common.v1 import money_pb2
+from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.settings.v1 import resources_pb2 as res
 from cleanse.settings.v1 import settings_admin_service_pb2 as adm
 from cleanse.settings.v1 import settings_internal_service_pb2 as internal
@@ -215,3 +215,136 @@ async def test_payment_method_crud(settings_svc: SettingsHarness) -> None:
             adm.GetPaymentMethodRequest(name=created.name), metadata=md
         )
     assert err.value.code() == Code.NOT_FOUND and reason(err.value) == "NOT_FOUND"
+
+
+# --- the registered address (tax invoices) ---------------------------------------------
+
+
+def postal(**kw: str) -> address_pb2.PostalAddress:
+    values = {
+        "line1": "Plot 7, Peenya Industrial Area",
+        "city": "Bengaluru",
+        "state_code": "KA",
+        "pincode": "560058",
+    }
+    values.update(kw)
+    return address_pb2.PostalAddress(**values)
+
+
+async def test_seeded_legal_name_and_registered_address_reach_checkout_config(
+    settings_svc: SettingsHarness,
+) -> None:
+    s = await settings_svc.admin.GetStoreSettings(
+        adm.GetStoreSettingsRequest(), metadata=settings_svc.md()
+    )
+    assert s.legal_name == "Cleanse Ayurveda Private Limited"
+    a = s.registered_address
+    assert (a.city, a.state_code, a.pincode, a.country_code) == ("Bengaluru", "KA", "560038", "IN")
+    assert a.line1
+    cfg = await settings_svc.internal.GetCheckoutConfig(internal.GetCheckoutConfigRequest())
+    assert cfg.legal_name == s.legal_name and cfg.store_name == s.store_name
+    assert cfg.registered_address == s.registered_address
+    # Not for the storefront: the public subset has neither.
+    public = await settings_svc.storefront.GetPublicStoreSettings(
+        front.GetPublicStoreSettingsRequest()
+    )
+    assert not {"legal_name", "registered_address"} & {f.name for f, _ in public.ListFields()}
+
+
+async def test_registered_address_is_validated_and_nothing_changes_on_error(
+    settings_svc: SettingsHarness,
+) -> None:
+    md = settings_svc.md()
+    before = await settings_svc.admin.GetStoreSettings(adm.GetStoreSettingsRequest(), metadata=md)
+
+    async def refused(address: address_pb2.PostalAddress, *paths: str) -> dict[str, str]:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await settings_svc.admin.UpdateStoreSettings(
+                adm.UpdateStoreSettingsRequest(
+                    store_settings=res.StoreSettings(
+                        registered_address=address, store_name="Renamed"
+                    ),
+                    update_mask=mask("registered_address", *paths),
+                ),
+                metadata=md,
+            )
+        assert err.value.code() == Code.INVALID_ARGUMENT
+        return violations(err.value)
+
+    p = "store_settings.registered_address."
+    # A Mumbai PIN code with the state given as Karnataka: the two disagree.
+    got = await refused(postal(pincode="400001"), "store_name")
+    assert set(got) == {p + "pincode"}
+    assert "Maharashtra (MH)" in got[p + "pincode"] and "Karnataka (KA)" in got[p + "pincode"]
+    # A consistent Mumbai address, but the store is registered for GST in Karnataka.
+    got = await refused(postal(pincode="400001", state_code="MH", city="Mumbai"))
+    assert set(got) == {p + "state_code"} and "registered" in got[p + "state_code"]
+    # Malformed and missing parts, each named.
+    got = await refused(
+        address_pb2.PostalAddress(
+            line1="", pincode="056003", state_code="XX", country_code="US", phone="12345"
+        )
+    )
+    assert set(got) == {
+        p + "line1",
+        p + "city",
+        p + "pincode",
+        p + "state_code",
+        p + "country_code",
+        p + "phone",
+    }
+    # An Army Postal Service PIN is in no state.
+    got = await refused(postal(pincode="900001"))
+    assert set(got) == {p + "pincode"}
+    # Nested mask paths are not accepted: the address changes as a whole.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await settings_svc.admin.UpdateStoreSettings(
+            adm.UpdateStoreSettingsRequest(
+                store_settings=res.StoreSettings(registered_address=postal()),
+                update_mask=mask("registered_address.pincode"),
+            ),
+            metadata=md,
+        )
+    assert set(violations(err.value)) == {"update_mask.paths[0]"}
+    after = await settings_svc.admin.GetStoreSettings(adm.GetStoreSettingsRequest(), metadata=md)
+    assert after == before  # nothing changed, not even the valid store_name
+
+
+async def test_registered_address_update_is_normalized_and_read_by_checkout(
+    settings_svc: SettingsHarness,
+) -> None:
+    md = settings_svc.md()
+    before = await settings_svc.admin.GetStoreSettings(adm.GetStoreSettingsRequest(), metadata=md)
+
+    async def update(address: address_pb2.PostalAddress) -> res.StoreSettings:
+        return await settings_svc.admin.UpdateStoreSettings(
+            adm.UpdateStoreSettingsRequest(
+                store_settings=res.StoreSettings(registered_address=address),
+                update_mask=mask("registered_address"),
+            ),
+            metadata=md,
+        )
+
+    try:
+        updated = await update(
+            postal(line1="  Plot 7,   Peenya Industrial Area ", state_code="ka", pincode="560 058")
+        )
+        a = updated.registered_address
+        assert (a.line1, a.state_code, a.pincode, a.country_code) == (
+            "Plot 7, Peenya Industrial Area",
+            "KA",
+            "560058",
+            "IN",
+        )
+        assert updated.legal_name == before.legal_name  # only the masked field changed
+        cfg = await settings_svc.internal.GetCheckoutConfig(internal.GetCheckoutConfigRequest())
+        assert cfg.registered_address == a  # the read cache was invalidated
+        # An empty address clears it: neither resource carries one.
+        cleared = await update(address_pb2.PostalAddress())
+        assert not cleared.HasField("registered_address")
+        cfg = await settings_svc.internal.GetCheckoutConfig(internal.GetCheckoutConfigRequest())
+        assert not cfg.HasField("registered_address")
+    finally:
+        await update(before.registered_address)
+    restored = await settings_svc.admin.GetStoreSettings(adm.GetStoreSettingsRequest(), metadata=md)
+    assert restored.registered_address == before.registered_address

@@ -7,13 +7,14 @@ are sequential with no gaps and no duplicates under concurrency (a rolled back
 confirmation rolls its number back too). The issued invoice is stored as its
 serialized proto and never changes.
 
-Seller details come from the settings checkout config (store name, GSTIN,
-registered state, invoice prefix), read before the transaction (cached; settings
-down and nothing cached: prefix "INV" and an empty GSTIN, policy
-"settings.invoice_defaults"). The seller's address is what settings knows of it:
-the registered state (and the country). Settings has no postal address for the
-store yet; once CheckoutConfig carries one, `seller_address` is the one place to
-read it.
+Seller details come from the settings checkout config (legal name, GSTIN,
+registered state, registered postal address, invoice prefix), read before the
+transaction (cached; settings down: the last config read, policy
+"settings.cached_checkout_config"; nothing cached either: prefix "INV", no name,
+GSTIN or address, policy "settings.invoice_defaults"). The seller's name is the legal
+name (the store name while settings has none); its address is the registered
+address, or, while settings has none, what it does know: the registered state and
+the country (`seller_address`).
 
 Shipping and the COD fee are lines of their own (SAC 9968, domain/invoices.py) with
 the taxable value and CGST/SGST or IGST pricing computed for them (the order's
@@ -53,16 +54,30 @@ from services.order.peers import Peers
 
 @dataclass(frozen=True)
 class Seller:
-    name: str
+    name: str  # the legal name printed on the invoice
     gstin: str
     state_code: str
     prefix: str
     address: address_pb2.PostalAddress | None = None
 
 
+def seller_name(cfg: settings_pb2.CheckoutConfig) -> str:
+    """The legal name settings gives for tax invoices; the store name without one."""
+    return cfg.legal_name.strip() or cfg.store_name
+
+
 def seller_address(cfg: settings_pb2.CheckoutConfig) -> address_pb2.PostalAddress:
-    """The store's registered address as settings knows it: only the registered
-    state and the country (CheckoutConfig has no postal address for the store)."""
+    """The store's registered postal address from settings
+    (`CheckoutConfig.registered_address`); while settings has none (not set yet, or
+    a settings service from before it had one), what it does know: the registered
+    state and the country."""
+    given = cfg.registered_address
+    if cfg.HasField("registered_address") and (given.line1 or given.city or given.pincode):
+        out = address_pb2.PostalAddress()
+        out.CopyFrom(given)
+        out.state_code = out.state_code or cfg.registered_state_code
+        out.country_code = out.country_code or "IN"
+        return out
     return address_pb2.PostalAddress(
         state_code=cfg.registered_state_code,
         country_code="IN" if cfg.registered_state_code else "",
@@ -137,7 +152,7 @@ class InvoiceHandlers:
             DEGRADED_CALLS.labels("settings.invoice_defaults").inc()
             return Seller("", "", "", "INV")
         return Seller(
-            cfg.store_name,
+            seller_name(cfg),
             cfg.gstin,
             cfg.registered_state_code,
             rules.clean_prefix(cfg.invoice_prefix),

@@ -7,6 +7,12 @@ COD order becomes paid). Return pickups: delivered back to the warehouse -> the
 return is RECEIVED (ready for inspection). Each status change is recorded with the
 actor "shipping". The event sink dedupes on the event id (mesh.events) and runs
 this in the same transaction as the "processed" mark.
+
+The order row is locked only for an event that will change something: the status
+is checked first (CREATED, FAILED_DELIVERY, RTO, LOST, CANCELLED ... are logged and
+change nothing), and a forward event is checked against the order's status read
+without a lock (an "in transit" scan of an order already SHIPPED, a second
+"delivered") before the row is locked and the move re-checked under the lock.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cleanse.shipping.v1 import events_pb2 as ship_events
@@ -42,13 +49,20 @@ MOVING = (
     S.SHIPMENT_STATUS_IN_TRANSIT,
     S.SHIPMENT_STATUS_OUT_FOR_DELIVERY,
 )
+# The shipment statuses this service acts on; every other one changes nothing.
+APPLIED = (*MOVING, S.SHIPMENT_STATUS_DELIVERED)
+
+
+def advances(current: Status, target: Status) -> bool:
+    """True when `current` is on the forward path before `target`."""
+    return current in FORWARD_PATH and FORWARD_PATH.index(current) < FORWARD_PATH.index(target)
 
 
 def walk(s: AsyncSession, order: Order, target: Status, now: Any, note: str) -> bool:
     """Move forward along CONFIRMED -> PACKED -> SHIPPED -> DELIVERED up to `target`;
     False when the order is elsewhere (cancelled, already past it)."""
     current = Status(order.status)
-    if current not in FORWARD_PATH or FORWARD_PATH.index(current) >= FORWARD_PATH.index(target):
+    if not advances(current, target):
         return False
     for step in FORWARD_PATH[FORWARD_PATH.index(current) + 1 : FORWARD_PATH.index(target) + 1]:
         transition(s, order, step, now, reason=note, who=ACTOR)
@@ -66,25 +80,42 @@ class ShipmentEvents:
         self, s: AsyncSession, payload: ship_events.ShipmentStatusChangedEvent, _event: Any
     ) -> None:
         order_id = payload.order.rsplit("/", 1)[-1]
-        order = await repo.locked(s, Order, order_id)
-        if not isinstance(order, Order):
-            log.warning("shipment for an unknown order", extra={"order": payload.order})
-            return
-        now = self.clock()
         note = f"{payload.carrier} {payload.awb} {S.Name(payload.status)}".strip()
+        if payload.status not in APPLIED:  # checked before anything is read or locked
+            log.info(
+                "shipment status not applied to the order",
+                extra={"status": note, "order": payload.order},
+            )
+            return
         if payload.direction == ship_pb2.SHIPMENT_DIRECTION_RETURN:
+            order = await repo.locked(s, Order, order_id)
+            if not isinstance(order, Order):
+                log.warning("shipment for an unknown order", extra={"order": payload.order})
+                return
             await self._return_leg(s, order, payload)
             return
-        if payload.status in MOVING:
-            walk(s, order, Status.SHIPPED, now, note)
-        elif payload.status == S.SHIPMENT_STATUS_DELIVERED:
-            if walk(s, order, Status.DELIVERED, now, note) and order.paid:
-                payment = await repo.latest_payment(s, order.id)
-                if payment is not None and payment.state == "PENDING_ON_DELIVERY":
-                    payment.state = "COLLECTED"
-                    payment.update_time = now
-        else:
-            log.info("shipment status not applied to the order", extra={"status": note})
+        delivered = payload.status == S.SHIPMENT_STATUS_DELIVERED
+        target = Status.DELIVERED if delivered else Status.SHIPPED
+        status = await s.scalar(select(Order.status).where(Order.id == order_id))
+        if status is None:
+            log.warning("shipment for an unknown order", extra={"order": payload.order})
+            return
+        if not advances(Status(status), target):  # already there, past it, or cancelled
+            log.info(
+                "shipment status leaves the order as it is",
+                extra={"status": note, "order": payload.order, "order_status": status},
+            )
+            return
+        order = await repo.locked(s, Order, order_id)
+        if not isinstance(order, Order):  # orders are never deleted; defensive
+            return
+        now = self.clock()
+        # walk re-checks under the lock: the order may have moved since the read above.
+        if walk(s, order, target, now, note) and delivered and order.paid:
+            payment = await repo.latest_payment(s, order.id)
+            if payment is not None and payment.state == "PENDING_ON_DELIVERY":
+                payment.state = "COLLECTED"
+                payment.update_time = now
 
     async def _return_leg(
         self, s: AsyncSession, order: Order, payload: ship_events.ShipmentStatusChangedEvent

@@ -1,5 +1,6 @@
 import datetime
 
+from cleanse.common.v1 import address_pb2 as _address_pb2
 from cleanse.common.v1 import money_pb2 as _money_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -22,7 +23,7 @@ PAYMENT_PROVIDER_RAZORPAY: PaymentProvider
 PAYMENT_PROVIDER_COD: PaymentProvider
 
 class StoreSettings(_message.Message):
-    __slots__ = ("name", "store_name", "legal_name", "gstin", "registered_state_code", "invoice_prefix", "return_window_days", "flat_shipping_rate", "free_shipping_threshold", "currency_code", "support_email", "support_phone", "prices_include_tax", "update_time", "update_by")
+    __slots__ = ("name", "store_name", "legal_name", "gstin", "registered_state_code", "invoice_prefix", "return_window_days", "flat_shipping_rate", "free_shipping_threshold", "currency_code", "support_email", "support_phone", "prices_include_tax", "update_time", "update_by", "registered_address")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STORE_NAME_FIELD_NUMBER: _ClassVar[int]
     LEGAL_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +39,7 @@ class StoreSettings(_message.Message):
     PRICES_INCLUDE_TAX_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_BY_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     name: str
     store_name: str
     legal_name: str
@@ -53,7 +55,8 @@ class StoreSettings(_message.Message):
     prices_include_tax: bool
     update_time: _timestamp_pb2.Timestamp
     update_by: str
-    def __init__(self, name: _Optional[str] = ..., store_name: _Optional[str] = ..., legal_name: _Optional[str] = ..., gstin: _Optional[str] = ..., registered_state_code: _Optional[str] = ..., invoice_prefix: _Optional[str] = ..., return_window_days: _Optional[int] = ..., flat_shipping_rate: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., free_shipping_threshold: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., currency_code: _Optional[str] = ..., support_email: _Optional[str] = ..., support_phone: _Optional[str] = ..., prices_include_tax: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_by: _Optional[str] = ...) -> None: ...
+    registered_address: _address_pb2.PostalAddress
+    def __init__(self, name: _Optional[str] = ..., store_name: _Optional[str] = ..., legal_name: _Optional[str] = ..., gstin: _Optional[str] = ..., registered_state_code: _Optional[str] = ..., invoice_prefix: _Optional[str] = ..., return_window_days: _Optional[int] = ..., flat_shipping_rate: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., free_shipping_threshold: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., currency_code: _Optional[str] = ..., support_email: _Optional[str] = ..., support_phone: _Optional[str] = ..., prices_include_tax: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_by: _Optional[str] = ..., registered_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ...) -> None: ...
 
 class PublicStoreSettings(_message.Message):
     __slots__ = ("store_name", "currency_code", "support_email", "support_phone", "return_window_days", "flat_shipping_rate", "free_shipping_threshold", "prices_include_tax")

@@ -1,6 +1,7 @@
 import datetime
 
 from cleanse.common.v1 import access_pb2 as _access_pb2
+from cleanse.common.v1 import address_pb2 as _address_pb2
 from cleanse.common.v1 import money_pb2 as _money_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -85,7 +86,7 @@ class PaymentMethodConfig(_message.Message):
     def __init__(self, code: _Optional[str] = ..., display_name: _Optional[str] = ..., enabled: _Optional[bool] = ..., display_order: _Optional[int] = ..., min_order_value: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., max_order_value: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class CheckoutConfig(_message.Message):
-    __slots__ = ("registered_state_code", "gstin", "prices_include_tax", "flat_shipping_rate", "free_shipping_threshold", "payment_methods", "return_window_days", "invoice_prefix", "currency_code", "store_name")
+    __slots__ = ("registered_state_code", "gstin", "prices_include_tax", "flat_shipping_rate", "free_shipping_threshold", "payment_methods", "return_window_days", "invoice_prefix", "currency_code", "store_name", "legal_name", "registered_address")
     REGISTERED_STATE_CODE_FIELD_NUMBER: _ClassVar[int]
     GSTIN_FIELD_NUMBER: _ClassVar[int]
     PRICES_INCLUDE_TAX_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +97,8 @@ class CheckoutConfig(_message.Message):
     INVOICE_PREFIX_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
     STORE_NAME_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     registered_state_code: str
     gstin: str
     prices_include_tax: bool
@@ -106,7 +109,9 @@ class CheckoutConfig(_message.Message):
     invoice_prefix: str
     currency_code: str
     store_name: str
-    def __init__(self, registered_state_code: _Optional[str] = ..., gstin: _Optional[str] = ..., prices_include_tax: _Optional[bool] = ..., flat_shipping_rate: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., free_shipping_threshold: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., payment_methods: _Optional[_Iterable[_Union[PaymentMethodConfig, _Mapping]]] = ..., return_window_days: _Optional[int] = ..., invoice_prefix: _Optional[str] = ..., currency_code: _Optional[str] = ..., store_name: _Optional[str] = ...) -> None: ...
+    legal_name: str
+    registered_address: _address_pb2.PostalAddress
+    def __init__(self, registered_state_code: _Optional[str] = ..., gstin: _Optional[str] = ..., prices_include_tax: _Optional[bool] = ..., flat_shipping_rate: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., free_shipping_threshold: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., payment_methods: _Optional[_Iterable[_Union[PaymentMethodConfig, _Mapping]]] = ..., return_window_days: _Optional[int] = ..., invoice_prefix: _Optional[str] = ..., currency_code: _Optional[str] = ..., store_name: _Optional[str] = ..., legal_name: _Optional[str] = ..., registered_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ...) -> None: ...
 
 class EvaluateCustomerSegmentsRequest(_message.Message):
     __slots__ = ("user", "segments")
