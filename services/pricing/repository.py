@@ -13,10 +13,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mesh.db import UTCDateTime
 from services.pricing.models import (
     SETTINGS_ID,
     AutomaticDiscount,
@@ -33,15 +51,6 @@ def page(stmt: Select, model: Any, after: str | None, limit: int) -> Select:
     if after:
         stmt = stmt.where(model.id > after)
     return stmt.order_by(model.id).limit(limit)
-
-
-async def active_rules(
-    s: AsyncSession,
-) -> tuple[list[AutomaticDiscount], list[TierDiscount], list[FreeGiftRule]]:
-    autos = (await s.scalars(select(AutomaticDiscount).where(AutomaticDiscount.active))).all()
-    tiers = (await s.scalars(select(TierDiscount).where(TierDiscount.active))).all()
-    gifts = (await s.scalars(select(FreeGiftRule).where(FreeGiftRule.active))).all()
-    return list(autos), list(tiers), list(gifts)
 
 
 async def coupons_by_code(s: AsyncSession, codes: Iterable[str]) -> dict[str, Coupon]:
@@ -187,10 +196,6 @@ async def mark_used(s: AsyncSession, coupon_ids: Sequence[str]) -> None:
 # --- holds -------------------------------------------------------------------------
 
 
-async def hold_by_request(s: AsyncSession, request_id: str) -> CouponHold | None:
-    return await s.scalar(select(CouponHold).where(CouponHold.request_id == request_id))
-
-
 async def lock_hold(s: AsyncSession, hold_id: str) -> CouponHold | None:
     return await s.scalar(
         select(CouponHold)
@@ -219,3 +224,115 @@ async def pricing_settings(s: AsyncSession, *, lock: bool = False) -> PricingSet
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return await s.scalar(stmt)
+
+
+# --- Core statements for the checkout path -------------------------------------------
+#
+# Built once at import and run without the ORM unit of work: on the hold path the ORM
+# machinery (flush, identity map, statement construction) cost about as much CPU as
+# the round trips themselves.
+
+HOLDS = CouponHold.__table__
+COUPONS = Coupon.__table__
+
+_HOLD_COLUMNS = (
+    HOLDS.c.id,
+    HOLDS.c.request_id,
+    HOLDS.c.body_hash,
+    HOLDS.c.customer_id,
+    HOLDS.c.state,
+    HOLDS.c.codes,
+    HOLDS.c.coupon_ids,
+    HOLDS.c.breakdown,
+    HOLDS.c.expire_time,
+    HOLDS.c.create_time,
+    HOLDS.c.update_time,
+)
+HOLD_BY_ID = select(*_HOLD_COLUMNS).where(HOLDS.c.id == bindparam("hold_id"))
+HOLD_BY_REQUEST = select(*_HOLD_COLUMNS).where(HOLDS.c.request_id == bindparam("request_id"))
+
+
+def _insert_hold(dialect_insert: Any) -> Any:
+    """A new hold unless its request_id exists: the id comes back only if inserted (on
+    PostgreSQL a concurrent uncommitted duplicate makes it wait for that outcome)."""
+    return (
+        dialect_insert(HOLDS)
+        .on_conflict_do_nothing(index_elements=[HOLDS.c.request_id])
+        .returning(HOLDS.c.id)
+    )
+
+
+INSERT_HOLD = {
+    "postgresql": _insert_hold(postgresql.insert),
+    "sqlite": _insert_hold(sqlite.insert),
+}
+
+# CommitCouponHold: HELD -> COMMITTED (locks the hold row), its coupon ids back.
+COMMIT_HELD = (
+    update(HOLDS)
+    .where(HOLDS.c.id == bindparam("hold_id"), HOLDS.c.state == "HELD")
+    .values(state="COMMITTED", update_time=bindparam("now"))
+    .returning(*_HOLD_COLUMNS)
+)
+MARK_USED = (
+    update(COUPONS)
+    .where(COUPONS.c.id.in_(bindparam("coupon_ids", expanding=True)))
+    .values(times_used=COUPONS.c.times_used + 1)
+)
+
+# The same on PostgreSQL as ONE statement (so it runs in autocommit: no BEGIN/COMMIT
+# round trips): the hold's row is locked and committed first, then its coupons'
+# times_used counted (a hold's coupon ids are distinct). Nothing back: not held.
+PG_COMMIT_HELD = (
+    text(
+        """
+WITH h AS (
+    UPDATE coupon_holds SET state = 'COMMITTED', update_time = :now
+    WHERE id = :hold_id AND state = 'HELD'
+    RETURNING *
+), used AS (
+    UPDATE coupons SET times_used = coupons.times_used + 1
+    WHERE coupons.id IN (SELECT json_array_elements_text(h.coupon_ids) FROM h)
+)
+SELECT id, request_id, body_hash, customer_id, state, codes, coupon_ids, breakdown,
+    expire_time, create_time, update_time
+FROM h
+"""
+    )
+    .columns(*_HOLD_COLUMNS)
+    .bindparams(bindparam("now", type_=UTCDateTime()))
+)
+
+
+# Every active promotion rule and the stacking cap in ONE round trip (the price path
+# reloads them every rules_cache_seconds): rows of (kind, the RuleColumns..., cap),
+# kind "automatic" / "tier" / "gift", and one "settings" row carrying the cap.
+def _rules(kind: str, table: Any) -> Select:
+    return select(
+        literal_column(f"'{kind}'").label("kind"),
+        table.c.id,
+        table.c.spec,
+        table.c.active,
+        table.c.created_by,
+        table.c.create_time,
+        table.c.update_time,
+        cast(null(), Integer).label("cap"),
+    ).where(table.c.active.is_(True))
+
+
+_SETTINGS = PricingSettingsRow.__table__
+ACTIVE_RULES_AND_CAP = union_all(
+    _rules("automatic", AutomaticDiscount.__table__),
+    _rules("tier", TierDiscount.__table__),
+    _rules("gift", FreeGiftRule.__table__),
+    select(
+        literal_column("'settings'"),
+        _SETTINGS.c.id,
+        cast(null(), JSON),
+        literal_column("true", Boolean),
+        literal_column("''", String),
+        cast(null(), UTCDateTime),
+        _SETTINGS.c.update_time,
+        _SETTINGS.c.stacking_cap_bp,
+    ).where(_SETTINGS.c.id == SETTINGS_ID),
+)

@@ -317,3 +317,105 @@ async def test_internal_rpcs_refuse_admins(inventory: Inventory) -> None:
             metadata=inventory.md(),
         )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_commit_records_a_sale_per_stock_row(inventory: Inventory) -> None:
+    """A split reservation commits every stock row it holds: units leave on hand and
+    reserved, one SALE adjustment each (on hand after, the reservation, the caller)."""
+    blr = await inventory.warehouse("560099", "KA")
+    bhw = await inventory.warehouse("421302", "MH")
+    vid = inventory.variant()
+    await inventory.stock(blr, vid, 3)
+    await inventory.stock(bhw, vid, 4)
+    held = await inventory.reserve([(vid, 6)], delivery_pincode="560001")
+    # Split: the warehouse covering the most first (Bhiwandi's 4), then Bengaluru.
+    assert sorted((ln.warehouse, ln.quantity) for ln in held.lines) == sorted([(blr, 2), (bhw, 4)])
+    got = await inventory.reservations.GetReservation(res_pb2.GetReservationRequest(name=held.name))
+    assert got == held
+    done = await inventory.reservations.CommitReservation(
+        res_pb2.CommitReservationRequest(name=held.name)
+    )
+    assert done.state == State.RESERVATION_STATE_COMMITTED
+    assert list(done.lines) == list(held.lines)
+    assert done.expire_time == held.expire_time and done.create_time == held.create_time
+    for wh, on_hand in ((blr, 1), (bhw, 0)):
+        level = await inventory.level(wh, vid)
+        assert (level.on_hand, level.reserved) == (on_hand, 0)
+    listed = await inventory.admin.ListAdjustments(
+        admin_pb2.ListAdjustmentsRequest(variant_id=vid), metadata=inventory.md()
+    )
+    sales = sorted(
+        (a.warehouse, a.delta, a.on_hand_after, a.reference, a.actor)
+        for a in listed.adjustments
+        if a.reason == Reason.ADJUSTMENT_REASON_SALE
+    )
+    assert sales == sorted([(blr, -2, 1, held.name, "order"), (bhw, -4, 0, held.name, "order")])
+    again = await inventory.reservations.CommitReservation(
+        res_pb2.CommitReservationRequest(name=held.name)
+    )
+    assert again.state == State.RESERVATION_STATE_COMMITTED
+    assert list(again.lines) == list(held.lines)
+
+
+async def test_concurrent_commits_and_releases_settle_each_hold_once(
+    inventory: Inventory,
+) -> None:
+    """Holds over two shared stock rows, each committed twice and released once, all
+    at the same time: every hold ends committed or released, never both, with one SALE
+    per committed line, and the stock adds up (no deadlock, no double sale)."""
+    wh = await inventory.warehouse()
+    a, b = inventory.variant(), inventory.variant()
+    await inventory.stock(wh, a, 100)
+    await inventory.stock(wh, b, 100)
+    holds = [await inventory.reserve([(a, 1 + i % 3), (b, 2)]) for i in range(12)]
+    rng = random.Random(3)
+
+    async def settle(h: resources_pb2.Reservation) -> list[object]:
+        calls = [
+            inventory.reservations.CommitReservation(res_pb2.CommitReservationRequest(name=h.name)),
+            inventory.reservations.CommitReservation(res_pb2.CommitReservationRequest(name=h.name)),
+            inventory.reservations.ReleaseReservation(
+                res_pb2.ReleaseReservationRequest(name=h.name)
+            ),
+        ]
+        rng.shuffle(calls)
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    outcomes = await asyncio.gather(*(settle(h) for h in holds))
+    sold = {a: 0, b: 0}
+    for h, results in zip(holds, outcomes, strict=True):
+        final = await inventory.reservations.GetReservation(
+            res_pb2.GetReservationRequest(name=h.name)
+        )
+        errors = {reason(r) for r in results if isinstance(r, grpc.aio.AioRpcError)}
+        if final.state == State.RESERVATION_STATE_COMMITTED:
+            assert errors <= {"RESERVATION_COMMITTED"}
+            for ln in h.lines:
+                sold[ln.variant_id] += ln.quantity
+        else:
+            assert final.state == State.RESERVATION_STATE_RELEASED
+            assert errors == {"RESERVATION_NOT_HELD"}
+    listed = await inventory.admin.ListAdjustments(
+        admin_pb2.ListAdjustmentsRequest(warehouse=wh, page_size=100), metadata=inventory.md()
+    )
+    for vid in (a, b):
+        level = await inventory.level(wh, vid)
+        assert (level.on_hand, level.reserved) == (100 - sold[vid], 0)
+        sales = [
+            -x.delta
+            for x in listed.adjustments
+            if x.variant_id == vid and x.reason == Reason.ADJUSTMENT_REASON_SALE
+        ]
+        assert sum(sales) == sold[vid]
+
+
+async def test_concurrent_reservations_alert_low_stock_once(inventory: Inventory) -> None:
+    """Thirty holds at once on a row that crosses its reorder point on the way: every
+    unit is counted once and the dip raises exactly one low-stock event."""
+    wh, vid = await one_warehouse_stock(inventory, 40, reorder_point=15)
+    results = await asyncio.gather(*(inventory.reserve([(vid, 1)]) for _ in range(30)))
+    assert len({r.name for r in results}) == 30
+    level = await inventory.level(wh, vid)
+    assert (level.on_hand, level.reserved, level.available, level.low_stock) == (40, 30, 10, True)
+    events = await inventory.low_stock_events(vid)
+    assert [(e.available, e.reorder_point) for e in events] == [(15, 15)]

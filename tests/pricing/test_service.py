@@ -631,3 +631,57 @@ async def test_stacking_cap_is_admin_editable(pricing: Pricing) -> None:
         p.wired.quoter.rules_cache = saved
     again = await price(p, cart([(v, 1)], (big.code,)))
     assert again.discount_total.amount_minor == 50000
+
+
+async def test_retried_hold_replays_even_when_pricing_would_now_refuse(pricing: Pricing) -> None:
+    """A retry of a hold answers with the first hold: also once its single-use coupon
+    is taken (by that very hold) and while the catalog is down."""
+    p = pricing
+    v = p.variant(60000)
+    c = await coupon(p, usage_limit=1)
+    req = hpb.HoldCouponsRequest(
+        request_id=secrets.token_hex(8), cart=cart([(v, 1)], (c.code,)), customer="users/rp1"
+    )
+    first = await p.holds.HoldCoupons(req)
+    assert list(first.coupon_codes) == [c.code]
+    again = await p.holds.HoldCoupons(req)  # the coupon is used up now: still a replay
+    assert again == first
+    p.invalidate()
+    p.peers.catalog.down = True
+    try:
+        assert await p.holds.HoldCoupons(req) == first
+        other = hpb.HoldCouponsRequest(request_id=req.request_id, cart=cart([(v, 2)], (c.code,)))
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await p.holds.HoldCoupons(other)
+        assert reason(e.value) == "IDEMPOTENCY_MISMATCH"
+    finally:
+        p.peers.catalog.down = False
+        client.reset_breakers()
+    got = await p.admin.GetCoupon(apb.GetCouponRequest(name=c.name), metadata=p.md())
+    assert got.times_held == 1
+
+
+async def test_holds_without_coupons_are_idempotent_and_commit(pricing: Pricing) -> None:
+    """Every checkout holds, codes or not: concurrent duplicates of a hold without
+    coupons make one hold; it commits (again harmlessly), and reads back the same."""
+    p = pricing
+    v = p.variant(45000)
+    req = hpb.HoldCouponsRequest(
+        request_id=secrets.token_hex(8), cart=cart([(v, 2)]), customer="users/nc1"
+    )
+    holds = await asyncio.gather(*(p.holds.HoldCoupons(req) for _ in range(10)))
+    assert len({h.name for h in holds}) == 1
+    first = holds[0]
+    assert first.state == hpb.HOLD_STATE_HELD and not first.coupon_codes
+    assert first.customer == "users/nc1"
+    assert first.breakdown.total.amount_minor > 0
+    got = await p.holds.GetCouponHold(hpb.GetCouponHoldRequest(name=first.name))
+    assert got == first
+    done = await p.holds.CommitCouponHold(hpb.CommitCouponHoldRequest(name=first.name))
+    assert done.state == hpb.HOLD_STATE_COMMITTED
+    assert done.breakdown == first.breakdown and done.expire_time == first.expire_time
+    assert done == await p.holds.CommitCouponHold(hpb.CommitCouponHoldRequest(name=first.name))
+    assert done == await p.holds.GetCouponHold(hpb.GetCouponHoldRequest(name=first.name))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await p.holds.ReleaseCouponHold(hpb.ReleaseCouponHoldRequest(name=first.name))
+    assert reason(e.value) == "HOLD_COMMITTED"

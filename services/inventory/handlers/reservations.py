@@ -1,12 +1,31 @@
 """Reservations (internal: the order service) and availability (internal: catalog, order).
 
 ReserveStock is all or nothing and idempotent on request_id. Concurrency: on
-PostgreSQL every stock row of the requested variants is locked FOR UPDATE in
-(variant_id, warehouse_id) order before anything is read or written, so two
-reservations for the last unit serialize and the second sees it gone; the
-request-id lookup is repeated after the locks, so a concurrent duplicate finds the
-first one's reservation; a unique index on request_id backs that up. On SQLite a
-write unit of work begins with BEGIN IMMEDIATE: writers run one at a time.
+PostgreSQL every stock row a reservation takes is locked FOR UPDATE in
+(variant_id, warehouse_id) order before it is checked and written, so two
+reservations for the last unit serialize and the second sees it gone; the unique
+index on request_id makes a concurrent duplicate wait for the first one and then
+answer with its reservation. On SQLite a write unit of work begins with BEGIN
+IMMEDIATE: writers run one at a time.
+
+The checkout path runs prebuilt statements (repository, end of module) and as
+few round trips as the guarantees allow (README "Concurrency"):
+
+- ReserveStock on PostgreSQL: an unlocked read, allocation, then ONE autocommit
+  statement that locks the planned rows in order and writes only if each still has
+  the units and the low-stock ledger has nothing to do. Otherwise (and on SQLite)
+  the locking path: lock the stock rows, allocate, then INSERT the reservation ON
+  CONFLICT (request_id) DO NOTHING (nothing back: a duplicate won, answer with it),
+  its lines and the stock rows' holds (one statement on PostgreSQL). The request-id
+  lookup only runs on such a conflict or when allocation failed (a retry of a
+  reservation that took the last unit replays, it does not fail OUT_OF_STOCK).
+- GetReservation: the reservation and its lines in one SELECT.
+- CommitReservation of a hold without backorders (its lines never change: only
+  backorder fills edit lines): ONE statement on PostgreSQL (the hold HELD ->
+  COMMITTED if held and not lapsed, its row locked first; then its stock rows in
+  lock order and the SALE adjustments); on SQLite a guarded UPDATE and the same
+  steps in one transaction. Anything else (backorders, a race lost) takes the
+  general path, which locks first and reads after.
 """
 
 from __future__ import annotations
@@ -16,14 +35,15 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cleanse.inventory.v1 import availability_service_pb2, reservation_service_pb2
+from cleanse.inventory.v1 import availability_service_pb2, events_pb2, reservation_service_pb2
 from mesh.db import Database, new_id, utcnow
 from mesh.errors import FailedPrecondition, InvalidArgument, Violations
 from mesh.outbox import Outbox
@@ -41,14 +61,16 @@ from services.inventory.domain.rules import (
     valid_variant_id,
 )
 from services.inventory.handlers.common import (
+    LOW_STOCK_ALERTS,
+    LOW_STOCK_TOPIC,
     Clock,
     Ledger,
+    actor,
     id_of,
     not_found,
     warehouse_id_of,
 )
 from services.inventory.models import (
-    Backorder,
     IdempotencyKey,
     Reservation,
     ReservationLine,
@@ -63,10 +85,129 @@ ACTIVE = gauge("stock_reservations_active", "Reservations currently held (set by
 MAX_BATCH = 500
 
 
+@dataclass(frozen=True, slots=True)
+class ReservationRecord:
+    """A reservation row as read by a Core statement (the ORM's Reservation has the
+    same attributes)."""
+
+    id: str
+    request_id: str
+    body_hash: str
+    state: str
+    delivery_pincode: str
+    delivery_state_code: str
+    expire_time: datetime
+    create_time: datetime
+    update_time: datetime
+
+    @property
+    def name(self) -> str:
+        return f"reservations/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LineRecord:
+    variant_id: str
+    warehouse_id: str
+    quantity: int
+    backordered_quantity: int
+
+
 @dataclass(frozen=True)
 class ReservationView:
-    reservation: Reservation
-    lines: list[ReservationLine]
+    reservation: Reservation | ReservationRecord
+    lines: Sequence[ReservationLine | LineRecord]
+
+
+def _view(rows: Sequence[Any]) -> ReservationView | None:
+    """ReservationView from the rows of repo.RESERVATION_BY_ID / _BY_REQUEST."""
+    if not rows:
+        return None
+    r = rows[0]
+    res = ReservationRecord(
+        r.id,
+        r.request_id,
+        r.body_hash,
+        r.state,
+        r.delivery_pincode,
+        r.delivery_state_code,
+        r.expire_time,
+        r.create_time,
+        r.update_time,
+    )
+    lines = [
+        LineRecord(
+            x.line_variant_id, x.line_warehouse_id, x.line_quantity, x.line_backordered_quantity
+        )
+        for x in rows
+        if x.line_variant_id is not None
+    ]
+    return ReservationView(res, lines)
+
+
+async def _read(s: AsyncSession, stmt: Any, params: dict[str, Any]) -> ReservationView | None:
+    return _view((await s.execute(stmt, params)).all())
+
+
+async def _end_write(s: AsyncSession) -> None:
+    """After ONE write statement in a read session: on PostgreSQL that session is in
+    autocommit, so the statement has committed on its own (no BEGIN/COMMIT round
+    trips); commit explicitly only should it not be."""
+    if s.bind.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        await s.commit()
+
+
+def _low_stock(st: Any, reserved: int) -> tuple[bool, events_pb2.LowStockEvent | None]:
+    """Ledger.settle for a stock row read by LOCK_VARIANT_STOCKS that is about to hold
+    `reserved`: its new alerted flag (re-armed when no longer low) and the event of a
+    dip to the reorder point, if this is one."""
+    avail = rules.available(st.on_hand, reserved, st.safety_stock)
+    low = rules.is_low(avail, st.reorder_point)
+    if not low or st.low_stock_alerted:
+        return low, None
+    return True, events_pb2.LowStockEvent(
+        variant_id=st.variant_id,
+        warehouse=f"warehouses/{st.warehouse_id}",
+        available=avail,
+        on_hand=st.on_hand,
+        reorder_point=st.reorder_point,
+    )
+
+
+def _allocate(
+    rows: Sequence[Any], demand: dict[str, int], req: reservation_service_pb2.ReserveStockRequest
+) -> list[allocation.Allocated]:
+    """The plan for `demand` over stock rows read by repo.VARIANT_STOCKS (raises
+    allocation.OutOfStock)."""
+    sites = {r.warehouse_id: allocation.Site(r.warehouse_id, r.pincode, r.state_code) for r in rows}
+    supplies = [
+        allocation.Supply(
+            r.warehouse_id,
+            r.variant_id,
+            rules.available(r.on_hand, r.reserved, r.safety_stock),
+            rules.backorder_room(r.backorder_allowed, r.backorder_limit, r.backordered),
+        )
+        for r in rows
+    ]
+    return allocation.allocate(
+        demand, supplies, list(sites.values()), req.delivery_pincode, req.delivery_state_code
+    )
+
+
+def _new_reservation(
+    req: reservation_service_pb2.ReserveStockRequest, body: str, ttl: int, now: datetime
+) -> ReservationRecord:
+    return ReservationRecord(
+        id=new_id(),
+        request_id=req.request_id,
+        body_hash=body,
+        state="HELD",
+        delivery_pincode=req.delivery_pincode,
+        delivery_state_code=req.delivery_state_code,
+        expire_time=now + timedelta(seconds=ttl),
+        create_time=now,
+        update_time=now,
+    )
 
 
 def _demand(lines: list[reservation_service_pb2.ReserveLine]) -> dict[str, int]:
@@ -127,26 +268,87 @@ class ReservationHandlers:
             }
         )
         try:
-            view = await self._reserve(req, demand, ttl, body)
+            view = None
+            if not self.db.is_sqlite:
+                view = await self._reserve_if_fits(req, demand, ttl, body)
+            if view is None:
+                view = await self._reserve(req, demand, ttl, body)
         except IntegrityError:
             # A concurrent duplicate committed first (unique request_id): answer with it.
             async with self.db.session() as s:
-                existing = await repo.reservation_by_request(s, req.request_id)
-                if existing is None:
-                    raise
-                view = await self._replay(s, existing, body)
+                existing = await _read(
+                    s, repo.RESERVATION_BY_REQUEST, {"request_id": req.request_id}
+                )
+            if existing is None:
+                raise
+            view = self._replay(existing, body)
         return view
 
-    async def _replay(self, s: AsyncSession, existing: Reservation, body: str) -> ReservationView:
-        if existing.body_hash != body:
+    def _replay(self, existing: ReservationView, body: str) -> ReservationView:
+        if existing.reservation.body_hash != body:
             RESERVATIONS.labels("idempotency_mismatch").inc()
             raise FailedPrecondition(
                 "request_id was already used for a different reservation",
                 reason="IDEMPOTENCY_MISMATCH",
-                metadata={"request_id": existing.request_id},
+                metadata={"request_id": existing.reservation.request_id},
             )
         RESERVATIONS.labels("replayed").inc()
-        return ReservationView(existing, await repo.reservation_lines(s, existing.id))
+        return existing
+
+    async def _reserve_if_fits(
+        self,
+        req: reservation_service_pb2.ReserveStockRequest,
+        demand: dict[str, int],
+        ttl: int,
+        body: str,
+    ) -> ReservationView | None:
+        """PostgreSQL's first try: an unlocked read, allocation, then ONE autocommit
+        statement (repo.PG_RESERVE_IF_FITS) that locks the planned rows and writes only
+        if each still has the units and the low-stock ledger has nothing to do. None:
+        nothing written, take the locking path (short of stock, backorders, a reorder
+        point reached, or the rows changed under the plan)."""
+        async with self.db.session() as s:
+            rows = (await s.execute(repo.VARIANT_STOCKS, {"ids": list(demand)})).all()
+            try:
+                plan = _allocate(rows, demand, req)
+            except allocation.OutOfStock:
+                return None
+            if any(a.backordered for a in plan):
+                return None
+            stock_ids = {(r.variant_id, r.warehouse_id): r.id for r in rows}
+            now = self.clock()
+            res = _new_reservation(req, body, ttl, now)
+            got = (
+                await s.execute(
+                    repo.PG_RESERVE_IF_FITS,
+                    {
+                        "id": res.id,
+                        "request_id": res.request_id,
+                        "body_hash": res.body_hash,
+                        "delivery_pincode": res.delivery_pincode,
+                        "delivery_state_code": res.delivery_state_code,
+                        "expire_time": res.expire_time,
+                        "now": now,
+                        "line_ids": [new_id() for _ in plan],
+                        "stock_ids": [stock_ids[(a.variant_id, a.warehouse_id)] for a in plan],
+                        "variant_ids": [a.variant_id for a in plan],
+                        "warehouse_ids": [a.warehouse_id for a in plan],
+                        "quantities": [a.quantity for a in plan],
+                    },
+                )
+            ).one()
+            await _end_write(s)
+            if not got.fits:
+                return None
+            if got.id is None:  # a reservation with this request_id exists
+                existing = await _read(
+                    s, repo.RESERVATION_BY_REQUEST, {"request_id": req.request_id}
+                )
+                return None if existing is None else self._replay(existing, body)
+        RESERVATIONS.labels("reserved").inc()
+        return ReservationView(
+            res, [LineRecord(a.variant_id, a.warehouse_id, a.quantity, 0) for a in plan]
+        )
 
     async def _reserve(
         self,
@@ -156,83 +358,148 @@ class ReservationHandlers:
         body: str,
     ) -> ReservationView:
         async with self.db.transaction() as s:
-            rows = await repo.lock_variant_stocks(s, demand)
-            existing = await repo.reservation_by_request(s, req.request_id)
-            if existing is not None:  # a concurrent duplicate won while we waited
-                return await self._replay(s, existing, body)
+            rows = (await s.execute(repo.LOCK_VARIANT_STOCKS, {"ids": list(demand)})).all()
             now = self.clock()
-            sites = {wh.id: allocation.Site(wh.id, wh.pincode, wh.state_code) for _, wh in rows}
-            supplies = [
-                allocation.Supply(
-                    st.warehouse_id,
-                    st.variant_id,
-                    rules.available(st.on_hand, st.reserved, st.safety_stock),
-                    rules.backorder_room(st.backorder_allowed, st.backorder_limit, st.backordered),
-                )
-                for st, _ in rows
-            ]
             try:
-                plan = allocation.allocate(
-                    demand,
-                    supplies,
-                    list(sites.values()),
-                    req.delivery_pincode,
-                    req.delivery_state_code,
-                )
+                plan = _allocate(rows, demand, req)
             except allocation.OutOfStock as exc:
+                # A retry of a reservation that took the last units replays it. (The
+                # stock locks are held: a concurrent duplicate has committed by now.)
+                existing = await _read(
+                    s, repo.RESERVATION_BY_REQUEST, {"request_id": req.request_id}
+                )
+                if existing is not None:
+                    return self._replay(existing, body)
                 RESERVATIONS.labels("out_of_stock").inc()
                 raise FailedPrecondition(
                     f"not enough stock for {', '.join(exc.variant_ids)}",
                     reason="OUT_OF_STOCK",
                     metadata={"variant_ids": ",".join(exc.variant_ids)},
                 ) from None
-            stocks = {(st.variant_id, st.warehouse_id): st for st, _ in rows}
-            res = Reservation(
-                id=new_id(),
-                request_id=req.request_id,
-                body_hash=body,
-                state="HELD",
-                delivery_pincode=req.delivery_pincode,
-                delivery_state_code=req.delivery_state_code,
-                expire_time=now + timedelta(seconds=ttl),
-                create_time=now,
-                update_time=now,
-            )
-            s.add(res)
-            # A racing duplicate that got past the lookup (no stock rows to lock) is
-            # stopped here by the unique request_id index.
-            await s.flush()
-            lines: list[ReservationLine] = []
-            for a in plan:
-                st = stocks[(a.variant_id, a.warehouse_id)]
-                st.reserved += a.quantity
-                st.backordered += a.backordered
-                st.update_time = now
-                line = ReservationLine(
-                    reservation_id=res.id,
-                    variant_id=a.variant_id,
-                    warehouse_id=a.warehouse_id,
-                    quantity=a.quantity,
-                    backordered_quantity=a.backordered,
+            res = _new_reservation(req, body, ttl, now)
+            lines = [
+                LineRecord(a.variant_id, a.warehouse_id, a.quantity, a.backordered) for a in plan
+            ]
+            stocks = {(r.variant_id, r.warehouse_id): r for r in rows}
+            taken = [(stocks[(a.variant_id, a.warehouse_id)], a) for a in plan]
+            # Low-stock alerts (Ledger.settle): the new flag per row, events of a dip.
+            alerts = [_low_stock(st, st.reserved + a.quantity) for st, a in taken]
+            write = self._write_pg if s.bind.dialect.name == "postgresql" else self._write
+            if not await write(s, res, taken, [low for low, _ in alerts], now):
+                # A duplicate was there first: answer with it.
+                existing = await _read(
+                    s, repo.RESERVATION_BY_REQUEST, {"request_id": req.request_id}
                 )
-                lines.append(line)
-                s.add(line)
-                if a.backordered:
-                    s.add(
-                        Backorder(
-                            reservation_id=res.id,
-                            variant_id=a.variant_id,
-                            warehouse_id=a.warehouse_id,
-                            quantity=a.backordered,
-                            state="OPEN",
-                            create_time=now,
-                        )
-                    )
-            await Ledger(s, self.outbox, now).settle(
-                stocks[(a.variant_id, a.warehouse_id)] for a in plan
-            )
+                if existing is None:  # pragma: no cover - the conflict says it exists
+                    raise IntegrityError("reservation request_id", None, Exception("conflict"))
+                return self._replay(existing, body)
+            for _, event in alerts:
+                if event is not None:
+                    await self.outbox.add(s, LOW_STOCK_TOPIC, event)
+                    LOW_STOCK_ALERTS.inc()
+            backorders = [
+                {
+                    "id": new_id(),
+                    "reservation_id": res.id,
+                    "variant_id": a.variant_id,
+                    "warehouse_id": a.warehouse_id,
+                    "quantity": a.backordered,
+                    "allocated_quantity": 0,
+                    "state": "OPEN",
+                    "create_time": now,
+                }
+                for a in plan
+                if a.backordered
+            ]
+            if backorders:
+                await s.execute(repo.INSERT_BACKORDERS, backorders)
         RESERVATIONS.labels("reserved").inc()
-        return ReservationView(res, sorted(lines, key=lambda x: (x.variant_id, x.warehouse_id)))
+        return ReservationView(res, lines)
+
+    async def _write(
+        self,
+        s: AsyncSession,
+        res: ReservationRecord,
+        taken: list[tuple[Any, allocation.Allocated]],
+        alerted: list[bool],
+        now: datetime,
+    ) -> bool:
+        """The reservation, its lines and its stock rows' holds; False (nothing
+        written) when its request_id exists."""
+        inserted = await s.execute(
+            repo.INSERT_RESERVATION[s.bind.dialect.name],
+            {
+                "id": res.id,
+                "request_id": res.request_id,
+                "body_hash": res.body_hash,
+                "state": res.state,
+                "delivery_pincode": res.delivery_pincode,
+                "delivery_state_code": res.delivery_state_code,
+                "expire_time": res.expire_time,
+                "create_time": now,
+                "update_time": now,
+            },
+        )
+        if inserted.first() is None:
+            return False
+        await s.execute(
+            repo.INSERT_LINES,
+            [
+                {
+                    "id": new_id(),
+                    "reservation_id": res.id,
+                    "variant_id": a.variant_id,
+                    "warehouse_id": a.warehouse_id,
+                    "quantity": a.quantity,
+                    "backordered_quantity": a.backordered,
+                }
+                for _, a in taken
+            ],
+        )
+        await s.execute(
+            repo.RESERVE_STOCK_ROW,
+            [
+                {
+                    "stock_id": st.id,
+                    "add_reserved": a.quantity,
+                    "add_backordered": a.backordered,
+                    "alerted": flag,
+                    "now": now,
+                }
+                for (st, a), flag in zip(taken, alerted, strict=True)
+            ],
+        )
+        return True
+
+    async def _write_pg(
+        self,
+        s: AsyncSession,
+        res: ReservationRecord,
+        taken: list[tuple[Any, allocation.Allocated]],
+        alerted: list[bool],
+        now: datetime,
+    ) -> bool:
+        """`_write` in one statement (repo.PG_RESERVE)."""
+        inserted = await s.execute(
+            repo.PG_RESERVE,
+            {
+                "id": res.id,
+                "request_id": res.request_id,
+                "body_hash": res.body_hash,
+                "delivery_pincode": res.delivery_pincode,
+                "delivery_state_code": res.delivery_state_code,
+                "expire_time": res.expire_time,
+                "now": now,
+                "line_ids": [new_id() for _ in taken],
+                "stock_ids": [st.id for st, _ in taken],
+                "variant_ids": [a.variant_id for _, a in taken],
+                "warehouse_ids": [a.warehouse_id for _, a in taken],
+                "quantities": [a.quantity for _, a in taken],
+                "backordered": [a.backordered for _, a in taken],
+                "alerted": alerted,
+            },
+        )
+        return inserted.first() is not None
 
     # --- commit / release ------------------------------------------------------------
 
@@ -248,6 +515,133 @@ class ReservationHandlers:
         return res, stocks
 
     async def commit(self, name: str) -> ReservationView:
+        rid = id_of(name, "reservations")
+        now = self.clock()
+        async with self.db.session() as s:
+            if not self.db.is_sqlite:
+                done = await self._commit_simple_pg(s, rid, now)
+                if done is not None:
+                    return done
+            current = await _read(s, repo.RESERVATION_BY_ID, {"id": rid})
+            if current is None:
+                raise not_found("reservation", name)
+            res = current.reservation
+            if res.state == "COMMITTED":
+                return current  # committing again is harmless
+            # A hold without backorders: its lines cannot change (only backorder fills
+            # edit lines), so the ones just read are the ones to sell.
+            simple = (
+                res.state == "HELD"
+                and res.expire_time > now
+                and not any(ln.backordered_quantity for ln in current.lines)
+            )
+            if simple and not self.db.is_sqlite:
+                done = await self._commit_held_pg(s, current, now)
+                if done is not None:
+                    return done
+                simple = False
+        if simple:
+            done = await self._commit_held(current, now)
+            if done is not None:
+                return done
+        # Backorders, a lapsed or released hold, or a race lost: lock, then read.
+        return await self._commit_locked(name)
+
+    async def _commit_simple_pg(
+        self, s: AsyncSession, rid: str, now: datetime
+    ) -> ReservationView | None:
+        """PostgreSQL's first try: a hold without backorders committed, read included,
+        in ONE autocommit statement (repo.PG_COMMIT_SIMPLE); None: nothing changed."""
+        ids = [new_id() for _ in range(repo.COMMIT_SIMPLE_MAX_LINES)]
+        rows = (
+            await s.execute(
+                repo.PG_COMMIT_SIMPLE,
+                {
+                    "reservation_id": rid,
+                    "now": now,
+                    "adjustment_ids": ids,
+                    "actor": actor(),
+                    "reference": f"reservations/{rid}"[:64],
+                },
+            )
+        ).all()
+        await _end_write(s)
+        return _view(rows)
+
+    @staticmethod
+    def _committed(current: ReservationView, now: datetime) -> ReservationView:
+        res = current.reservation
+        committed = ReservationRecord(
+            res.id,
+            res.request_id,
+            res.body_hash,
+            "COMMITTED",
+            res.delivery_pincode,
+            res.delivery_state_code,
+            res.expire_time,
+            res.create_time,
+            now,
+        )
+        return ReservationView(committed, current.lines)
+
+    async def _commit_held(self, current: ReservationView, now: datetime) -> ReservationView | None:
+        """Commit a hold without backorders; None if it stopped holding meanwhile."""
+        res = current.reservation
+        async with self.db.transaction() as s:
+            done = await s.execute(repo.COMMIT_HELD, {"reservation_id": res.id, "now": now})
+            if done.first() is None:
+                return None  # released, expired or committed meanwhile
+            who = actor()
+            sold = [
+                {
+                    "b_variant_id": ln.variant_id,
+                    "b_warehouse_id": ln.warehouse_id,
+                    "quantity": ln.quantity,
+                    "delta": -ln.quantity,
+                    "adjustment_id": new_id(),
+                    "actor": who,
+                    "reference": res.name[:64],
+                    "now": now,
+                }
+                for ln in current.lines  # (variant_id, warehouse_id): the lock order
+                if ln.quantity
+            ]
+            if sold:
+                await s.execute(repo.SELL_STOCK_ROW, sold)
+                await s.execute(repo.RECORD_SALE, sold)
+        return self._committed(current, now)
+
+    async def _commit_held_pg(
+        self, s: AsyncSession, current: ReservationView, now: datetime
+    ) -> ReservationView | None:
+        """`_commit_held` on PostgreSQL: one statement (repo.PG_COMMIT_HELD) in the
+        autocommit read session, so it commits on its own without BEGIN/COMMIT round
+        trips (the explicit commit covers a session that is not autocommit)."""
+        res = current.reservation
+        sold = [ln for ln in current.lines if ln.quantity]
+        done = await s.execute(
+            repo.PG_COMMIT_HELD,
+            {
+                "reservation_id": res.id,
+                "now": now,
+                "variant_ids": [ln.variant_id for ln in sold],
+                "warehouse_ids": [ln.warehouse_id for ln in sold],
+                "quantities": [ln.quantity for ln in sold],
+                "adjustment_ids": [new_id() for _ in sold],
+                "actor": actor(),
+                "reference": res.name[:64],
+            },
+        )
+        adjusted = len(done.all())
+        await _end_write(s)
+        if not adjusted:
+            return None  # released, expired or committed meanwhile: nothing changed
+        if adjusted != len(sold):  # pragma: no cover - lines always have their stock rows
+            log.error("committed hold sold fewer stock rows than it held", extra={"name": res.name})
+        return self._committed(current, now)
+
+    async def _commit_locked(self, name: str) -> ReservationView:
+        """The general commit: lock the reservation, then its stock rows, then read."""
         async with self.db.transaction() as s:
             res, stocks = await self._locked(s, name)
             if res.state != "COMMITTED":
@@ -306,10 +700,10 @@ class ReservationHandlers:
     async def get(self, name: str) -> ReservationView:
         rid = id_of(name, "reservations")
         async with self.db.session() as s:
-            res = await s.get(Reservation, rid)
-            if res is None:
-                raise not_found("reservation", name)
-            return ReservationView(res, await repo.reservation_lines(s, rid))
+            view = await _read(s, repo.RESERVATION_BY_ID, {"id": rid})
+        if view is None:
+            raise not_found("reservation", name)
+        return view
 
     # --- expiry sweeper ----------------------------------------------------------------
 
@@ -317,14 +711,7 @@ class ReservationHandlers:
         """Release holds whose time ran out; the number released."""
         now = self.clock()
         async with self.db.session() as s:
-            ids = list(
-                await s.scalars(
-                    select(Reservation.id)
-                    .where(Reservation.state == "HELD", Reservation.expire_time <= now)
-                    .order_by(Reservation.expire_time)
-                    .limit(limit)
-                )
-            )
+            ids = list(await s.scalars(repo.LAPSED_HOLDS, {"now": now, "limit": limit}))
         released = 0
         for rid in ids:
             view = await self.release(f"reservations/{rid}", expired=True)
@@ -332,9 +719,7 @@ class ReservationHandlers:
         if released:
             log.info("released lapsed holds", extra={"count": released})
         async with self.db.session() as s:
-            held = await s.scalar(
-                select(func.count()).select_from(Reservation).where(Reservation.state == "HELD")
-            )
+            held = await s.scalar(repo.COUNT_HELD)
         ACTIVE.set(held or 0)
         return released
 
@@ -421,20 +806,7 @@ class ReservationHandlers:
             raise InvalidArgument({"variant_ids": f"at most {MAX_BATCH} ids"})
         totals: dict[str, list[int]] = {}
         async with self.db.session() as s:
-            rows = await s.execute(
-                select(
-                    Stock.variant_id,
-                    Stock.on_hand,
-                    Stock.reserved,
-                    Stock.safety_stock,
-                    Stock.reorder_point,
-                    Stock.backorder_allowed,
-                    Stock.backorder_limit,
-                    Stock.backordered,
-                )
-                .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-                .where(Stock.variant_id.in_(set(variant_ids)), Warehouse.active.is_(True))
-            )
+            rows = await s.execute(repo.AVAILABILITY, {"ids": list(set(variant_ids))})
             for vid, on_hand, reserved, safety, reorder, bo_ok, bo_limit, bo in rows.all():
                 t = totals.setdefault(vid, [0, 0, 0])
                 t[0] += rules.available(on_hand, reserved, safety)

@@ -9,20 +9,36 @@ The transaction first locks the customer (repository.lock_customer), so the
 first-order check ("no other checkout of this customer held or committed") sees
 every other hold of the customer committed or not started: two checkouts racing
 with two different first-order coupons cannot both pass.
+
+Round trips (a checkout calls HoldCoupons and CommitCouponHold once each):
+
+- The hold is inserted ON CONFLICT (request_id) DO NOTHING: nothing back means a
+  hold with that request id exists, and the request replays it. So the request-id
+  lookup only runs on a conflict, or when pricing the cart failed or refused a code
+  (a retry must replay the first answer even if a coupon is now used up or a
+  dependency is down), never on the way to a new hold.
+- A hold without coupons takes no use and needs no lock (a first-order check only
+  looks for other holds of the customer; a hold without coupons never checks): it
+  is that one INSERT, which on PostgreSQL runs on its own in autocommit.
+- CommitCouponHold on PostgreSQL is one statement (the hold HELD -> COMMITTED, then
+  its coupons' times_used), also in autocommit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cleanse.pricing.v1 import breakdown_pb2, coupon_hold_service_pb2
-from mesh.db import Database, utcnow
+from mesh.db import Database, new_id, utcnow
 from mesh.errors import FailedPrecondition, NotFound, Violations
 from mesh.resources import require_name
 from observability.metrics import counter
@@ -39,37 +55,77 @@ log = logging.getLogger("cleanse.pricing.holds")
 HOLDS = counter("coupon_holds_total", "Coupon hold attempts by outcome.", ["outcome"])
 
 
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """A coupon_holds row as read by a Core statement (CouponHold has the same
+    attributes)."""
+
+    id: str
+    request_id: str
+    body_hash: str
+    customer_id: str
+    state: str
+    codes: list[str]
+    coupon_ids: list[str]
+    breakdown: bytes
+    expire_time: datetime
+    create_time: datetime
+    update_time: datetime
+
+    @property
+    def name(self) -> str:
+        return f"couponHolds/{self.id}"
+
+
 @dataclass(frozen=True)
 class HoldView:
-    hold: CouponHold
+    hold: CouponHold | HoldRecord
+    # The breakdown already as a proto (a new hold); otherwise parsed from the row.
+    parsed: breakdown_pb2.PriceBreakdown | None = None
 
     @property
     def breakdown(self) -> breakdown_pb2.PriceBreakdown:
+        if self.parsed is not None:
+            return self.parsed
         return breakdown_pb2.PriceBreakdown.FromString(self.hold.breakdown)
 
 
-def _refusal(b: Breakdown) -> None:
+def _record(row: Any) -> HoldRecord:
+    return HoldRecord(
+        row.id,
+        row.request_id,
+        row.body_hash,
+        row.customer_id,
+        row.state,
+        list(row.codes),
+        list(row.coupon_ids),
+        row.breakdown,
+        row.expire_time,
+        row.create_time,
+        row.update_time,
+    )
+
+
+def _refusal(b: Breakdown) -> tuple[str, FailedPrecondition] | None:
     """A code asked for that did not apply fails the hold (the order must not charge
-    a price the customer did not see)."""
+    a price the customer did not see): (metrics outcome, the error)."""
     for o in b.coupons:
         if o.applied:
             continue
         if o.rejection == Rejection.EXHAUSTED:
-            HOLDS.labels("exhausted").inc()
-            raise FailedPrecondition(
+            return "exhausted", FailedPrecondition(
                 o.message, reason="COUPON_EXHAUSTED", metadata={"code": o.code}
             )
         if o.rejection == Rejection.CUSTOMER_LIMIT:
-            HOLDS.labels("customer_limit").inc()
-            raise FailedPrecondition(
+            return "customer_limit", FailedPrecondition(
                 o.message, reason="COUPON_CUSTOMER_LIMIT", metadata={"code": o.code}
             )
-        HOLDS.labels("not_applicable").inc()
-        raise FailedPrecondition(
+        return "not_applicable", FailedPrecondition(
             o.message,
             reason="COUPON_NOT_APPLICABLE",
             metadata={"code": o.code, "rejection": o.rejection.name},
         )
+    return None
 
 
 class HoldHandlers:
@@ -79,7 +135,27 @@ class HoldHandlers:
         self.settings = settings
         self.clock = clock
 
-    async def _replay(self, existing: CouponHold, body: str) -> HoldView:
+    @asynccontextmanager
+    async def _one_statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for ONE self-contained write statement: on PostgreSQL the
+        autocommit read session (the statement commits on its own, no BEGIN/COMMIT
+        round trips; should that session not be autocommit, it is committed), on
+        SQLite a BEGIN IMMEDIATE transaction like every writer there."""
+        if self.db.is_sqlite:
+            async with self.db.transaction() as s:
+                yield s
+        else:
+            async with self.db.session() as s:
+                yield s
+                if s.bind.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                    await s.commit()
+
+    async def _by_request(self, request_id: str) -> HoldRecord | None:
+        async with self.db.session() as s:
+            row = (await s.execute(repo.HOLD_BY_REQUEST, {"request_id": request_id})).first()
+        return None if row is None else _record(row)
+
+    def _replay(self, existing: HoldRecord, body: str) -> HoldView:
         if existing.body_hash != body:
             HOLDS.labels("idempotency_mismatch").inc()
             raise FailedPrecondition(
@@ -103,21 +179,30 @@ class HoldHandlers:
         v.raise_if_any()
         ttl = req.ttl_seconds or self.settings.hold_ttl_seconds
         body = body_hash(req.cart, customer_id, ttl)
-        async with self.db.session() as s:
-            existing = await repo.hold_by_request(s, req.request_id)
-        if existing is not None:
-            return await self._replay(existing, body)
-        inp = await self.quoter.inputs(req.cart, customer_id, fresh=True)
-        b = await self.quoter.price(inp, req.cart, fresh=True)
-        _refusal(b)
+        try:
+            inp = await self.quoter.inputs(req.cart, customer_id, fresh=True)
+            b = await self.quoter.price(inp, req.cart, fresh=True)
+            refused = _refusal(b)
+        except Exception:
+            # A retry replays the first answer whatever pricing says now.
+            existing = await self._by_request(req.request_id)
+            if existing is None:
+                raise
+            return self._replay(existing, body)
+        if refused is not None:
+            existing = await self._by_request(req.request_id)
+            if existing is not None:
+                return self._replay(existing, body)
+            outcome, error = refused
+            HOLDS.labels(outcome).inc()
+            raise error
         try:
             return await self._take(req.request_id, body, inp, b, ttl)
         except IntegrityError:
-            async with self.db.session() as s:  # a concurrent duplicate committed first
-                existing = await repo.hold_by_request(s, req.request_id)
+            existing = await self._by_request(req.request_id)  # a racing duplicate won
             if existing is None:
                 raise
-            return await self._replay(existing, body)
+            return self._replay(existing, body)
 
     async def _take(
         self, request_id: str, body: str, inp: d.PricingInput, b: Breakdown, ttl: int
@@ -125,29 +210,52 @@ class HoldHandlers:
         applied = [inp.rules.coupons[code] for code in b.applied_codes]
         cid = inp.customer.id
         now = self.clock()
-        async with self.db.transaction() as s:
-            await repo.lock_customer(s, cid)
-            existing = await repo.hold_by_request(s, request_id)
-            if existing is not None:
-                return await self._replay(existing, body)
-            hold = CouponHold(
-                request_id=request_id,
-                body_hash=body,
-                customer_id=cid,
-                state="HELD",
-                codes=[c.code for c in applied],
-                coupon_ids=[c.id for c in applied],
-                breakdown=convert.breakdown(b).SerializeToString(),
-                expire_time=now + timedelta(seconds=ttl),
-                create_time=now,
-                update_time=now,
-            )
-            s.add(hold)
-            await s.flush()  # the unique request_id answers a racing duplicate here
-            for c in applied:
-                await self._take_one(s, c, cid, hold.id)
+        breakdown = convert.breakdown(b)
+        hold = HoldRecord(
+            id=new_id(),
+            request_id=request_id,
+            body_hash=body,
+            customer_id=cid,
+            state="HELD",
+            codes=[c.code for c in applied],
+            coupon_ids=[c.id for c in applied],
+            breakdown=breakdown.SerializeToString(),
+            expire_time=now + timedelta(seconds=ttl),
+            create_time=now,
+            update_time=now,
+        )
+        row = {
+            "id": hold.id,
+            "request_id": hold.request_id,
+            "body_hash": hold.body_hash,
+            "customer_id": hold.customer_id,
+            "state": hold.state,
+            "codes": hold.codes,
+            "coupon_ids": hold.coupon_ids,
+            "breakdown": hold.breakdown,
+            "expire_time": hold.expire_time,
+            "create_time": now,
+            "update_time": now,
+        }
+        if not applied:
+            async with self._one_statement() as s:
+                inserted = await s.execute(repo.INSERT_HOLD[s.bind.dialect.name], row)
+                new = inserted.first() is not None
+        else:
+            async with self.db.transaction() as s:
+                await repo.lock_customer(s, cid)
+                inserted = await s.execute(repo.INSERT_HOLD[s.bind.dialect.name], row)
+                new = inserted.first() is not None
+                if new:
+                    for c in applied:
+                        await self._take_one(s, c, cid, hold.id)
+        if not new:  # a hold with this request id was there first: answer with it
+            existing = await self._by_request(request_id)
+            if existing is None:  # pragma: no cover - the conflict says it exists
+                raise IntegrityError("coupon hold request_id", None, Exception("conflict"))
+            return self._replay(existing, body)
         HOLDS.labels("held").inc()
-        return HoldView(hold)
+        return HoldView(hold, breakdown)
 
     async def _take_one(self, s: AsyncSession, c: d.Coupon, cid: str, hold_id: str) -> None:
         if not await repo.take_coupon_use(s, c.id):
@@ -180,6 +288,19 @@ class HoldHandlers:
     async def commit(self, name: str) -> HoldView:
         """HELD -> COMMITTED. A hold past its expiry that the sweeper has not released
         yet still commits: its uses were never given back."""
+        hid = require_name(name, "couponHolds")
+        now = self.clock()
+        if self.db.is_sqlite:
+            async with self.db.transaction() as s:
+                row = (await s.execute(repo.COMMIT_HELD, {"hold_id": hid, "now": now})).first()
+                if row is not None and row.coupon_ids:
+                    await s.execute(repo.MARK_USED, {"coupon_ids": list(row.coupon_ids)})
+        else:
+            async with self._one_statement() as s:
+                row = (await s.execute(repo.PG_COMMIT_HELD, {"hold_id": hid, "now": now})).first()
+        if row is not None:
+            return HoldView(_record(row))
+        # Not held (committed already, released, expired) or not there.
         async with self.db.transaction() as s:
             hold = await self._locked(s, name)
             if hold.state == "COMMITTED":
@@ -211,11 +332,12 @@ class HoldHandlers:
         return HoldView(hold)
 
     async def get(self, name: str) -> HoldView:
+        hid = require_name(name, "couponHolds")
         async with self.db.session() as s:
-            hold = await s.get(CouponHold, require_name(name, "couponHolds"))
-        if hold is None:
+            row = (await s.execute(repo.HOLD_BY_ID, {"hold_id": hid})).first()
+        if row is None:
             raise NotFound(f"{name} not found")
-        return HoldView(hold)
+        return HoldView(_record(row))
 
     async def sweep_once(self, limit: int = 100) -> int:
         """Release holds whose time ran out; how many were released."""

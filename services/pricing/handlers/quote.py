@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
+from typing import Any
 
 from cleanse.pricing.v1 import breakdown_pb2, pricing_service_pb2
 from mesh.cached import TtlCache
@@ -22,6 +23,7 @@ from services.pricing.peers import Peers
 from services.pricing.shipping import FLAT_RATE, QuoteRequest, ShippingQuotes, apply, parcel
 
 RULES_KEY = "rules"
+CONVERT_RULE = {"automatic": convert.automatic, "tier": convert.tier, "gift": convert.gift}
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Quoter:
         self.clock = clock
         # Own rules, cached `rules_cache_seconds`; admin writes in this process clear it.
         self.rules_cache = TtlCache(settings.rules_cache_seconds, max_entries=4096)
+        self._rule_memo: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def invalidate(self) -> None:
         self.rules_cache.clear()
@@ -56,17 +59,36 @@ class Quoter:
     async def rules(self) -> LoadedRules:
         async def load() -> LoadedRules:
             async with self.db.session() as s:
-                autos, tiers, gifts = await repo.active_rules(s)
-                row = await repo.pricing_settings(s)
-            cap = row.stacking_cap_bp if row is not None else None
+                rows = (await s.execute(repo.ACTIVE_RULES_AND_CAP)).all()
+            by_kind: dict[str, list[Any]] = {"automatic": [], "tier": [], "gift": []}
+            cap = None
+            for row in rows:
+                if row.kind == "settings":
+                    cap = row.cap
+                else:
+                    by_kind[row.kind].append(self._converted(row))
             return LoadedRules(
-                tuple(sorted((convert.automatic(a) for a in autos), key=lambda a: a.id)),
-                tuple(sorted((convert.tier(t) for t in tiers), key=lambda t: t.id)),
-                tuple(sorted((convert.gift(g) for g in gifts), key=lambda g: g.id)),
+                tuple(sorted(by_kind["automatic"], key=lambda a: a.id)),
+                tuple(sorted(by_kind["tier"], key=lambda t: t.id)),
+                tuple(sorted(by_kind["gift"], key=lambda g: g.id)),
                 self.settings.stacking_cap_bp if cap is None else cap,
             )
 
         return await self.rules_cache.get_or_fetch(RULES_KEY, load)
+
+    def _converted(self, row: Any) -> Any:
+        """The domain rule of a row of repo.ACTIVE_RULES_AND_CAP, converted once per
+        version of the row (the proto parse is most of a reload's cost)."""
+        key = (row.kind, row.id)
+        version = (row.update_time, row.active, row.created_by, row.spec)
+        hit = self._rule_memo.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        rule = CONVERT_RULE[row.kind](row)
+        if len(self._rule_memo) >= 4096:
+            self._rule_memo.clear()
+        self._rule_memo[key] = (version, rule)
+        return rule
 
     async def coupons(self, codes: tuple[str, ...], *, fresh: bool) -> dict[str, d.Coupon]:
         async def load() -> dict[str, d.Coupon]:
@@ -90,9 +112,14 @@ class Quoter:
     async def _customer(self, cid: str, coupons: dict[str, d.Coupon]) -> d.Customer:
         if not cid:
             return d.GUEST
-        async with self.db.session() as s:
-            uses = await repo.customer_uses(s, cid, sorted(c.id for c in coupons.values()))
-            placed = await repo.orders_placed(s, cid)
+        uses: dict[str, int] = {}
+        placed = 0
+        # Only coupons read these: per-customer uses, and orders placed (first order).
+        if coupons:
+            async with self.db.session() as s:
+                uses = await repo.customer_uses(s, cid, sorted(c.id for c in coupons.values()))
+                if any(c.first_order_only for c in coupons.values()):
+                    placed = await repo.orders_placed(s, cid)
         wanted = frozenset().union(*(c.segments for c in coupons.values()))
         segments = await self.peers.segments(cid, wanted)
         return d.Customer(cid, segments, placed, uses)
