@@ -41,7 +41,7 @@ from services.engagement.servicer import (
     NotificationInternalService,
     NotificationPreferencesService,
 )
-from services.engagement.sink import Handlers
+from services.engagement.sink import EngagementEventSink, Handlers
 
 SERVICE = "engagement"
 
@@ -83,12 +83,12 @@ def build(
     email = email or SmtpEmailSender(SmtpConfig.from_registry(settings))
     sms = sms or sms_provider(settings)
     notifier = Notifier(db, settings, email, sms, contacts or AuthDirectory(), clock)
-    sink = EventSink(db, PROCESSED_EVENTS)
+    sink = EngagementEventSink(db, PROCESSED_EVENTS, notifier)
     Handlers(notifier).register(sink)
     # Abandoned carts from the order service (CLEANSE_ENGAGEMENT_CART_SOURCE=order,
     # the default) or none; tests pass their own.
     reminders = CartReminders(notifier, carts or cart_source(settings.cart_source), clock)
-    templates = TemplateHandlers(db)
+    templates = TemplateHandlers(db, on_change=notifier.templates_changed)
     notifications = NotificationHandlers(db, notifier)
     app.add(
         notification_admin_service_pb2_grpc.add_NotificationAdminServiceServicer_to_server,
@@ -116,6 +116,9 @@ def build(
         await reminders.stop()
         await notifier.stop()
         await sms.close()
+        close_email = getattr(email, "close", None)
+        if close_email is not None:
+            await close_email()
         await db.dispose()
 
     app.on_startup(startup)

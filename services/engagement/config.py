@@ -6,7 +6,10 @@
     CLEANSE_ENGAGEMENT_MAX_ATTEMPTS          attempts before DEAD_LETTER (5)
     CLEANSE_ENGAGEMENT_RETRY_BASE_SECONDS    first retry delay, doubled each time (2)
     CLEANSE_ENGAGEMENT_RETRY_CAP_SECONDS     longest retry delay (600)
-    CLEANSE_ENGAGEMENT_DISPATCH_POLL_SECONDS dispatcher poll when idle (1)
+    CLEANSE_ENGAGEMENT_DISPATCH_POLL_SECONDS how often the dispatcher reads the table
+                                             for due rows when nothing wakes it (5)
+    CLEANSE_ENGAGEMENT_TEMPLATE_CACHE_SECONDS  active templates cached this long (5;
+                                             0: read them for every event)
     CLEANSE_SMTP_USERNAME / _PASSWORD        SMTP AUTH (optional)
     CLEANSE_SMTP_STARTTLS                    1: STARTTLS after connecting (optional)
     CLEANSE_SMS_PROVIDER                     "log" (default) or "msg91"
@@ -68,13 +71,18 @@ class Settings:
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     retry_cap_seconds: float = 600.0
-    dispatch_poll_seconds: float = 1.0
+    # New rows, retries falling due and admin retries wake the dispatcher; the
+    # poll only catches leases of other replicas that ran out.
+    dispatch_poll_seconds: float = 5.0
     dispatch_batch: int = 50
     dispatch_concurrency: int = 8
     # A claimed notification is left to its dispatcher this long before another
     # replica may try it (a crashed dispatcher's rows come back).
     dispatch_lease_seconds: float = 60.0
     send_timeout_seconds: float = 10.0
+    # Active templates per event type are cached this long (edits made through this
+    # process drop the cache at once; another replica's within this time).
+    template_cache_seconds: float = 5.0
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
@@ -119,6 +127,9 @@ class Settings:
             ),
             dispatch_poll_seconds=_float(
                 env, "CLEANSE_ENGAGEMENT_DISPATCH_POLL_SECONDS", d.dispatch_poll_seconds
+            ),
+            template_cache_seconds=_float(
+                env, "CLEANSE_ENGAGEMENT_TEMPLATE_CACHE_SECONDS", d.template_cache_seconds
             ),
             smtp_username=env.get("CLEANSE_SMTP_USERNAME", ""),
             smtp_password=env.get("CLEANSE_SMTP_PASSWORD", ""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,8 +73,10 @@ def check_content(d: TemplateDraft, v: Violations, prefix: str = "notification_t
 
 
 class TemplateHandlers:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_change: Callable[[], None] = lambda: None) -> None:
         self.db = db
+        # Called once a create, update or delete committed (the notifier's cache).
+        self.on_change = on_change
 
     async def _get(self, s: Any, name: str, version: int = 0) -> TemplateView:
         tid = require_name(name, "notificationTemplates")
@@ -177,6 +179,7 @@ class TemplateHandlers:
                     create_time=now,
                 )
                 s.add(ver)
+        self.on_change()
         return TemplateView(t, ver)
 
     async def update(self, name: str, d: TemplateDraft, paths: Sequence[str]) -> TemplateView:
@@ -228,6 +231,7 @@ class TemplateHandlers:
                 s.add(cur)
                 t.version += 1
             t.update_time = now
+        self.on_change()
         return TemplateView(t, cur)
 
     async def delete(self, name: str) -> None:
@@ -237,6 +241,7 @@ class TemplateHandlers:
                 delete(TemplateVersion).where(TemplateVersion.template_id == view.template.id)
             )
             await s.delete(view.template)
+        self.on_change()
 
     async def preview(
         self, name: str, data: dict[str, Any], draft: TemplateDraft | None
@@ -337,7 +342,7 @@ class NotificationHandlers:
             n.attempts = 0
             n.next_attempt_at = utcnow()
             n.update_time = utcnow()
-        self.notifier.wake.set()
+        self.notifier.poke()
         return n
 
     async def _rerender(self, s: Any, n: Notification) -> None:

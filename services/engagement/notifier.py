@@ -7,12 +7,30 @@
 of the event type, rendered now with the template's current version (the row
 records which). It is idempotent: a row that exists is left alone (unique key).
 Marketing messages to a customer who opted out of the channel are recorded as
-SUPPRESSED and never sent; transactional ones always go.
+SUPPRESSED and never sent; transactional ones always go. Other writes of the same
+unit of work can ride along (`Alongside`): on PostgreSQL they are CTEs of the rows'
+INSERT, one statement. `enqueue_event` goes one step further for an event that
+makes at most one row: the event's processed-event mark, the row and the alongside
+writes as ONE statement in autocommit (see `EngagementEventSink`).
 
-The dispatcher (a background task, like the outbox relay) claims due rows with a
-lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so replicas share the work), sends them
-with no transaction open, then records SENT with the provider's message id, or
-RETRYING with exponential backoff, or DEAD_LETTER after `max_attempts`.
+The dispatcher (a background task, like the outbox relay) sends with no transaction
+open, then records SENT with the provider's message id, or RETRYING with
+exponential backoff, or DEAD_LETTER after `max_attempts` (one UPDATE). What it sends
+comes from two places:
+
+- rows this process just wrote: `enqueue` writes a new PENDING row already leased
+  to this process (`next_attempt_at` = now + the lease) and, once the transaction
+  commits, hands it to the local dispatcher, which sends it at once without
+  reading it back. Should this process die first, the lease runs out and any
+  replica's dispatcher picks the row up from the table;
+- the table: due rows (retries, admin retries, leases run out) are claimed with a
+  lease in one UPDATE ... RETURNING (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+  replicas share the work), when a retry falls due, when asked (`poke`), and
+  every `dispatch_poll_seconds` otherwise.
+
+Active templates are cached per event type for `template_cache_seconds` (edits made
+through this process drop the cache at once; another replica's edits are seen
+within that time).
 """
 
 from __future__ import annotations
@@ -21,16 +39,21 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Integer, bindparam, func, literal_column, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql import Executable
 
+from cleanse.common.v1 import events_pb2
 from mesh.db import Database, new_id, utcnow
 from mesh.outbox import retry_delay
 from observability.metrics import counter
@@ -40,7 +63,13 @@ from services.engagement.channels.email import EmailSender, OutgoingEmail, SendE
 from services.engagement.channels.sms import OutgoingSms, SmsProvider
 from services.engagement.config import Settings
 from services.engagement.contacts import ContactDirectory
-from services.engagement.models import Notification, Preferences, Template, TemplateVersion
+from services.engagement.models import (
+    PROCESSED_EVENTS,
+    Notification,
+    Preferences,
+    Template,
+    TemplateVersion,
+)
 
 log = logging.getLogger("cleanse.engagement.notifier")
 
@@ -59,6 +88,18 @@ NOTIFICATIONS = counter(
 )
 
 Clock = Callable[[], datetime]
+
+_N = Notification.__table__
+_T = Template.__table__
+_V = TemplateVersion.__table__
+# "status IN ('PENDING', 'RETRYING')" with the values inline: no expanding parameter
+# to post-process on every execution.
+_IS_DUE = _N.c.status.in_([literal_column(f"'{s}'") for s in DUE])
+# A local hand-off older than this share of the lease is left to the table's poll.
+_HANDOFF_MAX_AGE = 0.5
+# At most this many notifications wait in the local hand-off queue; past it new
+# rows are written due now and go through the table.
+_HANDOFF_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -82,23 +123,127 @@ class Trigger:
     channels: tuple[str, ...] = cat.CHANNELS
 
 
+@dataclass(frozen=True)
+class Alongside:
+    """Writes that go with a trigger's rows, in the same unit of work: on PostgreSQL
+    as data-modifying CTEs of the rows' INSERT (one statement, one round trip),
+    elsewhere as statements of their own.
+
+    `build(dialect, gate)` makes them: (CTEs for PostgreSQL, statements elsewhere);
+    with a `gate` (an EXISTS condition) each CTE must write only when it holds.
+    What `build` makes depends only on `key` (it is built once per key and gate);
+    `params` binds it."""
+
+    key: Any
+    build: Callable[[str, Any], tuple[tuple[Any, ...], tuple[Any, ...]]]
+    params: dict[str, Any]
+
+
 @dataclass
-class _Rendered:
-    template: Template | None
-    version: TemplateVersion | None
-    content: tpl.Content | None = None
-    error: str = ""
+class Outgoing:
+    """What the dispatcher needs of a notification row to send and record it."""
+
+    id: str
+    event_type: str
+    channel: str
+    recipient: str
+    user: str
+    subject: str
+    text_body: str
+    html_body: str
+    provider_template_id: str
+    context_json: str
+    sensitive: bool
+    attempts: int
+    # monotonic time of a local hand-off (0: claimed from the table)
+    handed_over: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"notifications/{self.id}"
 
 
-def _address(r: Recipient, channel: str) -> str:
-    return r.email if channel == cat.EMAIL else r.phone
+_OUTGOING_COLUMNS = (
+    "id",
+    "event_type",
+    "channel",
+    "recipient",
+    "user",
+    "subject",
+    "text_body",
+    "html_body",
+    "provider_template_id",
+    "context_json",
+    "sensitive",
+    "attempts",
+)
 
 
-def _insert(dialect: str) -> Any:
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return ins(Notification).on_conflict_do_nothing(
-        index_elements=["event_id", "channel", "recipient_key"]
+def _outgoing(row: Any, handed_over: float = 0.0) -> Outgoing:
+    return Outgoing(*(row[c] for c in _OUTGOING_COLUMNS), handed_over=handed_over)
+
+
+@dataclass(frozen=True)
+class ActiveTemplate:
+    """An active template with its current version's content (None: no such version)."""
+
+    id: str
+    channel: str
+    category: str
+    version: int
+    subject: str | None
+    text_body: str | None
+    html_body: str | None
+    provider_template_id: str | None
+
+    @property
+    def has_version(self) -> bool:
+        return self.text_body is not None
+
+
+_ACTIVE_TEMPLATES = (
+    select(
+        _T.c.id,
+        _T.c.channel,
+        _T.c.category,
+        _T.c.version,
+        _V.c.subject,
+        _V.c.text_body,
+        _V.c.html_body,
+        _V.c.provider_template_id,
     )
+    .select_from(_T.outerjoin(_V, (_V.c.template_id == _T.c.id) & (_V.c.version == _T.c.version)))
+    .where(_T.c.event_type == bindparam("event_type"), _T.c.active.is_(True))
+    .order_by(_T.c.channel, _T.c.id)
+)
+
+
+class TemplateCache:
+    """Active templates per event type, for `ttl` seconds (0: not cached).
+
+    `invalidate()` (after a template edit commits) drops everything; a load that
+    was running across an invalidation is not kept."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, tuple[ActiveTemplate, ...]]] = {}
+        self._generation = 0
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+
+    async def active(self, conn: AsyncConnection, event_type: str) -> tuple[ActiveTemplate, ...]:
+        now = time.monotonic()
+        hit = self._entries.get(event_type)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        generation = self._generation
+        result = await conn.execute(_ACTIVE_TEMPLATES, {"event_type": event_type})
+        rows = tuple(ActiveTemplate(*r) for r in result.all())
+        if self.ttl > 0 and generation == self._generation:
+            self._entries[event_type] = (now, rows)
+        return rows
 
 
 async def current_version(
@@ -114,6 +259,169 @@ async def current_version(
 
 def render_version(v: TemplateVersion, data: dict[str, Any]) -> tpl.Content:
     return tpl.render(v.subject, v.text_body, v.html_body, data)
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id (built once per dialect). Every
+    column is bound by name as "n_<column>" (`_bind`): parameters named like
+    columns would also be taken as SET values by the DML of CTEs added to it."""
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            ins(_N)
+            .values({c.name: bindparam(f"n_{c.name}") for c in _N.columns})
+            .on_conflict_do_nothing(index_elements=["event_id", "channel", "recipient_key"])
+            .returning(_N.c.id)
+        )
+        _INSERTS[dialect] = stmt
+    return stmt
+
+
+def _bind(row: dict[str, Any]) -> dict[str, Any]:
+    return {f"n_{k}": v for k, v in row.items()}
+
+
+def _claim_statement() -> Any:
+    due = (
+        select(_N.c.id)
+        .where(_IS_DUE, _N.c.next_attempt_at <= bindparam("now"))
+        .order_by(_N.c.next_attempt_at, _N.c.id)
+        .limit(bindparam("n", type_=Integer))
+        .with_for_update(skip_locked=True)  # (nothing on SQLite: one writer anyway)
+    )
+    return (
+        update(_N)
+        .where(_N.c.id.in_(due.scalar_subquery()), _IS_DUE)
+        .values(next_attempt_at=bindparam("lease"))
+        .returning(*(_N.c[c] for c in _OUTGOING_COLUMNS))
+    )
+
+
+_CLAIM = _claim_statement()
+_ANY_DUE = select(_N.c.id).where(_IS_DUE, _N.c.next_attempt_at <= bindparam("now")).limit(1)
+_RECORDS: dict[tuple[str, ...], Any] = {}
+
+
+def _record_statement(columns: tuple[str, ...]) -> Any:
+    """UPDATE notifications SET <columns> WHERE id = :n_id AND status is due."""
+    stmt = _RECORDS.get(columns)
+    if stmt is None:
+        stmt = (
+            update(_N)
+            .where(_N.c.id == bindparam("n_id"), _IS_DUE)
+            .values({c: bindparam(f"v_{c}") for c in columns})
+        )
+        _RECORDS[columns] = stmt
+    return stmt
+
+
+_BUILT: dict[Any, Any] = {}
+
+
+def _pieces(along: Alongside, dialect: str, gated: bool = False) -> tuple[tuple[Any, ...], ...]:
+    key = ("pieces", along.key, dialect, gated)
+    built = _BUILT.get(key)
+    if built is None:
+        built = _BUILT[key] = along.build(dialect, _gate() if gated else None)
+    return built
+
+
+def _insert_with(along: Alongside) -> Any:
+    """The PostgreSQL INSERT of one notification row with `along`'s CTEs."""
+    key = ("insert", along.key)
+    stmt = _BUILT.get(key)
+    if stmt is None:
+        ctes, _ = _pieces(along, "postgresql")
+        stmt = _BUILT[key] = _insert("postgresql").add_cte(*ctes)
+    return stmt
+
+
+async def _write_alongside(conn: AsyncConnection, along: Alongside, dialect: str) -> None:
+    """`along` on its own (no notification row to carry it)."""
+    ctes, statements = _pieces(along, dialect)
+    if ctes:
+        key = ("alone", along.key)
+        stmt = _BUILT.get(key)
+        if stmt is None:
+            stmt = _BUILT[key] = select(literal_column("1")).add_cte(*ctes)
+        await conn.execute(stmt, along.params)
+    for statement in statements:
+        await conn.execute(statement, along.params)
+
+
+# --- an event as ONE statement (PostgreSQL) -----------------------------------------------
+#
+#   WITH processed_event AS (INSERT INTO processed_events ... ON CONFLICT DO NOTHING
+#                            RETURNING event_id),
+#        <the alongside writes, each only WHERE EXISTS (SELECT 1 FROM processed_event)>,
+#        note AS (INSERT INTO notifications ... SELECT ... WHERE EXISTS (...)
+#                 ON CONFLICT DO NOTHING RETURNING id)
+#   SELECT (SELECT count(*) FROM processed_event), (SELECT id FROM note)
+#
+# A statement is atomic: the "done" mark and the effects commit together, as in
+# EventSink's transaction, in one round trip (autocommit) instead of four.
+
+_PROCESSED: dict[str, Any] = {}
+
+
+def _processed_cte() -> Any:
+    cte = _PROCESSED.get("cte")
+    if cte is None:
+        t = PROCESSED_EVENTS
+        cte = _PROCESSED["cte"] = (
+            postgresql.insert(t)
+            .values(
+                event_id=bindparam("e_event_id"),
+                topic=bindparam("e_topic"),
+                source=bindparam("e_source"),
+                processed_at=bindparam("e_processed_at"),
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(t.c.event_id)
+            .cte("processed_event")
+        )
+    return cte
+
+
+def _gate() -> Any:
+    gate = _PROCESSED.get("gate")
+    if gate is None:
+        gate = _PROCESSED["gate"] = (
+            select(literal_column("1")).select_from(_processed_cte()).exists()
+        )
+    return gate
+
+
+def _event_statement(along: Alongside | None, with_row: bool) -> Any:
+    key = ("event", along.key if along is not None else None, with_row)
+    stmt = _BUILT.get(key)
+    if stmt is not None:
+        return stmt
+    processed = _processed_cte()
+    ctes = _pieces(along, "postgresql", gated=True)[0] if along is not None else ()
+    columns = [
+        select(func.count()).select_from(processed).scalar_subquery().label("fresh"),
+    ]
+    if with_row:
+        source = select(*(bindparam(f"n_{c.name}", type_=c.type) for c in _N.columns)).where(
+            _gate()
+        )
+        note = (
+            postgresql.insert(_N)
+            .from_select([c.name for c in _N.columns], source)
+            .on_conflict_do_nothing(index_elements=["event_id", "channel", "recipient_key"])
+            .returning(_N.c.id)
+            .cte("note")
+        )
+        columns.append(select(note.c.id).scalar_subquery().label("note_id"))
+    else:
+        columns.append(literal_column("NULL").label("note_id"))
+    stmt = _BUILT[key] = select(*columns).add_cte(processed, *ctes)
+    return stmt
 
 
 class Notifier:
@@ -133,51 +441,61 @@ class Notifier:
         self.contacts = contacts
         self.clock = clock
         self.wake = asyncio.Event()
+        self.templates = TemplateCache(settings.template_cache_seconds)
         self._task: asyncio.Task[None] | None = None
+        # Rows written by this process, committed, not yet sent (the local hand-off).
+        self._handoff: deque[Outgoing] = deque()
+        # When the dispatcher next reads the table (monotonic; 0: at its next turn).
+        self._poll_at = 0.0
+        # One statement, one unit of work: autocommit on PostgreSQL (no BEGIN/COMMIT).
+        self._autocommit: AsyncEngine | None = (
+            None if db.is_sqlite else db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     # --- enqueue --------------------------------------------------------------------
 
     def base_data(self) -> dict[str, Any]:
         return {"store_name": "Cleanse Ayurveda", "storefront_url": self.settings.storefront_url}
 
-    async def enqueue(self, session: AsyncSession, trigger: Trigger) -> list[str]:
-        """Write the trigger's notification rows in `session`; their ids (new or old)."""
-        templates = (
-            await session.scalars(
-                select(Template).where(
-                    Template.event_type == trigger.event_type,
-                    Template.active.is_(True),
-                    Template.channel.in_(trigger.channels),
-                )
-            )
-        ).all()
+    async def _rows(self, conn: AsyncConnection, trigger: Trigger) -> list[dict[str, Any]]:
+        """The trigger's notification rows (rendered; not written)."""
+        templates = [
+            t
+            for t in await self.templates.active(conn, trigger.event_type)
+            if t.channel in trigger.channels
+        ]
         if not templates:
             log.warning("no active template", extra={"event_type": trigger.event_type})
             return []
         data = {**self.base_data(), **trigger.data}
+        context_json = json.dumps(data, default=str)
         now = self.clock()
+        handoff = len(self._handoff) < _HANDOFF_MAX
+        lease = now + timedelta(seconds=self.settings.dispatch_lease_seconds)
         rows: list[dict[str, Any]] = []
-        for t in sorted(templates, key=lambda t: t.channel):
-            version = await current_version(session, t)
-            rendered = _Rendered(t, version)
-            if version is None:
-                rendered.error = f"{TEMPLATE_ERROR}: template {t.id} has no version {t.version}"
+        for t in templates:  # (ordered by channel)
+            content: tpl.Content | None = None
+            render_error = ""
+            if not t.has_version:
+                render_error = f"{TEMPLATE_ERROR}: template {t.id} has no version {t.version}"
             else:
                 try:
-                    rendered.content = render_version(version, data)
+                    content = tpl.render(
+                        t.subject or "", t.text_body or "", t.html_body or "", data
+                    )
                 except tpl.RenderError as exc:
-                    rendered.error = f"{TEMPLATE_ERROR}: {exc}"
+                    render_error = f"{TEMPLATE_ERROR}: {exc}"
             for r in trigger.recipients:
-                address = _address(r, t.channel)
+                address = r.email if t.channel == cat.EMAIL else r.phone
                 if not address and not r.user:
                     continue
                 status, error = PENDING, ""
-                if rendered.error:
-                    status, error = DEAD_LETTER, rendered.error
+                if render_error:
+                    status, error = DEAD_LETTER, render_error
                 elif t.category == cat.MARKETING and r.user:
-                    if not await self.allows_marketing(session, r.user, t.channel):
+                    if not await self.allows_marketing(conn, r.user, t.channel):
                         status, error = SUPPRESSED, "customer opted out of marketing"
-                content = rendered.content or tpl.Content("", "", "")
+                c = content or tpl.Content("", "", "")
                 rows.append(
                     {
                         "id": new_id(),
@@ -189,49 +507,151 @@ class Notifier:
                         "recipient_key": address or r.user,
                         "user": r.user,
                         "template_id": t.id,
-                        "template_version": version.version if version else 0,
-                        "context_json": json.dumps(data, default=str),
-                        "subject": content.subject,
-                        "text_body": content.text_body,
-                        "html_body": content.html_body,
-                        "provider_template_id": version.provider_template_id if version else "",
+                        "template_version": t.version if t.has_version else 0,
+                        "context_json": context_json,
+                        "subject": c.subject,
+                        "text_body": c.text_body,
+                        "html_body": c.html_body,
+                        "provider_template_id": t.provider_template_id or "",
                         "sensitive": trigger.sensitive,
                         "status": status,
                         "attempts": 0,
                         "last_error": error,
                         "provider_message_id": "",
-                        "next_attempt_at": now,
+                        # A row this process will send is leased to it right away.
+                        "next_attempt_at": lease if handoff and status == PENDING else now,
                         "create_time": now,
                         "update_time": now,
+                        "sent_time": None,
                     }
                 )
-        if not rows:
-            return []
+        return rows
+
+    def _written(self, rows: list[dict[str, Any]]) -> list[Outgoing]:
+        """Rows now in the table: count the suppressed, and what to hand over."""
+        outgoing = []
         for row in rows:
-            await session.execute(_insert(self.db.dialect).values(**row))
             if row["status"] == SUPPRESSED:
                 NOTIFICATIONS.labels(row["channel"], row["event_type"], "suppressed").inc()
-        ids = (
-            await session.scalars(
-                select(Notification.id).where(
-                    Notification.event_id == trigger.event_id,
-                    Notification.recipient_key.in_({r["recipient_key"] for r in rows}),
+            elif row["status"] == PENDING and row["next_attempt_at"] > row["create_time"]:
+                outgoing.append(_outgoing(row))  # (leased to this process)
+        return outgoing
+
+    def _hand_over(self, outgoing: list[Outgoing]) -> None:
+        at = time.monotonic()
+        for n in outgoing:
+            n.handed_over = at
+        self._handoff.extend(outgoing)
+        if outgoing:
+            self.wake.set()
+
+    async def enqueue(
+        self, session: AsyncSession, trigger: Trigger, *, alongside: Alongside | None = None
+    ) -> list[str]:
+        """Write the trigger's notification rows in `session`; their ids (new or old).
+        `alongside`: other writes of the same unit of work, made with the rows."""
+        conn = await session.connection()
+        rows = await self._rows(conn, trigger)
+        dialect = self.db.dialect
+        if alongside is not None and dialect == "postgresql" and len(rows) == 1:
+            result = await conn.execute(
+                _insert_with(alongside), {**_bind(rows[0]), **alongside.params}
+            )
+        else:
+            if alongside is not None:
+                await _write_alongside(conn, alongside, dialect)
+            if not rows:
+                return []
+            params = [_bind(r) for r in rows]
+            result = await conn.execute(_insert(dialect), params if len(params) > 1 else params[0])
+        inserted = set(result.scalars().all())
+        ids = [r["id"] for r in rows if r["id"] in inserted]
+        if len(ids) < len(rows):  # some existed already (a retried OTP request)
+            missing = {r["recipient_key"] for r in rows if r["id"] not in inserted}
+            ids += (
+                await session.scalars(
+                    select(Notification.id).where(
+                        Notification.event_id == trigger.event_id,
+                        Notification.recipient_key.in_(missing),
+                    )
+                )
+            ).all()
+        self._after_commit(session, self._written([r for r in rows if r["id"] in inserted]))
+        return ids
+
+    async def enqueue_event(
+        self,
+        event: events_pb2.Event,
+        trigger: Trigger,
+        alongside: Alongside | None = None,
+    ) -> bool | None:
+        """An event's "done" mark, its notification row and `alongside` as ONE
+        statement in autocommit (PostgreSQL): True when the event was handled
+        before (nothing written), False when handled now. None, with nothing
+        written, when it cannot be one statement (SQLite, or more than one row):
+        the caller goes the way of a transaction."""
+        if self._autocommit is None:
+            return None
+        async with self._autocommit.connect() as conn:
+            rows = await self._rows(conn, trigger)
+            if len(rows) > 1:
+                return None
+            params: dict[str, Any] = {
+                "e_event_id": event.event_id,
+                "e_topic": event.topic,
+                "e_source": event.source,
+                "e_processed_at": utcnow(),
+            }
+            if rows:
+                params.update(_bind(rows[0]))
+            if alongside is not None:
+                params.update(alongside.params)
+            result = await conn.execute(_event_statement(alongside, bool(rows)), params)
+            fresh, note_id = result.one()
+        if not fresh:
+            return True
+        self._hand_over(self._written([r for r in rows if r["id"] == note_id]))
+        return False
+
+    def _after_commit(self, session: AsyncSession, outgoing: list[Outgoing]) -> None:
+        """Once `session` commits: hand `outgoing` to the dispatcher and wake it."""
+        info = session.sync_session.info
+        pending: list[Outgoing] | None = info.get("engagement.outgoing")
+        if pending is None:
+            pending = info["engagement.outgoing"] = []
+
+            def committed(_session: object) -> None:
+                self._hand_over(list(info.pop("engagement.outgoing", ())))
+
+            def rolled_back(_session: object, _previous: object = None) -> None:
+                info.pop("engagement.outgoing", None)
+
+            sa_event.listen(session.sync_session, "after_commit", committed, once=True)
+            sa_event.listen(session.sync_session, "after_soft_rollback", rolled_back, once=True)
+        pending.extend(outgoing)
+
+    async def allows_marketing(self, conn: AsyncConnection, user: str, channel: str) -> bool:
+        row = (
+            await conn.execute(
+                select(Preferences.email_marketing, Preferences.sms_marketing).where(
+                    Preferences.user_id == user.rsplit("/", 1)[-1]
                 )
             )
-        ).all()
-        sa_event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
-        return list(ids)
-
-    def _after_commit(self, _session: object) -> None:
-        self.wake.set()
-
-    async def allows_marketing(self, session: AsyncSession, user: str, channel: str) -> bool:
-        prefs = await session.get(Preferences, user.rsplit("/", 1)[-1])
-        if prefs is None:
+        ).first()
+        if row is None:
             return True
-        return prefs.email_marketing if channel == cat.EMAIL else prefs.sms_marketing
+        return bool(row[0] if channel == cat.EMAIL else row[1])
+
+    def templates_changed(self) -> None:
+        """A template was created, edited or deleted (committed): drop the cache."""
+        self.templates.invalidate()
 
     # --- dispatcher -----------------------------------------------------------------
+
+    def poke(self) -> None:
+        """Read the table at the dispatcher's next turn (a row was made due)."""
+        self._poll_at = 0.0
+        self.wake.set()
 
     async def start(self) -> None:
         if self._task is None:
@@ -243,6 +663,24 @@ class Notifier:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._release_handoff()
+
+    async def _release_handoff(self) -> None:
+        """Make what was handed over here and not sent due now (at shutdown), so the
+        next dispatcher sends it without waiting for the lease to run out."""
+        ids = [n.id for n in self._handoff]
+        self._handoff.clear()
+        if not ids:
+            return
+        try:
+            await self._execute(
+                update(_N)
+                .where(_N.c.id.in_(ids), _IS_DUE)
+                .values(next_attempt_at=bindparam("now")),
+                {"now": self.clock()},
+            )
+        except Exception:
+            log.warning("could not release %d handed-over notifications", len(ids), exc_info=True)
 
     async def _run(self) -> None:
         s = self.settings
@@ -254,51 +692,75 @@ class Notifier:
             except Exception:
                 log.exception("dispatch cycle failed")
                 handled = 0
+                self._poll_at = time.monotonic() + s.dispatch_poll_seconds
             if handled >= s.dispatch_batch:
                 continue
             self.wake.clear()
+            if self._handoff:
+                continue
+            timeout = min(s.dispatch_poll_seconds, self._poll_at - time.monotonic())
+            if timeout <= 0:
+                continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), s.dispatch_poll_seconds)
+                await asyncio.wait_for(self.wake.wait(), timeout)
 
     async def dispatch_once(self) -> int:
-        """Claim due notifications, send them, record outcomes; how many were tried."""
-        rows = await self._claim()
-        if not rows:
+        """Send what was handed over and, when the table is due a look, claim the due
+        rows; record the outcomes. How many were tried."""
+        batch = self.settings.dispatch_batch
+        jobs = self._take_handoff(batch)
+        if len(jobs) < batch and (not jobs or time.monotonic() >= self._poll_at):
+            jobs += await self._claim(batch - len(jobs))
+        if not jobs:
             return 0
+        if len(jobs) == 1:
+            await self._send_and_record(jobs[0])
+            return 1
         sem = asyncio.Semaphore(self.settings.dispatch_concurrency)
 
-        async def one(n: Notification) -> None:
+        async def one(n: Outgoing) -> None:
             async with sem:
                 await self._send_and_record(n)
 
-        await asyncio.gather(*(one(n) for n in rows))
-        return len(rows)
+        await asyncio.gather(*(one(n) for n in jobs))
+        return len(jobs)
 
-    async def _claim(self) -> list[Notification]:
+    def _take_handoff(self, limit: int) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        oldest = time.monotonic() - self.settings.dispatch_lease_seconds * _HANDOFF_MAX_AGE
+        while self._handoff and len(out) < limit:
+            n = self._handoff.popleft()
+            if n.handed_over >= oldest:
+                out.append(n)
+            # else: waited too long here; its lease runs out and the table's poll
+            # (here or on a replica) sends it, never both.
+        return out
+
+    async def _claim(self, limit: int) -> list[Outgoing]:
         now = self.clock()
-        q = (
-            select(Notification)
-            .where(Notification.status.in_(DUE), Notification.next_attempt_at <= now)
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(self.settings.dispatch_batch)
-        )
-        async with self.db.session() as s:
-            if (await s.execute(q.with_only_columns(Notification.id).limit(1))).first() is None:
-                return []
-        async with self.db.transaction() as s:
-            if not self.db.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
-            rows = list((await s.scalars(q)).all())
-            if rows:
-                lease = now + timedelta(seconds=self.settings.dispatch_lease_seconds)
-                await s.execute(
-                    update(Notification)
-                    .where(Notification.id.in_([n.id for n in rows]))
-                    .values(next_attempt_at=lease)
-                )
-        return rows
+        self._poll_at = time.monotonic() + self.settings.dispatch_poll_seconds
+        lease = now + timedelta(seconds=self.settings.dispatch_lease_seconds)
+        params = {"now": now, "lease": lease, "n": limit}
+        if self.db.is_sqlite:
+            # A read first: no write lock taken when nothing is due.
+            async with self.db.session() as s:
+                if (await s.execute(_ANY_DUE, {"now": now})).first() is None:
+                    return []
+        rows = await self._execute(_CLAIM, params)
+        return sorted((_outgoing(r._mapping) for r in rows), key=lambda n: n.id)
 
-    async def _send_and_record(self, n: Notification) -> None:
+    async def _execute(self, statement: Executable, params: dict[str, Any]) -> list[Row[Any]]:
+        """One statement as its own unit of work (PostgreSQL: autocommit, one round
+        trip; SQLite: a BEGIN IMMEDIATE transaction)."""
+        if self._autocommit is None:
+            async with self.db.transaction() as s:
+                result = await (await s.connection()).execute(statement, params)
+                return list(result.all()) if result.returns_rows else []
+        async with self._autocommit.connect() as conn:
+            result = await conn.execute(statement, params)
+            return list(result.all()) if result.returns_rows else []
+
+    async def _send_and_record(self, n: Outgoing) -> None:
         recipient = n.recipient
         message_id = ""
         error: SendError | None = None
@@ -323,13 +785,13 @@ class Notifier:
             error = SendError(f"{type(exc).__name__}: {exc}"[:300])
         await self._record(n, recipient, message_id, error, suppressed)
 
-    async def _resolve(self, n: Notification) -> str:
+    async def _resolve(self, n: Outgoing) -> str:
         contact = await self.contacts.lookup(n.user)
         if contact is None:
             return ""
         return contact.email if n.channel == cat.EMAIL else contact.phone
 
-    async def _send(self, n: Notification, recipient: str) -> str:
+    async def _send(self, n: Outgoing, recipient: str) -> str:
         if n.channel == cat.EMAIL:
             return await self.email.send(
                 OutgoingEmail(
@@ -361,7 +823,7 @@ class Notifier:
 
     async def _record(
         self,
-        n: Notification,
+        n: Outgoing,
         recipient: str,
         message_id: str,
         error: SendError | None,
@@ -388,14 +850,14 @@ class Notifier:
                 last_error=str(error)[:1000],
                 next_attempt_at=now + timedelta(seconds=delay),
             )
+            # Look at the table again when it falls due.
+            self._poll_at = min(self._poll_at, time.monotonic() + delay)
         if n.sensitive and values["status"] in (SENT, DEAD_LETTER):
             values.update(subject="", text_body="", html_body="", context_json="{}")
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(Notification)
-                .where(Notification.id == n.id, Notification.status.in_(DUE))
-                .values(**values)
-            )
+        columns = tuple(sorted(values))
+        params = {f"v_{c}": values[c] for c in columns}
+        params["n_id"] = n.id
+        await self._execute(_record_statement(columns), params)
         NOTIFICATIONS.labels(n.channel, n.event_type, outcome).inc()
         if outcome in ("retrying", "dead_letter"):
             log.warning(

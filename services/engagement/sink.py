@@ -3,6 +3,8 @@
 `mesh.events.EventSink` records the event id and runs the handler in ONE
 transaction: a redelivered event finds its id and does nothing, so each event makes
 its notification rows exactly once. Sending happens later, in the dispatcher.
+`EngagementEventSink` (below) keeps that outcome with less work: events that make
+nothing skip the database, and "order.placed" is one statement on PostgreSQL.
 
 Handlers only read the payload (no network calls inside the transaction): a
 recipient the event names only as "users/{id}" is looked up at send time.
@@ -10,10 +12,12 @@ recipient the event names only as "users/{id}" is looked up at send time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import or_, update
+from google.protobuf.message import Message
+from sqlalchemy import String, Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,10 +27,11 @@ from cleanse.order.v1 import events_pb2 as order_events
 from cleanse.order.v1 import resources_pb2 as order_resources
 from cleanse.shipping.v1 import events_pb2 as shipping_events
 from cleanse.shipping.v1 import resources_pb2 as shipping_resources
+from mesh.db import Database, UTCDateTime
 from mesh.events import EventSink
 from services.engagement import catalogue as cat
-from services.engagement.models import CartReminder, PlacedOrder
-from services.engagement.notifier import Notifier, Recipient, Trigger
+from services.engagement.models import PROCESSED_EVENTS, CartReminder, PlacedOrder
+from services.engagement.notifier import Alongside, Notifier, Recipient, Trigger
 
 LOW_STOCK_TOPIC = "inventory.low_stock"
 ORDER_PLACED_TOPIC = "order.placed"
@@ -84,6 +89,15 @@ class Handlers:
             shipping_events.ShipmentStatusChangedEvent,
             self.shipment_status_changed,
         )
+        if isinstance(sink, EngagementEventSink):
+            sink.register_plan(
+                ORDER_PLACED_TOPIC, order_events.OrderPlacedEvent, self.order_placed_plan
+            )
+            sink.register_noop(
+                SHIPMENT_STATUS_TOPIC,
+                shipping_events.ShipmentStatusChangedEvent,
+                lambda p: shipment_notice(p) is None,
+            )
 
     def order_url(self, order_number: str) -> str:
         return f"{self.settings.storefront_url}/orders/{order_number}"
@@ -114,9 +128,9 @@ class Handlers:
             Trigger(ev.event_id, cat.LOW_STOCK, data, recipients, channels=(cat.EMAIL,)),
         )
 
-    async def order_placed(
-        self, session: AsyncSession, p: order_events.OrderPlacedEvent, ev: events_pb2.Event
-    ) -> None:
+    def order_placed_plan(
+        self, p: order_events.OrderPlacedEvent, ev: events_pb2.Event
+    ) -> tuple[Trigger, Alongside | None]:
         data = self._order_data(
             p.order,
             p.order_number,
@@ -125,31 +139,23 @@ class Handlers:
             item_count=p.item_count,
             payment_method=p.payment_method,
         )
-        await self.notifier.enqueue(
-            session,
-            Trigger(
-                ev.event_id,
-                cat.ORDER_PLACED,
-                data,
-                [Recipient(email=p.email, user=p.customer)],
-                channels=(cat.EMAIL,),
-            ),
+        trigger = Trigger(
+            ev.event_id,
+            cat.ORDER_PLACED,
+            data,
+            [Recipient(email=p.email, user=p.customer)],
+            channels=(cat.EMAIL,),
         )
-        # No abandoned-cart reminder for this customer's earlier carts any more.
+        # No abandoned-cart reminder for this customer's earlier carts any more:
+        # written with the confirmation's row (on PostgreSQL in the same statement).
         placed_at = ev.occurred_at.ToDatetime(tzinfo=UTC)
-        for key in {k for k in (p.customer, p.email.lower()) if k}:
-            await record_order(session, self.notifier.db.dialect, key, placed_at)
-        conditions = []
-        if p.customer:
-            conditions.append(CartReminder.user == p.customer)
-        if p.email:
-            conditions.append(CartReminder.email == p.email.lower())
-        if conditions:
-            await session.execute(
-                update(CartReminder)
-                .where(or_(*conditions), CartReminder.closed_at.is_(None))
-                .values(closed_at=placed_at)
-            )
+        return trigger, order_placed_writes(p.customer, p.email.lower(), placed_at)
+
+    async def order_placed(
+        self, session: AsyncSession, p: order_events.OrderPlacedEvent, ev: events_pb2.Event
+    ) -> None:
+        trigger, alongside = self.order_placed_plan(p, ev)
+        await self.notifier.enqueue(session, trigger, alongside=alongside)
 
     async def order_refunded(
         self, session: AsyncSession, p: order_events.OrderRefundedEvent, ev: events_pb2.Event
@@ -216,8 +222,10 @@ class Handlers:
         p: shipping_events.ShipmentStatusChangedEvent,
         ev: events_pb2.Event,
     ) -> None:
-        if p.status == p.previous_status:
+        notice = shipment_notice(p)
+        if notice is None:
             return
+        event_type, return_text = notice
         data = self._order_data(
             p.order,
             p.order_number,
@@ -227,30 +235,146 @@ class Handlers:
             tracking_url=p.tracking_url or self.order_url(p.order_number or _id(p.order)),
             reason=p.note,
         )
+        if return_text is not None:
+            data.update(return_status=return_text, return_reference=_id(p.return_request))
         recipient = Recipient(email=p.email, phone=p.phone)
-        if p.direction == shipping_resources.ShipmentDirection.SHIPMENT_DIRECTION_RETURN:
-            text = _RETURN_STATUS_TEXT.get(p.status)
-            if text is None:
-                return
-            data.update(return_status=text, return_reference=_id(p.return_request))
-            event_type = cat.RETURN_STATUS
-        else:
-            event_type = _FORWARD_EVENTS.get(p.status, "")
-            if p.status == _S.SHIPMENT_STATUS_IN_TRANSIT and p.previous_status in (
-                _S.SHIPMENT_STATUS_CREATED,
-                _S.SHIPMENT_STATUS_UNSPECIFIED,
-            ):
-                event_type = cat.SHIPPED  # the carrier skipped "picked up"
-            if not event_type:
-                return
         await self.notifier.enqueue(session, Trigger(ev.event_id, event_type, data, [recipient]))
 
 
-async def record_order(session: AsyncSession, dialect: str, key: str, at: Any) -> None:
-    """Remember the latest order of a customer (user name or lower-case e-mail)."""
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = ins(PlacedOrder).values(customer_key=key[:254], last_order_at=at)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["customer_key"], set_={"last_order_at": stmt.excluded.last_order_at}
+def shipment_notice(p: shipping_events.ShipmentStatusChangedEvent) -> tuple[str, str | None] | None:
+    """What a shipment's status change tells the customer: (event type, the return's
+    status text for a return pickup), or None for a change that tells nothing (a
+    forward shipment created, an unchanged status)."""
+    if p.status == p.previous_status:
+        return None
+    if p.direction == shipping_resources.ShipmentDirection.SHIPMENT_DIRECTION_RETURN:
+        text = _RETURN_STATUS_TEXT.get(p.status)
+        return None if text is None else (cat.RETURN_STATUS, text)
+    event_type = _FORWARD_EVENTS.get(p.status, "")
+    if p.status == _S.SHIPMENT_STATUS_IN_TRANSIT and p.previous_status in (
+        _S.SHIPMENT_STATUS_CREATED,
+        _S.SHIPMENT_STATUS_UNSPECIFIED,
+    ):
+        event_type = cat.SHIPPED  # the carrier skipped "picked up"
+    return (event_type, None) if event_type else None
+
+
+Plan = Callable[[Any, events_pb2.Event], tuple[Trigger, Alongside | None]]
+
+
+class EngagementEventSink(EventSink):
+    """`mesh.events.EventSink` with two short cuts, same outcome:
+
+    - an event whose payload makes nothing here (a `noop` predicate registered with
+      its topic says so) is answered without touching the database: no transaction,
+      no processed-event row. Its handler would do nothing, the first time or any
+      later one, so there is nothing to deduplicate. (Every checkout's "shipment
+      created" is such an event.)
+    - an event with a registered `plan` (its trigger and alongside writes, computed
+      from the payload alone) is written on PostgreSQL as ONE statement: the
+      processed-event row, the notification row and the alongside writes, each
+      only if the event is new (`Notifier.enqueue_event`): one round trip in
+      autocommit instead of BEGIN, three statements and COMMIT. Where that does not
+      fit (SQLite, several rows) it goes the usual way, through the handler.
+    """
+
+    def __init__(self, db: Database, processed: Table, notifier: Notifier) -> None:
+        super().__init__(db, processed)
+        self.notifier = notifier
+        self._noops: dict[str, tuple[type[Message], Callable[[Any], bool]]] = {}
+        self._plans: dict[str, tuple[type[Message], Plan]] = {}
+
+    def register_noop(
+        self, topic: str, payload_type: type[Message], noop: Callable[[Any], bool]
+    ) -> None:
+        self._noops[topic] = (payload_type, noop)
+
+    def register_plan(self, topic: str, payload_type: type[Message], plan: Plan) -> None:
+        if self.processed is not PROCESSED_EVENTS:
+            raise ValueError("plans write the engagement service's processed_events table")
+        self._plans[topic] = (payload_type, plan)
+
+    async def handle(self, event: events_pb2.Event) -> bool:
+        if event.event_id:
+            check = self._noops.get(event.topic)
+            if check is not None:
+                payload = check[0]()
+                if event.payload.Unpack(payload) and check[1](payload):
+                    return False
+            planned = self._plans.get(event.topic)
+            if planned is not None and not self.db.is_sqlite:
+                payload = planned[0]()
+                if event.payload.Unpack(payload):
+                    trigger, alongside = planned[1](payload, event)
+                    duplicate = await self.notifier.enqueue_event(event, trigger, alongside)
+                    if duplicate is not None:
+                        return duplicate
+        return await super().handle(event)
+
+
+_PLACED = PlacedOrder.__table__
+_REMINDERS = CartReminder.__table__
+
+
+def _placed_statements(
+    shape: tuple[int, bool, bool], dialect: str, gate: Any
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """(PostgreSQL CTEs, statements elsewhere) of `order_placed_writes` for a shape
+    (number of keys, user and e-mail present); with `gate`, each writes only when
+    it holds."""
+    keys, user, email = shape
+    conditions = []
+    if user:
+        conditions.append(_REMINDERS.c.user == bindparam("b_user"))
+    if email:
+        conditions.append(_REMINDERS.c.email == bindparam("b_email"))
+    gates = [gate] if gate is not None else []
+    close = (
+        update(_REMINDERS)
+        .where(or_(*conditions), _REMINDERS.c.closed_at.is_(None), *gates)
+        .values(closed_at=bindparam("at"))
     )
-    await session.execute(stmt)
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upserts = []
+    for i in range(keys):
+        if gate is None:
+            upsert = ins(_PLACED).values(
+                customer_key=bindparam(f"key_{i}"), last_order_at=bindparam("at")
+            )
+        else:
+            upsert = ins(_PLACED).from_select(
+                ["customer_key", "last_order_at"],
+                select(
+                    bindparam(f"key_{i}", type_=String()), bindparam("at", type_=UTCDateTime())
+                ).where(gate),
+            )
+        upserts.append(
+            upsert.on_conflict_do_update(
+                index_elements=["customer_key"],
+                set_={"last_order_at": upsert.excluded.last_order_at},
+            )
+        )
+    if dialect == "postgresql":
+        ctes = (
+            close.cte("closed_reminders"),
+            *(u.cte(f"last_order_{i}") for i, u in enumerate(upserts)),
+        )
+        return ctes, ()
+    return (), (*upserts, close)
+
+
+def order_placed_writes(user: str, email: str, at: Any) -> Alongside | None:
+    """A customer (user name and/or lower-case e-mail) ordered at `at`: remember it
+    as their latest order (`customer_last_orders`) and close their open
+    abandoned-cart reminders."""
+    keys = list(dict.fromkeys(k[:254] for k in (user, email) if k))
+    if not keys:
+        return None
+    shape = (len(keys), bool(user), bool(email))
+    params: dict[str, Any] = {"at": at, "b_user": user, "b_email": email}
+    params.update({f"key_{i}": k for i, k in enumerate(keys)})
+    return Alongside(
+        ("order_placed", shape),
+        lambda dialect, gate: _placed_statements(shape, dialect, gate),
+        params,
+    )
