@@ -49,6 +49,9 @@ SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
     # Engagement: the confirmation email (and closes abandoned-cart reminders).
     # Shipping: the shipment(s), one per warehouse.
     "order.placed": ("settings", "engagement", "shipping"),
+    # An admin edited a confirmed order before it was packed: shipping updates the
+    # shipment it has not booked yet (or flags a booked one for manual attention).
+    "order.updated": ("shipping",),
     # Money went back to a customer (a refund processed): segments subtract it.
     # Engagement: the refund email.
     "order.refunded": ("settings", "engagement"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from mesh import registry
+from mesh import client, registry
 from mesh.db import create_postgres_database, drop_postgres_database, postgres_url
 
 BACKENDS = ["sqlite", "postgres"]
@@ -130,3 +130,11 @@ def service_database_fixture(service: str):
             yield url
 
     return _database_url
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers() -> Iterator[None]:
+    """Every test starts with closed circuit breakers: the breakers are per process,
+    and one test's stopped peer must not make a later test's calls fail fast."""
+    client.reset_breakers()
+    yield

@@ -1,8 +1,8 @@
 """An invoice proto rendered as a one-page A4 PDF (fpdf2, core fonts: "Rs." not the
 rupee sign, which the core fonts lack).
 
-The seller block prints the registered address as far as the invoice has it (today
-the state: settings has no postal address for the store); shipping and the COD fee
+The seller block prints the registered address as far as the invoice has it (the
+state only, while settings has no address); shipping and the COD fee
 are table rows like the goods, with their SAC code in the HSN/SAC column."""
 
 from __future__ import annotations

@@ -360,6 +360,32 @@ class Refund(Base):
     update_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class RefundPart(Base):
+    """A refund's share of one captured payment. Razorpay refunds a payment at most
+    what it captured, so a refund larger than one payment (an edit collected a
+    balance payment) goes out as one provider refund per payment. Decided while the
+    order row is locked, with the refund; PENDING and PROCESSED parts count against
+    their payment."""
+
+    __tablename__ = "refund_parts"
+    __table_args__ = (UniqueConstraint("refund_id", "position"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    refund_id: Mapped[str] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
+    # 0, 1, ...: the provider idempotency key is refund-<refund id> for the first
+    # part, refund-<refund id>-<position> for the others.
+    position: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(MONEY)
+    # PENDING | PROCESSED | FAILED
+    state: Mapped[str] = mapped_column(String(12))
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    error: Mapped[str] = mapped_column(String(500), default="")
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Return(Base):
     """A customer's return request and its inspection, per line."""
 

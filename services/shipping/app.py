@@ -25,6 +25,7 @@ from services.shipping.carriers.aggregator import AggregatorCarrier
 from services.shipping.carriers.base import CarrierAdapter, ManualCarrier
 from services.shipping.config import Settings
 from services.shipping.handlers.config import ConfigHandlers
+from services.shipping.handlers.order_updates import ORDER_UPDATED, OrderUpdates
 from services.shipping.handlers.orders import OrderEvents
 from services.shipping.handlers.shipments import ShipmentHandlers, Warehouses
 from services.shipping.models import OUTBOX, PROCESSED
@@ -88,6 +89,11 @@ def build(
         ORDER_PLACED,
         order_events.OrderPlacedEvent,
         OrderEvents(shipments, settings).on_order_placed,
+    )
+    sink.register(
+        ORDER_UPDATED,
+        order_events.OrderUpdatedEvent,
+        OrderUpdates(shipments, settings).on_order_updated,
     )
     app.add(
         shipping_admin_service_pb2_grpc.add_ShippingAdminServiceServicer_to_server,

@@ -163,12 +163,13 @@ async def test_a_cancelled_order_is_not_locked_by_shipment_scans(
     assert got.status == pb.ORDER_STATUS_CANCELLED
 
 
+# Row locks are PostgreSQL's (SQLite serializes every writer): this runs there only.
+@pytest.mark.parametrize("order_database_url", ["postgres"], indirect=True)
 async def test_ignored_status_does_not_wait_for_a_locked_order(order_env: OrderEnv) -> None:
     """PostgreSQL: while another transaction holds the order row, an ignored status
     (or a move already made) is processed at once instead of queueing for the lock."""
     env = order_env
-    if env.backend != "postgres":
-        pytest.skip("row locks are PostgreSQL's; SQLite serializes every writer")
+    assert env.backend == "postgres"
     co = await env.start_checkout([(env.shop.variant(), 1)])
     order = await env.place(co)
     await deliver(order, ship.SHIPMENT_STATUS_PICKED_UP)

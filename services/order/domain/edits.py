@@ -4,10 +4,12 @@ An edit sets line quantities (0 removes a line, an unknown variant adds one) and
 the delivery address of an order that has not been packed. What it means for stock
 and money:
 
-- stock: added units are reserved (ReserveStock, then committed at once for a
-  CONFIRMED order whose stock is already committed); removed units go back on the
-  shelf (RestockReturn against the order's reservation). A PENDING_PAYMENT order's
-  held reservation is replaced by one for the new lines (then the old is released).
+- stock: the order's own units count as available to it. A CONFIRMED order's
+  units are committed (off the shelf): only added units are reserved (ReserveStock,
+  then committed at once); removed units go back on the shelf (RestockReturn against
+  the order's reservation). A PENDING_PAYMENT order's units are held by one
+  reservation: it is released first and then one for the new lines made, so the
+  held units are available to it (refused: the old lines are held again).
 - money (`settle`): what the customer still owes is the new total minus what was
   paid net of refunds. Positive: a balance payment (Razorpay) or cash to collect
   (a COD order already collected); negative: a refund of the difference. An unpaid

@@ -76,3 +76,56 @@ def check_amount(amount: int, available: int) -> None:
             reason="REFUND_EXCEEDS_PAID",
             metadata={"refundable_minor": str(available), "requested_minor": str(amount)},
         )
+
+
+@dataclass(frozen=True)
+class PaymentRoom:
+    """A captured online payment and how much of it refunds already claim."""
+
+    payment_id: str
+    captured: int
+    refunded: int  # parts pending or processed against this payment
+
+    @property
+    def left(self) -> int:
+        return max(self.captured - self.refunded, 0)
+
+
+def allocate(amount: int, payments: Sequence[PaymentRoom]) -> list[tuple[str, int]]:
+    """Split `amount` over `payments` in the order given (the order's own payment
+    first, then balance payments by capture time): each takes what is left of it, at
+    most. [(payment id, amount), ...] with positive amounts; REFUND_EXCEEDS_PAID when
+    the payments together cannot cover it."""
+    check_amount(amount, sum(p.left for p in payments))
+    out: list[tuple[str, int]] = []
+    rest = amount
+    for p in payments:
+        if rest == 0:
+            break
+        share = min(rest, p.left)
+        if share > 0:
+            out.append((p.payment_id, share))
+            rest -= share
+    return out
+
+
+@dataclass(frozen=True)
+class PartOutcome:
+    """Where a refund stands after its parts answered (see `settle_parts`)."""
+
+    state: str  # PENDING | PROCESSED | FAILED
+    amount: int  # what the refund now amounts to (the processed parts when some failed)
+
+
+def settle_parts(parts: Sequence[tuple[int, str]]) -> PartOutcome:
+    """A refund's state from its parts' (amount, state): PENDING while any part is;
+    PROCESSED when all went through; FAILED when none did. Some processed and some
+    declined: PROCESSED for what went through (the declined amount is refundable
+    again, like a failed refund's)."""
+    total = sum(a for a, _ in parts)
+    if any(st == "PENDING" for _, st in parts):
+        return PartOutcome("PENDING", total)
+    done = sum(a for a, st in parts if st == "PROCESSED")
+    if done == 0:
+        return PartOutcome("FAILED", total)
+    return PartOutcome("PROCESSED", done)

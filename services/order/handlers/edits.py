@@ -6,20 +6,32 @@ Order of work, so that a failure leaves nothing half-done:
    IDEMPOTENCY_MISMATCH);
 2. price the new lines through pricing (coupons that no longer apply are dropped,
    with a note);
-3. reserve the added units (request id derived from the order and the edit's
-   request id, so a retry reuses the reservation). OUT_OF_STOCK: nothing changed;
-4. create the Razorpay order for a balance or a replaced payment (an orphan
-   provider order left by a later failure is never paid and harmless);
+3. create the Razorpay order for a balance or a replaced payment, before any stock
+   moves (an orphan provider order left by a later failure is never paid and
+   harmless);
+4. stock, counting the order's own units as its own (request ids derived from the
+   order and the edit's request id, so a retry reuses the reservation):
+   - CONFIRMED: its units are committed (off the shelf), so only the added units
+     are reserved and committed at once; a kept or lowered quantity needs nothing;
+   - PENDING_PAYMENT: its units are held by one reservation, which inventory cannot
+     amend, and the payment commits the order's one reservation. So the hold is
+     given back first and then the new line set reserved: the order's own units are
+     available to it again. Refused (OUT_OF_STOCK, or inventory down): the old line
+     set is reserved again at once and the order points at that hold (if even that
+     fails, the order keeps the released name and the payment reserves again, as
+     for a lapsed hold);
+   OUT_OF_STOCK: nothing changed;
 5. ONE transaction with the order row locked: the request id checked again (a
-   concurrent duplicate replays), the order unchanged since step 1 (else the
-   reservation is given back and CONCURRENT_CHANGE), lines re-snapshotted, totals,
-   address, coupons, payments, balance due, the `order_edits` row, a status
-   history row (same status, reason "edited ...") and the invoice adjustment;
-6. after the commit: removed units restocked (RestockReturn, idempotent) and a
-   replaced reservation released; the refund of a lower total sent through the
-   refunds module (request id `edit-<edit id>`, capped at what was paid). A failure
-   there leaves the edit recorded with the work pending; a retry with the same
-   request id finishes it.
+   concurrent duplicate replays), the order unchanged since step 1 (else the stock
+   of step 4 is given back, a pending order's hold restored, and
+   CONCURRENT_CHANGE), lines re-snapshotted, totals, address, coupons, payments,
+   balance due, the `order_edits` row, a status history row (same status, reason
+   "edited ..."), the invoice adjustment and, for a CONFIRMED order (its
+   "order.placed" is out), "order.updated" in the outbox for shipping;
+6. after the commit: removed units restocked (RestockReturn, idempotent); the
+   refund of a lower total sent through the refunds module (request id `edit-<edit
+   id>`, capped at what was paid). A failure there leaves the edit recorded with the
+   work pending; a retry with the same request id finishes it.
 """
 
 from __future__ import annotations
@@ -28,9 +40,10 @@ import contextlib
 import hashlib
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from cleanse.inventory.v1 import resources_pb2 as inv_pb2
 from cleanse.order.v1 import order_admin_service_pb2 as admin_pb2
 from mesh.db import Database, new_id, utcnow
 from mesh.errors import FailedPrecondition, Unavailable, Violations
@@ -40,6 +53,7 @@ from services.order.domain import checkout as checkout_rules
 from services.order.domain import edits as rules
 from services.order.domain.checkout import body_hash
 from services.order.domain.states import Status
+from services.order.handlers import notify
 from services.order.handlers.checkout import (
     CheckoutHandlers,
     already_undone,
@@ -151,31 +165,16 @@ class EditHandlers:
             new_total=new_total,
         )
 
-        # 3. stock for the added units (a pending order's whole reservation is replaced).
+        # 3. a provider order for what is to be paid online (before any stock moves).
         key = "edit-" + hashlib.sha256(f"{oid}:{req.request_id}".encode()).hexdigest()[:32]
-        reservation = ""
-        pending = status is Status.PENDING_PAYMENT
-        if added or (pending and removed):
-            res = await self.peers.reserve(
-                key,
-                after if pending else added,
-                pincode=new_address.get("pincode", ""),
-                state_code=new_address.get("state_code", ""),
-                ttl_seconds=self.checkout.settings.reservation_ttl_seconds,
-            )
-            reservation = res.name
-            if status is Status.CONFIRMED:
-                await self.peers.commit_reservation(reservation)
-
-        # 4. a provider order for what is to be paid online.
         provider_order_id = None
         if plan.kind in ("BALANCE_PAYMENT", "PAYMENT_REPLACED"):
             gateway = self.checkout.gateway
+            if gateway is None:
+                raise Unavailable(
+                    "online payments are unavailable", metadata={"dependency": "razorpay"}
+                )
             try:
-                if gateway is None:
-                    raise Unavailable(
-                        "online payments are unavailable", metadata={"dependency": "razorpay"}
-                    )
                 provider_order = await gateway.create_order(
                     plan.amount,
                     order.currency,
@@ -183,26 +182,40 @@ class EditHandlers:
                     {"order": oid, "edit_request_id": req.request_id[:200]},
                 )
             except PaymentError as exc:
-                await self._undo_reservation(reservation, status, added, key)
                 raise gateway_error(exc) from None
-            except Unavailable:
-                await self._undo_reservation(reservation, status, added, key)
-                raise
             provider_order_id = provider_order.id
+        invoices = self.checkout.invoices
+        seller = await invoices.seller() if invoices else None
+
+        # 4. stock: the order's own units count as its own.
+        reservation = ""  # the new reservation (pending: the order's new hold)
+        released = ""  # pending: the hold given back for it
+        pending = status is Status.PENDING_PAYMENT
+        if pending and after != before:
+            reservation, released = await self._replace_hold(order, before, after, key, new_address)
+        elif added and not pending:
+            res = await self.peers.reserve(
+                key,
+                added,
+                pincode=new_address.get("pincode", ""),
+                state_code=new_address.get("state_code", ""),
+                ttl_seconds=self.checkout.settings.reservation_ttl_seconds,
+            )
+            reservation = res.name
+            await self.peers.commit_reservation(reservation)
 
         # 5. apply.
         now = self.clock()
         who = actor()
-        invoices = self.checkout.invoices
-        seller = await invoices.seller() if invoices else None
         edit_id = new_id()
         try:
             async with self.db.transaction() as s:
+                row = await repo.locked(s, Order, oid)
+                assert isinstance(row, Order)
+                # After the lock: a concurrent duplicate that held it has committed.
                 dup = await s.scalar(
                     select(OrderEdit).where(OrderEdit.request_id == req.request_id)
                 )
-                row = await repo.locked(s, Order, oid)
-                assert isinstance(row, Order)
                 if dup is not None:
                     raise _Duplicate()
                 current = await repo.order_items(s, oid)
@@ -210,6 +223,7 @@ class EditHandlers:
                     row.status != status.value
                     or _lines(current) != before
                     or row.total_minor != order.total_minor
+                    or (released and row.reservation_name != released)
                 ):
                     raise FailedPrecondition(
                         "the order changed meanwhile; try again", reason="CONCURRENT_CHANGE"
@@ -238,18 +252,30 @@ class EditHandlers:
                     restock_state="PENDING" if removed and status is Status.CONFIRMED else "",
                     create_time=now,
                 )
+                earlier_edits = await s.scalar(
+                    select(func.count()).select_from(OrderEdit).where(OrderEdit.order_id == oid)
+                )
                 for item in current:
                     await s.delete(item)
                 await s.flush()
-                for item in snapshot_items(oid, quote, catalog):
+                new_items = snapshot_items(oid, quote, catalog)
+                for item in new_items:
                     s.add(item)
-                old_reservation = row.reservation_name
                 self._apply_totals(row, quote, coupons, new_address, now)
                 if pending and reservation:
-                    row.reservation_name = reservation
-                    edit.replaced_reservation = old_reservation
+                    row.reservation_name = reservation  # the old hold is given back already
                 await self._apply_payment(s, row, plan, provider_order_id, edit, now)
                 s.add(edit)
+                if status is Status.CONFIRMED:  # its "order.placed" is out: tell shipping
+                    await notify.order_updated(
+                        self.checkout.outbox,
+                        s,
+                        row,
+                        new_items,
+                        edit,
+                        int(earlier_edits or 0) + 1,
+                        now,
+                    )
                 record(
                     s,
                     row,
@@ -275,6 +301,11 @@ class EditHandlers:
                     select(OrderEdit).where(OrderEdit.request_id == req.request_id)
                 )
             assert existing is not None
+            if pending and reservation and reservation != existing.reservation_name:
+                # Ours was a fresh one (the winner's, made with the same key, was not
+                # held any more when we asked): not the order's hold, give it back.
+                with contextlib.suppress(PeerError, Unavailable):
+                    await self.peers.release_reservation(reservation)
             return await self._replay(existing, body)
         except IntegrityError:
             async with self.db.session() as s:
@@ -284,8 +315,8 @@ class EditHandlers:
             if existing is None:
                 raise
             return await self._replay(existing, body)
-        except FailedPrecondition:
-            await self._undo_reservation(reservation, status, added, key)
+        except Exception:
+            await self._undo_stock(order, status, reservation, released, before, added, key)
             raise
         return await self._finish(edit_id)
 
@@ -365,9 +396,96 @@ class EditHandlers:
             s.add(pay)
             edit.settlement_ref = f"orders/{row.id}/payments/{pay.id}"
 
-    async def _undo_reservation(
-        self, reservation: str, status: Status, added: dict[str, int], key: str
+    async def _reserve_held(
+        self, key: str, lines: dict[str, int], address: dict
+    ) -> inv_pb2.Reservation:
+        """A HELD reservation for `lines`, idempotent on `key`. A reservation the same key
+        made before and that was given back since (an attempt undone) is not reused:
+        the next key of the series (`<key>-1`, ...) is tried instead."""
+        for attempt in range(8):
+            res = await self.peers.reserve(
+                key if attempt == 0 else f"{key}-{attempt}",
+                lines,
+                pincode=address.get("pincode", ""),
+                state_code=address.get("state_code", ""),
+                ttl_seconds=self.checkout.settings.reservation_ttl_seconds,
+            )
+            if res.state == inv_pb2.RESERVATION_STATE_HELD:
+                return res
+        raise FailedPrecondition(
+            "too many undone attempts of this edit: use another request_id",
+            reason="CONCURRENT_CHANGE",
+        )
+
+    async def _replace_hold(
+        self,
+        order: Order,
+        before: dict[str, int],
+        after: dict[str, int],
+        key: str,
+        address: dict,
+    ) -> tuple[str, str]:
+        """A pending order's hold replaced by one for its new lines: (new reservation,
+        the one given back). The old hold is given back first, so the order's own units
+        are available to the new one; a refusal restores the old line set."""
+        old = order.reservation_name
+        if old:
+            try:
+                await self.peers.release_reservation(old)
+            except PeerError as exc:
+                if exc.reason == "RESERVATION_COMMITTED":  # paid meanwhile
+                    raise FailedPrecondition(
+                        "the order was paid meanwhile; try again", reason="CONCURRENT_CHANGE"
+                    ) from None
+                if not already_undone(exc):
+                    raise
+        try:
+            res = await self._reserve_held(key, after, address)
+        except Exception:
+            await self._restore_hold(order.id, before, order.address, old)
+            raise
+        return res.name, old
+
+    async def _restore_hold(
+        self, order_id: str, lines: dict[str, int], address: dict, released: str
     ) -> None:
+        """Reserve a pending order's old line set again after its hold was given back
+        for an edit that did not happen; the order points at the new hold (unless it
+        moved on meanwhile: then the hold goes back)."""
+        if not released:
+            return
+        digest = hashlib.sha256(f"{order_id}:{released}".encode()).hexdigest()[:32]
+        try:
+            res = await self._reserve_held(f"restore-{digest}", lines, address)
+        except (PeerError, Unavailable, FailedPrecondition) as exc:
+            # The payment reserves again when it arrives (as for a lapsed hold).
+            log.warning("edit: hold not restored", extra={"order": order_id, "error": str(exc)})
+            return
+        async with self.db.transaction() as s:
+            row = await repo.locked(s, Order, order_id)
+            keep = (
+                isinstance(row, Order)
+                and row.status == Status.PENDING_PAYMENT.value
+                and row.reservation_name == released
+            )
+            if keep:
+                assert isinstance(row, Order)
+                row.reservation_name = res.name
+        if not keep:
+            with contextlib.suppress(PeerError, Unavailable):
+                await self.peers.release_reservation(res.name)
+
+    async def _undo_stock(
+        self,
+        order: Order,
+        status: Status,
+        reservation: str,
+        released: str,
+        before: dict[str, int],
+        added: dict[str, int],
+        key: str,
+    ) -> None:
+        """Step 4 undone after a failure in step 5."""
         if not reservation:
             return
         with contextlib.suppress(PeerError, Unavailable):
@@ -375,6 +493,8 @@ class EditHandlers:
                 await self.peers.restock(f"{key}-undo", added, reservation, "edit abandoned")
             else:
                 await self.peers.release_reservation(reservation)
+        if status is Status.PENDING_PAYMENT:
+            await self._restore_hold(order.id, before, order.address, released)
 
     async def _replay(self, existing: OrderEdit, body: str) -> admin_pb2.EditOrderResponse:
         if existing.body_hash != body:

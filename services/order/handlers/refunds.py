@@ -6,11 +6,21 @@ serialize) while the refundable amount is computed and the PENDING refund is
 inserted, so two refunds racing past the paid amount cannot both pass. The
 request id is unique (a concurrent duplicate hits IntegrityError and replays).
 
-Online orders: the refund goes to Razorpay outside the transaction with the
-refund's own id as the idempotency key (`X-Refund-Idempotency`), so a retry never
-refunds twice. The gateway down: the refund stays PENDING with the error and the
-sweeper sends it again; declined: FAILED (the amount is refundable again).
-Razorpay's refund.processed / refund.failed webhooks settle pending ones.
+Online orders: Razorpay refunds a payment at most what it captured, and an order
+may have more than one captured payment (an admin edit's balance payment, a late
+capture). So a refund is split over the captured payments while the order row is
+locked (`refund_parts`: the order's own payment first, then balance payments by
+time, each never more than its captured amount minus its parts pending or
+processed) and each part goes to Razorpay outside the transaction, against its own
+payment, with its own idempotency key (`X-Refund-Idempotency`: `refund-<refund
+id>` for the first part, `refund-<refund id>-<n>` for the others), so a retry
+never refunds twice. The gateway down: the part stays PENDING with the error and
+the sweeper (or a retry of the request id) sends it again; declined: the part
+FAILED. The refund is PROCESSED when every part is, FAILED when none went through;
+some through and some declined: PROCESSED for what went through, the rest
+refundable again (the error names the declined part). Razorpay's refund.processed
+/ refund.failed webhooks settle pending parts. Refunds made before parts existed
+get one part, on the order's own payment, the first time they are needed.
 COD orders: recorded as STORE_CREDIT or BANK_TRANSFER and PROCESSED at once (the
 payout happens outside the gateway).
 
@@ -23,7 +33,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,13 +52,19 @@ from services.order.domain.checkout import body_hash
 from services.order.domain.states import Status
 from services.order.handlers.checkout import CheckoutHandlers
 from services.order.handlers.common import Clock, actor, id_of, not_found, transition
-from services.order.models import Order, Refund
+from services.order.models import Order, Payment, Refund, RefundPart
 from services.order.payments.gateway import PaymentError, ProviderRefund, RefundStatus
 
 log = logging.getLogger("cleanse.order.refunds")
 ORDER_REFUNDED = "order.refunded"
 REFUNDS = counter("refunds_total", "Refunds by outcome.", ["outcome"])
 COD_METHODS = ("STORE_CREDIT", "BANK_TRANSFER")
+
+
+def idempotency_key(refund_id: str, position: int) -> str:
+    """The provider idempotency key of a refund's part (the first part's is the one a
+    refund had before refunds were split)."""
+    return f"refund-{refund_id}" if position == 0 else f"refund-{refund_id}-{position}"
 
 
 def refund_proto(r: Refund) -> pb.Refund:
@@ -150,19 +166,21 @@ class RefundHandlers:
         )
         now = self.clock()
         try:
+            # The replay of a known request id runs after this transaction (it may
+            # resend, which writes in transactions of its own).
             async with self.db.transaction() as s:
                 existing = await s.scalar(select(Refund).where(Refund.request_id == req.request_id))
-                if existing is not None:
-                    return await self._replay(existing, body)
-                order = await repo.locked(s, Order, oid)
-                if not isinstance(order, Order):
-                    raise not_found(req.order)
-                refund = await self._new(s, order, req, wanted, method_name, body, now, who)
+                if existing is None:
+                    order = await repo.locked(s, Order, oid)
+                    if not isinstance(order, Order):
+                        raise not_found(req.order)
+                    refund = await self._new(s, order, req, wanted, method_name, body, now, who)
         except IntegrityError:
             async with self.db.session() as s:
                 existing = await s.scalar(select(Refund).where(Refund.request_id == req.request_id))
             if existing is None:
                 raise
+        if existing is not None:
             return await self._replay(existing, body)
         if refund.method == "ORIGINAL_PAYMENT":
             refund = await self._send(refund)
@@ -185,8 +203,10 @@ class RefundHandlers:
                 reason="IDEMPOTENCY_MISMATCH",
                 metadata={"request_id": existing.request_id},
             )
-        if existing.state == "PENDING" and not existing.provider_refund_id:
-            existing = await self._send(existing)  # a retry resends (same idempotency key)
+        if await self._unsent(existing):
+            existing = await self._send(existing)  # a retry resends (same idempotency keys)
+        elif existing.state == "PENDING" and existing.method != "ORIGINAL_PAYMENT":
+            existing = await self._processed(existing.id)  # recorded, not yet marked
         return refund_proto(existing)
 
     async def _new(
@@ -220,6 +240,12 @@ class RefundHandlers:
             if method_name not in ("UNSPECIFIED", "ORIGINAL_PAYMENT"):
                 raise InvalidArgument({"method": "online orders are refunded to the payment"})
             method = "ORIGINAL_PAYMENT"
+        # Still under the order's lock: racing refunds see each other's parts.
+        plan = (
+            rules.allocate(amount, await self._rooms(s, order.id, now))
+            if method == "ORIGINAL_PAYMENT"
+            else []
+        )
         refund = Refund(
             id=new_id(),
             order_id=order.id,
@@ -237,54 +263,256 @@ class RefundHandlers:
         )
         s.add(refund)
         await s.flush()
+        for position, (payment_id, share) in enumerate(plan):
+            s.add(
+                RefundPart(
+                    id=new_id(),
+                    refund_id=refund.id,
+                    order_id=order.id,
+                    payment_id=payment_id,
+                    position=position,
+                    amount_minor=share,
+                    state="PENDING",
+                    error="",
+                    create_time=now,
+                    update_time=now,
+                )
+            )
+        await s.flush()
         return refund
 
-    async def _send(self, refund: Refund) -> Refund:
-        gateway = self.checkout.gateway
-        async with self.db.session() as s:
-            payment = await repo.latest_payment(s, refund.order_id)
-        if gateway is None or payment is None or not payment.provider_payment_id:
-            return await self._update(refund.id, error="no captured payment to refund yet")
-        try:
-            provider = await gateway.refund(
-                payment.provider_payment_id,
-                refund.amount_minor,
-                f"refund-{refund.id}",
-                {"order": refund.order_id, "refund": refund.id},
-                receipt=refund.id[:40],
-            )
-        except PaymentError as exc:
-            if exc.retryable:
-                REFUNDS.labels("retry_later").inc()
-                return await self._update(refund.id, error=f"gateway unavailable: {exc.message}")
-            REFUNDS.labels("declined").inc()
-            return await self._update(refund.id, state="FAILED", error=exc.message)
-        return await self.on_provider_refund(provider, refund_id=refund.id)
+    # --- parts: a refund over the captured payments -------------------------------------
 
-    async def on_provider_refund(
-        self, provider: ProviderRefund, *, refund_id: str | None = None
-    ) -> Refund:
-        """The provider's view of a refund (its answer, or a refund.* webhook)."""
-        async with self.db.session() as s:
-            if refund_id is None:
-                row = await s.scalar(select(Refund).where(Refund.provider_refund_id == provider.id))
-                if row is None:
-                    raise not_found(f"refunds/{provider.id}")
-                refund_id = row.id
-        if provider.status == RefundStatus.FAILED:
-            return await self._update(
-                refund_id,
-                state="FAILED",
-                provider_id=provider.id,
-                error="refund failed at the provider",
+    async def _rooms(
+        self, s: AsyncSession, order_id: str, now: datetime
+    ) -> list[rules.PaymentRoom]:
+        """The order's captured online payments, its own first and then balance
+        payments (each by time), with what refund parts already claim of each. Call it
+        with the order row locked."""
+        await self._adopt_unsplit(s, order_id, now)
+        payments = [
+            p
+            for p in await repo.payments(s, order_id)
+            if p.state == "CAPTURED" and p.provider_payment_id
+        ]
+        payments.sort(key=lambda p: p.kind != "ORDER")  # stable: time order kept
+        claimed: dict[str, int] = {}
+        for part in await s.scalars(select(RefundPart).where(RefundPart.order_id == order_id)):
+            if part.state in rules.COUNTED:
+                claimed[part.payment_id] = claimed.get(part.payment_id, 0) + part.amount_minor
+        return [rules.PaymentRoom(p.id, p.amount_minor, claimed.get(p.id, 0)) for p in payments]
+
+    async def _adopt_unsplit(self, s: AsyncSession, order_id: str, now: datetime) -> None:
+        """Online refunds made before refunds were split get their one part: the whole
+        amount on the order's own latest payment, where they were (or will be) sent
+        with the same idempotency key. Call it with the order row locked."""
+        has_parts = select(RefundPart.id).where(RefundPart.refund_id == Refund.id).exists()
+        rows = list(
+            await s.scalars(
+                select(Refund).where(
+                    Refund.order_id == order_id,
+                    Refund.method == "ORIGINAL_PAYMENT",
+                    Refund.state.in_(rules.COUNTED),
+                    ~has_parts,
+                )
             )
-        await self._update(refund_id, provider_id=provider.id, error="")
-        if provider.status == RefundStatus.PROCESSED:
-            return await self._processed(refund_id)
+        )
+        payment = await repo.latest_payment(s, order_id) if rows else None
+        if payment is None:
+            return
+        for r in rows:
+            s.add(
+                RefundPart(
+                    id=new_id(),
+                    refund_id=r.id,
+                    order_id=order_id,
+                    payment_id=payment.id,
+                    position=0,
+                    amount_minor=r.amount_minor,
+                    state=r.state,
+                    provider_refund_id=r.provider_refund_id,
+                    error=r.error,
+                    create_time=r.create_time,
+                    update_time=now,
+                )
+            )
+        await s.flush()
+
+    async def _parts(self, refund: Refund) -> list[RefundPart]:
         async with self.db.session() as s:
-            row = await s.get(Refund, refund_id)
-        assert row is not None
-        return row
+            parts = list(
+                await s.scalars(
+                    select(RefundPart)
+                    .where(RefundPart.refund_id == refund.id)
+                    .order_by(RefundPart.position)
+                )
+            )
+        if parts or refund.method != "ORIGINAL_PAYMENT" or refund.state not in rules.COUNTED:
+            return parts
+        async with self.db.transaction() as s:
+            await repo.locked(s, Order, refund.order_id)
+            await self._adopt_unsplit(s, refund.order_id, self.clock())
+            return list(
+                await s.scalars(
+                    select(RefundPart)
+                    .where(RefundPart.refund_id == refund.id)
+                    .order_by(RefundPart.position)
+                )
+            )
+
+    async def _update_part(
+        self,
+        part_id: str,
+        *,
+        provider: ProviderRefund | None = None,
+        state: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self.db.transaction() as s:
+            row = await s.get(RefundPart, part_id)
+            assert row is not None
+            if provider is not None:
+                row.provider_refund_id = provider.id
+                if provider.status == RefundStatus.FAILED:
+                    state, error = "FAILED", "refund failed at the provider"
+                elif provider.status == RefundStatus.PROCESSED:
+                    state, error = "PROCESSED", ""
+                else:
+                    error = ""
+            if state is not None and row.state == "PENDING":
+                row.state = state
+            if error is not None:
+                row.error = error[:500]
+            row.update_time = self.clock()
+
+    async def _settle(self, refund_id: str) -> Refund:
+        """The refund follows its parts (domain.refunds.settle_parts)."""
+        async with self.db.session() as s:
+            refund = await s.get(Refund, refund_id)
+            assert refund is not None
+            parts = list(
+                await s.scalars(
+                    select(RefundPart)
+                    .where(RefundPart.refund_id == refund_id)
+                    .order_by(RefundPart.position)
+                )
+            )
+        if refund.state != "PENDING" or not parts:
+            return refund
+        outcome = rules.settle_parts([(p.amount_minor, p.state) for p in parts])
+        if len(parts) == 1:
+            error = parts[0].error
+        else:
+            error = "; ".join(
+                f"part {p.position + 1} of {len(parts)} ({p.amount_minor} paise): {p.error}"
+                for p in parts
+                if p.error
+            )
+        first = parts[0].provider_refund_id
+        if outcome.state == "PENDING":
+            return await self._update(refund_id, provider_id=first, error=error)
+        if outcome.state == "FAILED":
+            return await self._update(
+                refund_id, state="FAILED", provider_id=first, error=error or "refund failed"
+            )
+        await self._update(refund_id, provider_id=first)
+        if outcome.amount != refund.amount_minor:
+            error = f"refunded {outcome.amount} of {refund.amount_minor} paise; {error}"
+        return await self._processed(refund_id, amount=outcome.amount, error=error)
+
+    async def _unsent(self, refund: Refund) -> bool:
+        """An online refund with a part the gateway has not taken yet."""
+        if refund.state != "PENDING" or refund.method != "ORIGINAL_PAYMENT":
+            return False
+        parts = await self._parts(refund)
+        if not parts:
+            return not refund.provider_refund_id
+        return any(p.state == "PENDING" and not p.provider_refund_id for p in parts)
+
+    async def _send(self, refund: Refund) -> Refund:
+        """Each part not yet taken by the gateway, to its own payment (idempotency key
+        per part), then the refund follows its parts."""
+        gateway = self.checkout.gateway
+        parts = await self._parts(refund)
+        if gateway is None or not parts:
+            return await self._update(refund.id, error="no captured payment to refund yet")
+        async with self.db.session() as s:
+            payments = {p.id: p for p in await repo.payments(s, refund.order_id)}
+        for part in parts:
+            if part.state != "PENDING" or part.provider_refund_id:
+                continue
+            payment = payments.get(part.payment_id)
+            if payment is None or not payment.provider_payment_id:
+                await self._update_part(part.id, error="no captured payment to refund yet")
+                continue
+            notes = {"order": refund.order_id, "refund": refund.id}
+            if part.position:
+                notes["part"] = str(part.position)
+            try:
+                provider = await gateway.refund(
+                    payment.provider_payment_id,
+                    part.amount_minor,
+                    idempotency_key(refund.id, part.position),
+                    notes,
+                    receipt=refund.id[:40],
+                )
+            except PaymentError as exc:
+                if exc.retryable:
+                    REFUNDS.labels("retry_later").inc()
+                    await self._update_part(part.id, error=f"gateway unavailable: {exc.message}")
+                else:
+                    REFUNDS.labels("declined").inc()
+                    await self._update_part(part.id, state="FAILED", error=exc.message)
+                continue
+            await self._update_part(part.id, provider=provider)
+        return await self._settle(refund.id)
+
+    async def on_provider_refund(self, provider: ProviderRefund) -> Refund:
+        """The provider's view of one of our refunds' parts (a refund.* webhook)."""
+        async with self.db.session() as s:
+            part = await s.scalar(
+                select(RefundPart).where(RefundPart.provider_refund_id == provider.id)
+            )
+            unsplit = (
+                await s.scalar(select(Refund).where(Refund.provider_refund_id == provider.id))
+                if part is None
+                else None
+            )
+        if unsplit is not None:  # sent before refunds were split
+            part = next(
+                (p for p in await self._parts(unsplit) if p.provider_refund_id == provider.id),
+                None,
+            )
+        if part is None:  # the webhook overtook the answer to our own call
+            part = await self._part_from_notes(provider)
+        if part is None:
+            raise not_found(f"refunds/{provider.id}")
+        await self._update_part(part.id, provider=provider)
+        return await self._settle(part.refund_id)
+
+    async def _part_from_notes(self, provider: ProviderRefund) -> RefundPart | None:
+        """Our part named by the refund's notes (refund id, part position), if it is
+        unsent-or-this-one, of the same amount, on the same payment."""
+        refund_id = provider.notes.get("refund", "")
+        position = provider.notes.get("part", "0")
+        if not refund_id or not position.isdigit():
+            return None
+        async with self.db.session() as s:
+            part = await s.scalar(
+                select(RefundPart).where(
+                    RefundPart.refund_id == refund_id, RefundPart.position == int(position)
+                )
+            )
+            payment = await s.get(Payment, part.payment_id) if part is not None else None
+        if (
+            part is None
+            or payment is None
+            or payment.provider_payment_id != provider.payment_id
+            or part.amount_minor != provider.amount_minor
+            or part.provider_refund_id not in (None, provider.id)
+        ):
+            return None
+        return part
 
     async def _update(
         self,
@@ -306,8 +534,11 @@ class RefundHandlers:
             row.update_time = self.clock()
             return row
 
-    async def _processed(self, refund_id: str) -> Refund:
-        """PROCESSED, the order's status follows, "order.refunded" in the outbox."""
+    async def _processed(
+        self, refund_id: str, *, amount: int | None = None, error: str = ""
+    ) -> Refund:
+        """PROCESSED, the order's status follows, "order.refunded" in the outbox.
+        `amount`: what went through when part of the refund was declined."""
         now = self.clock()
         invoices = self.checkout.invoices
         seller = await invoices.seller() if invoices else None
@@ -319,7 +550,9 @@ class RefundHandlers:
             if row.state != "PENDING":
                 return row
             row.state = "PROCESSED"
-            row.error = ""
+            if amount is not None:
+                row.amount_minor = amount
+            row.error = error[:500]
             row.update_time = now
             await s.flush()
             if invoices is not None and seller is not None:
@@ -350,15 +583,20 @@ class RefundHandlers:
         return row
 
     async def retry_pending(self, limit: int = 100) -> int:
-        """Sweeper: resend online refunds the gateway did not take (same idempotency key)."""
+        """Sweeper: resend online refunds with a part the gateway did not take (same
+        idempotency keys)."""
+        parts = select(RefundPart.id).where(RefundPart.refund_id == Refund.id)
+        unsent = parts.where(
+            RefundPart.state == "PENDING", RefundPart.provider_refund_id.is_(None)
+        ).exists()
         async with self.db.session() as s:
             rows = list(
                 await s.scalars(
                     select(Refund)
                     .where(
                         Refund.state == "PENDING",
-                        Refund.provider_refund_id.is_(None),
                         Refund.method == "ORIGINAL_PAYMENT",
+                        or_(unsent, and_(~parts.exists(), Refund.provider_refund_id.is_(None))),
                     )
                     .limit(limit)
                 )

@@ -495,6 +495,11 @@ class ShipmentHandlers:
                 self._queued[job.shipment.id] = job
         self.wake.set()
 
+    def forget_booking(self, shipment_id: str) -> None:
+        """Drop a booking handed over in memory: its shipment changed since it was
+        written (an order edit). The sweep books it from the table instead."""
+        self._queued.pop(shipment_id, None)
+
     async def create(self, new: NewShipment, source: str) -> ShipmentView:
         try:
             async with self.db.transaction() as s:
