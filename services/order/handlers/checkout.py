@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,7 +75,9 @@ from services.order.models import (
     CheckoutSaga,
     CheckoutSession,
     Order,
+    OrderEdit,
     OrderItem,
+    OrderStatusChange,
     Payment,
     SagaStep,
 )
@@ -653,22 +655,21 @@ class CheckoutHandlers:
             )
             s.add(order)
             await s.flush()
-            for item in snapshot_items(order.id, breakdown, catalog):
-                s.add(item)
-            record(s, order, "", status, now, reason="order placed", who=who)
-            s.add(
-                Payment(
-                    order_id=order.id,
-                    provider=provider,
-                    method=sess.payment_method,
-                    state="PENDING_ON_DELIVERY" if cod else "CREATED",
-                    amount_minor=order.total_minor,
-                    currency=order.currency,
-                    provider_order_id=provider_order_id,
-                    create_time=now,
-                    update_time=now,
-                )
+            items = snapshot_items(order.id, breakdown, catalog)
+            s.add_all(items)
+            placed = record(s, order, "", status, now, reason="order placed", who=who)
+            payment = Payment(
+                order_id=order.id,
+                provider=provider,
+                method=sess.payment_method,
+                state="PENDING_ON_DELIVERY" if cod else "CREATED",
+                amount_minor=order.total_minor,
+                currency=order.currency,
+                provider_order_id=provider_order_id,
+                create_time=now,
+                update_time=now,
             )
+            s.add(payment)
             await s.execute(
                 update(CheckoutSaga)
                 .where(CheckoutSaga.id == saga.id)
@@ -693,7 +694,9 @@ class CheckoutHandlers:
                     await self.invoices.issue_tax_invoice(s, order, seller, now)
         if cod:
             ORDERS_PLACED.labels(provider).inc()
-        return await self.order_proto(order.id)
+            return await self.order_proto(order.id)  # the invoice and event wrote more
+        # A new order is exactly what was just written: no need to read it back.
+        return order_message(order, items, [placed], payment, [], self.gateway)
 
     async def _publish_placed(self, s: AsyncSession, order: Order) -> None:
         items = await repo.order_items(s, order.id)
@@ -1249,11 +1252,28 @@ def snapshot_items(
 async def order_view(
     s: AsyncSession, order: Order, gateway: PaymentGateway | None = None
 ) -> pb.Order:
-    items = await repo.order_items(s, order.id)
-    history = await repo.order_history(s, order.id)
-    payment = await repo.latest_payment(s, order.id)
+    return order_message(
+        order,
+        await repo.order_items(s, order.id),
+        await repo.order_history(s, order.id),
+        await repo.latest_payment(s, order.id),
+        await repo.order_edits(s, order.id),
+        gateway,
+    )
+
+
+def order_message(
+    order: Order,
+    items: Sequence[OrderItem],
+    history: Sequence[OrderStatusChange],
+    payment: Payment | None,
+    edits: Sequence[OrderEdit],
+    gateway: PaymentGateway | None = None,
+) -> pb.Order:
+    """The Order message of an order and its rows (items by position, history by
+    time, the latest payment, edits)."""
     out = convert.order(order, items, history, payment, gateway.key_id if gateway else "")
     out.balance_due = order.balance_due_minor > 0
     out.balance_due_amount.CopyFrom(convert.money(order.balance_due_minor, order.currency))
-    out.edits.extend(convert.order_edit(e) for e in await repo.order_edits(s, order.id))
+    out.edits.extend(convert.order_edit(e) for e in edits)
     return out

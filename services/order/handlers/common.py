@@ -89,16 +89,16 @@ def record(
     *,
     reason: str = "",
     who: str | None = None,
-) -> None:
+) -> OrderStatusChange:
     order.status = target.value
     order.update_time = now
-    s.add(
-        OrderStatusChange(
-            order_id=order.id,
-            from_status=from_status,
-            to_status=target.value,
-            actor=who if who is not None else actor(),
-            reason=reason[:500],
-            time=now,
-        )
+    change = OrderStatusChange(
+        order_id=order.id,
+        from_status=from_status,
+        to_status=target.value,
+        actor=who if who is not None else actor(),
+        reason=reason[:500],
+        time=now,
     )
+    s.add(change)
+    return change
