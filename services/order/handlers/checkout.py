@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
 from cleanse.inventory.v1 import resources_pb2 as inv_pb2
 from cleanse.order.v1 import checkout_service_pb2 as checkout_pb2
-from cleanse.order.v1 import events_pb2
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import breakdown_pb2
 from mesh import deadlines
@@ -69,7 +68,7 @@ from services.order.handlers.common import (
     record,
     transition,
 )
-from services.order.handlers.invoices import InvoiceHandlers
+from services.order.handlers.invoices import InvoiceHandlers, Seller
 from services.order.models import (
     Cart,
     CheckoutSaga,
@@ -92,7 +91,6 @@ from services.order.peers import PeerError, Peers, pricing_cart
 
 log = logging.getLogger("cleanse.order.checkout")
 
-ORDER_PLACED = "order.placed"
 ORDERS_PLACED = counter("orders_placed_total", "Orders confirmed.", ["payment_provider"])
 CHECKOUT_FAILURES = counter(
     "checkout_failures_total", "PlaceOrder sagas that failed and were compensated.", ["reason"]
@@ -689,50 +687,21 @@ class CheckoutHandlers:
                 .values(state="COMPLETED", order_id=order.id, update_time=now)
             )
             if cod:
-                await self._publish_placed(s, order)
-                if self.invoices is not None and seller is not None:
-                    await self.invoices.issue_tax_invoice(s, order, seller, now)
+                await self._confirmed(s, order, seller, now)
         if cod:
             ORDERS_PLACED.labels(provider).inc()
             return await self.order_proto(order.id)  # the invoice and event wrote more
         # A new order is exactly what was just written: no need to read it back.
         return order_message(order, items, [placed], payment, [], self.gateway)
 
-    async def _publish_placed(self, s: AsyncSession, order: Order) -> None:
+    async def _confirmed(
+        self, s: AsyncSession, order: Order, seller: Seller | None, now: datetime
+    ) -> None:
+        """In the confirming transaction: "order.placed" and the GST tax invoice."""
         items = await repo.order_items(s, order.id)
-        await self.outbox.add(
-            s,
-            ORDER_PLACED,
-            events_pb2.OrderPlacedEvent(
-                order=f"orders/{order.id}",
-                order_number=order.order_number,
-                customer=f"users/{order.customer_id}" if order.customer_id else "",
-                total=convert.money(order.total_minor, order.currency),
-                email=order.email,
-                state_code=order.address.get("state_code", ""),
-                city=order.address.get("city", ""),
-                pincode=order.address.get("pincode", ""),
-                payment_method=order.payment_method,
-                item_count=sum(i.quantity for i in items),
-                delivery_address=convert.address_out(order.address),
-                lines=[
-                    events_pb2.OrderPlacedLine(
-                        variant_id=i.variant_id,
-                        sku=i.sku,
-                        title=" ".join(x for x in (i.product_name, i.variant_title) if x),
-                        quantity=i.quantity,
-                    )
-                    for i in items
-                ],
-                reservation=order.reservation_name,
-                cod_amount=convert.money(
-                    0 if order.paid or order.payment_provider != "COD" else order.total_minor,
-                    order.currency,
-                ),
-                phone=order.phone,
-                customer_name=order.address.get("recipient_name", ""),
-            ),
-        )
+        await notify.order_placed(self.outbox, s, order, items)
+        if self.invoices is not None and seller is not None:
+            await self.invoices.issue_tax_invoice(s, order, seller, now, items)
 
     # --- compensation --------------------------------------------------------------------
 
@@ -991,9 +960,7 @@ class CheckoutHandlers:
                 row.cancel_reason = refund_reason
             else:
                 transition(s, row, Status.CONFIRMED, now, reason=f"paid {method}".strip())
-                await self._publish_placed(s, row)
-                if self.invoices is not None and seller is not None:
-                    await self.invoices.issue_tax_invoice(s, row, seller, now)
+                await self._confirmed(s, row, seller, now)
             saga_row = await s.get(CheckoutSaga, order.saga_id)
             if saga_row is not None:
                 saga_row.state = "COMPLETED"

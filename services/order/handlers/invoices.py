@@ -26,6 +26,7 @@ over the goods and the fee lines alike, each taxed at its own rate.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -240,8 +241,14 @@ class InvoiceHandlers:
         )
 
     async def issue_tax_invoice(
-        self, s: AsyncSession, order: Order, seller: Seller, now: datetime
+        self,
+        s: AsyncSession,
+        order: Order,
+        seller: Seller,
+        now: datetime,
+        items: Sequence[OrderItem] | None = None,
     ) -> Invoice | None:
+        """`items`: the order's items when the caller has them (by position)."""
         existing = await s.scalar(
             select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "TAX_INVOICE")
         )
@@ -250,7 +257,9 @@ class InvoiceHandlers:
         number, fy = await self._number(s, seller.prefix, now)
         inv = self._header(order, seller, pb.INVOICE_KIND_TAX_INVOICE, number, fy, now)
         cur = order.currency
-        for item in await repo.order_items(s, order.id):
+        if items is None:
+            items = await repo.order_items(s, order.id)
+        for item in items:
             inv.lines.append(self._item_line(item, cur))
         for fee in order_fees(order):
             inv.lines.append(self._fee_line(fee, fee.tax, cur))

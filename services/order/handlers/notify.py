@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from mesh.outbox import Outbox
 from services.order import convert
 from services.order.models import Order, OrderEdit, OrderItem, Return
 
+ORDER_PLACED = "order.placed"
 ORDER_PAYMENT_FAILED = "order.payment_failed"
 ORDER_RETURN_STATUS_CHANGED = "order.return_status_changed"
 ORDER_UPDATED = "order.updated"
@@ -58,6 +60,48 @@ async def return_status_changed(outbox: Outbox, s: AsyncSession, order: Order, r
     )
 
 
+def _order_as_it_is(order: Order, items: Sequence[OrderItem]) -> dict[str, Any]:
+    """Fields 1-16, the same in OrderPlacedEvent and OrderUpdatedEvent: the order as
+    it is now (shipping builds and updates a shipment from either)."""
+    address = order.address
+    return {
+        "order": f"orders/{order.id}",
+        "order_number": order.order_number,
+        "customer": _customer(order),
+        "total": convert.money(order.total_minor, order.currency),
+        "email": order.email,
+        "state_code": address.get("state_code", ""),
+        "city": address.get("city", ""),
+        "pincode": address.get("pincode", ""),
+        "payment_method": order.payment_method,
+        "item_count": sum(i.quantity for i in items),
+        "delivery_address": convert.address_out(address),
+        "lines": [
+            events_pb2.OrderPlacedLine(
+                variant_id=i.variant_id,
+                sku=i.sku,
+                title=" ".join(x for x in (i.product_name, i.variant_title) if x),
+                quantity=i.quantity,
+            )
+            for i in items
+        ],
+        "reservation": order.reservation_name,
+        "cod_amount": convert.money(
+            0 if order.paid or order.payment_provider != "COD" else order.total_minor,
+            order.currency,
+        ),
+        "phone": order.phone,
+        "customer_name": address.get("recipient_name", ""),
+    }
+
+
+async def order_placed(
+    outbox: Outbox, s: AsyncSession, order: Order, items: Sequence[OrderItem]
+) -> None:
+    """The order is confirmed (paid online, or COD placed)."""
+    await outbox.add(s, ORDER_PLACED, events_pb2.OrderPlacedEvent(**_order_as_it_is(order, items)))
+
+
 async def order_updated(
     outbox: Outbox,
     s: AsyncSession,
@@ -70,38 +114,11 @@ async def order_updated(
     """An admin edited a confirmed order: the order as it is now, in the shape of
     "order.placed" (fields 1-16), with the edit's revision (shipping applies only
     newer ones)."""
-    address = order.address
     await outbox.add(
         s,
         ORDER_UPDATED,
         events_pb2.OrderUpdatedEvent(
-            order=f"orders/{order.id}",
-            order_number=order.order_number,
-            customer=_customer(order),
-            total=convert.money(order.total_minor, order.currency),
-            email=order.email,
-            state_code=address.get("state_code", ""),
-            city=address.get("city", ""),
-            pincode=address.get("pincode", ""),
-            payment_method=order.payment_method,
-            item_count=sum(i.quantity for i in items),
-            delivery_address=convert.address_out(address),
-            lines=[
-                events_pb2.OrderPlacedLine(
-                    variant_id=i.variant_id,
-                    sku=i.sku,
-                    title=" ".join(x for x in (i.product_name, i.variant_title) if x),
-                    quantity=i.quantity,
-                )
-                for i in items
-            ],
-            reservation=order.reservation_name,
-            cod_amount=convert.money(
-                0 if order.paid or order.payment_provider != "COD" else order.total_minor,
-                order.currency,
-            ),
-            phone=order.phone,
-            customer_name=address.get("recipient_name", ""),
+            **_order_as_it_is(order, items),
             revision=revision,
             edit=f"orders/{order.id}/edits/{edit.id}",
             lines_changed=edit.before_lines != edit.after_lines,
