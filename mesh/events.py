@@ -95,10 +95,14 @@ def processed_events_table(metadata: MetaData, name: str = "processed_events") -
 Handler = Callable[[AsyncSession, Any, events_pb2.Event], Awaitable[None]]
 
 
+Applies = Callable[[Any], bool]
+
+
 @dataclass(frozen=True)
 class _Registration:
     payload_type: type[Message]
     handler: Handler
+    applies: Applies | None = None
 
 
 class EventSink(events_pb2_grpc.EventSinkServiceServicer):
@@ -118,8 +122,21 @@ class EventSink(events_pb2_grpc.EventSinkServiceServicer):
 
         return register
 
-    def register(self, topic: str, payload_type: type[Message], fn: Handler) -> None:
-        self._handlers[topic] = _Registration(payload_type, fn)
+    def register(
+        self,
+        topic: str,
+        payload_type: type[Message],
+        fn: Handler,
+        *,
+        applies: Applies | None = None,
+    ) -> None:
+        """`fn` handles `topic`. `applies(payload)`, when given, says whether `fn`
+        would change anything: an event it would leave alone is acknowledged without
+        a transaction or a processed mark (delivering it again changes nothing
+        either), which saves the consumer's database three round trips per event it
+        ignores (e.g. a shipment's "created" status, which the order service does
+        not act on)."""
+        self._handlers[topic] = _Registration(payload_type, fn, applies)
 
     @property
     def topics(self) -> frozenset[str]:
@@ -148,6 +165,8 @@ class EventSink(events_pb2_grpc.EventSinkServiceServicer):
             raise InvalidArgument(
                 {"event.payload": f"is not a {reg.payload_type.DESCRIPTOR.full_name}"}
             )
+        if reg.applies is not None and not reg.applies(payload):
+            return False  # nothing to do, so nothing to remember
         async with self.db.transaction() as s:
             stmt = self._insert_once().values(
                 event_id=event.event_id,

@@ -88,15 +88,12 @@ class Handlers:
             SHIPMENT_STATUS_TOPIC,
             shipping_events.ShipmentStatusChangedEvent,
             self.shipment_status_changed,
+            # Every checkout's "shipment created" tells the customer nothing.
+            applies=lambda p: shipment_notice(p) is not None,
         )
         if isinstance(sink, EngagementEventSink):
             sink.register_plan(
                 ORDER_PLACED_TOPIC, order_events.OrderPlacedEvent, self.order_placed_plan
-            )
-            sink.register_noop(
-                SHIPMENT_STATUS_TOPIC,
-                shipping_events.ShipmentStatusChangedEvent,
-                lambda p: shipment_notice(p) is None,
             )
 
     def order_url(self, order_number: str) -> str:
@@ -263,31 +260,19 @@ Plan = Callable[[Any, events_pb2.Event], tuple[Trigger, Alongside | None]]
 
 
 class EngagementEventSink(EventSink):
-    """`mesh.events.EventSink` with two short cuts, same outcome:
-
-    - an event whose payload makes nothing here (a `noop` predicate registered with
-      its topic says so) is answered without touching the database: no transaction,
-      no processed-event row. Its handler would do nothing, the first time or any
-      later one, so there is nothing to deduplicate. (Every checkout's "shipment
-      created" is such an event.)
-    - an event with a registered `plan` (its trigger and alongside writes, computed
-      from the payload alone) is written on PostgreSQL as ONE statement: the
-      processed-event row, the notification row and the alongside writes, each
-      only if the event is new (`Notifier.enqueue_event`): one round trip in
-      autocommit instead of BEGIN, three statements and COMMIT. Where that does not
-      fit (SQLite, several rows) it goes the usual way, through the handler.
+    """`mesh.events.EventSink` with one short cut, same outcome: an event with a
+    registered `plan` (its trigger and alongside writes, computed from the payload
+    alone) is written on PostgreSQL as ONE statement: the processed-event row, the
+    notification row and the alongside writes, each only if the event is new
+    (`Notifier.enqueue_event`): one round trip in autocommit instead of BEGIN, three
+    statements and COMMIT. Where that does not fit (SQLite, several rows) it goes the
+    usual way, through the handler.
     """
 
     def __init__(self, db: Database, processed: Table, notifier: Notifier) -> None:
         super().__init__(db, processed)
         self.notifier = notifier
-        self._noops: dict[str, tuple[type[Message], Callable[[Any], bool]]] = {}
         self._plans: dict[str, tuple[type[Message], Plan]] = {}
-
-    def register_noop(
-        self, topic: str, payload_type: type[Message], noop: Callable[[Any], bool]
-    ) -> None:
-        self._noops[topic] = (payload_type, noop)
 
     def register_plan(self, topic: str, payload_type: type[Message], plan: Plan) -> None:
         if self.processed is not PROCESSED_EVENTS:
@@ -296,11 +281,6 @@ class EngagementEventSink(EventSink):
 
     async def handle(self, event: events_pb2.Event) -> bool:
         if event.event_id:
-            check = self._noops.get(event.topic)
-            if check is not None:
-                payload = check[0]()
-                if event.payload.Unpack(payload) and check[1](payload):
-                    return False
             planned = self._plans.get(event.topic)
             if planned is not None and not self.db.is_sqlite:
                 payload = planned[0]()

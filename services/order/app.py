@@ -31,7 +31,11 @@ from services.order.handlers.invoices import InvoiceHandlers
 from services.order.handlers.orders import OrderHandlers
 from services.order.handlers.refunds import RefundHandlers
 from services.order.handlers.returns import ReturnHandlers
-from services.order.handlers.shipments import SHIPMENT_STATUS_CHANGED, ShipmentEvents
+from services.order.handlers.shipments import (
+    SHIPMENT_STATUS_CHANGED,
+    ShipmentEvents,
+    shipment_event_applies,
+)
 from services.order.handlers.webhooks import WebhookHandlers
 from services.order.models import OUTBOX, PROCESSED_EVENTS
 from services.order.payments.gateway import PaymentGateway
@@ -125,6 +129,7 @@ def build(
         SHIPMENT_STATUS_CHANGED,
         ship_events.ShipmentStatusChangedEvent,
         ShipmentEvents(clock, outbox).on_status_changed,
+        applies=shipment_event_applies,
     )
     app.add(events_pb2_grpc.add_EventSinkServiceServicer_to_server, sink)
     wired = OrderApp(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from cleanse.common.v1 import events_pb2, events_pb2_grpc
 from cleanse.order.v1 import order_admin_service_pb2 as adm
@@ -20,7 +21,7 @@ from cleanse.shipping.v1 import events_pb2 as ship_events
 from cleanse.shipping.v1 import resources_pb2 as ship
 from mesh import client
 from services.order import repository
-from services.order.models import Order
+from services.order.models import PROCESSED_EVENTS, Order
 from tests.order.conftest import OrderEnv
 
 IGNORED = (
@@ -102,6 +103,11 @@ async def test_forward_shipment_ships_and_delivers_the_order(order_env: OrderEnv
     assert got.payment.state == pb.PAYMENT_STATE_COLLECTED
 
 
+async def processed_count(env: OrderEnv) -> int:
+    async with env.wired.db.session() as s:
+        return int(await s.scalar(select(func.count()).select_from(PROCESSED_EVENTS)) or 0)
+
+
 async def test_only_events_that_change_the_order_lock_it(
     order_env: OrderEnv, locks: list[str]
 ) -> None:
@@ -113,16 +119,20 @@ async def test_only_events_that_change_the_order_lock_it(
         got = await env.orders.GetOrder(o.GetOrderRequest(name=order.name), metadata=co.md)
         return got.status
 
-    # Statuses the order service ignores: no lock, nothing changes; the event is
-    # still recorded as processed (a redelivery is a duplicate).
+    # Statuses the order service ignores: no lock, nothing changes, and nothing is
+    # written, not even the processed-event mark (a redelivery changes nothing
+    # either, so it is answered as new again).
+    remembered = await processed_count(env)
     for st in IGNORED:
         eid = secrets.token_hex(16)
         assert not await deliver(order, st, eid)
-        assert await deliver(order, st, eid)
+        assert not await deliver(order, st, eid)
     assert locks == [] and await status() == pb.ORDER_STATUS_CONFIRMED
+    assert await processed_count(env) == remembered
     # Picked up: the order moves, under the lock.
     await deliver(order, ship.SHIPMENT_STATUS_PICKED_UP)
     assert locks == [oid(order)] and await status() == pb.ORDER_STATUS_SHIPPED
+    assert await processed_count(env) == remembered + 1  # an applied one is remembered
     # Scans of an order already SHIPPED change nothing: no lock.
     await deliver(order, ship.SHIPMENT_STATUS_IN_TRANSIT)
     await deliver(order, ship.SHIPMENT_STATUS_OUT_FOR_DELIVERY)

@@ -53,6 +53,11 @@ MOVING = (
 APPLIED = (*MOVING, S.SHIPMENT_STATUS_DELIVERED)
 
 
+def shipment_event_applies(payload: ship_events.ShipmentStatusChangedEvent) -> bool:
+    """Whether the event can change an order (the sink skips the others unrecorded)."""
+    return payload.status in APPLIED
+
+
 def advances(current: Status, target: Status) -> bool:
     """True when `current` is on the forward path before `target`."""
     return current in FORWARD_PATH and FORWARD_PATH.index(current) < FORWARD_PATH.index(target)
