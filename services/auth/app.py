@@ -66,7 +66,7 @@ def build(
     )
     account = AccountHandlers(db, clock)
     admin = AdminHandlers(db, clock, admin_permissions)
-    app.add(auth_service_pb2_grpc.add_AuthServiceServicer_to_server, AuthService(auth))
+    app.add(auth_service_pb2_grpc.add_AuthServiceServicer_to_server, AuthService(auth, account))
     app.add(
         account_service_pb2_grpc.add_AccountServiceServicer_to_server,
         AccountService(auth, account),

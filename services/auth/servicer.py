@@ -188,6 +188,10 @@ class _Base:
 
 
 class AuthService(_Base, auth_service_pb2_grpc.AuthServiceServicer):
+    def __init__(self, auth: AuthHandlers, account: AccountHandlers) -> None:
+        super().__init__(auth)
+        self._account = account
+
     async def RegisterCustomer(
         self, request: auth_service_pb2.RegisterCustomerRequest, context: grpc.aio.ServicerContext
     ) -> auth_service_pb2.RegisterCustomerResponse:
@@ -299,6 +303,11 @@ class AuthService(_Base, auth_service_pb2_grpc.AuthServiceServicer):
         return auth_service_pb2.BatchGetUsersResponse(
             users=[user_pb(u) for u in users], missing=missing
         )
+
+    async def GetUserAddress(
+        self, request: auth_service_pb2.GetUserAddressRequest, context: grpc.aio.ServicerContext
+    ) -> resources_pb2.Address:
+        return address_pb(await self._account.get_user_address(name=request.name))
 
     async def BatchGetAdminUsers(
         self,

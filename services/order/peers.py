@@ -322,6 +322,18 @@ class Peers:
         )
         return resp.users[0] if resp.users else None
 
+    async def user_address(self, name: str) -> resources_pb2.Address:
+        """A customer's saved address, "users/{user_id}/addresses/{id}". Missing or
+        another customer's: PeerError NOT_FOUND. Auth down: Unavailable (no
+        degradation: checkout cannot guess an address)."""
+        stub = client.stub("auth", auth_service_pb2_grpc.AuthServiceStub)
+        req = auth_service_pb2.GetUserAddressRequest(name=name)
+        return await guarded(
+            "auth",
+            "the saved address cannot be read",
+            lambda: stub.GetUserAddress(req, timeout=self.timeout),
+        )
+
     async def users(self, names: list[str]) -> list[resources_pb2.User]:
         """Accounts by name (unknown ones left out), in batches."""
         stub = client.stub("auth", auth_service_pb2_grpc.AuthServiceStub)

@@ -12,7 +12,8 @@ only the mail files and the fakes' own helpers (the customer paying, a carrier
 signing its webhook) are used directly. Every wait is a poll with a deadline.
 
 1. checkout: register, cart, checkout session, COD order (idempotent on request id),
-   the confirmation email at the SMTP sink;
+   the confirmation email at the SMTP sink; checkout with a saved address (another
+   customer's: 404, a guest's: 400);
 2. Razorpay: order, payment at the fake, tampered signature refused, confirm,
    signed webhooks accepted and deduplicated, a forged one refused;
 3. fulfilment: shipment with an AWB from the fake carrier, signed carrier webhooks to
@@ -341,6 +342,50 @@ async def test_customer_checkout_cod_is_idempotent_and_the_confirmation_is_maile
     msg = await world.mail(order["orderNumber"], "is confirmed")
     assert who.email in str(msg["To"])
     assert order["orderNumber"] in body_text(msg)
+
+
+async def test_customer_checks_out_with_a_saved_address(world: World) -> None:
+    """The delivery address named from the customer's address book (order reads it from
+    auth's internal GetUserAddress); another customer's name is 404, a guest's 400."""
+    who = await world.register()
+    saved = dict(ADDRESS, recipientName="Meera at work", line2="2nd floor", landmark="Metro")
+    saved |= {"line1": "80 Feet Road, Koramangala", "pincode": "560034"}
+    address = ok(
+        await world.http.post(
+            "/v1/me/addresses",
+            json={"label": "Office", "postalAddress": saved},
+            headers=who.headers,
+        )
+    )
+    await world.add(who, MAIN_SKU, 1)
+    body = {"cart": who.cart, "savedAddress": address["name"], "paymentMethod": "cod"}
+    session = ok(await world.http.post("/v1/checkoutSessions", json=body, headers=who.headers))
+    assert session["deliveryAddress"]["line1"] == saved["line1"], session
+    order = ok(await world.place(who, session["name"], f"req-{secrets.token_hex(8)}"))
+    assert order["status"] == CONFIRMED, order
+    delivered_to = order["deliveryAddress"]
+    assert {k: delivered_to[k] for k in saved if k != "phone"} == {
+        k: v for k, v in saved.items() if k != "phone"
+    }, delivered_to
+    assert delivered_to["phone"].endswith(saved["phone"])  # normalized to +91...
+
+    stranger = await world.register()
+    await world.add(stranger, MAIN_SKU, 1)
+    theirs = dict(body, cart=stranger.cart)
+    r = await world.http.post("/v1/checkoutSessions", json=theirs, headers=stranger.headers)
+    assert r.status_code == 404, r.text
+    guest = await world.guest()
+    await world.add(guest, MAIN_SKU, 1)
+    as_guest = dict(body, cart=guest.cart, cartToken=guest.cart_token, email=guest.email)
+    r = await world.http.post("/v1/checkoutSessions", json=as_guest | {"phone": "9876543210"})
+    assert r.status_code == 400, r.text
+    bad = next(d for d in r.json()["details"] if d["@type"].endswith("BadRequest"))
+    assert {v["field"] for v in bad["fieldViolations"]} == {"saved_address"}, r.text
+    # The auth RPC order uses is internal: the edge publishes no route to it.
+    spec = ok(await world.http.get("/openapi.json"))
+    ops = {op.get("operationId", "") for path in spec["paths"].values() for op in path.values()}
+    assert not any("GetUserAddress" in op for op in ops), sorted(ops)
+    assert any("CreateCheckoutSession" in op for op in ops)
 
 
 # --- 2. Razorpay ---------------------------------------------------------------------------

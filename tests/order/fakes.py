@@ -10,7 +10,7 @@ by inventory.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +34,7 @@ from cleanse.pricing.v1 import coupon_hold_service_pb2_grpc as hold_grpc
 from cleanse.pricing.v1 import pricing_service_pb2_grpc as pricing_grpc
 from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
 from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
-from mesh.errors import FailedPrecondition, ServiceError
+from mesh.errors import FailedPrecondition, NotFound, ServiceError
 from mesh.gst import GstLine, gst_line
 from mesh.india import state_for_pincode
 from tests.conftest import free_address
@@ -304,6 +304,8 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         self.reservations: dict[str, inv_pb2.Reservation] = {}
         self.by_request: dict[str, str] = {}
         self.restocked: dict[str, list[tuple[str, int]]] = {}
+        # A test's hook, awaited with each ReserveStock request before it is handled.
+        self.before_reserve: Callable[[Any], Awaitable[None]] | None = None
 
     async def BatchGetAvailability(self, request: Any, context: Any) -> Any:
         out = avail_pb2.BatchGetAvailabilityResponse()
@@ -321,6 +323,8 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         return out
 
     async def ReserveStock(self, request: Any, context: Any) -> Any:
+        if self.before_reserve is not None:
+            await self.before_reserve(request)
         if request.request_id in self.by_request:
             return self.reservations[self.by_request[request.request_id]]
         short = [
@@ -446,6 +450,26 @@ class FakeCatalog(catalog_grpc.CatalogInternalServiceServicer):
 
 
 class FakeAuth(auth_service_pb2_grpc.AuthServiceServicer):
+    def __init__(self) -> None:
+        # "users/{user_id}/addresses/{address_id}" -> the saved postal address
+        self.addresses: dict[str, address_pb2.PostalAddress] = {}
+        self.address_lookups: list[str] = []  # GetUserAddress names, as order sent them
+
+    def save_address(self, user_id: str, postal: address_pb2.PostalAddress) -> str:
+        """A saved address of the customer; its name as the customer sees it."""
+        aid = f"addr_{secrets.token_hex(6)}"
+        self.addresses[f"users/{user_id}/addresses/{aid}"] = postal
+        return f"addresses/{aid}"
+
+    async def GetUserAddress(self, request: Any, context: Any) -> Any:
+        self.address_lookups.append(request.name)
+        postal = self.addresses.get(request.name)
+        if postal is None:
+            await abort(context, NotFound(f"{request.name} not found"))
+        return auth_res.Address(
+            name=f"addresses/{request.name.rsplit('/', 1)[-1]}", postal_address=postal
+        )
+
     async def BatchGetUsers(self, request: Any, context: Any) -> Any:
         return auth_service_pb2.BatchGetUsersResponse(
             users=[

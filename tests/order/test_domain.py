@@ -78,6 +78,23 @@ def test_address_and_contact_checks() -> None:
     assert checkout.check_contact("A@X.IN", "", guest=False) == ("a@x.in", "")
 
 
+def test_saved_address_names() -> None:
+    assert checkout.saved_address_ref("addresses/a1") == ("", "a1")
+    assert checkout.saved_address_ref("users/u1/addresses/a1") == ("u1", "a1")
+    for bad in (
+        "",
+        "a1",
+        "addresses/",
+        "addresses/a/b",
+        "users/u1",
+        "users//addresses/a1",
+        "users/u1/addresses/",
+        "carts/a1",
+        "users/u1/addresses/a/b",
+    ):
+        assert checkout.saved_address_ref(bad) is None, bad
+
+
 def test_payment_method_limits() -> None:
     cod = checkout.MethodConfig("cod", True, 0, 500000, 2500)
     upi = checkout.MethodConfig("razorpay_upi", True)

@@ -192,6 +192,21 @@ class AccountHandlers:
         async with unit_of_work(self.db, write=False) as r:
             return await self._owned(r, caller, name)
 
+    async def get_user_address(self, *, name: str) -> Address:
+        """A customer's address by its full name, "users/{user_id}/addresses/{id}", for
+        an internal caller acting for that customer (order, at checkout). Missing or
+        another customer's: NOT_FOUND, as for the customer's own GetAddress."""
+        user, sep, rest = name.partition("/addresses/")
+        uid = parse_name(user, "users")
+        aid = parse_name(f"addresses/{rest}", "addresses") if sep else None
+        if uid is None or aid is None:
+            raise InvalidArgument({"name": "must look like users/{user_id}/addresses/{address_id}"})
+        async with unit_of_work(self.db, write=False) as r:
+            address = await r.addresses.get(uid, aid)
+        if address is None:
+            raise NotFound(f"{name} not found")
+        return address
+
     async def create_address(self, caller: Caller, *, label: str, postal: PostalAddress) -> Address:
         v = Violations()
         label = accounts.validate_label(label, v, "address.label")

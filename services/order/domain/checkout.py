@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from mesh.errors import Violations
 from mesh.gst import split_tax
 from mesh.india import is_valid_pincode, normalize_mobile, normalize_state_code, state_for_pincode
+from mesh.resources import parse_name
 
 COD = "cod"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -69,6 +70,18 @@ def check_address(a: Address, prefix: str = "delivery_address.") -> Address:
         pincode=a.pincode,
         country_code="IN",
     )
+
+
+def saved_address_ref(name: str) -> tuple[str, str] | None:
+    """A saved address as a customer names it -> (owner's user id, or "" for the
+    caller, address id): "addresses/{id}" -> ("", id), "users/{u}/addresses/{id}" ->
+    (u, id); None when malformed."""
+    user, sep, rest = name.partition("/addresses/")
+    if not sep:
+        aid = parse_name(name, "addresses")
+        return ("", aid) if aid is not None else None
+    uid, aid = parse_name(user, "users"), parse_name(f"addresses/{rest}", "addresses")
+    return (uid, aid) if uid is not None and aid is not None else None
 
 
 def check_contact(email: str, phone: str, *, guest: bool) -> tuple[str, str]:

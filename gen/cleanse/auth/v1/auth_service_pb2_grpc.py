@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from cleanse.auth.v1 import auth_service_pb2 as cleanse_dot_auth_dot_v1_dot_auth__service__pb2
+from cleanse.auth.v1 import resources_pb2 as cleanse_dot_auth_dot_v1_dot_resources__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -100,6 +101,11 @@ class AuthServiceStub:
                 '/cleanse.auth.v1.AuthService/BatchGetUsers',
                 request_serializer=cleanse_dot_auth_dot_v1_dot_auth__service__pb2.BatchGetUsersRequest.SerializeToString,
                 response_deserializer=cleanse_dot_auth_dot_v1_dot_auth__service__pb2.BatchGetUsersResponse.FromString,
+                _registered_method=True)
+        self.GetUserAddress = channel.unary_unary(
+                '/cleanse.auth.v1.AuthService/GetUserAddress',
+                request_serializer=cleanse_dot_auth_dot_v1_dot_auth__service__pb2.GetUserAddressRequest.SerializeToString,
+                response_deserializer=cleanse_dot_auth_dot_v1_dot_resources__pb2.Address.FromString,
                 _registered_method=True)
         self.BatchGetAdminUsers = channel.unary_unary(
                 '/cleanse.auth.v1.AuthService/BatchGetAdminUsers',
@@ -206,6 +212,17 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUserAddress(self, request, context):
+        """A customer's saved address, for another service acting for that customer
+        (order copies it into a checkout session). The name carries the customer
+        the caller authenticated: "users/{user_id}/addresses/{address_id}". An
+        address that does not exist or belongs to another customer: NOT_FOUND. The
+        answer is the address as its owner sees it (name "addresses/{address_id}").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def BatchGetAdminUsers(self, request, context):
         """Look up admin users by resource name (other services validate `created_by`).
         """
@@ -280,6 +297,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.BatchGetUsers,
                     request_deserializer=cleanse_dot_auth_dot_v1_dot_auth__service__pb2.BatchGetUsersRequest.FromString,
                     response_serializer=cleanse_dot_auth_dot_v1_dot_auth__service__pb2.BatchGetUsersResponse.SerializeToString,
+            ),
+            'GetUserAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserAddress,
+                    request_deserializer=cleanse_dot_auth_dot_v1_dot_auth__service__pb2.GetUserAddressRequest.FromString,
+                    response_serializer=cleanse_dot_auth_dot_v1_dot_resources__pb2.Address.SerializeToString,
             ),
             'BatchGetAdminUsers': grpc.unary_unary_rpc_method_handler(
                     servicer.BatchGetAdminUsers,
@@ -639,6 +661,33 @@ class AuthService:
             '/cleanse.auth.v1.AuthService/BatchGetUsers',
             cleanse_dot_auth_dot_v1_dot_auth__service__pb2.BatchGetUsersRequest.SerializeToString,
             cleanse_dot_auth_dot_v1_dot_auth__service__pb2.BatchGetUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cleanse.auth.v1.AuthService/GetUserAddress',
+            cleanse_dot_auth_dot_v1_dot_auth__service__pb2.GetUserAddressRequest.SerializeToString,
+            cleanse_dot_auth_dot_v1_dot_resources__pb2.Address.FromString,
             options,
             channel_credentials,
             insecure,

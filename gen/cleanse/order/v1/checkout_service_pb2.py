@@ -29,7 +29,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'cleanse/order/v1/checkout_service.proto\x12\x10\x63leanse.order.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1f\x63leanse/common/v1/address.proto\x1a cleanse/order/v1/resources.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\xf3\x01\n\x1c\x43reateCheckoutSessionRequest\x12\x12\n\x04\x63\x61rt\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x02 \x01(\t\x12@\n\x10\x64\x65livery_address\x18\x03 \x01(\x0b\x32 .cleanse.common.v1.PostalAddressB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\x17\n\x0fshipping_option\x18\x06 \x01(\t\x12\x1c\n\x0epayment_method\x18\x07 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x0c\x63oupon_codes\x18\x08 \x03(\t\"C\n\x19GetCheckoutSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x02 \x01(\t\"a\n\x11PlaceOrderRequest\x12\x1e\n\x10\x63heckout_session\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x03 \x01(\t\"\x9d\x01\n\x15\x43onfirmPaymentRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x11provider_order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12!\n\x13provider_payment_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tsignature\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x05 \x01(\t2\xe1\x04\n\x0f\x43heckoutService\x12\x91\x01\n\x15\x43reateCheckoutSession\x12..cleanse.order.v1.CreateCheckoutSessionRequest\x1a!.cleanse.order.v1.CheckoutSession\"%\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x19\"\x14/v1/checkoutSessions:\x01*\x12\x94\x01\n\x12GetCheckoutSession\x12+.cleanse.order.v1.GetCheckoutSessionRequest\x1a!.cleanse.order.v1.CheckoutSession\".\x90\x02\x01\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=checkoutSessions/*}\x12\x94\x01\n\nPlaceOrder\x12#.cleanse.order.v1.PlaceOrderRequest\x1a\x17.cleanse.order.v1.Order\"H\x90\x02\x02\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x39\"4/v1/{checkout_session=checkoutSessions/*}:placeOrder:\x01*\x12\x8b\x01\n\x0e\x43onfirmPayment\x12\'.cleanse.order.v1.ConfirmPaymentRequest\x1a\x17.cleanse.order.v1.Order\"7\x90\x02\x02\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02(\"#/v1/{order=orders/*}:confirmPayment:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'cleanse/order/v1/checkout_service.proto\x12\x10\x63leanse.order.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1f\x63leanse/common/v1/address.proto\x1a cleanse/order/v1/resources.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\x84\x02\n\x1c\x43reateCheckoutSessionRequest\x12\x12\n\x04\x63\x61rt\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x02 \x01(\t\x12:\n\x10\x64\x65livery_address\x18\x03 \x01(\x0b\x32 .cleanse.common.v1.PostalAddress\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\x17\n\x0fshipping_option\x18\x06 \x01(\t\x12\x1c\n\x0epayment_method\x18\x07 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x0c\x63oupon_codes\x18\x08 \x03(\t\x12\x15\n\rsaved_address\x18\t \x01(\t\"C\n\x19GetCheckoutSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x02 \x01(\t\"a\n\x11PlaceOrderRequest\x12\x1e\n\x10\x63heckout_session\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x03 \x01(\t\"\x9d\x01\n\x15\x43onfirmPaymentRequest\x12\x13\n\x05order\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x11provider_order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12!\n\x13provider_payment_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tsignature\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ncart_token\x18\x05 \x01(\t2\xe1\x04\n\x0f\x43heckoutService\x12\x91\x01\n\x15\x43reateCheckoutSession\x12..cleanse.order.v1.CreateCheckoutSessionRequest\x1a!.cleanse.order.v1.CheckoutSession\"%\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x19\"\x14/v1/checkoutSessions:\x01*\x12\x94\x01\n\x12GetCheckoutSession\x12+.cleanse.order.v1.GetCheckoutSessionRequest\x1a!.cleanse.order.v1.CheckoutSession\".\x90\x02\x01\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=checkoutSessions/*}\x12\x94\x01\n\nPlaceOrder\x12#.cleanse.order.v1.PlaceOrderRequest\x1a\x17.cleanse.order.v1.Order\"H\x90\x02\x02\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x39\"4/v1/{checkout_session=checkoutSessions/*}:placeOrder:\x01*\x12\x8b\x01\n\x0e\x43onfirmPayment\x12\'.cleanse.order.v1.ConfirmPaymentRequest\x1a\x17.cleanse.order.v1.Order\"7\x90\x02\x02\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02(\"#/v1/{order=orders/*}:confirmPayment:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,8 +38,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATECHECKOUTSESSIONREQUEST'].fields_by_name['cart']._loaded_options = None
   _globals['_CREATECHECKOUTSESSIONREQUEST'].fields_by_name['cart']._serialized_options = b'\342A\001\002'
-  _globals['_CREATECHECKOUTSESSIONREQUEST'].fields_by_name['delivery_address']._loaded_options = None
-  _globals['_CREATECHECKOUTSESSIONREQUEST'].fields_by_name['delivery_address']._serialized_options = b'\342A\001\002'
   _globals['_CREATECHECKOUTSESSIONREQUEST'].fields_by_name['payment_method']._loaded_options = None
   _globals['_CREATECHECKOUTSESSIONREQUEST'].fields_by_name['payment_method']._serialized_options = b'\342A\001\002'
   _globals['_GETCHECKOUTSESSIONREQUEST'].fields_by_name['name']._loaded_options = None
@@ -65,13 +63,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKOUTSERVICE'].methods_by_name['ConfirmPayment']._loaded_options = None
   _globals['_CHECKOUTSERVICE'].methods_by_name['ConfirmPayment']._serialized_options = b'\220\002\002\212\265\030\002\010\001\202\323\344\223\002(\"#/v1/{order=orders/*}:confirmPayment:\001*'
   _globals['_CREATECHECKOUTSESSIONREQUEST']._serialized_start=224
-  _globals['_CREATECHECKOUTSESSIONREQUEST']._serialized_end=467
-  _globals['_GETCHECKOUTSESSIONREQUEST']._serialized_start=469
-  _globals['_GETCHECKOUTSESSIONREQUEST']._serialized_end=536
-  _globals['_PLACEORDERREQUEST']._serialized_start=538
-  _globals['_PLACEORDERREQUEST']._serialized_end=635
-  _globals['_CONFIRMPAYMENTREQUEST']._serialized_start=638
-  _globals['_CONFIRMPAYMENTREQUEST']._serialized_end=795
-  _globals['_CHECKOUTSERVICE']._serialized_start=798
-  _globals['_CHECKOUTSERVICE']._serialized_end=1407
+  _globals['_CREATECHECKOUTSESSIONREQUEST']._serialized_end=484
+  _globals['_GETCHECKOUTSESSIONREQUEST']._serialized_start=486
+  _globals['_GETCHECKOUTSESSIONREQUEST']._serialized_end=553
+  _globals['_PLACEORDERREQUEST']._serialized_start=555
+  _globals['_PLACEORDERREQUEST']._serialized_end=652
+  _globals['_CONFIRMPAYMENTREQUEST']._serialized_start=655
+  _globals['_CONFIRMPAYMENTREQUEST']._serialized_end=812
+  _globals['_CHECKOUTSERVICE']._serialized_start=815
+  _globals['_CHECKOUTSERVICE']._serialized_end=1424
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateCheckoutSessionRequest(_message.Message):
-    __slots__ = ("cart", "cart_token", "delivery_address", "email", "phone", "shipping_option", "payment_method", "coupon_codes")
+    __slots__ = ("cart", "cart_token", "delivery_address", "email", "phone", "shipping_option", "payment_method", "coupon_codes", "saved_address")
     CART_FIELD_NUMBER: _ClassVar[int]
     CART_TOKEN_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class CreateCheckoutSessionRequest(_message.Message):
     SHIPPING_OPTION_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     COUPON_CODES_FIELD_NUMBER: _ClassVar[int]
+    SAVED_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     cart: str
     cart_token: str
     delivery_address: _address_pb2.PostalAddress
@@ -29,7 +30,8 @@ class CreateCheckoutSessionRequest(_message.Message):
     shipping_option: str
     payment_method: str
     coupon_codes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, cart: _Optional[str] = ..., cart_token: _Optional[str] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., shipping_option: _Optional[str] = ..., payment_method: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ...) -> None: ...
+    saved_address: str
+    def __init__(self, cart: _Optional[str] = ..., cart_token: _Optional[str] = ..., delivery_address: _Optional[_Union[_address_pb2.PostalAddress, _Mapping]] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., shipping_option: _Optional[str] = ..., payment_method: _Optional[str] = ..., coupon_codes: _Optional[_Iterable[str]] = ..., saved_address: _Optional[str] = ...) -> None: ...
 
 class GetCheckoutSessionRequest(_message.Message):
     __slots__ = ("name", "cart_token")
