@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from mesh.gst import tax_from_inclusive
 from services.settings.domain import segments as seg
 from services.settings.domain import tax
 from services.settings.domain.analytics import TokenBucket
@@ -21,8 +22,10 @@ RULES = [
     rule("hsn:330741", [(0, 500)]),
     rule("hsn:3004", [(0, 1200)]),
     rule("hsn:3004", [(0, 500)], T1),
-    rule("class:apparel", [(100000, 500), (0, 1200)]),
-    rule("class:apparel", [(250000, 500), (0, 1800)], T1),
+    # As seeded: the law's per-piece threshold is without GST (Rs 1,000, then Rs 2,500);
+    # slabs compare the tax-inclusive price, so the bounds are the threshold + 5%.
+    rule("class:apparel", [(105000, 500), (0, 1200)]),
+    rule("class:apparel", [(262500, 500), (0, 1800)], T1),
     rule("class:standard", [(0, 1800)]),
 ]
 
@@ -49,10 +52,17 @@ def test_effective_dates_keep_history() -> None:
 
 def test_price_slabs_inclusive_bound() -> None:
     before, after = datetime(2024, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
-    assert resolve("", "apparel", 100000, before)[0] == 500  # Rs 1,000 exactly: 5%
-    assert resolve("", "apparel", 100001, before)[0] == 1200
+    # Rs 1,050 incl. 5% is Rs 1,000.00 without GST: still 5%; a paisa more is 12%.
+    assert resolve("", "apparel", 105000, before)[0] == 500
+    assert resolve("", "apparel", 105001, before)[0] == 1200
     assert resolve("", "apparel", 199900, after)[0] == 500  # Rs 1,999 after 22 Sep 2025
-    assert resolve("", "apparel", 250100, after)[0] == 1800
+    # Rs 2,625 incl. 5% is Rs 2,500.00 without GST: 5%; Rs 2,625.01 is 18%.
+    assert resolve("", "apparel", 262500, after)[0] == 500
+    assert resolve("", "apparel", 262501, after)[0] == 1800
+    # The bounds are exact: 262500 x 10000 / 10500 = 250000.00; 262501 -> 250000.95 -> 250001.
+    assert tax_from_inclusive(262500, 500) == (250000, 12500)
+    assert tax_from_inclusive(262501, 500)[0] == 250001
+    assert tax_from_inclusive(105000, 500) == (100000, 5000)
 
 
 def test_slab_validation() -> None:

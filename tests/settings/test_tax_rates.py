@@ -48,31 +48,70 @@ async def rates(
 
 
 async def test_real_gst_cases_before_and_after_22_sep_2025(settings_svc: SettingsHarness) -> None:
+    # The seeded rules (services/settings/README.md, "Seeded GST rates", has the sources).
     lines = [
-        q("lipstick", hsn="33049910"),
+        q("lipstick", hsn="33041000"),
+        q("face-cream", hsn="33049910"),
+        q("talc", hsn="3304 91 20"),
+        q("kumkum", hsn="33049940"),
         q("chyawanprash", hsn="3004 90 11"),
         q("hair-oil", hsn="33059011"),
-        q("hair-dye", hsn="33059030"),
+        q("shampoo", hsn="33051090"),
+        q("hair-dye", hsn="33059040"),
+        q("tooth-powder", hsn="33061010"),
+        q("toothpaste", hsn="33061020"),
+        q("mouthwash", hsn="33069000"),
         q("soap", hsn="34011190"),
-        q("detergent", hsn="34012000"),
+        q("body-wash", hsn="34013090"),
+        q("soap-flakes", hsn="34012000"),
         q("agarbatti", hsn="3307 41 00"),
         q("honey", hsn="04090000"),
-        q("kurta", cls="apparel", rupees=1499),
+        q("tea", hsn="09021010"),
+        q("kadha-mix", hsn="21069099"),
+        q("comb", hsn="96151900"),
+        q("copper-cleaner", hsn="74181090"),
         q("scarf", cls="apparel", rupees=999),
+        q("kurta", cls="apparel", rupees=1499),
+        # Per-piece thresholds are without GST: Rs 1,000 = Rs 1,050 incl. 5%, and from
+        # 22 Sep 2025 Rs 2,500 = Rs 2,625 incl. 5%; a paisa more takes the higher rate.
+        q("at-1050", cls="apparel", rupees=1050),
+        q("over-1050", cls="apparel", rupees=1050.01),
+        q("at-2625", cls="apparel", rupees=2625),
+        q("over-2625", cls="apparel", rupees=2625.01),
         q("mystery", hsn="99999999"),
     ]
+    launch = await rates(settings_svc, lines, datetime(2017, 8, 1, tzinfo=UTC))
+    assert launch == {
+        "lipstick": 2800, "face-cream": 2800, "talc": 2800, "kumkum": 0, "chyawanprash": 1200,
+        "hair-oil": 1800, "shampoo": 2800, "hair-dye": 2800, "tooth-powder": 1200,
+        "toothpaste": 1800, "mouthwash": 1800, "soap": 1800, "body-wash": 2800,
+        "soap-flakes": 1800, "agarbatti": 500, "honey": 500, "tea": 500, "kadha-mix": 1800,
+        "comb": 1200, "copper-cleaner": 1200, "scarf": 500, "kurta": 1200, "at-1050": 500,
+        "over-1050": 1200, "at-2625": 1200, "over-2625": 1200, "mystery": 1800,
+    }  # fmt: skip
     old = await rates(settings_svc, lines, datetime(2025, 1, 15, tzinfo=UTC))
-    assert old == {
-        "lipstick": 1800, "chyawanprash": 1200, "hair-oil": 1800, "hair-dye": 1800,
-        "soap": 1800, "detergent": 1800, "agarbatti": 500, "honey": 500,
-        "kurta": 1200, "scarf": 500, "mystery": 1800,
+    # 28% -> 18% from 15 Nov 2017 on cosmetics, shampoo, hair dye and liquid skin wash.
+    assert old == launch | {
+        "lipstick": 1800, "face-cream": 1800, "talc": 1800, "shampoo": 1800,
+        "hair-dye": 1800, "body-wash": 1800,
     }  # fmt: skip
     new = await rates(settings_svc, lines, datetime(2025, 10, 1, tzinfo=UTC))
     assert new == {
-        "lipstick": 1800, "chyawanprash": 500, "hair-oil": 500, "hair-dye": 1800,
-        "soap": 500, "detergent": 1800, "agarbatti": 500, "honey": 500,
-        "kurta": 500, "scarf": 500, "mystery": 1800,
+        "lipstick": 1800, "face-cream": 1800, "talc": 500, "kumkum": 0, "chyawanprash": 500,
+        "hair-oil": 500, "shampoo": 500, "hair-dye": 1800, "tooth-powder": 500,
+        "toothpaste": 500, "mouthwash": 1800, "soap": 500, "body-wash": 1800,
+        "soap-flakes": 1800, "agarbatti": 500, "honey": 500, "tea": 500, "kadha-mix": 500,
+        "comb": 500, "copper-cleaner": 500, "scarf": 500, "kurta": 500, "at-1050": 500,
+        "over-1050": 500, "at-2625": 500, "over-2625": 1800, "mystery": 1800,
     }  # fmt: skip
+    # The change takes effect at midnight IST (18:30 UTC the day before).
+    edge = [q("hair-oil", hsn="33059011")]
+    assert await rates(settings_svc, edge, datetime(2025, 9, 21, 18, 29, 59, tzinfo=UTC)) == {
+        "hair-oil": 1800
+    }
+    assert await rates(settings_svc, edge, datetime(2025, 9, 21, 18, 30, tzinfo=UTC)) == {
+        "hair-oil": 500
+    }
 
 
 async def test_new_rule_prefix_specificity_slabs_and_future_dates(
