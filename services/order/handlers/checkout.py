@@ -329,13 +329,9 @@ class CheckoutHandlers:
         v.check(len(request_id) <= MAX_REQUEST_ID, "request_id", "at most 128 characters")
         v.raise_if_any()
         session_id = id_of(session_name, "checkoutSessions", "checkout_session")
-        async with self.db.session() as s:
-            sess = await s.get(CheckoutSession, session_id)
-        if sess is None or not owns(sess.customer_id, sess.token_hash, token):
-            raise not_found(session_name)
         body = rules.body_hash({"checkout_session": session_id})
-        saga, run = await self._claim(request_id, body, sess)
-        if not run:
+        saga, sess = await self._claim(request_id, body, session_name, session_id, token)
+        if sess is None:  # another call placed (or is placing) this order
             return await self._outcome(saga.id)
         try:
             return await self._run(saga, sess)
@@ -357,22 +353,26 @@ class CheckoutHandlers:
         )
 
     async def _claim(
-        self, request_id: str, body: str, sess: CheckoutSession
-    ) -> tuple[CheckoutSaga, bool]:
-        """(the saga for request_id, whether this call runs it). Locks the session row
-        first, then looks the request id up, so a concurrent duplicate waiting on the
-        lock finds the first one's saga (PostgreSQL READ COMMITTED sees it then)."""
+        self, request_id: str, body: str, session_name: str, session_id: str, token: str
+    ) -> tuple[CheckoutSaga, CheckoutSession | None]:
+        """(the saga for request_id, its session when this call runs it). Locks the
+        session row first (NOT_FOUND unless the caller owns it), then looks the request
+        id up, so a concurrent duplicate waiting on the lock finds the first one's saga
+        (PostgreSQL READ COMMITTED sees it then)."""
         now = self.clock()
         try:
             async with self.db.transaction() as s:
-                row = await repo.locked(s, CheckoutSession, sess.id)
-                assert isinstance(row, CheckoutSession)
+                row = await repo.locked(s, CheckoutSession, session_id)
+                if not isinstance(row, CheckoutSession) or not owns(
+                    row.customer_id, row.token_hash, token
+                ):
+                    raise not_found(session_name)
                 existing = await repo.saga_by_request(s, request_id)
                 if existing is not None:
                     if existing.body_hash != body:
                         raise self._mismatch(request_id)
                     if existing.state != "FAILED":
-                        return existing, False
+                        return existing, None
                     await self._check_session_free(s, row, existing.id)
                     existing.attempt += 1
                     existing.state = "RUNNING"
@@ -381,13 +381,13 @@ class CheckoutHandlers:
                     existing.update_time = now
                     row.saga_id = existing.id
                     self._add_step(s, existing, "retry", "DONE", now)
-                    return existing, True
+                    return existing, row
                 await self._check_session_free(s, row, None)
                 saga = CheckoutSaga(
                     id=new_id(),
                     request_id=request_id,
                     body_hash=body,
-                    session_id=sess.id,
+                    session_id=row.id,
                     state="RUNNING",
                     attempt=1,
                     create_time=now,
@@ -398,7 +398,7 @@ class CheckoutHandlers:
                 row.update_time = now
                 await s.flush()
                 self._add_step(s, saga, "start", "DONE", now)
-                return saga, True
+                return saga, row
         except IntegrityError:  # a concurrent duplicate inserted the request id first
             async with self.db.session() as s:
                 found = await repo.saga_by_request(s, request_id)
@@ -406,7 +406,7 @@ class CheckoutHandlers:
                 raise
             if found.body_hash != body:
                 raise self._mismatch(request_id) from None
-            return found, False
+            return found, None
 
     async def _check_session_free(
         self, s: AsyncSession, row: CheckoutSession, saga_id: str | None
@@ -641,7 +641,11 @@ class CheckoutHandlers:
         seller = await self.invoices.seller() if cod and self.invoices else None
         value = await repo.next_order_number(self.db, now.year)
         async with self.db.transaction() as s:
-            cart = await s.get(Cart, sess.cart_id)
+            # A guest session carries its cart's token hash (a cart's never changes).
+            token_hash = sess.token_hash
+            if token_hash is None:
+                cart = await s.get(Cart, sess.cart_id)
+                token_hash = cart.token_hash if cart is not None else None
             order = Order(
                 id=new_id(),
                 order_number=format_order_number(
@@ -676,7 +680,7 @@ class CheckoutHandlers:
                 coupon_hold_name=saga.hold_name,
                 session_id=sess.id,
                 saga_id=saga.id,
-                cart_token_hash=cart.token_hash if cart is not None else sess.token_hash,
+                cart_token_hash=token_hash,
                 breakdown=breakdown.SerializeToString(),
                 create_time=now,
                 update_time=now,
@@ -726,12 +730,14 @@ class CheckoutHandlers:
 
     async def _confirmed(
         self, s: AsyncSession, order: Order, seller: Seller | None, now: datetime
-    ) -> None:
-        """In the confirming transaction: "order.placed" and the GST tax invoice."""
+    ) -> list[OrderItem]:
+        """In the confirming transaction: "order.placed" and the GST tax invoice; the
+        order's items, read for them."""
         items = await repo.order_items(s, order.id)
         await notify.order_placed(self.outbox, s, order, items)
         if self.invoices is not None and seller is not None:
             await self.invoices.issue_tax_invoice(s, order, seller, now, items)
+        return items
 
     # --- compensation --------------------------------------------------------------------
 
@@ -988,22 +994,30 @@ class CheckoutHandlers:
             if refund_reason:
                 transition(s, row, Status.REFUND_PENDING, now, reason=refund_reason, who="system")
                 row.cancel_reason = refund_reason
+                items = await repo.order_items(s, row.id)
             else:
                 transition(s, row, Status.CONFIRMED, now, reason=f"paid {method}".strip())
-                await self._confirmed(s, row, seller, now)
-            saga_row = await s.get(CheckoutSaga, order.saga_id)
-            if saga_row is not None:
-                saga_row.state = "COMPLETED"
-                saga_row.update_time = now
+                items = await self._confirmed(s, row, seller, now)
+            attempt = await s.scalar(
+                update(CheckoutSaga)
+                .where(CheckoutSaga.id == order.saga_id)
+                .values(state="COMPLETED", update_time=now)
+                .returning(CheckoutSaga.attempt)
+            )
+            if attempt is not None:
                 self._note(saga, "confirm_order", "DONE", payment_id, now=now)
                 for step in saga.__dict__.get("_journal", []):
-                    step.attempt = saga_row.attempt
+                    step.attempt = attempt
                 self._journal_into(s, saga)
+            # The answer from what this transaction holds: two reads, not a new session.
+            history = await repo.order_history(s, row.id)
+            edits = await repo.order_edits(s, row.id)
         if not refund_reason:
             ORDERS_PLACED.labels("RAZORPAY").inc()
         elif self.refund_owed is not None:
             await self.refund_owed(order.id, refund_reason)
-        return await self.order_proto(order.id)
+            return await self.order_proto(order.id)  # the refund moved it on
+        return order_message(row, items, history, payment, edits, self.gateway)
 
     async def _re_reserve(self, order: Order) -> tuple[str, str]:
         """(reservation, refund reason): a new committed reservation, or the reason the
