@@ -165,6 +165,9 @@ class Shipment(Base):
     # Booking with an aggregator failed this many times (the booker retries).
     booking_attempts: Mapped[int] = mapped_column(Integer, default=0)
     booking_error: Mapped[str] = mapped_column(String(500), default="")
+    # What the parcel is (items, address, weight, COD amount, carrier) changed this many
+    # times (order edits): a booking made from another version is not recorded.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     update_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

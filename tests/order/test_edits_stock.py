@@ -185,3 +185,128 @@ def test_updated_event_reads_like_the_placed_event() -> None:
         assert (other.name, other.type, other.is_repeated) == (f.name, f.type, f.is_repeated)
         if f.message_type is not None:
             assert other.message_type.full_name == f.message_type.full_name
+
+
+# --- a confirmed order's edit undone, then retried with the same request id ---------------
+
+
+def stock_of(env: OrderEnv, *variants: str) -> list[int]:
+    return [env.shop.variants[v].stock for v in variants]
+
+
+def reservations_of(env: OrderEnv, variant: str) -> list[inv.Reservation]:
+    return [
+        r
+        for r in env.inventory.reservations.values()
+        if any(ln.variant_id == variant for ln in r.lines)
+    ]
+
+
+def committed_units(env: OrderEnv, variant: str) -> int:
+    """Units of `variant` that inventory sold (committed) and did not take back."""
+    sold = sum(
+        ln.quantity
+        for r in reservations_of(env, variant)
+        if r.state == inv.RESERVATION_STATE_COMMITTED
+        for ln in r.lines
+        if ln.variant_id == variant
+    )
+    back = sum(q for lines in env.inventory.restocked.values() for v, q in lines if v == variant)
+    return sold - back
+
+
+async def test_confirmed_edit_retried_after_a_failure_takes_its_units_again(
+    order_env: OrderEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edit's transaction fails after the added units were reserved: they go back on
+    the shelf, and a retry of the same request takes them again (it must not count the
+    given-back reservation as holding them)."""
+    from services.order.handlers import notify
+
+    env = order_env
+    oil, soap = env.shop.variant(price=30000, stock=5), env.shop.variant(price=20000, stock=5)
+    order = await env.place(await env.start_checkout([(oil, 1)]))  # COD: committed
+    assert order.status == pb.ORDER_STATUS_CONFIRMED
+    md = env.admin_md(ADMIN)
+    req = edit_req(order, [(soap, 2)])
+    real, failures = notify.order_updated, [RuntimeError("the database went away")]
+
+    async def fails_once(*args, **kw):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(notify, "order_updated", fails_once)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await env.admin.EditOrder(req, metadata=md)
+    assert err.value.code() == grpc.StatusCode.INTERNAL
+    assert stock_of(env, oil, soap) == [4, 5]  # undone: the two soaps are back
+    assert committed_units(env, soap) == 0
+
+    got = await env.admin.EditOrder(req, metadata=md)  # the same request again
+    assert {i.variant_id: i.quantity for i in got.order.items} == {oil: 1, soap: 2}
+    assert stock_of(env, oil, soap) == [4, 3]  # the retry took its two units
+    assert committed_units(env, soap) == 2
+    again = await env.admin.EditOrder(req, metadata=md)  # a replay moves no stock
+    assert again.edit.name == got.edit.name and stock_of(env, oil, soap) == [4, 3]
+
+
+async def test_confirmed_edit_retried_after_a_concurrent_change_takes_its_units_again(
+    order_env: OrderEnv,
+) -> None:
+    """Another admin's edit lands while this one reserves: this one is undone
+    (CONCURRENT_CHANGE) and its retry reserves afresh."""
+    env = order_env
+    oil, soap = env.shop.variant(price=30000, stock=5), env.shop.variant(price=20000, stock=5)
+    order = await env.place(await env.start_checkout([(oil, 1)]))
+    md = env.admin_md(ADMIN)
+    req = edit_req(order, [(soap, 2)])
+    other = edit_req(order, [(oil, 2)])
+
+    async def meanwhile(request) -> None:  # type: ignore[no-untyped-def]
+        if any(ln.variant_id == soap for ln in request.lines):
+            env.inventory.before_reserve = None
+            await env.admin.EditOrder(other, metadata=md)
+
+    env.inventory.before_reserve = meanwhile
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await env.admin.EditOrder(req, metadata=md)
+    finally:
+        env.inventory.before_reserve = None
+    assert reason(err.value) == "CONCURRENT_CHANGE"
+    assert stock_of(env, oil, soap) == [3, 5]
+    got = await env.admin.EditOrder(req, metadata=md)
+    assert {i.variant_id: i.quantity for i in got.order.items} == {oil: 2, soap: 2}
+    assert stock_of(env, oil, soap) == [3, 3]
+    assert committed_units(env, soap) == 2
+
+
+async def test_confirmed_edit_whose_commit_answer_was_lost_is_given_back_once(
+    order_env: OrderEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inventory committed the added units but its answer never came: the edit is
+    undone by putting them back (once), and the retry takes them again."""
+    env = order_env
+    oil, soap = env.shop.variant(price=30000, stock=5), env.shop.variant(price=20000, stock=5)
+    order = await env.place(await env.start_checkout([(oil, 1)]))
+    md = env.admin_md(ADMIN)
+    req = edit_req(order, [(soap, 2)])
+    peers = env.wired.edits.peers
+    real = peers.commit_reservation
+
+    async def lost_answer(name: str):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(peers, "commit_reservation", real)
+        await real(name)
+        from mesh.errors import Unavailable
+
+        raise Unavailable("inventory did not answer")
+
+    monkeypatch.setattr(peers, "commit_reservation", lost_answer)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await env.admin.EditOrder(req, metadata=md)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert stock_of(env, oil, soap) == [4, 5] and committed_units(env, soap) == 0
+    got = await env.admin.EditOrder(req, metadata=md)
+    assert {i.variant_id: i.quantity for i in got.order.items} == {oil: 1, soap: 2}
+    assert stock_of(env, oil, soap) == [4, 3] and committed_units(env, soap) == 2

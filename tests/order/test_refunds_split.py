@@ -255,3 +255,137 @@ def test_allocation_and_outcome_rules() -> None:
     assert rules.settle_parts([(100, "PROCESSED"), (50, "FAILED")]) == rules.PartOutcome(
         "PROCESSED", 100
     )
+
+
+# --- a refund by lines with a declined part ---------------------------------------------
+
+
+async def settle(env: OrderEnv, refund_id: str, *, fail: bool = False) -> None:
+    """Razorpay finishes one of its refunds and tells us by webhook."""
+    env.razorpay.settle_refund(refund_id, fail=fail)
+    await env.webhook("refund.failed" if fail else "refund.processed", refund_id=refund_id)
+
+
+async def refund_named(env: OrderEnv, order: pb.Order, name: str) -> pb.Refund:
+    md = env.admin_md(ADMIN)
+    listed = await env.admin.ListRefunds(adm.ListRefundsRequest(order=order.name), metadata=md)
+    [got] = [r for r in listed.refunds if r.name == name]
+    return got
+
+
+async def credit_notes(env: OrderEnv, order: pb.Order) -> list[pb.Invoice]:
+    md = env.admin_md(ADMIN)
+    invoices = await env.orders.ListInvoices(o.ListInvoicesRequest(order=order.name), metadata=md)
+    return [i for i in invoices.invoices if i.kind == pb.INVOICE_KIND_CREDIT_NOTE]
+
+
+def note_for(notes: list[pb.Invoice], refund: pb.Refund) -> pb.Invoice:
+    [note] = [n for n in notes if n.refund == refund.name]
+    # Exactly what went back, to the paisa, line by line and in its GST.
+    assert note.total.amount_minor == refund.amount.amount_minor
+    assert sum(ln.total.amount_minor for ln in note.lines) == refund.amount.amount_minor
+    for ln in note.lines:
+        tax = ln.cgst.amount_minor + ln.sgst.amount_minor + ln.igst.amount_minor
+        assert ln.taxable_value.amount_minor + tax == ln.total.amount_minor
+    return note
+
+
+def lines_of(x: pb.Refund | pb.Invoice) -> list[tuple[str, int]]:
+    return [(ln.variant_id if isinstance(x, pb.Refund) else ln.sku, ln.quantity) for ln in x.lines]
+
+
+async def test_line_refund_with_a_declined_part_credits_only_what_went_back(
+    order_env: OrderEnv,
+) -> None:
+    env = order_env
+    _, order, first, balance = await with_balance_paid(env)  # 3 oils: Rs 1,200 + Rs 600
+    md = env.admin_md(ADMIN)
+    [item] = order.items
+    oil = item.variant_id
+    refund = await env.admin.CreateRefund(
+        refund_req(order, lines=[pb.RefundLine(variant_id=oil, quantity=3)]), metadata=md
+    )
+    assert refund.amount.amount_minor == 3 * UNIT
+    [on_first] = provider_refunds(env, first)
+    [on_balance] = provider_refunds(env, balance)
+    assert (on_first["amount"], on_balance["amount"]) == (2 * UNIT, UNIT)
+    await settle(env, on_first["id"], fail=True)  # Razorpay declines Rs 1,200
+    await settle(env, on_balance["id"])  # and pays back Rs 600
+    got = await refund_named(env, order, refund.name)
+    # The refund is what went back: Rs 600, i.e. one of the three oils.
+    assert got.state == pb.REFUND_STATE_PROCESSED and got.amount.amount_minor == UNIT
+    note = note_for(await credit_notes(env, order), got)  # credits Rs 600, not Rs 1,800
+    assert lines_of(got) == [(oil, 1)] and lines_of(note) == [(item.sku, 1)]
+    assert "part 1 of 2" in got.error
+    # The two oils not paid back are refundable again, by line, exactly once.
+    rest = await env.admin.CreateRefund(
+        refund_req(order, lines=[pb.RefundLine(variant_id=oil, quantity=2)]), metadata=md
+    )
+    assert rest.amount.amount_minor == 2 * UNIT
+    [again] = [r for r in provider_refunds(env, first) if r["status"] == "pending"]
+    await settle(env, again["id"])
+    rest = await refund_named(env, order, rest.name)
+    assert rest.state == pb.REFUND_STATE_PROCESSED and lines_of(rest) == [(oil, 2)]
+    notes = await credit_notes(env, order)
+    note_for(notes, rest)
+    assert sum(n.total.amount_minor for n in notes) == 3 * UNIT == order.total.amount_minor
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await env.admin.CreateRefund(
+            refund_req(order, lines=[pb.RefundLine(variant_id=oil, quantity=1)]), metadata=md
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_line_refund_paid_back_in_part_of_a_unit(order_env: OrderEnv) -> None:
+    """What went back ends inside a unit: that unit counts as refunded (its credit note
+    line credits what went back for it), the rest of its value is refundable by amount,
+    the units not reached by line."""
+    env = order_env
+    _, order, first, balance = await with_balance_paid(env)
+    md = env.admin_md(ADMIN)
+    [item] = order.items
+    oil = item.variant_id
+    goodwill = await env.admin.CreateRefund(refund_req(order, amount=30000), metadata=md)
+    [sent] = provider_refunds(env, first)
+    await settle(env, sent["id"])  # Rs 300 back from the first payment
+    refund = await env.admin.CreateRefund(
+        refund_req(order, lines=[pb.RefundLine(variant_id=oil, quantity=2)]), metadata=md
+    )
+    [on_first] = [r for r in provider_refunds(env, first) if r["status"] == "pending"]
+    [on_balance] = provider_refunds(env, balance)
+    assert (on_first["amount"], on_balance["amount"]) == (90000, 30000)
+    await settle(env, on_first["id"], fail=True)
+    await settle(env, on_balance["id"])
+    got = await refund_named(env, order, refund.name)
+    assert got.state == pb.REFUND_STATE_PROCESSED
+    assert got.amount.amount_minor == 30000 and lines_of(got) == [(oil, 1)]
+    notes = await credit_notes(env, order)
+    assert lines_of(note_for(notes, got)) == [(item.sku, 1)]
+    note_for(notes, await refund_named(env, order, goodwill.name))
+    # Left: Rs 1,200 in all; the two units not reached, by line (exactly that).
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await env.admin.CreateRefund(
+            refund_req(order, lines=[pb.RefundLine(variant_id=oil, quantity=3)]), metadata=md
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    rest = await env.admin.CreateRefund(
+        refund_req(order, lines=[pb.RefundLine(variant_id=oil, quantity=2)]), metadata=md
+    )
+    assert rest.amount.amount_minor == 2 * UNIT
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await env.admin.CreateRefund(refund_req(order, amount=1), metadata=md)
+    assert reason(err.value) == "REFUND_EXCEEDS_PAID"
+
+
+def test_units_a_partly_paid_back_line_refund_reaches() -> None:
+    from services.order.domain import refunds as rules
+
+    sold = [rules.SoldLine("a", 3, 1000), rules.SoldLine("b", 2, 501)]  # a: 333/667/1000
+    asked = [("a", 3), ("b", 2)]
+    assert rules.lines_reached(asked, sold, 1501) == asked  # everything
+    assert rules.lines_reached(asked, sold, 1000) == [("a", 3)]  # exactly line a
+    assert rules.lines_reached(asked, sold, 1001) == [("a", 3), ("b", 1)]  # into b
+    assert rules.lines_reached(asked, sold, 333) == [("a", 1)]
+    assert rules.lines_reached(asked, sold, 334) == [("a", 2)]  # a paisa into the 2nd unit
+    assert rules.lines_reached(asked, sold, 1) == [("a", 1)]
+    assert rules.lines_reached([("gone", 2), ("a", 1)], sold, 100) == [("gone", 2), ("a", 1)]

@@ -5,7 +5,9 @@ event id, stale revisions ignored, an update before its order.placed retried."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
 
 import grpc
 import pytest
@@ -180,3 +182,72 @@ def test_view_reads_the_updated_payload() -> None:
         other = theirs.fields_by_number.get(f.number)
         assert other is not None, f.name
         assert (other.name, other.type, other.is_repeated) == (f.name, f.type, f.is_repeated)
+
+
+async def test_edit_landing_while_the_booking_is_in_flight_books_the_new_parcel(
+    shipping,
+) -> None:
+    """The carrier is being called with the shipment as it was when order.updated
+    changes it: that booking is cancelled with the carrier and the shipment booked
+    again as it is now, so its AWB is always a booking of its current parcel."""
+    order_id = secrets.token_hex(6)
+    await deliver(placed(order_id, [("v1", 2)]))
+    [ship] = await order_shipments(shipping, order_id)
+    sid = ship.name.split("/")[1]
+    fake = shipping.fake
+    fake.waiting.clear()
+    fake.gate = threading.Event()
+    try:
+        booking = asyncio.create_task(shipping.wired.shipments.book(sid))
+        assert await asyncio.to_thread(fake.waiting.wait, 10)  # the carrier call is in flight
+        ev = updated(order_id, 1, [("v1", 3)], MUMBAI, cod_minor=89900)
+        assert await deliver(ev) is False  # applied: the shipment had no AWB yet
+        fake.gate.set()
+        assert await asyncio.wait_for(booking, 10) is True
+    finally:
+        fake.gate = None
+    [got] = await order_shipments(shipping, order_id)
+    by_awb = {fake.awbs[k]: b for k, b in fake.orders.items() if b["order_id"] == sid}
+    # The AWB recorded is a booking of the parcel as it is now...
+    mine = by_awb[got.awb]
+    assert mine["billing_pincode"] == "400001" and mine["billing_city"] == "Mumbai"
+    assert [int(i["units"]) for i in mine["order_items"]] == [3]
+    assert mine["sub_total"] == 899.0 and mine["payment_method"] == "COD"
+    # ...and the booking of the old parcel was cancelled with the carrier.
+    [stale] = [awb for awb in by_awb if awb != got.awb]  # two bookings in all
+    assert by_awb[stale]["billing_pincode"] == "560001" and stale in fake.cancelled
+    assert got.awb not in fake.cancelled
+    [note] = [h for h in got.history if h.source == "system:booking"]
+    assert note.note.startswith(f"carrier booking AWB {stale} cancelled")
+    assert "400001" in note.note and "SKU-v1 x2 -> SKU-v1 x3" in note.note
+    assert contents(got) == [("v1", 3)] and got.cod_amount.amount_minor == 89900
+
+
+async def test_stale_booking_the_carrier_will_not_cancel_needs_attention(shipping) -> None:
+    order_id = secrets.token_hex(6)
+    await deliver(placed(order_id, [("v1", 2)]))
+    [ship] = await order_shipments(shipping, order_id)
+    sid = ship.name.split("/")[1]
+    fake = shipping.fake
+    fake.waiting.clear()
+    fake.gate = threading.Event()
+    try:
+        booking = asyncio.create_task(shipping.wired.shipments.book(sid))
+        assert await asyncio.to_thread(fake.waiting.wait, 10)
+        await deliver(updated(order_id, 1, [("v1", 1)]))
+        fake.refuse_cancel = True
+        fake.gate.set()
+        assert await asyncio.wait_for(booking, 10) is True
+    finally:
+        fake.gate = None
+        fake.refuse_cancel = False
+    [got] = await order_shipments(shipping, order_id)
+    [stale] = [
+        fake.awbs[k]
+        for k, b in fake.orders.items()
+        if b["order_id"] == sid and fake.awbs.get(k) != got.awb
+    ]
+    [flag] = [h for h in got.history if h.source == "system:booking"]
+    assert flag.note.startswith(f"NEEDS ATTENTION: carrier booking AWB {stale}")
+    assert "cancel it with the carrier by hand" in flag.note
+    assert got.awb and got.awb != stale and contents(got) == [("v1", 1)]

@@ -13,6 +13,7 @@ with the webhook secret in X-Carrier-Signature, plus X-Carrier-Event-Id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import socket
@@ -49,6 +50,12 @@ class FakeCarrier:
         self.awbs: dict[str, str] = {}  # shipment id -> awb
         self.requests: list[tuple[str, str]] = []
         self.fail_next = 0
+        self.cancelled: list[str] = []  # AWBs cancelled, in order
+        self.refuse_cancel = False  # cancellations answer 400 (e.g. already manifested)
+        # Test control: while `gate` is a cleared Event, creating an order waits for it
+        # (a booking in flight); `waiting` is set once one waits.
+        self.gate: threading.Event | None = None
+        self.waiting = threading.Event()
         self._seq = 1000
         self._lock = threading.Lock()
         self.app = Starlette(
@@ -88,6 +95,10 @@ class FakeCarrier:
         for key in ("order_id", "billing_pincode", "order_items", "weight"):
             if not body.get(key):
                 return JSONResponse({"message": f"{key} is required"}, status_code=422)
+        gate = self.gate
+        if gate is not None and not gate.is_set():
+            self.waiting.set()
+            await asyncio.to_thread(gate.wait, 10)
         with self._lock:
             self._seq += 1
             sid = str(self._seq)
@@ -120,6 +131,9 @@ class FakeCarrier:
     async def cancel(self, request: Request) -> Response:
         if (err := self._auth(request)) is not None:
             return err
+        if self.refuse_cancel:
+            return JSONResponse({"message": "AWB already manifested"}, status_code=400)
+        self.cancelled.extend(str(a) for a in (await request.json()).get("awbs") or [])
         return JSONResponse({"message": "cancelled"})
 
     async def track(self, request: Request) -> Response:

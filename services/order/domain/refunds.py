@@ -39,11 +39,7 @@ def refunded_quantities(past: Iterable[PastRefund]) -> dict[str, int]:
     return out
 
 
-def lines_amount(
-    wanted: Mapping[str, int], sold: Sequence[SoldLine], past: Iterable[PastRefund]
-) -> int:
-    """The share of what was paid for `wanted` units (per line, half-up to the paisa);
-    INVALID_ARGUMENT for unknown variants or more units than remain unrefunded."""
+def _by_variant(sold: Sequence[SoldLine]) -> dict[str, SoldLine]:
     by_variant: dict[str, SoldLine] = {}
     for line in sold:
         prev = by_variant.get(line.variant_id)
@@ -52,6 +48,20 @@ def lines_amount(
             if prev is None
             else SoldLine(line.variant_id, prev.quantity + line.quantity, prev.total + line.total)
         )
+    return by_variant
+
+
+def unit_share(line: SoldLine, units: int) -> int:
+    """What was paid for `units` of a line (half-up to the paisa)."""
+    return round_half_up_div(line.total * units, line.quantity)
+
+
+def lines_amount(
+    wanted: Mapping[str, int], sold: Sequence[SoldLine], past: Iterable[PastRefund]
+) -> int:
+    """The share of what was paid for `wanted` units (per line, half-up to the paisa);
+    INVALID_ARGUMENT for unknown variants or more units than remain unrefunded."""
+    by_variant = _by_variant(sold)
     done = refunded_quantities(past)
     v = Violations()
     amount = 0
@@ -64,9 +74,38 @@ def lines_amount(
         if not 0 < qty <= left:
             v.add(f"lines[{i}].quantity", f"must be between 1 and {left}")
             continue
-        amount += round_half_up_div(line.total * qty, line.quantity)
+        amount += unit_share(line, qty)
     v.raise_if_any()
     return amount
+
+
+def lines_reached(
+    lines: Sequence[tuple[str, int]], sold: Sequence[SoldLine], amount: int
+) -> list[tuple[str, int]]:
+    """The units of a refund by `lines` that `amount` paid back when only part of the
+    refund went through (some of its parts declined): line by line in the refund's
+    order, each line's units at their share of what was paid (as `lines_amount`
+    priced them), the whole units the amount pays for in full and the one it pays for
+    in part. These are the units the refund counts as refunded; the others are
+    refundable again. A line no longer sold (edited away) is kept as it was."""
+    by_variant = _by_variant(sold)
+    out: list[tuple[str, int]] = []
+    rest = amount
+    for vid, qty in lines:
+        if rest <= 0:
+            break
+        line = by_variant.get(vid)
+        if line is None or line.quantity <= 0:
+            out.append((vid, qty))
+            continue
+        if rest >= unit_share(line, qty):
+            out.append((vid, qty))
+            rest -= unit_share(line, qty)
+            continue
+        units = next(k for k in range(1, qty + 1) if unit_share(line, k) >= rest)
+        out.append((vid, units))
+        rest = 0
+    return out
 
 
 def check_amount(amount: int, available: int) -> None:

@@ -10,9 +10,13 @@ Order of work, so that a failure leaves nothing half-done:
    moves (an orphan provider order left by a later failure is never paid and
    harmless);
 4. stock, counting the order's own units as its own (request ids derived from the
-   order and the edit's request id, so a retry reuses the reservation):
+   order and the edit's request id, so a retry reuses a reservation that still holds
+   its units; one that does not any more — released, lapsed, or committed and put
+   back by an undone attempt — is never reused: the next id of the series,
+   `<id>-1`, `<id>-2`, ...):
    - CONFIRMED: its units are committed (off the shelf), so only the added units
-     are reserved and committed at once; a kept or lowered quantity needs nothing;
+     are reserved (held); they are committed as the last step of 5, under the order
+     row's lock; a kept or lowered quantity needs nothing;
    - PENDING_PAYMENT: its units are held by one reservation, which inventory cannot
      amend, and the payment commits the order's one reservation. So the hold is
      given back first and then the new line set reserved: the order's own units are
@@ -27,7 +31,12 @@ Order of work, so that a failure leaves nothing half-done:
    CONCURRENT_CHANGE), lines re-snapshotted, totals, address, coupons, payments,
    balance due, the `order_edits` row, a status history row (same status, reason
    "edited ..."), the invoice adjustment and, for a CONFIRMED order (its
-   "order.placed" is out), "order.updated" in the outbox for shipping;
+   "order.placed" is out), "order.updated" in the outbox for shipping; last, a
+   CONFIRMED order's added units committed (only if still HELD). Any failure
+   gives step 4 back: the hold released, or, once committed, the units put back
+   (`RestockReturn`, request id `undo-<reservation id>`) under the same lock and
+   only if no recorded edit uses them. Committing and giving back both run under
+   the order's lock, so a reservation is never both recorded and put back;
 6. after the commit: removed units restocked (RestockReturn, idempotent); the
    refund of a lower total sent through the refunds module (request id `edit-<edit
    id>`, capped at what was paid). A failure there leaves the edit recorded with the
@@ -39,7 +48,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 
+import grpc
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -68,6 +79,13 @@ from services.order.payments.gateway import PaymentError
 from services.order.peers import PeerError, pricing_cart
 
 log = logging.getLogger("cleanse.order.edits")
+
+
+def _units(res: inv_pb2.Reservation) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for ln in res.lines:
+        out[ln.variant_id] = out.get(ln.variant_id, 0) + ln.quantity
+    return out
 
 
 def _lines(items: list[OrderItem]) -> dict[str, int]:
@@ -194,15 +212,17 @@ class EditHandlers:
         if pending and after != before:
             reservation, released = await self._replace_hold(order, before, after, key, new_address)
         elif added and not pending:
-            res = await self.peers.reserve(
-                key,
-                added,
-                pincode=new_address.get("pincode", ""),
-                state_code=new_address.get("state_code", ""),
-                ttl_seconds=self.checkout.settings.reservation_ttl_seconds,
-            )
+            # Held now, committed in step 5 under the order's lock (see _commit_added).
+            try:
+                res = await self._reserve_held(
+                    key,
+                    added,
+                    new_address,
+                    spent=lambda r: self._give_back(oid, req.request_id, r.name, _units(r)),
+                )
+            except _Duplicate:
+                return await self._replay(await self._edit_of(req.request_id), body)
             reservation = res.name
-            await self.peers.commit_reservation(reservation)
 
         # 5. apply.
         now = self.clock()
@@ -295,28 +315,21 @@ class EditHandlers:
                     if doc is not None:
                         kind = "supplementary invoice" if diff > 0 else "credit note"
                         edit.notes = [*edit.notes, f"{kind} {doc.number} issued"]
-        except _Duplicate:
-            async with self.db.session() as s:
-                existing = await s.scalar(
-                    select(OrderEdit).where(OrderEdit.request_id == req.request_id)
-                )
-            assert existing is not None
-            if pending and reservation and reservation != existing.reservation_name:
-                # Ours was a fresh one (the winner's, made with the same key, was not
-                # held any more when we asked): not the order's hold, give it back.
-                with contextlib.suppress(PeerError, Unavailable):
-                    await self.peers.release_reservation(reservation)
-            return await self._replay(existing, body)
-        except IntegrityError:
-            async with self.db.session() as s:
-                existing = await s.scalar(
-                    select(OrderEdit).where(OrderEdit.request_id == req.request_id)
-                )
-            if existing is None:
+                if reservation and not pending:
+                    await s.flush()  # everything written: the commit is the last step
+                    await self._commit_added(reservation)
+        except (_Duplicate, IntegrityError):
+            existing = await self._edit_of(req.request_id, required=False)
+            if existing is None:  # another constraint: undone like any failure
+                await self._undo_stock(order, status, reservation, released, before, req.request_id)
                 raise
+            if reservation and reservation != existing.reservation_name:
+                # Ours was a fresh one (the winner's, made with the same key, was not
+                # held any more when we asked): not the order's, give it back.
+                await self._undo_stock(order, status, reservation, "", before, req.request_id)
             return await self._replay(existing, body)
         except Exception:
-            await self._undo_stock(order, status, reservation, released, before, added, key)
+            await self._undo_stock(order, status, reservation, released, before, req.request_id)
             raise
         return await self._finish(edit_id)
 
@@ -397,25 +410,83 @@ class EditHandlers:
             edit.settlement_ref = f"orders/{row.id}/payments/{pay.id}"
 
     async def _reserve_held(
-        self, key: str, lines: dict[str, int], address: dict
+        self,
+        key: str,
+        lines: dict[str, int],
+        address: dict,
+        *,
+        spent: Callable[[inv_pb2.Reservation], Awaitable[None]] | None = None,
     ) -> inv_pb2.Reservation:
         """A HELD reservation for `lines`, idempotent on `key`. A reservation the same key
-        made before and that was given back since (an attempt undone) is not reused:
-        the next key of the series (`<key>-1`, ...) is tried instead."""
+        made before and that does not hold its units any more (an attempt undone:
+        released, lapsed, or committed and put back) is not reused: the next key of the
+        series (`<key>-1`, ...) is tried instead; so is a key an attempt with other
+        lines used. `spent` is shown each committed one first (a confirmed order's
+        edit gives back what an attempt that was not recorded committed)."""
         for attempt in range(8):
-            res = await self.peers.reserve(
-                key if attempt == 0 else f"{key}-{attempt}",
-                lines,
-                pincode=address.get("pincode", ""),
-                state_code=address.get("state_code", ""),
-                ttl_seconds=self.checkout.settings.reservation_ttl_seconds,
-            )
+            try:
+                res = await self.peers.reserve(
+                    key if attempt == 0 else f"{key}-{attempt}",
+                    lines,
+                    pincode=address.get("pincode", ""),
+                    state_code=address.get("state_code", ""),
+                    ttl_seconds=self.checkout.settings.reservation_ttl_seconds,
+                )
+            except PeerError as exc:
+                if exc.reason == "IDEMPOTENCY_MISMATCH":
+                    continue
+                raise
             if res.state == inv_pb2.RESERVATION_STATE_HELD:
                 return res
+            if res.state == inv_pb2.RESERVATION_STATE_COMMITTED and spent is not None:
+                await spent(res)
         raise FailedPrecondition(
             "too many undone attempts of this edit: use another request_id",
             reason="CONCURRENT_CHANGE",
         )
+
+    async def _commit_added(self, reservation: str) -> None:
+        """A confirmed order's added units committed: the last step of the edit's
+        transaction, with the order row locked. Every commit of an edit's reservation
+        runs under that lock, so one still HELD here is committed by this call and no
+        other; one committed already was committed by an attempt that was not
+        recorded (its transaction failed after the commit), whose units are being put
+        back: not ours to use."""
+        try:
+            res = await self.peers.get_reservation(reservation)
+            if res.state == inv_pb2.RESERVATION_STATE_HELD:
+                await self.peers.commit_reservation(reservation)
+                return
+        except PeerError as exc:  # released or lapsed meanwhile
+            if exc.code != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+        raise FailedPrecondition(
+            "the stock reserved for this edit is not held any more; try again",
+            reason="CONCURRENT_CHANGE",
+        )
+
+    async def _give_back(
+        self, order_id: str, request_id: str, reservation: str, lines: dict[str, int]
+    ) -> None:
+        """The units of a committed reservation of this edit back on the shelf, unless
+        the recorded edit uses it (then the edit is a duplicate: _Duplicate). Under the
+        order's lock, which the transaction that commits and records an edit's
+        reservation holds too, so the two never overlap; idempotent on
+        `undo-<reservation>` (an attempt's undo and a retry both may ask)."""
+        async with self.db.transaction() as s:
+            await repo.locked(s, Order, order_id)
+            edit = await s.scalar(select(OrderEdit).where(OrderEdit.request_id == request_id))
+            if edit is None or edit.reservation_name != reservation:
+                rid = reservation.rsplit("/", 1)[-1]
+                await self.peers.restock(f"undo-{rid}", lines, reservation, "edit abandoned")
+        if edit is not None:
+            raise _Duplicate()
+
+    async def _edit_of(self, request_id: str, *, required: bool = True) -> OrderEdit | None:
+        async with self.db.session() as s:
+            edit = await s.scalar(select(OrderEdit).where(OrderEdit.request_id == request_id))
+        assert edit is not None or not required
+        return edit
 
     async def _replace_hold(
         self,
@@ -482,17 +553,39 @@ class EditHandlers:
         reservation: str,
         released: str,
         before: dict[str, int],
-        added: dict[str, int],
-        key: str,
+        request_id: str,
     ) -> None:
-        """Step 4 undone after a failure in step 5."""
+        """Step 4 undone after a failure in step 5. A confirmed order's reservation is
+        released (it is committed only at the end of step 5); one committed already
+        (the transaction failed after the commit, or the commit's answer was lost) has
+        its units put back instead. Inventory down: a hold lapses at its TTL, and a
+        retry of the request finds either."""
         if not reservation:
             return
-        with contextlib.suppress(PeerError, Unavailable):
-            if status is Status.CONFIRMED:
-                await self.peers.restock(f"{key}-undo", added, reservation, "edit abandoned")
-            else:
-                await self.peers.release_reservation(reservation)
+        try:
+            await self.peers.release_reservation(reservation)
+        except PeerError as exc:
+            if exc.reason == "RESERVATION_COMMITTED" and status is Status.CONFIRMED:
+                try:
+                    res = await self.peers.get_reservation(reservation)
+                    await self._give_back(order.id, request_id, reservation, _units(res))
+                except _Duplicate:
+                    pass  # recorded after all (only its answer failed): the edit's units
+                except (PeerError, Unavailable) as again:
+                    log.warning(
+                        "edit: committed units not given back",
+                        extra={"reservation": reservation, "error": str(again)},
+                    )
+            elif not already_undone(exc):
+                log.warning(
+                    "edit: reservation not released",
+                    extra={"reservation": reservation, "error": str(exc)},
+                )
+        except Unavailable as exc:
+            log.warning(
+                "edit: reservation not released",
+                extra={"reservation": reservation, "error": str(exc)},
+            )
         if status is Status.PENDING_PAYMENT:
             await self._restore_hold(order.id, before, order.address, released)
 

@@ -325,10 +325,25 @@ class InvoiceHandlers:
         pos = order.place_of_supply or registered
         parts: list[tuple[OrderItem | Fee, int, int]] = []  # (item or fee, qty, amount)
         if lines:
+            # Each line its share of what was paid for it, never more than what is left
+            # of the note's amount, in the refund's order: the note credits exactly
+            # the amount (a refund paid back only in part names the units it reached,
+            # the last of them possibly paid back in part: domain.refunds.lines_reached).
             by_variant = {i.variant_id: i for i in items if not i.free_gift}
-            for vid, qty in lines:
-                item = by_variant[vid]
-                parts.append((item, qty, rules.line_share(item.total_minor, qty, item.quantity)))
+            shares = [
+                (
+                    by_variant[vid],
+                    qty,
+                    rules.line_share(by_variant[vid].total_minor, qty, by_variant[vid].quantity),
+                )
+                for vid, qty in lines
+            ]
+            rest = amount_minor
+            for n, (item, qty, share) in enumerate(shares):
+                credit = rest if n == len(shares) - 1 else min(share, rest)
+                rest -= credit
+                if credit:
+                    parts.append((item, qty, credit))
         else:
             fees = order_fees(order)
             weights = [i.total_minor for i in items] + [f.tax.amount for f in fees]

@@ -18,7 +18,10 @@ never refunds twice. The gateway down: the part stays PENDING with the error and
 the sweeper (or a retry of the request id) sends it again; declined: the part
 FAILED. The refund is PROCESSED when every part is, FAILED when none went through;
 some through and some declined: PROCESSED for what went through, the rest
-refundable again (the error names the declined part). Razorpay's refund.processed
+refundable again (the error names the declined part); a refund by lines then keeps
+only the units that amount reaches (domain.refunds.lines_reached), so its credit
+note credits exactly what went back and the units not reached are refundable by
+line again. Razorpay's refund.processed
 / refund.failed webhooks settle pending parts. Refunds made before parts existed
 get one part, on the order's own payment, the first time they are needed.
 COD orders: recorded as STORE_CREDIT or BANK_TRANSFER and PROCESSED at once (the
@@ -550,7 +553,21 @@ class RefundHandlers:
             if row.state != "PENDING":
                 return row
             row.state = "PROCESSED"
-            if amount is not None:
+            if amount is not None and amount != row.amount_minor:
+                if row.lines:  # only the units the money that went back reaches
+                    items = await repo.order_items(s, order.id)
+                    sold = [rules.SoldLine(i.variant_id, i.quantity, i.total_minor) for i in items]
+                    asked = [(str(v), int(q)) for v, q in row.lines]
+                    kept = rules.lines_reached(asked, sold, amount)
+                    row.lines = [[v, q] for v, q in kept]
+                    if kept != asked:
+                        error = (
+                            "lines refunded: "
+                            + ", ".join(f"{v} x{q}" for v, q in kept)
+                            + " (asked: "
+                            + ", ".join(f"{v} x{q}" for v, q in asked)
+                            + f"); {error}"
+                        )
                 row.amount_minor = amount
             row.error = error[:500]
             row.update_time = now

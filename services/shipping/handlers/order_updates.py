@@ -9,8 +9,12 @@ each forward shipment of the order (rows locked):
 
 - not booked yet (CREATED, no AWB): its items, address, weight and COD amount become
   the new ones, and a new PIN code gets the carrier new shipments to it would get
-  (kept when none is active there). A booking handed to the booker in memory before
-  the edit is dropped; the booker's sweep books the shipment from the table;
+  (kept when none is active there); its `version` moves on. A booking handed to the
+  booker in memory before the edit is dropped; the booker's sweep books the shipment
+  from the table. A booking already in flight (the carrier being called) is not
+  recorded when it comes back: its version is not the shipment's any more, so it is
+  cancelled with the carrier and the shipment booked again as it is now
+  (ShipmentHandlers._book_once, README "A booking never records a parcel ...");
 - booked (an AWB) or on its way, or cancelled: nothing changes (the carrier has the
   old parcel); when the edit changes what it should carry, a history row
   "NEEDS ATTENTION: order edited after booking: ..." names the differences for an
@@ -240,5 +244,6 @@ class OrderUpdates:
         row.email = target.email or row.email
         row.cod_amount_minor = target.cod_amount_minor
         row.weight_grams = sum(i.unit_weight_grams * i.quantity for i in target.items)
+        row.version = (row.version or 0) + 1  # a booking in flight now goes stale
         row.update_time = now
         return notes

@@ -8,6 +8,9 @@ INSERT ... WITH), and, when its carrier books automatically, handed to the booke
 memory once its transaction commits: the booker wakes at once and books it from
 what was written, without reading it back. A sweep every `booking_interval_seconds`
 books whatever that missed (retries, a restart, another replica's shipments).
+A booking's AWB is recorded only if the shipment is still the one booked (one
+conditional UPDATE on its `version`); a booking that went stale while the carrier was
+called (an order edit changed the shipment) is cancelled and made again.
 Labels are rendered when first asked for, not at booking."""
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from mesh.errors import (
 )
 from mesh.outbox import Outbox
 from mesh.resources import require_name
+from observability.metrics import counter
 from services.shipping import convert
 from services.shipping.cache import CarrierInfo, ConfigCache
 from services.shipping.carriers.base import (
@@ -57,6 +61,14 @@ from services.shipping.secrets import SecretBox
 log = logging.getLogger("services.shipping")
 STATUS_CHANGED = "shipment.status_changed"
 MAX_BOOKING_ATTEMPTS = 10
+# A booking that went stale while it was made (the shipment changed) is cancelled and
+# made again at once, at most this many times in a row (then the sweep books it).
+MAX_REBOOKS = 3
+STALE_BOOKING_SOURCE = "system:booking"
+BOOKINGS_STALE = counter(
+    "shipment_bookings_stale_total",
+    "Carrier bookings cancelled because the shipment changed while they were made.",
+)
 # Shipments handed to the booker and not booked yet, at most (the sweep finds the rest).
 MAX_QUEUED = 1000
 _NEW_BOOKINGS = "shipping.new_bookings"  # session.info key: jobs waiting for the commit
@@ -417,6 +429,7 @@ class ShipmentHandlers:
             label_pdf=None,
             booking_attempts=0,
             booking_error="",
+            version=0,
             create_time=now,
             update_time=now,
         )
@@ -577,27 +590,66 @@ class ShipmentHandlers:
             raise FailedPrecondition("enter the AWB for the manual carrier", reason="AWB_REQUIRED")
         return await self._book(job)
 
+    def _parcel(self, row: Shipment | Written, items: Sequence[ItemLike]) -> Parcel:
+        """The parcel a carrier is asked to carry for a shipment as it is now (items in a
+        fixed order, so two reads of the same shipment give equal parcels)."""
+        origin = self.warehouses(row.warehouse_id)
+        customer = _party(row.address, row.email)
+        wh = _party(origin, "")
+        return Parcel(
+            reference=row.id,
+            order_number=row.order_number,
+            pickup=customer if row.direction == "RETURN" else wh,
+            deliver_to=wh if row.direction == "RETURN" else customer,
+            items=tuple(
+                sorted(
+                    (ParcelItem(i.sku or i.variant_id, i.title, i.quantity) for i in items),
+                    key=lambda x: (x.sku, x.title, x.quantity),
+                )
+            ),
+            weight_grams=row.weight_grams,
+            cod_amount_minor=row.cod_amount_minor,
+            is_return=row.direction == "RETURN",
+        )
+
     async def _book(self, job: BookingJob) -> bool:
+        """Book `job`; a booking that went stale while the carrier was being called
+        (the shipment changed: an order edit) is cancelled and the shipment booked
+        again as it is now, up to MAX_REBOOKS times (then the sweep books it)."""
+        for _ in range(MAX_REBOOKS):
+            outcome = await self._book_once(job)
+            if outcome is not None:
+                return outcome
+            again = await self._job(job.shipment.id)
+            if again is None or not self.books_now(again.carrier):
+                return False
+            if again.shipment.status != "CREATED":
+                return False
+            job = again
+        return False
+
+    async def _book_once(self, job: BookingJob) -> bool | None:
+        """One booking: True when booked, False when not (the carrier failed, or the
+        shipment needs no booking any more), None when the booking went stale and was
+        cancelled (book again from the table).
+
+        The carrier is called outside any transaction; its AWB is recorded only if,
+        with the shipment row locked (the lock the order.updated consumer takes to
+        change it), the shipment still has no AWB, is still CREATED, still goes with
+        this carrier and its parcel is still the one sent. Otherwise the booking is
+        stale: the carrier has a parcel the shipment no longer is (or a second
+        booking of it), so it is cancelled with the carrier and noted in the history;
+        a cancellation the carrier refuses is flagged NEEDS ATTENTION with the AWB for
+        an admin to cancel by hand."""
         row, carrier = job.shipment, job.carrier
         sid = row.id
         self._attempted[sid] = None
         while len(self._attempted) > MAX_QUEUED:
             del self._attempted[next(iter(self._attempted))]
-        origin = self.warehouses(row.warehouse_id)
-        customer = _party(row.address, row.email)
-        wh = _party(origin, "")
-        parcel = Parcel(
-            reference=sid,
-            order_number=row.order_number,
-            pickup=customer if row.direction == "RETURN" else wh,
-            deliver_to=wh if row.direction == "RETURN" else customer,
-            items=tuple(ParcelItem(i.sku or i.variant_id, i.title, i.quantity) for i in job.items),
-            weight_grams=row.weight_grams,
-            cod_amount_minor=row.cod_amount_minor,
-            is_return=row.direction == "RETURN",
-        )
+        parcel = self._parcel(row, job.items)
+        adapter = self.adapter(carrier)
         try:
-            booking = await self.adapter(carrier).book(parcel)
+            booking = await adapter.book(parcel)
         except CarrierError as exc:
             async with self.db.transaction() as s:
                 await s.execute(
@@ -608,11 +660,17 @@ class ShipmentHandlers:
             log.warning("carrier booking failed", extra={"shipment": sid, "error": str(exc)})
             return False
         async with self.db.transaction() as s:
-            # Only if nobody (an admin, another replica) set an AWB meanwhile; the
-            # status is the current one, which the event reports.
+            # One statement when nothing changed meanwhile: the row is locked by the
+            # UPDATE and the conditions are checked on it as it is now.
             status = await s.scalar(
                 update(S)
-                .where(S.c.id == sid, S.c.awb.is_(None))
+                .where(
+                    S.c.id == sid,
+                    S.c.awb.is_(None),
+                    S.c.status == "CREATED",
+                    S.c.carrier_id == carrier.id,
+                    S.c.version == row.version,
+                )
                 .values(
                     awb=booking.awb,
                     carrier_shipment_id=booking.carrier_shipment_id,
@@ -621,20 +679,68 @@ class ShipmentHandlers:
                 )
                 .returning(S.c.status)
             )
-            if status is None:
-                return False
-            row.awb, row.status = booking.awb, status
-            await self._record(
-                s,
-                row,
-                carrier,
-                status,
-                status,
-                "carrier",
-                note=f"AWB {booking.awb} assigned",
-                event_only=True,
+            stale: list[str] = []
+            if status is None:  # changed meanwhile: compare what the carrier has, locked
+                current = await s.get(Shipment, sid, with_for_update=True)
+                if current is None:  # pragma: no cover - shipments are never deleted
+                    return False
+                items = (
+                    await s.scalars(select(ShipmentItem).where(ShipmentItem.shipment_id == sid))
+                ).all()
+                status = current.status
+                stale = _stale(parcel, carrier.id, current, self._parcel(current, items))
+                if not stale:  # changed and changed back: the parcel is the one booked
+                    current.awb = booking.awb
+                    current.carrier_shipment_id = booking.carrier_shipment_id
+                    current.booking_error = ""
+                    current.update_time = utcnow()
+            if not stale:
+                row.awb, row.status = booking.awb, status
+                await self._record(
+                    s,
+                    row,
+                    carrier,
+                    status,
+                    status,
+                    "carrier",
+                    note=f"AWB {booking.awb} assigned",
+                    event_only=True,
+                )
+                return True
+        BOOKINGS_STALE.inc()
+        log.warning(
+            "carrier booking went stale while it was made: cancelling it",
+            extra={"shipment": sid, "awb": booking.awb, "changes": stale},
+        )
+        what = "; ".join(stale)
+        try:
+            await adapter.cancel(booking.awb)
+        except CarrierError as exc:
+            note = (
+                f"NEEDS ATTENTION: carrier booking AWB {booking.awb} was made for the "
+                f"shipment as it was before it changed ({what}) and the carrier did not "
+                f"cancel it ({exc}); cancel it with the carrier by hand"
             )
-        return True
+        else:
+            note = (
+                f"carrier booking AWB {booking.awb} cancelled: the shipment changed while "
+                f"it was being booked ({what})"
+            )
+        async with self.db.transaction() as s:
+            s.add(
+                StatusChange(
+                    id=new_id(),
+                    shipment_id=sid,
+                    from_status=status,
+                    to_status=status,
+                    source=STALE_BOOKING_SOURCE,
+                    note=note[:500],
+                    location="",
+                    applied=True,
+                    time=utcnow(),
+                )
+            )
+        return None
 
     async def book_queued(self) -> int:
         """Book the shipments handed over by their commits, from memory; the number
@@ -815,6 +921,35 @@ class ShipmentHandlers:
         except IntegrityError:  # the same event id raced in concurrently
             return "duplicate"
         return "applied"
+
+
+def _stale(sent: Parcel, carrier_id: str, current: Shipment, now: Parcel) -> list[str]:
+    """Why a booking of `sent` with `carrier_id` no longer fits the shipment as it is
+    now (its row locked), in words; [] when it does."""
+    out: list[str] = []
+    if current.awb:
+        out.append(f"it has AWB {current.awb} already")
+    if current.status != "CREATED":
+        out.append(f"it is {current.status}")
+    if current.carrier_id != carrier_id:
+        out.append(f"carrier {carrier_id} -> {current.carrier_id}")
+    if sent.items != now.items:
+        out.append(
+            "items "
+            + ", ".join(f"{i.sku} x{i.quantity}" for i in sent.items)
+            + " -> "
+            + ", ".join(f"{i.sku} x{i.quantity}" for i in now.items)
+        )
+    if (sent.pickup, sent.deliver_to) != (now.pickup, now.deliver_to):
+        to = now.pickup if now.is_return else now.deliver_to
+        out.append(f"address -> {to.line1}, {to.city} {to.pincode}".strip())
+    if sent.cod_amount_minor != now.cod_amount_minor:
+        out.append(f"COD {sent.cod_amount_minor} -> {now.cod_amount_minor} paise")
+    if sent.weight_grams != now.weight_grams:
+        out.append(f"weight {sent.weight_grams} g -> {now.weight_grams} g")
+    if not out and sent != now:
+        out.append("parcel details")
+    return out
 
 
 def _party(a: Mapping[str, str], email: str) -> Party:
