@@ -3,8 +3,9 @@
 Per request: match the route (routes.py) -> authenticate the bearer token and
 enforce the RPC's declared access policy (auth.py, mesh.identity.authorize) ->
 read the body under a size cap -> build the request message (transcode.py) ->
-call the backend over its shared grpc.aio channel with the request's deadline and
-propagated headers -> render the response or the status (errors.py).
+call the backend over its shared channel (edge/h2grpc.py's lean HTTP/2 client, or
+grpc.aio's; edge/backends.py) with the request's deadline and propagated headers ->
+render the response or the status (errors.py).
 
 Everything derived from descriptors is built in `create_app` (routes, per-message
 JSON encoders, metrics children, backend calls); the request path does dictionary
@@ -29,11 +30,11 @@ bytes are the HTTP body and its content_type the Content-Type (with
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from random import getrandbits
 from typing import Any
 
 import grpc
@@ -234,7 +235,9 @@ class EdgeApp:
                     hdrs[k] = v.decode("latin-1")
         rid = hdrs.get(b"x-request-id", "")
         if not rid or len(rid) > _MAX_REQUEST_ID or not _header_value_ok(rid):
-            rid = os.urandom(16).hex()  # a uuid4's randomness, minus the uuid object
+            # 128 random bits, like the trace ids (a correlation id, not a secret: clients
+            # may send their own); no getrandom() syscall per request as os.urandom makes.
+            rid = f"{getrandbits(128):032x}"
         rid_header = (b"x-request-id", rid.encode())
 
         special = self._special.get(path)
@@ -514,7 +517,9 @@ def create_app(
     # Default: no interceptor objects; each BackendCall records observability's client
     # metrics and spans inline. With an explicit list, the channels run it instead.
     observed = interceptors is None
-    chans = Backends(backends, () if interceptors is None else interceptors)
+    chans = Backends(
+        backends, () if interceptors is None else interceptors, lean=cfg.grpc_client == "lean"
+    )
     if jwks_source is None:
         jwks_source = backend_jwks_source(chans, chans.for_package(AUTH_PACKAGE), observed)
     auth = EdgeAuth(TokenVerifier(jwks_source))

@@ -9,6 +9,11 @@ observability's client interceptors would (grpc_client_* metrics by final code,
 and a CLIENT span that carries `traceparent` when spans are exported), inline:
 grpc.aio runs every intercepted call through extra tasks and call objects, which
 cost the edge more than the RPC itself.
+
+Backend calls go over edge/h2grpc.py's lean client (one more connection per backend,
+`call_channel`) unless the channels run interceptor objects, which only grpc.aio
+can, or CLEANSE_EDGE_GRPC_CLIENT=grpcio says otherwise. `channel` is always grpc.aio:
+the health checks use it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 import grpc
 
+from edge import h2grpc
 from mesh import registry
 
 try:
@@ -37,6 +43,7 @@ CHANNEL_OPTIONS: tuple[tuple[str, object], ...] = (
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.max_receive_message_length", 16 * 1024 * 1024),
 )
+_OPTIONS = dict(CHANNEL_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,14 @@ class Backends:
         interceptors: Sequence[grpc.aio.ClientInterceptor] | InterceptorFactory = (),
         *,
         injects_trace_context: bool = False,
+        lean: bool = True,
     ) -> None:
         self._overrides = dict(overrides or {})
         self._interceptors = interceptors
         self._channels: dict[str, grpc.aio.Channel] = {}
+        self._lean: dict[str, h2grpc.Channel] = {}
+        # Calls skip grpc.aio when no interceptor object has to see them.
+        self.lean = lean and not (callable(interceptors) or interceptors)
         # True when the interceptors put `traceparent` on each call themselves.
         self.injects_trace_context = injects_trace_context
 
@@ -89,9 +100,23 @@ class Backends:
             self._channels[backend.target] = ch
         return ch
 
+    def call_channel(self, backend: Backend) -> grpc.aio.Channel | h2grpc.Channel:
+        """The channel backend calls go over: the lean client's unless `lean` is off."""
+        if not self.lean:
+            return self.channel(backend)
+        ch = self._lean.get(backend.target)
+        if ch is None:
+            ch = self._lean[backend.target] = h2grpc.Channel(
+                backend.target,
+                max_receive_message_length=int(_OPTIONS["grpc.max_receive_message_length"]),
+                keepalive_time=int(_OPTIONS["grpc.keepalive_time_ms"]) / 1000,
+            )
+        return ch
+
     async def close(self) -> None:
-        channels = list(self._channels.values())
+        channels = [*self._channels.values(), *self._lean.values()]
         self._channels.clear()
+        self._lean.clear()
         for ch in channels:
             await ch.close()
 
@@ -141,7 +166,7 @@ class BackendCall:
     def _multicallable(self) -> Any:
         call = self._call
         if call is None:  # inside the running loop: the channel is made on first use
-            call = self._call = self._backends.channel(self.backend).unary_unary(
+            call = self._call = self._backends.call_channel(self.backend).unary_unary(
                 self.path,
                 request_serializer=self._serializer,
                 response_deserializer=self._deserializer,

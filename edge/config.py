@@ -10,6 +10,8 @@ TIMEOUT_ENV = "CLEANSE_EDGE_TIMEOUT_SECONDS"
 MAX_BODY_ENV = "CLEANSE_EDGE_MAX_BODY_BYTES"
 WORKERS_ENV = "CLEANSE_EDGE_WORKERS"
 TRUST_FORWARDED_ENV = "CLEANSE_EDGE_TRUST_FORWARDED_FOR"
+GRPC_CLIENT_ENV = "CLEANSE_EDGE_GRPC_CLIENT"
+GRPC_CLIENTS = ("lean", "grpcio")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class EdgeConfig:
     # Keep an incoming X-Forwarded-For chain (only behind a trusted proxy); otherwise
     # the services see the TCP peer's address alone, which a client cannot forge.
     trust_forwarded_for: bool = False
+    # Backend calls: "lean" (edge/h2grpc.py, HTTP/2 spoken on the event loop, a
+    # fraction of grpc.aio's CPU per call) or "grpcio" (grpc.aio channels).
+    grpc_client: str = "lean"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EdgeConfig:
@@ -34,9 +39,12 @@ class EdgeConfig:
                 workers=int(env.get(WORKERS_ENV, cls.workers)),
                 trust_forwarded_for=env.get(TRUST_FORWARDED_ENV, "").lower()
                 in ("1", "true", "yes"),
+                grpc_client=env.get(GRPC_CLIENT_ENV, cls.grpc_client).strip().lower(),
             )
         except ValueError as exc:
             raise RuntimeError(f"bad edge configuration: {exc}") from None
         if cfg.timeout_seconds <= 0 or cfg.max_body_bytes <= 0 or cfg.workers < 1:
             raise RuntimeError(f"{TIMEOUT_ENV}, {MAX_BODY_ENV} and {WORKERS_ENV} must be positive")
+        if cfg.grpc_client not in GRPC_CLIENTS:
+            raise RuntimeError(f"{GRPC_CLIENT_ENV}={cfg.grpc_client!r}: expected lean or grpcio")
         return cfg

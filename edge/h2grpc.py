@@ -1,0 +1,938 @@
+"""A lean gRPC client for the edge's unary backend calls: HTTP/2 over cleartext TCP
+(h2c), spoken by an asyncio protocol on the edge's own event loop.
+
+grpc.aio cost the edge more CPU per request than everything else it does: each call
+builds Metadata and call objects, runs an extra task, crosses into the C core and
+writes its frames with a syscall of its own. Here a call frames its HEADERS and DATA
+itself; the frames of every call started in one loop iteration leave in one write;
+the response frames are parsed as they arrive, and the header blocks a server
+repeats (`grpc-status: 0` trailers) are decoded once per connection (edge/hpack.py).
+A call costs a future, a dictionary entry and a deadline timer.
+
+Scope: unary-unary calls, what the edge makes. Behaviour follows grpc.aio's:
+
+- failures raise grpc.aio.AioRpcError with the status code, details and metadata
+  (`-bin` values as bytes) grpc.aio would give; a call cancelled by its caller
+  resets its stream (RST_STREAM CANCEL);
+- the deadline travels as `grpc-timeout` and is enforced locally as well
+  (DEADLINE_EXCEEDED, the stream reset);
+- one connection per channel, opened on first use and again after it is lost. A
+  connection attempt that fails makes calls fail fast with UNAVAILABLE until the
+  next attempt, backed off like gRPC's (1 s, x1.6, at most 120 s, +-20% jitter);
+- calls the server never processed (past a GOAWAY's last stream, or refused with
+  REFUSED_STREAM) are retried once on a fresh connection, gRPC's transparent retry;
+- keepalive: a PING after `keepalive_time` without a frame from the server; no
+  answer within `keepalive_timeout` closes the connection (UNAVAILABLE);
+- responses larger than `max_receive_message_length` fail RESOURCE_EXHAUSTED;
+  compressed responses (gzip, deflate) are accepted, requests are never compressed;
+- HTTP/2 flow control both ways, the server's SETTINGS (frame size, window,
+  concurrent streams) honoured, PINGs answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+import re
+import socket
+import struct
+import zlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import unquote
+
+import grpc
+from grpc.aio import AioRpcError, Metadata
+
+from edge import hpack
+
+# Frame types and flags (RFC 9113 section 6).
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS = 0, 1, 2, 3, 4
+PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 5, 6, 7, 8, 9
+END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
+# Error codes.
+NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR = 0, 1, 2, 3
+FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL, COMPRESSION_ERROR = 6, 7, 8, 9
+ENHANCE_YOUR_CALM, INADEQUATE_SECURITY = 11, 12
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DEFAULT_WINDOW = 65_535
+DEFAULT_MAX_FRAME = 16_384
+MAX_STREAM_ID = 2**31 - 1
+# What the client announces: no push, no dynamic table for the server's encoder, and
+# receive windows large enough that a response rarely needs a WINDOW_UPDATE.
+STREAM_WINDOW = 1 << 24
+CONNECTION_WINDOW = 1 << 30
+MAX_HEADER_BLOCK = 1 << 20
+DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024  # grpc's default
+_BLOCK_CACHE_MAX = 256
+
+_FRAME = struct.Struct(">HBBBL")  # length (24 bits as 16 + 8), type, flags, stream id
+_SETTING = struct.Struct(">HL")
+_U32 = struct.Struct(">L")
+_GOAWAY = struct.Struct(">LL")
+_MESSAGE = struct.Struct(">BL")  # gRPC message prefix: compressed flag, length
+
+_OK = grpc.StatusCode.OK
+_CODES = {c.value[0]: c for c in grpc.StatusCode}
+# RST_STREAM error code -> gRPC status (gRPC's PROTOCOL-HTTP2.md).
+_RST_CODES = {
+    NO_ERROR: grpc.StatusCode.INTERNAL,
+    REFUSED_STREAM: grpc.StatusCode.UNAVAILABLE,
+    CANCEL: grpc.StatusCode.CANCELLED,
+    ENHANCE_YOUR_CALM: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    INADEQUATE_SECURITY: grpc.StatusCode.PERMISSION_DENIED,
+}
+# HTTP status without a grpc-status -> gRPC status (gRPC's http-grpc-status-mapping.md).
+_HTTP_CODES = {
+    "400": grpc.StatusCode.INTERNAL,
+    "401": grpc.StatusCode.UNAUTHENTICATED,
+    "403": grpc.StatusCode.PERMISSION_DENIED,
+    "404": grpc.StatusCode.UNIMPLEMENTED,
+    "429": grpc.StatusCode.UNAVAILABLE,
+    "502": grpc.StatusCode.UNAVAILABLE,
+    "503": grpc.StatusCode.UNAVAILABLE,
+    "504": grpc.StatusCode.UNAVAILABLE,
+}
+# Headers that are not metadata: HTTP/2's and gRPC's own.
+_NOT_METADATA = frozenset(
+    {"content-type", "grpc-status", "grpc-message", "grpc-encoding", "grpc-accept-encoding"}
+)
+# Keys a caller may not set: the client writes them, or HTTP/2 forbids them.
+_RESERVED_KEYS = frozenset(
+    {
+        "content-type",
+        "te",
+        "user-agent",
+        "host",
+        "grpc-timeout",
+        "grpc-encoding",
+        "grpc-accept-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_KEY = re.compile(r"[a-z0-9_.-]+\Z")
+_LENGTH = [bytes((n,)) for n in range(127)]
+_TIMEOUT_UNITS = ((1e9, "n"), (1e6, "u"), (1e3, "m"), (1.0, "S"), (1 / 60, "M"), (1 / 3600, "H"))
+
+
+def _error(
+    code: grpc.StatusCode,
+    details: str,
+    initial: Sequence[tuple[str, Any]] = (),
+    trailing: Sequence[tuple[str, Any]] = (),
+) -> AioRpcError:
+    return AioRpcError(code, Metadata(*initial), Metadata(*trailing), details, details)
+
+
+class _Unprocessed(Exception):
+    """The server never processed the stream: the call may be retried (transparently)."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self.details = details
+
+
+def encode_timeout(seconds: float) -> str:
+    """grpc-timeout: at most 8 digits and a unit, rounded up (the finest unit that fits)."""
+    seconds = max(seconds, 0.0)
+    for per_second, unit in _TIMEOUT_UNITS:
+        value = seconds * per_second
+        whole = int(value)
+        if whole < value:
+            whole += 1
+        if whole < 100_000_000:
+            return f"{max(whole, 1)}{unit}"
+    return "99999999H"
+
+
+def _key_prefix(key: str) -> tuple[bytes, bool]:
+    """A metadata key's HPACK literal prefix (a new name, not indexed), and -bin?"""
+    if not _KEY.match(key) or key in _RESERVED_KEYS:
+        raise ValueError(f"metadata key {key!r} is not allowed")
+    return b"\x00" + hpack.string(key.encode("ascii")), key.endswith("-bin")
+
+
+_KEYS: dict[str, tuple[bytes, bool]] = {}
+
+
+class _Block:
+    """A decoded header block, with what a call reads from it picked out once."""
+
+    __slots__ = ("content_type", "encoding", "grpc_message", "grpc_status", "metadata", "status")
+
+    def __init__(self, headers: Sequence[tuple[str, str]]) -> None:
+        self.status: str | None = None
+        self.content_type: str | None = None
+        self.encoding = "identity"
+        self.grpc_status: int | None = None
+        self.grpc_message = ""
+        metadata: list[tuple[str, Any]] = []
+        for name, value in headers:
+            if name.startswith(":"):
+                if name == ":status":
+                    self.status = value
+                continue
+            if name == "content-type":
+                self.content_type = value
+            elif name == "grpc-status":
+                self.grpc_status = int(value) if value.isdigit() else -1
+            elif name == "grpc-message":
+                self.grpc_message = unquote(value, errors="replace") if "%" in value else value
+            elif name == "grpc-encoding":
+                self.encoding = value
+            if name in _NOT_METADATA:
+                continue
+            if name.endswith("-bin"):
+                try:
+                    metadata.append((name, base64.b64decode(value + "=" * (-len(value) % 4))))
+                except ValueError:
+                    continue  # as grpc: an undecodable binary value is dropped
+            else:
+                metadata.append((name, value))
+        self.metadata = tuple(metadata)
+
+
+class _Stream:
+    __slots__ = ("chunks", "future", "head", "id", "pending", "received", "size", "timer", "window")
+
+    def __init__(self, stream_id: int, future: asyncio.Future[bytes], window: int) -> None:
+        self.id = stream_id
+        self.future = future
+        self.head: _Block | None = None  # the response's initial headers
+        self.chunks: list[bytes] = []
+        self.size = 0  # response DATA bytes so far
+        self.received = 0  # DATA bytes since the last stream WINDOW_UPDATE
+        self.window = window  # what we may still send on this stream
+        self.pending: bytes | memoryview = b""  # request DATA waiting for window
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/2 connection of a Channel."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+        self._loop = channel._loop
+        self._transport: asyncio.Transport | None = None
+        self.open = False  # new streams may start
+        self._streams: dict[int, _Stream] = {}
+        self._next_id = 1
+        self._buf = b""
+        self._out: list[bytes] = []
+        self._flush_scheduled = False
+        self._decoder = hpack.Decoder(0)
+        self._blocks: dict[bytes, _Block] = {}
+        self._continued: tuple[int, int, list[bytes]] | None = None  # (stream, flags, parts)
+        # The server's settings, and our send windows.
+        self._max_frame = DEFAULT_MAX_FRAME
+        self._initial_window = DEFAULT_WINDOW
+        self._max_streams = MAX_STREAM_ID
+        self._send_window = DEFAULT_WINDOW
+        self._blocked: list[_Stream] = []  # streams with DATA waiting for window
+        self._slot_waiters: deque[asyncio.Future[None]] = deque()
+        self._received = 0  # DATA bytes since the last connection WINDOW_UPDATE
+        self._heard = False  # a frame arrived since the last keepalive check
+        self._keepalive: asyncio.TimerHandle | None = None
+        self._ping_watchdog: asyncio.TimerHandle | None = None
+        self.closed_reason = "Socket closed"
+
+    # --- asyncio.Protocol --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except (OSError, AttributeError):
+                pass
+        settings = b"".join(
+            _SETTING.pack(k, v)
+            for k, v in ((1, 0), (2, 0), (4, STREAM_WINDOW), (6, MAX_HEADER_BLOCK))
+        )
+        transport.write(
+            PREFACE
+            + _frame(SETTINGS, 0, 0, settings)
+            + _frame(WINDOW_UPDATE, 0, 0, _U32.pack(CONNECTION_WINDOW - DEFAULT_WINDOW))
+        )
+        self.open = True
+        self._keepalive = self._loop.call_later(self._channel.keepalive_time, self._check_alive)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = self.closed_reason
+        if exc is not None and reason == "Socket closed":
+            reason = f"Socket closed: {exc}"
+        self._shutdown(reason)
+
+    def data_received(self, data: bytes) -> None:
+        self._heard = True
+        if self._buf:
+            data = self._buf + data
+            self._buf = b""
+        pos, end = 0, len(data)
+        unpack = _FRAME.unpack_from
+        try:
+            while end - pos >= 9:
+                hi, lo, kind, flags, sid = unpack(data, pos)
+                length = (hi << 8) | lo
+                if length > DEFAULT_MAX_FRAME:  # we never allow larger frames (SETTINGS)
+                    raise _ConnectionError(FRAME_SIZE_ERROR, "frame too large")
+                start = pos + 9
+                stop = start + length
+                if stop > end:
+                    break
+                pos = stop
+                sid &= MAX_STREAM_ID
+                if self._continued is not None and kind != CONTINUATION:
+                    raise _ConnectionError(PROTOCOL_ERROR, "expected CONTINUATION")
+                if kind == DATA:
+                    self._on_data(sid, flags, data[start:stop], length)
+                elif kind == HEADERS:
+                    self._on_headers(sid, flags, data[start:stop])
+                else:
+                    self._on_other(kind, sid, flags, data[start:stop])
+        except _ConnectionError as exc:
+            self._abort(exc.code, exc.reason)
+            return
+        if pos < end:
+            self._buf = data[pos:]
+
+    # --- frames in -----------------------------------------------------------------------
+
+    def _on_data(self, sid: int, flags: int, payload: bytes, length: int) -> None:
+        if sid == 0:
+            raise _ConnectionError(PROTOCOL_ERROR, "DATA on stream 0")
+        self._received += length
+        if self._received >= CONNECTION_WINDOW // 2:
+            self._send(_frame(WINDOW_UPDATE, 0, 0, _U32.pack(self._received)))
+            self._received = 0
+        if flags & PADDED:
+            payload = _unpad(payload)
+        st = self._streams.get(sid)
+        if st is None:
+            return  # a stream we reset or finished: only the connection window counts it
+        if st.head is None:
+            self._reset(st, PROTOCOL_ERROR)
+            self._fail(st, _error(grpc.StatusCode.INTERNAL, "DATA before HEADERS"))
+            return
+        if payload:
+            st.chunks.append(payload)
+            st.size += len(payload)
+            limit = self._channel.max_receive_message_length + 5
+            if st.size > limit:
+                self._reset(st, CANCEL)
+                details = f"Received message larger than max ({st.size - 5} vs. {limit - 5})"
+                self._fail(st, _error(grpc.StatusCode.RESOURCE_EXHAUSTED, details))
+                return
+        if flags & END_STREAM:
+            # No trailers: the server ended the stream without a status.
+            self._finish(st, None)
+            return
+        st.received += length
+        if st.received >= STREAM_WINDOW // 2:
+            self._send(_frame(WINDOW_UPDATE, 0, sid, _U32.pack(st.received)))
+            st.received = 0
+
+    def _on_headers(self, sid: int, flags: int, payload: bytes) -> None:
+        if sid == 0:
+            raise _ConnectionError(PROTOCOL_ERROR, "HEADERS on stream 0")
+        if flags & PADDED:
+            payload = _unpad(payload)
+        if flags & PRIORITY_FLAG:
+            payload = payload[5:]
+        if not flags & END_HEADERS:
+            self._continued = (sid, flags, [payload])
+            return
+        self._on_block(sid, flags, payload)
+
+    def _on_block(self, sid: int, flags: int, block: bytes) -> None:
+        decoded = self._blocks.get(block)
+        if decoded is None:
+            try:
+                headers = self._decoder.decode(block)
+            except hpack.HpackError as exc:
+                raise _ConnectionError(COMPRESSION_ERROR, str(exc)) from None
+            decoded = _Block(headers)
+            if self._decoder.table_empty:  # the same bytes decode the same from now on
+                if len(self._blocks) >= _BLOCK_CACHE_MAX:
+                    self._blocks.clear()
+                self._blocks[block] = decoded
+        st = self._streams.get(sid)
+        if st is None:
+            return
+        if st.head is None and not flags & END_STREAM:
+            st.head = decoded
+        elif flags & END_STREAM:
+            self._finish(st, decoded)
+        else:  # a second header block that does not end the stream
+            self._reset(st, PROTOCOL_ERROR)
+            self._fail(st, _error(grpc.StatusCode.INTERNAL, "unexpected header block"))
+
+    def _on_other(self, kind: int, sid: int, flags: int, payload: bytes) -> None:
+        if kind == CONTINUATION:
+            cont = self._continued
+            if cont is None or cont[0] != sid:
+                raise _ConnectionError(PROTOCOL_ERROR, "unexpected CONTINUATION")
+            cont[2].append(payload)
+            if sum(map(len, cont[2])) > MAX_HEADER_BLOCK:
+                raise _ConnectionError(PROTOCOL_ERROR, "header block too large")
+            if flags & END_HEADERS:
+                self._continued = None
+                self._on_block(sid, cont[1], b"".join(cont[2]))
+        elif kind == SETTINGS:
+            if flags & ACK or sid:
+                return
+            if len(payload) % 6:
+                raise _ConnectionError(FRAME_SIZE_ERROR, "bad SETTINGS length")
+            for at in range(0, len(payload), 6):
+                self._setting(*_SETTING.unpack_from(payload, at))
+            self._send(_frame(SETTINGS, ACK, 0, b""))
+            self._pump()
+        elif kind == WINDOW_UPDATE:
+            if len(payload) != 4:
+                raise _ConnectionError(FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length")
+            increment = _U32.unpack(payload)[0] & MAX_STREAM_ID
+            if sid == 0:
+                self._send_window += increment
+            else:
+                st = self._streams.get(sid)
+                if st is None:
+                    return
+                st.window += increment
+            self._pump()
+        elif kind == PING:
+            if len(payload) != 8:
+                raise _ConnectionError(FRAME_SIZE_ERROR, "bad PING length")
+            if flags & ACK:
+                if self._ping_watchdog is not None:
+                    self._ping_watchdog.cancel()
+                    self._ping_watchdog = None
+            else:
+                self._send(_frame(PING, ACK, 0, payload))
+        elif kind == RST_STREAM:
+            st = self._streams.get(sid)
+            if st is None or len(payload) != 4:
+                return
+            code = _U32.unpack(payload)[0]
+            if code == REFUSED_STREAM:
+                self._fail(st, _Unprocessed("the server refused the stream (REFUSED_STREAM)"))
+            else:
+                status = _RST_CODES.get(code, grpc.StatusCode.INTERNAL)
+                self._fail(st, _error(status, f"Received RST_STREAM with error code {code}"))
+        elif kind == GOAWAY:
+            if len(payload) < 8:
+                raise _ConnectionError(FRAME_SIZE_ERROR, "bad GOAWAY length")
+            last, code = _GOAWAY.unpack_from(payload)
+            self._goaway(last & MAX_STREAM_ID, code, payload[8:])
+        elif kind == PUSH_PROMISE:
+            raise _ConnectionError(PROTOCOL_ERROR, "PUSH_PROMISE with push disabled")
+        # PRIORITY and unknown frame types are ignored (RFC 9113 4.1, 5.5).
+
+    def _setting(self, key: int, value: int) -> None:
+        if key == 3:  # MAX_CONCURRENT_STREAMS
+            self._max_streams = value
+        elif key == 4:  # INITIAL_WINDOW_SIZE: applies to open streams too
+            if value > MAX_STREAM_ID:
+                raise _ConnectionError(FLOW_CONTROL_ERROR, "bad INITIAL_WINDOW_SIZE")
+            delta = value - self._initial_window
+            self._initial_window = value
+            for st in self._streams.values():
+                st.window += delta
+        elif key == 5:  # MAX_FRAME_SIZE
+            if not DEFAULT_MAX_FRAME <= value <= 2**24 - 1:
+                raise _ConnectionError(PROTOCOL_ERROR, "bad MAX_FRAME_SIZE")
+            self._max_frame = value
+        # HEADER_TABLE_SIZE: we never index; ENABLE_PUSH, MAX_HEADER_LIST_SIZE: ignored.
+
+    def _goaway(self, last: int, code: int, debug: bytes) -> None:
+        self.open = False
+        self._channel._lost(self)
+        reason = f"GOAWAY received (error code {code}"
+        reason += f", {debug.decode('latin-1')})" if debug else ")"
+        self.closed_reason = reason
+        for st in [s for sid, s in self._streams.items() if sid > last]:
+            self._fail(st, _Unprocessed(reason))
+        self._wake_slot_waiters()
+        if not self._streams and self._transport is not None:
+            self._flush()
+            self._transport.close()
+
+    # --- streams ---------------------------------------------------------------------
+
+    @property
+    def full(self) -> bool:
+        return len(self._streams) >= self._max_streams
+
+    async def slot(self) -> None:
+        """Wait until the server's MAX_CONCURRENT_STREAMS allows another stream."""
+        waiter = self._loop.create_future()
+        self._slot_waiters.append(waiter)
+        await waiter
+
+    def _wake_slot_waiters(self) -> None:
+        while self._slot_waiters and (not self.open or not self.full):
+            waiter = self._slot_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def start(
+        self,
+        head: bytes,
+        message: bytes,
+        timeout: float | None,
+        metadata: Sequence[tuple[str, Any]] | None,
+    ) -> _Stream:
+        """Open a stream for one call: its HEADERS and DATA go out with this iteration's
+        other frames. The stream's future gets the response message or an error."""
+        sid = self._next_id
+        self._next_id = sid + 2
+        if self._next_id > MAX_STREAM_ID:  # ids run out: the next call opens a new one
+            self.open = False
+            self._channel._lost(self)
+        parts = [head]
+        if timeout is not None:
+            parts.append(_timeout_field(timeout))
+        if metadata:
+            parts.extend(_metadata_fields(metadata))
+        block = b"".join(parts)
+        future: asyncio.Future[bytes] = self._loop.create_future()
+        st = _Stream(sid, future, self._initial_window)
+        self._streams[sid] = st
+        if timeout is not None:
+            st.timer = self._loop.call_later(timeout, self._expire, st)
+        size = len(message) + 5
+        max_frame = self._max_frame
+        if len(block) <= max_frame:
+            headers = _frame(HEADERS, END_HEADERS, sid, block)
+        else:
+            headers = _headers_frames(sid, block, max_frame)
+        if size <= self._send_window and size <= st.window and size <= max_frame:
+            self._send_window -= size
+            st.window -= size
+            head5 = _FRAME.pack(size >> 8, size & 0xFF, DATA, END_STREAM, sid)
+            self._send(b"".join((headers, head5, _MESSAGE.pack(0, size - 5), message)))
+        else:
+            self._send(headers)
+            st.pending = memoryview(_MESSAGE.pack(0, size - 5) + message)
+            self._blocked.append(st)
+            self._pump()
+        return st
+
+    def _pump(self) -> None:
+        """Send what flow control now allows of the streams' waiting request DATA."""
+        if not self._blocked:
+            return
+        still: list[_Stream] = []
+        for st in self._blocked:
+            if self._streams.get(st.id) is not st:
+                continue
+            while st.pending and self._send_window > 0 and st.window > 0:
+                n = min(len(st.pending), self._send_window, st.window, self._max_frame)
+                chunk, st.pending = st.pending[:n], st.pending[n:]
+                self._send_window -= n
+                st.window -= n
+                self._send(_frame(DATA, 0 if st.pending else END_STREAM, st.id, chunk))
+            if st.pending:
+                still.append(st)
+        self._blocked = still
+
+    def cancel(self, st: _Stream) -> None:
+        """The caller gave up (cancelled): reset the stream if it is still open."""
+        if self._streams.get(st.id) is st:
+            self._reset(st, CANCEL)
+            self._drop(st)
+
+    def _expire(self, st: _Stream) -> None:
+        st.timer = None
+        if self._streams.get(st.id) is st:
+            self._reset(st, CANCEL)
+            self._fail(st, _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
+
+    def _reset(self, st: _Stream, code: int) -> None:
+        self._send(_frame(RST_STREAM, 0, st.id, _U32.pack(code)))
+
+    def _drop(self, st: _Stream) -> None:
+        del self._streams[st.id]
+        if st.timer is not None:
+            st.timer.cancel()
+            st.timer = None
+        st.pending = b""
+        if self._slot_waiters:
+            self._wake_slot_waiters()
+        if not self.open and not self._streams and self._transport is not None:
+            self._flush()
+            self._transport.close()  # drained after GOAWAY
+
+    def _fail(self, st: _Stream, exc: BaseException) -> None:
+        self._drop(st)
+        if not st.future.done():
+            st.future.set_exception(exc)
+
+    def _finish(self, st: _Stream, trailers: _Block | None) -> None:
+        """The stream ended (trailers None: without any): its message, or its error."""
+        self._drop(st)
+        if not st.future.done():
+            outcome = _outcome(st, trailers)
+            if type(outcome) is bytes:
+                st.future.set_result(outcome)
+            else:
+                st.future.set_exception(outcome)
+
+    # --- frames out, keepalive, shutdown ----------------------------------------------------
+
+    def _send(self, frame: bytes) -> None:
+        self._out.append(frame)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        out = self._out
+        if not out:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def _check_alive(self) -> None:
+        self._keepalive = None
+        if self._transport is None or self._transport.is_closing():
+            return
+        if not self._heard and self._ping_watchdog is None:
+            self._send(_frame(PING, 0, 0, b"\0" * 8))
+            self._ping_watchdog = self._loop.call_later(
+                self._channel.keepalive_timeout, self._ping_timeout
+            )
+        self._heard = False
+        self._keepalive = self._loop.call_later(self._channel.keepalive_time, self._check_alive)
+
+    def _ping_timeout(self) -> None:
+        self._ping_watchdog = None
+        self.closed_reason = "keepalive watchdog timeout"
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _abort(self, code: int, reason: str) -> None:
+        """A connection error: GOAWAY, then close; every open call fails."""
+        self.closed_reason = f"connection error: {reason}"
+        self._send(_frame(GOAWAY, 0, 0, _GOAWAY.pack(0, code) + reason.encode()[:256]))
+        self._flush()
+        self._shutdown(self.closed_reason)
+        if self._transport is not None:
+            self._transport.close()
+
+    def close(self, reason: str = "Channel closed") -> None:
+        self.closed_reason = reason
+        self._shutdown(reason, grpc.StatusCode.CANCELLED)
+        if self._transport is not None:
+            self._flush()
+            self._transport.close()
+
+    def _shutdown(self, reason: str, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE) -> None:
+        self.open = False
+        self._channel._lost(self)
+        for handle in (self._keepalive, self._ping_watchdog):
+            if handle is not None:
+                handle.cancel()
+        self._keepalive = self._ping_watchdog = None
+        for st in list(self._streams.values()):
+            self._fail(st, _error(code, reason))
+        self._blocked = []
+        self._wake_slot_waiters()
+
+
+class _ConnectionError(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _outcome(st: _Stream, trailers: _Block | None) -> bytes | AioRpcError:
+    """A finished call's response message, or its error. trailers: None when the
+    stream ended without any."""
+    initial: tuple[tuple[str, Any], ...] = ()
+    head = st.head
+    if head is None:  # trailers-only: the one header block is both
+        head = trailers
+        assert head is not None
+    else:
+        initial = head.metadata
+    code = trailers.grpc_status if trailers is not None else None
+    if head.status != "200" and code is None:
+        status = _HTTP_CODES.get(head.status or "", grpc.StatusCode.UNKNOWN)
+        return _error(status, f"Received http2 header with status: {head.status}", initial)
+    if code is None:
+        return _error(grpc.StatusCode.UNKNOWN, "the server sent no grpc-status", initial)
+    assert trailers is not None
+    if code != 0:
+        status = _CODES.get(code, grpc.StatusCode.UNKNOWN)
+        return _error(status, trailers.grpc_message, initial, trailers.metadata)
+    if not (head.content_type or "").startswith("application/grpc"):
+        return _error(grpc.StatusCode.UNKNOWN, f"bad content-type {head.content_type!r}", initial)
+    chunks = st.chunks
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(data) < 5:
+        return _error(grpc.StatusCode.INTERNAL, "no response message", initial)
+    compressed, length = _MESSAGE.unpack_from(data)
+    if len(data) != length + 5:
+        details = "truncated response message" if len(data) < length + 5 else "two responses"
+        return _error(grpc.StatusCode.INTERNAL, details, initial)
+    message = data[5:]
+    if compressed:
+        try:
+            return _decompress(head.encoding, message)
+        except (zlib.error, ValueError) as exc:
+            return _error(grpc.StatusCode.INTERNAL, f"bad compressed response: {exc}", initial)
+    return message
+
+
+def _frame(kind: int, flags: int, sid: int, payload: bytes) -> bytes:
+    n = len(payload)
+    return _FRAME.pack(n >> 8, n & 0xFF, kind, flags, sid) + payload
+
+
+def _headers_frames(sid: int, block: bytes, max_frame: int) -> bytes:
+    pieces = [block[i : i + max_frame] for i in range(0, len(block), max_frame)]
+    out = [_frame(HEADERS, 0, sid, pieces[0])]
+    for i, piece in enumerate(pieces[1:], 2):
+        out.append(_frame(CONTINUATION, END_HEADERS if i == len(pieces) else 0, sid, piece))
+    return b"".join(out)
+
+
+def _unpad(payload: bytes) -> bytes:
+    if not payload or payload[0] >= len(payload):
+        raise _ConnectionError(PROTOCOL_ERROR, "bad padding")
+    return payload[1 : len(payload) - payload[0]]
+
+
+def _decompress(encoding: str, data: bytes) -> bytes:
+    if encoding == "gzip":
+        return zlib.decompress(data, 16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompress(data)
+    raise ValueError(f"compressed message with unsupported grpc-encoding {encoding!r}")
+
+
+_TIMEOUT_FIELDS: dict[float, bytes] = {}
+
+
+def _timeout_field(timeout: float) -> bytes:
+    field = _TIMEOUT_FIELDS.get(timeout)
+    if field is None:
+        field = hpack.literal("grpc-timeout", encode_timeout(timeout).encode())
+        if len(_TIMEOUT_FIELDS) >= 256:
+            _TIMEOUT_FIELDS.clear()
+        _TIMEOUT_FIELDS[timeout] = field
+    return field
+
+
+def _metadata_fields(metadata: Sequence[tuple[str, Any]]) -> list[bytes]:
+    out: list[bytes] = []
+    for key, value in metadata:
+        known = _KEYS.get(key)
+        if known is None:
+            known = _key_prefix(key)
+            if len(_KEYS) < 1024:
+                _KEYS[key] = known
+        prefix, binary = known
+        if binary:
+            raw = value if isinstance(value, bytes) else str(value).encode()
+            data = base64.b64encode(raw).rstrip(b"=")
+        elif type(value) is str and value.isascii() and value.isprintable():
+            data = value.encode("ascii")
+        else:
+            raise ValueError(f"metadata value of {key!r} must be printable ASCII")
+        n = len(data)
+        out.append(prefix)
+        out.append(_LENGTH[n] if n < 127 else hpack.encode_int(n, 7))
+        out.append(data)
+    return out
+
+
+class UnaryUnary:
+    """One method of a Channel, called like grpc.aio's UnaryUnaryMultiCallable."""
+
+    __slots__ = ("_channel", "_deserialize", "_head", "_serialize", "path")
+
+    def __init__(
+        self,
+        channel: Channel,
+        path: str,
+        serialize: Callable[[Any], bytes],
+        deserialize: Callable[[bytes], Any],
+    ) -> None:
+        self._channel = channel
+        self.path = path
+        self._serialize = serialize
+        self._deserialize = deserialize
+        self._head = b"".join(
+            (
+                b"\x83\x86",  # :method POST, :scheme http (static table)
+                hpack.literal(":path", path.encode("ascii")),
+                hpack.literal(":authority", channel.authority.encode("ascii")),
+                hpack.literal("content-type", b"application/grpc"),
+                hpack.literal("te", b"trailers"),
+                hpack.literal("user-agent", channel.user_agent.encode("ascii")),
+            )
+        )
+
+    async def __call__(
+        self,
+        request: Any,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (grpc's deadline, sent along)
+        metadata: Sequence[tuple[str, Any]] | None = None,
+    ) -> Any:
+        message = self._serialize(request)
+        channel = self._channel
+        loop = channel._loop
+        deadline = None if timeout is None else loop.time() + timeout
+        retried = False
+        while True:
+            conn = channel._conn
+            if conn is None or not conn.open:
+                conn = await channel._connection(deadline)
+                if deadline is not None:
+                    timeout = deadline - loop.time()
+            while conn.full:
+                await conn.slot()
+                if not conn.open:
+                    conn = await channel._connection(deadline)
+            if not conn.open:
+                raise _error(grpc.StatusCode.UNAVAILABLE, conn.closed_reason)
+            if timeout is not None and timeout <= 0:
+                raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+            st = conn.start(self._head, message, timeout, metadata)
+            try:
+                data = await st.future
+            except _Unprocessed as exc:
+                if retried:
+                    raise _error(grpc.StatusCode.UNAVAILABLE, exc.details) from None
+                retried = True
+                if deadline is not None:
+                    timeout = deadline - loop.time()
+                continue
+            except asyncio.CancelledError:
+                conn.cancel(st)
+                raise
+            break
+        try:
+            return self._deserialize(data)
+        except Exception:
+            raise _error(grpc.StatusCode.INTERNAL, "Exception deserializing response!") from None
+
+
+class Channel:
+    """A gRPC channel to one `host:port`, for unary calls (see the module docstring)."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        max_receive_message_length: int = DEFAULT_MAX_RECEIVE,
+        keepalive_time: float = 30.0,
+        keepalive_timeout: float = 20.0,
+        connect_timeout: float = 20.0,
+        initial_backoff: float = 1.0,
+        user_agent: str = f"grpc-python-edge/{grpc.__version__}",
+    ) -> None:
+        host, sep, port = target.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"target {target!r}: expected host:port")
+        self.target = target
+        self.authority = target
+        self._host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        self._port = int(port)
+        self.max_receive_message_length = max_receive_message_length
+        self.keepalive_time = keepalive_time
+        self.keepalive_timeout = keepalive_timeout
+        self.connect_timeout = connect_timeout
+        self.user_agent = user_agent
+        self.initial_backoff = initial_backoff
+        self._loop = asyncio.get_running_loop()
+        self._conn: _Connection | None = None
+        self._connecting: asyncio.Task[_Connection] | None = None
+        self._backoff = initial_backoff
+        self._retry_at = 0.0
+        self._last_error = ""
+        self._closed = False
+
+    def unary_unary(
+        self,
+        path: str,
+        request_serializer: Callable[[Any], bytes],
+        response_deserializer: Callable[[bytes], Any],
+        _registered_method: bool = False,
+    ) -> UnaryUnary:
+        """As grpc.aio.Channel.unary_unary (`_registered_method` is grpc's, ignored)."""
+        return UnaryUnary(self, path, request_serializer, response_deserializer)
+
+    def _lost(self, conn: _Connection) -> None:
+        if self._conn is conn:
+            self._conn = None
+
+    async def _connection(self, deadline: float | None) -> _Connection:
+        """An open connection: the current one, or a new one (one attempt at a time)."""
+        if self._closed:
+            raise _error(grpc.StatusCode.CANCELLED, "Channel closed")
+        conn = self._conn
+        if conn is not None and conn.open:
+            return conn
+        task = self._connecting
+        if task is None:
+            if self._loop.time() < self._retry_at:  # backing off: fail fast, as gRPC
+                raise _error(grpc.StatusCode.UNAVAILABLE, self._last_error)
+            task = self._connecting = self._loop.create_task(self._open())
+            task.add_done_callback(_retrieve)
+        if deadline is None:
+            return await asyncio.shield(task)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), deadline - self._loop.time())
+        except TimeoutError:
+            raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+
+    async def _open(self) -> _Connection:
+        try:
+            _, conn = await asyncio.wait_for(
+                self._loop.create_connection(lambda: _Connection(self), self._host, self._port),
+                self.connect_timeout,
+            )
+        except (OSError, TimeoutError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else repr(exc)
+            self._last_error = f"failed to connect to all addresses; last error: {reason}"
+            jitter = random.uniform(0.8, 1.2)
+            self._retry_at = self._loop.time() + self._backoff * jitter
+            self._backoff = min(self._backoff * 1.6, 120.0)
+            raise _error(grpc.StatusCode.UNAVAILABLE, self._last_error) from None
+        finally:
+            self._connecting = None
+        if self._closed:
+            conn.close()
+            raise _error(grpc.StatusCode.CANCELLED, "Channel closed")
+        self._backoff, self._retry_at = self.initial_backoff, 0.0
+        self._conn = conn
+        return conn
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._connecting is not None:
+            self._connecting.cancel()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a failed attempt is reported to its callers
