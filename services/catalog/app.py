@@ -34,6 +34,7 @@ from services.catalog.search.indexer import SearchIndexer
 from services.catalog.search.servicer import SearchServicer
 from services.catalog.servicer import CatalogAdminService, CatalogInternalService
 from services.catalog.storefront_servicer import RenderedProduct, StorefrontService
+from services.catalog.tax_classes import TaxClasses
 from services.catalog.versions import CatalogVersion, VersionedCache, VersionedIndexer
 
 JwksSource = Callable[[], Awaitable[Sequence[dict[str, str]]]]
@@ -64,6 +65,7 @@ def build(
         db=db,
         admins=AdminDirectory(ttl=settings.admin_cache_seconds),
         availability=Availability(ttl=settings.stock_cache_seconds),
+        tax_classes=TaxClasses(ttl=settings.tax_class_cache_seconds),
         # Every product write bumps the catalogue version (versions.py), whatever indexer.
         indexer=VersionedIndexer(indexer or SearchIndexer()),
         clock=clock,
@@ -106,7 +108,7 @@ def build(
     )
     app.add(
         catalog_io_service_pb2_grpc.add_CatalogIoServiceServicer_to_server,
-        CatalogIoServicer(db, actor=deps.admins.acting_admin),
+        CatalogIoServicer(db, actor=deps.admins.acting_admin, tax_classes=deps.tax_classes),
     )
 
     async def startup() -> None:

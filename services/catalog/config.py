@@ -25,6 +25,9 @@ class Settings:
     stock_cache_seconds: float = 5.0
     # Seconds a confirmed-active admin is trusted before asking auth again.
     admin_cache_seconds: float = 60.0
+    # Seconds settings' list of tax classes is reused to check product writes (a class
+    # not in the cached list is asked about again before it is refused).
+    tax_class_cache_seconds: float = 60.0
     # Product pages (without stock) kept per process, per catalogue version; 0: off.
     storefront_cache_entries: int = 4096
     # Variant facts (internal BatchGetVariants) kept per process, per version; 0: off.
@@ -41,6 +44,7 @@ class Settings:
             demo_data=demo not in ("0", "false", "no", "off"),
             stock_cache_seconds=_float(env, "CLEANSE_CATALOG_STOCK_CACHE_SECONDS", 5.0),
             admin_cache_seconds=_float(env, "CLEANSE_CATALOG_ADMIN_CACHE_SECONDS", 60.0),
+            tax_class_cache_seconds=_float(env, "CLEANSE_CATALOG_TAX_CLASS_CACHE_SECONDS", 60.0),
             storefront_cache_entries=int(
                 _float(env, "CLEANSE_CATALOG_STOREFRONT_CACHE_ENTRIES", 4096)
             ),

@@ -6,8 +6,9 @@
   cache) so checkout holds at the current price. CheckReferences (never cached):
   the product/category/collection/brand ids of a rule an admin saves.
 - settings (SettingsInternalService): checkout config and place of supply per PIN
-  code for `settings_cache_seconds` (30 s); GST rates per (HSN, tax class, unit
-  price) for the same time; segment membership is read on each call that needs it.
+  code for `settings_cache_seconds` (30 s); the GST rule per (HSN code, tax class),
+  with its price slabs (the engine picks the slab by the discounted price per piece),
+  for the same time; segment membership is read on each call that needs it.
 - inventory (AvailabilityService.BatchGetAvailability): gift stock, cached
   `variant_cache_seconds`.
 - shipping (ShippingInternalService.QuoteShipping): the shipping charge of a cart
@@ -160,14 +161,23 @@ class Peers:
         return await self.settings_cache.get_or_fetch(("pos", pincode), fetch)
 
     async def tax_rates(self, variants: Iterable[d.Variant]) -> dict[str, d.TaxRate]:
-        """GST rate per variant id (slabs depend on the unit price: it is in the key)."""
+        """The GST rule per variant id, with its price slabs.
+
+        The engine picks the slab by the value per piece after discounts, so the rule
+        is cached per (HSN code, tax class), not per price: one ResolveTaxRates call
+        per request at most, for the keys not cached, and none in steady state. A
+        settings answer without slabs (an older settings) holds for its price only
+        and is cached per (HSN code, tax class, price).
+        """
         out: dict[str, d.TaxRate] = {}
-        todo: dict[tuple[str, str, int], list[str]] = {}
+        todo: dict[tuple[str, str], list[d.Variant]] = {}
+        cache = self.settings_cache
         for v in variants:
-            key = (v.hsn_code, v.tax_class, v.price)
-            hit = self.settings_cache.get(("tax", key))
+            hit = cache.get(("tax", v.hsn_code, v.tax_class)) or cache.get(
+                ("tax", v.hsn_code, v.tax_class, v.price)
+            )
             if hit is None:
-                todo.setdefault(key, []).append(v.variant_id)
+                todo.setdefault((v.hsn_code, v.tax_class), []).append(v)
             else:
                 out[v.variant_id] = hit
         if todo:
@@ -178,7 +188,9 @@ class Peers:
                         key=str(i),
                         hsn_code=k[0],
                         tax_class=k[1],
-                        unit_price=money_pb2.Money(amount_minor=k[2], currency_code="INR"),
+                        unit_price=money_pb2.Money(
+                            amount_minor=todo[k][0].price, currency_code="INR"
+                        ),
                     )
                     for i, k in enumerate(keys)
                 ]
@@ -187,12 +199,26 @@ class Peers:
                 "settings",
                 lambda: self._settings().ResolveTaxRates(req, timeout=self._timeout()),
             )
+            again: list[d.Variant] = []
             for rate in resp.rates:
                 k = keys[int(rate.key)]
-                tr = d.TaxRate(rate.rate_basis_points, rate.rule)
-                self.settings_cache.put(("tax", k), tr)
-                for vid in todo[k]:
-                    out[vid] = tr
+                slabs = tuple(
+                    (s.up_to_unit_price.amount_minor, s.rate_basis_points) for s in rate.slabs
+                )
+                tr = d.TaxRate(rate.rate_basis_points, rate.rule, slabs)
+                if slabs:
+                    cache.put(("tax", *k), tr)
+                    out.update((v.variant_id, tr) for v in todo[k])
+                    continue
+                asked = todo[k][0].price  # no slabs: the answer holds for this price only
+                cache.put(("tax", *k, asked), tr)
+                for v in todo[k]:
+                    if v.price == asked:
+                        out[v.variant_id] = tr
+                    else:
+                        again.append(v)
+            if again:
+                out.update(await self.tax_rates(again))
         return out
 
     async def segments(self, customer_id: str, wanted: Iterable[str]) -> frozenset[str]:

@@ -166,6 +166,10 @@ def rule_pb(r: TaxRateRule) -> res.TaxRateRule:
     )
 
 
+def tax_slab(s: tax.Slab) -> res.TaxSlab:
+    return res.TaxSlab(up_to_unit_price=money(s.up_to_minor), rate_basis_points=s.rate_bp)
+
+
 def slabs(m: res.TaxRateRule) -> tuple[tax.Slab, ...]:
     return tuple(
         tax.Slab(minor(s.up_to_unit_price, f"tax_rate_rule.slabs[{i}]"), s.rate_basis_points)

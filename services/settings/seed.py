@@ -11,6 +11,7 @@ Three dates: 1 Jul 2017 (GST starts), 15 Nov 2017 (28% -> 18% on cosmetics, sham
 and liquid skin washes, 23rd GST Council) and 22 Sep 2025 ("GST 2.0",
 notification 9/2025-CT(Rate)). A tariff-item rule starts only when its rate first
 differs from its heading's (before that the heading's rule applies).
+- 3301 essential oils and aqueous distillates (rose water): 18% throughout.
 - 3304 beauty/make-up/skin care: 28%, 18% from 15 Nov 2017; face powder 3304 91 10
   and talcum powder 3304 91 20: 5% from 22 Sep 2025; sindur, bindi, kumkum
   3304 99 40: nil throughout.
@@ -24,7 +25,8 @@ differs from its heading's (before that the heading's rule applies).
 - 3401 soap: 18%; 3401 11 toilet soap: 5% from 22 Sep 2025; 3401 30 liquid or cream
   skin washes: 28%, 18% from 15 Nov 2017.
 - 3307 41 agarbatti: 5%. 0409 natural honey, branded / pre-packaged and labelled: 5%.
-- 0902 tea: 5%. 2106 food preparations n.e.s.: 5% from 22 Sep 2025 (18%, the
+- 0902 tea: 5%. 2009 fruit and vegetable juices: 12%, 5% from 22 Sep 2025.
+  2106 food preparations n.e.s.: 5% from 22 Sep 2025 (18%, the
   fallback, before; pan masala 2106 90 20 is not 5% but this store sells none).
   9615 combs and 7418 copper household articles: 12%, 5% from 22 Sep 2025.
 - tax class "apparel": the law's threshold is the sale value per piece WITHOUT GST
@@ -85,6 +87,7 @@ DEMO_STORE = StoreConfig(
 
 # (hsn prefix, tax class, [(up_to_minor, rate_bp)], effective_from, description)
 DEMO_TAX_RULES: tuple[tuple[str, str, list[tuple[int, int]], datetime, str], ...] = (
+    ("3301", "", [(0, 1800)], GST_START, "Essential oils, aqueous distillates (rose water)"),
     ("3304", "", [(0, 2800)], GST_START, "Beauty, make-up and skin-care preparations"),
     ("3304", "", [(0, 1800)], NOV_2017, "Beauty, make-up and skin-care preparations"),
     ("33049110", "", [(0, 500)], GST_2_0, "Face powder (GST 2.0)"),
@@ -108,6 +111,8 @@ DEMO_TAX_RULES: tuple[tuple[str, str, list[tuple[int, int]], datetime, str], ...
     ("330741", "", [(0, 500)], GST_START, "Agarbatti, dhoop"),
     ("0409", "", [(0, 500)], GST_START, "Natural honey, branded / pre-packaged and labelled"),
     ("0902", "", [(0, 500)], GST_START, "Tea"),
+    ("2009", "", [(0, 1200)], GST_START, "Fruit and vegetable juices"),
+    ("2009", "", [(0, 500)], GST_2_0, "Fruit and vegetable juices (GST 2.0)"),
     ("2106", "", [(0, 500)], GST_2_0, "Food preparations n.e.s. (GST 2.0)"),
     ("9615", "", [(0, 1200)], GST_START, "Combs"),
     ("9615", "", [(0, 500)], GST_2_0, "Combs (GST 2.0)"),

@@ -207,10 +207,20 @@ class SettingsInternalService(internal_grpc.SettingsInternalServiceServicer):
         rates = await self.tax.resolve(queries, at)
         return internal_pb.ResolveTaxRatesResponse(
             rates=[
-                internal_pb.TaxRate(key=r.key, rate_basis_points=r.rate_bp, rule=r.rule)
+                internal_pb.TaxRate(
+                    key=r.key,
+                    rate_basis_points=r.rate_bp,
+                    rule=r.rule,
+                    slabs=[cv.tax_slab(s) for s in r.slabs],
+                    fallback=r.fallback,
+                    unknown_tax_class=r.unknown_class,
+                )
                 for r in rates
             ]
         )
+
+    async def ListTaxClasses(self, request: Any, context: Any) -> Any:
+        return internal_pb.ListTaxClassesResponse(tax_classes=await self.tax.classes())
 
     async def ResolvePlaceOfSupply(self, request: Any, context: Any) -> Any:
         return internal_pb.ResolvePlaceOfSupplyResponse(state_code=place_of_supply(request.pincode))

@@ -1,5 +1,6 @@
 """A catalog service in-process on an ephemeral port, called over real gRPC, with
-fake auth (BatchGetAdminUsers) and inventory (BatchGetAvailability) peers served
+fake auth (BatchGetAdminUsers), inventory (BatchGetAvailability) and settings
+(ListTaxClasses: the classes settings seeds, "apparel" and "standard") peers served
 by real grpc.aio servers the registry points at (CLEANSE_<NAME>_ADDR).
 
 One catalog per database back end for the whole session, with the demo
@@ -26,6 +27,8 @@ from cleanse.catalog.v1 import resources_pb2 as res
 from cleanse.common.v1 import money_pb2
 from cleanse.inventory.v1 import availability_service_pb2 as av
 from cleanse.inventory.v1 import availability_service_pb2_grpc as av_grpc
+from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
+from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
 from mesh import client
 from mesh.db import Database
 from mesh.identity import INTERNAL_HEADER, InternalTokens
@@ -83,6 +86,21 @@ class FakeInventory(av_grpc.AvailabilityServiceServicer):
         )
 
 
+class FakeSettings(settings_grpc.SettingsInternalServiceServicer):
+    """ListTaxClasses: the classes settings has GST rules for. Counts calls."""
+
+    def __init__(self) -> None:
+        self.classes = {"apparel", "standard"}
+        self.calls = 0
+        self.down = False
+
+    async def ListTaxClasses(self, request: Any, context: Any) -> Any:
+        self.calls += 1
+        if self.down:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "settings is down")
+        return settings_pb2.ListTaxClassesResponse(tax_classes=sorted(self.classes))
+
+
 @dataclass
 class Catalog:
     wired: CatalogApp
@@ -92,6 +110,7 @@ class Catalog:
     inventory: FakeInventory
     inventory_address: str
     backend: str
+    settings: FakeSettings
     admin_stub: catalog_admin_service_pb2_grpc.CatalogAdminServiceStub = field(init=False)
     store: storefront_service_pb2_grpc.StorefrontServiceStub = field(init=False)
     internal_stub: catalog_internal_service_pb2_grpc.CatalogInternalServiceStub = field(init=False)
@@ -144,7 +163,7 @@ def variant(
 def product(slug: str | None = None, **kw: Any) -> res.Product:
     kw.setdefault("status", res.PRODUCT_STATUS_ACTIVE)
     kw.setdefault("hsn_code", "3304")
-    kw.setdefault("tax_class", "gst_18")
+    kw.setdefault("tax_class", "standard")
     if "variants" not in kw:
         kw["variants"] = [variant()]
     return res.Product(slug=slug or uniq("p"), title=kw.pop("title", "Test Oil"), **kw)
@@ -161,24 +180,32 @@ async def catalog(catalog_database_url: str) -> AsyncIterator[Catalog]:
         auth, auth_service_pb2_grpc.add_AuthServiceServicer_to_server
     )
     inv_server, inv_addr = await serve(inventory, av_grpc.add_AvailabilityServiceServicer_to_server)
+    settings_fake = FakeSettings()
+    settings_server, settings_addr = await serve(
+        settings_fake, settings_grpc.add_SettingsInternalServiceServicer_to_server
+    )
     keys = TestKeys.generate("catalog-test-key")
     mp = pytest.MonkeyPatch()
     mp.setenv("CLEANSE_CATALOG_ADDR", str(free_address()))
     mp.setenv("CLEANSE_CATALOG_METRICS_ADDR", str(free_address()))
     mp.setenv("CLEANSE_AUTH_ADDR", auth_addr)
     mp.setenv("CLEANSE_INVENTORY_ADDR", inv_addr)
+    mp.setenv("CLEANSE_SETTINGS_ADDR", settings_addr)
     db = Database("catalog", catalog_database_url)
-    settings = Settings(demo_data=True, stock_cache_seconds=0, admin_cache_seconds=0)
+    settings = Settings(
+        demo_data=True, stock_cache_seconds=0, admin_cache_seconds=0, tax_class_cache_seconds=0
+    )
     wired = build(db, settings, jwks_source=keys.source)
     await wired.app.start()
     channel = grpc.aio.insecure_channel(str(wired.app.address))
     backend = "sqlite" if db.is_sqlite else "postgres"
     try:
-        yield Catalog(wired, channel, keys, auth, inventory, inv_addr, backend)
+        yield Catalog(wired, channel, keys, auth, inventory, inv_addr, backend, settings_fake)
     finally:
         await channel.close()
         await wired.app.stop()
         await auth_server.stop(None)
         await inv_server.stop(None)
+        await settings_server.stop(None)
         await client.close_all()
         mp.undo()

@@ -46,7 +46,7 @@ async def test_demo_catalogue_and_every_sku(catalog: Catalog) -> None:
     assert list(resp.missing) == ["var_nope"]
     by_sku = {v.sku: v for v in resp.variants}
     kumk = by_sku["VAN-KUMK-12ML"]
-    assert kumk.sellable and kumk.hsn_code == "3304" and kumk.tax_class == "gst_18"
+    assert kumk.sellable and kumk.hsn_code == "33049990" and kumk.tax_class == "standard"
     assert kumk.price.amount_minor == 79900 and kumk.image_url.startswith("https://")
     assert {"cat_face-oils", "cat_face", "cat_skin"} <= set(kumk.category_ids)
     assert "col_bestsellers" in kumk.collection_ids and "saffron" in kumk.tags

@@ -117,7 +117,7 @@ async def test_cached_facts_follow_product_and_variant_writes(catalog: Catalog) 
                 title="Renamed",
                 tags=["vc-b", "vc-c"],
                 hsn_code="330499",
-                tax_class="gst_12",
+                tax_class="apparel",
                 media=[res.Media(url="https://cdn.cleanse.in/vc.jpg", alt_text="vc")],
             ),
             update_mask=mask("title", "tags", "hsn_code", "tax_class", "media"),
@@ -126,7 +126,7 @@ async def test_cached_facts_follow_product_and_variant_writes(catalog: Catalog) 
     got = await snapshot(catalog, vid)
     assert got is not None and got.product_title == "Renamed"
     assert list(got.tags) == ["vc-b", "vc-c"] and got.image_url == "https://cdn.cleanse.in/vc.jpg"
-    assert got.hsn_code == "330499" and got.tax_class == "gst_12"
+    assert got.hsn_code == "330499" and got.tax_class == "apparel"
 
     other = await catalog.admin(
         "CreateVariant", adm.CreateVariantRequest(parent=p.name, variant=variant())

@@ -28,7 +28,8 @@ from tests.integration.stack import Stack, edge_backends, start_stack
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ["auth", "catalog", "inventory"]
+# settings: the catalog checks a product's tax class with it on admin writes.
+SERVICES = ["auth", "catalog", "inventory", "settings"]
 DEMO_STOCK = ROOT / "services" / "inventory" / "demo_stock.csv"
 IN_STOCK = "STOCK_STATUS_IN_STOCK"
 LOW_STOCK = "STOCK_STATUS_LOW_STOCK"
@@ -247,8 +248,8 @@ async def test_admin_creates_a_product_unseen_until_activated_then_stocks_it(
             "slug": slug,
             "title": "Brahmi Hair Tonic",
             "descriptionHtml": "<p>Brahmi and bhringraj for the scalp.</p>",
-            "hsnCode": "3305",
-            "taxClass": "gst_18",
+            "hsnCode": "33059090",
+            "taxClass": "standard",
         },
         headers=admin,
     )

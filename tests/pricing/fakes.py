@@ -12,6 +12,7 @@ from cleanse.catalog.v1 import catalog_internal_service_pb2_grpc as catalog_grpc
 from cleanse.common.v1 import money_pb2
 from cleanse.inventory.v1 import availability_service_pb2 as avail_pb2
 from cleanse.inventory.v1 import availability_service_pb2_grpc as avail_grpc
+from cleanse.settings.v1 import resources_pb2 as res_pb2
 from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
 from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
 
@@ -92,6 +93,9 @@ class FakeCatalog(catalog_grpc.CatalogInternalServiceServicer):
 
 # Rates by tax class (basis points); "gst_12" for combs, "gst_5" for food.
 RATES = {"gst_18": 1800, "gst_12": 1200, "gst_5": 500}
+# Slab rules by tax class, as settings seeds "apparel" from 22 Sep 2025: 5% up to
+# Rs 2,625 a piece incl. GST (Rs 2,500 without), 18% above.
+SLABS = {"apparel": ((262500, 500), (0, 1800))}
 PINCODES = {"560001": "KA", "400001": "MH", "110001": "DL"}
 
 
@@ -119,6 +123,9 @@ class FakeSettings(settings_grpc.SettingsInternalServiceServicer):
     )
     segments: dict[str, list[str]] = field(default_factory=dict)
     down: bool = False
+    # An older settings: answers carry the rate at the asked price but no slabs.
+    without_slabs: bool = False
+    tax_queries: list[settings_pb2.ResolveTaxRatesRequest] = field(default_factory=list)
 
     async def _check(self, context: Any) -> None:
         if self.down:
@@ -126,16 +133,26 @@ class FakeSettings(settings_grpc.SettingsInternalServiceServicer):
 
     async def ResolveTaxRates(self, request: Any, context: Any) -> Any:
         await self._check(context)
-        return settings_pb2.ResolveTaxRatesResponse(
-            rates=[
+        self.tax_queries.append(request)
+        out = settings_pb2.ResolveTaxRatesResponse()
+        for q in request.queries:
+            slabs = SLABS.get(q.tax_class) or ((0, RATES.get(q.tax_class, 1800)),)
+            price = q.unit_price.amount_minor
+            rate = next(r for up_to, r in slabs if up_to == 0 or price <= up_to)
+            out.rates.append(
                 settings_pb2.TaxRate(
                     key=q.key,
-                    rate_basis_points=RATES.get(q.tax_class, 1800),
+                    rate_basis_points=rate,
                     rule=f"taxRates/{q.tax_class or 'default'}",
+                    slabs=[]
+                    if self.without_slabs
+                    else [
+                        res_pb2.TaxSlab(up_to_unit_price=rs(up_to), rate_basis_points=r)
+                        for up_to, r in slabs
+                    ],
                 )
-                for q in request.queries
-            ]
-        )
+            )
+        return out
 
     async def ResolvePlaceOfSupply(self, request: Any, context: Any) -> Any:
         await self._check(context)

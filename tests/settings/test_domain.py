@@ -65,6 +65,32 @@ def test_price_slabs_inclusive_bound() -> None:
     assert tax_from_inclusive(105000, 500) == (100000, 5000)
 
 
+def test_resolution_says_when_it_fell_back() -> None:
+    active = tax.in_force(RULES, datetime(2026, 1, 1, tzinfo=UTC))
+
+    def flags(hsn: str, cls: str) -> tuple[str, bool, bool]:
+        r = tax.resolve(active, hsn, cls)
+        assert r is not None
+        return r.rule.key, r.fallback, r.unknown_class
+
+    assert flags("33074100", "standard") == ("hsn:330741", False, False)
+    assert flags("33074100", "gst_5") == ("hsn:330741", False, True)  # HSN decides, class unknown
+    assert flags("", "apparel") == ("class:apparel", False, False)
+    assert flags("61091000", "Apparel") == ("class:apparel", False, False)
+    assert flags("99999999", "standard") == ("class:standard", True, False)  # named, no HSN rule
+    assert flags("99999999", "") == ("class:standard", True, False)
+    assert flags("99999999", "gst_18") == ("class:standard", True, True)
+
+
+def test_only_legal_gst_rates() -> None:
+    legal = [0, 10, 25, 150, 300, 500, 1200, 1800, 2800, 4000]  # 0.1% ... 40% (GST 2.0)
+    slabs = tuple(tax.Slab((i + 1) * 1000, r) for i, r in enumerate(legal[:-1]))
+    assert tax.slab_problems((*slabs, tax.Slab(0, 4000)), "s") == []
+    for bad in (-1, 1, 100, 600, 1000, 1250, 2000, 2900, 3000, 4001, 10000):
+        problems = tax.slab_problems((tax.Slab(0, bad),), "s")
+        assert [f for f, _ in problems] == ["s[0].rate_basis_points"], bad
+
+
 def test_slab_validation() -> None:
     ok = (tax.Slab(100000, 500), tax.Slab(0, 1200))
     assert tax.slab_problems(ok, "s") == []

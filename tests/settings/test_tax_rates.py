@@ -14,6 +14,7 @@ from cleanse.common.v1 import money_pb2
 from cleanse.settings.v1 import resources_pb2 as res
 from cleanse.settings.v1 import settings_admin_service_pb2 as adm
 from cleanse.settings.v1 import settings_internal_service_pb2 as internal
+from services.settings.handlers.tax import FALLBACKS
 from tests.settings.conftest import SettingsHarness
 from tests.support.rpc import reason, violations
 
@@ -68,6 +69,8 @@ async def test_real_gst_cases_before_and_after_22_sep_2025(settings_svc: Setting
         q("honey", hsn="04090000"),
         q("tea", hsn="09021010"),
         q("kadha-mix", hsn="21069099"),
+        q("amla-juice", hsn="20098990"),
+        q("rose-water", hsn="33019090"),
         q("comb", hsn="96151900"),
         q("copper-cleaner", hsn="74181090"),
         q("scarf", cls="apparel", rupees=999),
@@ -86,6 +89,7 @@ async def test_real_gst_cases_before_and_after_22_sep_2025(settings_svc: Setting
         "hair-oil": 1800, "shampoo": 2800, "hair-dye": 2800, "tooth-powder": 1200,
         "toothpaste": 1800, "mouthwash": 1800, "soap": 1800, "body-wash": 2800,
         "soap-flakes": 1800, "agarbatti": 500, "honey": 500, "tea": 500, "kadha-mix": 1800,
+        "amla-juice": 1200, "rose-water": 1800,
         "comb": 1200, "copper-cleaner": 1200, "scarf": 500, "kurta": 1200, "at-1050": 500,
         "over-1050": 1200, "at-2625": 1200, "over-2625": 1200, "mystery": 1800,
     }  # fmt: skip
@@ -101,6 +105,7 @@ async def test_real_gst_cases_before_and_after_22_sep_2025(settings_svc: Setting
         "hair-oil": 500, "shampoo": 500, "hair-dye": 1800, "tooth-powder": 500,
         "toothpaste": 500, "mouthwash": 1800, "soap": 500, "body-wash": 1800,
         "soap-flakes": 1800, "agarbatti": 500, "honey": 500, "tea": 500, "kadha-mix": 500,
+        "amla-juice": 500, "rose-water": 1800,
         "comb": 500, "copper-cleaner": 500, "scarf": 500, "kurta": 500, "at-1050": 500,
         "over-1050": 500, "at-2625": 500, "over-2625": 1800, "mystery": 1800,
     }  # fmt: skip
@@ -175,6 +180,107 @@ async def test_new_rule_prefix_specificity_slabs_and_future_dates(
             adm.DeleteTaxRateRuleRequest(name=in_force.name), metadata=md
         )
     assert err.value.code() == Code.FAILED_PRECONDITION and reason(err.value) == "RULE_IN_EFFECT"
+
+
+async def test_answers_carry_slabs_and_flag_fallbacks(
+    settings_svc: SettingsHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    def count(reason: str) -> float:
+        return FALLBACKS.labels(reason)._value.get()
+
+    before = {r: count(r) for r in ("hsn_not_covered", "unknown_tax_class")}
+    req = internal.ResolveTaxRatesRequest(
+        queries=[
+            q("kurta", hsn="62114990", cls="apparel", rupees=2999),
+            q("oil", hsn="33059019", cls="standard"),
+            q("old-class", hsn="33059019", cls="gst_18"),
+            q("mystery", hsn="99999999", cls="standard"),
+            q("both", hsn="99999999", cls="gst_12"),
+        ]
+    )
+    req.at.CopyFrom(ts(datetime(2025, 10, 1, tzinfo=UTC)))
+    with caplog.at_level("WARNING", logger="cleanse.settings.tax"):
+        got = {r.key: r for r in (await settings_svc.internal.ResolveTaxRates(req)).rates}
+    # Every slab of the rule, so pricing can choose by the discounted price per piece.
+    kurta = got["kurta"]
+    assert kurta.rate_basis_points == 1800 and not kurta.fallback
+    assert [(s.up_to_unit_price.amount_minor, s.rate_basis_points) for s in kurta.slabs] == [
+        (262500, 500),
+        (0, 1800),
+    ]
+    assert [(s.up_to_unit_price.amount_minor, s.rate_basis_points) for s in got["oil"].slabs] == [
+        (0, 500)
+    ]
+    assert not (got["oil"].fallback or got["oil"].unknown_tax_class)
+    # A class no rule has: the HSN code still decides, but the answer says so.
+    old = got["old-class"]
+    assert (old.rate_basis_points, old.fallback, old.unknown_tax_class) == (500, False, True)
+    # No HSN rule and no class rule: the standard 18%, flagged.
+    assert (got["mystery"].rate_basis_points, got["mystery"].fallback) == (1800, True)
+    assert not got["mystery"].unknown_tax_class
+    assert (got["both"].fallback, got["both"].unknown_tax_class) == (True, True)
+    # Logged and counted.
+    assert count("hsn_not_covered") == before["hsn_not_covered"] + 1
+    assert count("unknown_tax_class") == before["unknown_tax_class"] + 2
+    warned = [r.getMessage() for r in caplog.records if r.name == "cleanse.settings.tax"]
+    assert any("'99999999'" in m and "standard rate" in m for m in warned), warned
+    assert any("'gst_18'" in m for m in warned), warned
+
+
+async def test_gst_2_0_rates_up_to_40_percent_and_nothing_else(
+    settings_svc: SettingsHarness,
+) -> None:
+    md = settings_svc.md()
+    hsn = "97" + "".join(str(secrets.randbelow(10)) for _ in range(4))
+
+    def rule(*rates: int) -> adm.CreateTaxRateRuleRequest:
+        bounds = [100_000 * (i + 1) for i in range(len(rates) - 1)] + [0]
+        return adm.CreateTaxRateRuleRequest(
+            tax_rate_rule=res.TaxRateRule(
+                hsn_prefix=hsn,
+                slabs=[
+                    res.TaxSlab(
+                        up_to_unit_price=money_pb2.Money(amount_minor=u), rate_basis_points=r
+                    )
+                    for u, r in zip(bounds, rates, strict=True)
+                ],
+                effective_from=ts(datetime.now(UTC) - timedelta(days=1)),
+            )
+        )
+
+    # Only the rates in law: 12.5%, 29%, 41%, 50% or a negative rate is a typo.
+    for bad in (1250, 2900, 4100, 5000, -500):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await settings_svc.admin.CreateTaxRateRule(rule(bad), metadata=md)
+        assert err.value.code() == Code.INVALID_ARGUMENT
+        assert set(violations(err.value)) == {"tax_rate_rule.slabs[0].rate_basis_points"}
+    made = await settings_svc.admin.CreateTaxRateRule(
+        rule(0, 10, 25, 150, 300, 500, 1200, 1800, 2800, 4000), metadata=md
+    )
+    assert [s.rate_basis_points for s in made.slabs][-1] == 4000
+    # Every legal rate in one rule (a slab each, Rs 1,000 apart): above Rs 9,000, 40%.
+    got = await rates(settings_svc, [q("cola", hsn=hsn + "10", rupees=9000.01), q("nil", hsn=hsn)])
+    assert got == {"cola": 4000, "nil": 0}
+
+
+async def test_list_tax_classes(settings_svc: SettingsHarness) -> None:
+    cls = "t" + secrets.token_hex(4)
+    got = await settings_svc.internal.ListTaxClasses(internal.ListTaxClassesRequest())
+    assert {"apparel", "standard"} <= set(got.tax_classes) and cls not in got.tax_classes
+    assert list(got.tax_classes) == sorted(got.tax_classes)
+    # A class gets a rule (even one that starts later): it is a class from now on.
+    await settings_svc.admin.CreateTaxRateRule(
+        adm.CreateTaxRateRuleRequest(
+            tax_rate_rule=res.TaxRateRule(
+                tax_class=cls,
+                slabs=[res.TaxSlab(rate_basis_points=500)],
+                effective_from=ts(datetime.now(UTC) + timedelta(days=30)),
+            )
+        ),
+        metadata=settings_svc.md(),
+    )
+    got = await settings_svc.internal.ListTaxClasses(internal.ListTaxClassesRequest())
+    assert cls in got.tax_classes
 
 
 async def test_tax_rules_need_settings_write(settings_svc: SettingsHarness) -> None:

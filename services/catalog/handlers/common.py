@@ -17,6 +17,7 @@ from services.catalog.domain import rules
 from services.catalog.indexer import NoopIndexer, ProductIndexer, notify_changed
 from services.catalog.models import CollectionProduct
 from services.catalog.repository import Repo, unit_of_work
+from services.catalog.tax_classes import TaxClasses
 
 Clock = Callable[[], datetime]
 
@@ -28,6 +29,7 @@ class Deps:
     availability: Availability = field(default_factory=Availability)
     indexer: ProductIndexer = field(default_factory=NoopIndexer)
     clock: Clock = utcnow
+    tax_classes: TaxClasses = field(default_factory=TaxClasses)
 
 
 def not_found(name: str) -> NotFound:

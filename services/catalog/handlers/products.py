@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 
 from cleanse.catalog.v1 import resources_pb2 as res
 from mesh.db import new_id
-from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, Violations
+from mesh.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    Unavailable,
+    Violations,
+)
 from mesh.resources import parse_name, require_name
 from services.catalog.convert import (
     MEDIA_KIND,
@@ -363,6 +369,7 @@ class ProductHandlers:
         skus = [str(x["sku"]) for x in variants]
         if len(set(skus)) != len(skus):
             v.add("product.variants", "SKUs must be unique")
+        await self._check_tax_class(inp, v)
         v.raise_if_any()
         actor = await self.deps.admins.acting_admin()
         now = self.deps.clock()
@@ -414,6 +421,7 @@ class ProductHandlers:
             v.add("product.name", "must look like products/{id}")
         fields = mask_or_set(p, paths, PRODUCT_FIELDS, v)
         inp = product_input(p, fields, v)
+        await self._check_tax_class(inp, v)
         v.raise_if_any()
         assert pid is not None
         actor = await self.deps.admins.acting_admin()
@@ -430,6 +438,22 @@ class ProductHandlers:
             self._publish_checks(product, now)
             await products_changed(self.deps, r, [pid])
         return await self.get_product(p.name)
+
+    async def _check_tax_class(self, inp: ProductInput, v: Violations) -> None:
+        """A tax class settings has no GST rule for is a field violation, reported
+        with the others (tax_classes.py). Settings down: UNAVAILABLE, unless the
+        write is refused for other violations anyway."""
+        cls = str(inp.columns.get("tax_class") or "")
+        if not cls or any(f == "product.tax_class" for f, _ in v.items):
+            return
+        try:
+            problems = await self.deps.tax_classes.problems([("product.tax_class", cls)])
+        except Unavailable:
+            if v:
+                return
+            raise
+        for f, message in problems:
+            v.add(f, message)
 
     def _publish_checks(self, product: Product, now: object) -> None:
         v = Violations()

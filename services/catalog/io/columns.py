@@ -37,7 +37,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ingredient_slugs", "existing ingredient slugs separated by ';', in order"),
     ("status", "draft | active | archived (default draft)"),
     ("hsn_code", "4, 6 or 8 digits"),
-    ("tax_class", "gst_0 | gst_5 | gst_12 | gst_18 | gst_28"),
+    ("tax_class", "a class settings has GST rules for, e.g. standard | apparel"),
     ("attributes", "e.g. 'skin_type=dry|oily;dosha=vata'"),
     ("tags", "e.g. 'bestseller;new'"),
     ("sku", "required; the variant's unique SKU (upsert key for variants)"),

@@ -4,7 +4,11 @@ Rows stream in; every `batch_size` valid-or-not rows one write transaction appli
 the batch's valid rows, then everything that follows a product change runs in the
 same transaction (min/max prices, smart-collection membership, the search index).
 An invalid row is skipped and reported (line, column, message); the rest of the
-file still applies. A dry run does exactly the same work and rolls every batch
+file still applies. A tax class settings has no GST rule for is such a row error
+(asked of settings when the header has a tax_class column, then before each
+batch's transaction; settings down fails the import with UNAVAILABLE: nothing
+written when it is down from the start, earlier batches kept when it goes down
+mid-file). A dry run does exactly the same work and rolls every batch
 back, so its report is what a real run would do.
 
 Counting: a product is counted once, at its first row (created / updated /
@@ -39,6 +43,7 @@ from services.catalog.models import (
 )
 from services.catalog.repository import Repo
 from services.catalog.search.indexer import index_products
+from services.catalog.tax_classes import TaxClassLookup
 
 BATCH_SIZE = 500
 MAX_REPORTED_ERRORS = 1000
@@ -95,10 +100,17 @@ class _DryRun(Exception):
 
 class Importer:
     def __init__(
-        self, db: Database, actor: str, *, dry_run: bool, batch_size: int = BATCH_SIZE
+        self,
+        db: Database,
+        actor: str,
+        *,
+        dry_run: bool,
+        tax_classes: TaxClassLookup,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.db = db
         self.actor = actor
+        self.tax_classes = tax_classes
         self.batch_size = batch_size
         self.summary = Summary(dry_run=dry_run)
         self._header: list[str] | None = None
@@ -133,6 +145,8 @@ class Importer:
                     except HeaderError as exc:
                         self._error(rec.line, "", str(exc))
                         break
+                    if "tax_class" in self._header:
+                        await self.tax_classes.known()  # settings down: fail before writing
                     continue
                 self.summary.rows_total += 1
                 row, v = parse_row(self._header, rec.fields, rec.line)
@@ -155,9 +169,11 @@ class Importer:
         yield self._progress()
 
     async def _apply(self, rows: list[Row]) -> None:
+        classes = {r.tax_class for r in rows if r.has("tax_class") and r.tax_class}
+        unknown, known = await self.tax_classes.unknown(classes)
         try:
             async with self.db.transaction() as s:
-                await _Batch(self, s).apply(rows)
+                await _Batch(self, s, set(unknown), known).apply(rows)
                 if self.summary.dry_run:
                     raise _DryRun
         except _DryRun:
@@ -175,10 +191,18 @@ class Importer:
 
 
 class _Batch:
-    def __init__(self, imp: Importer, session: AsyncSession) -> None:
+    def __init__(
+        self,
+        imp: Importer,
+        session: AsyncSession,
+        unknown_classes: set[str],
+        known_classes: frozenset[str],
+    ) -> None:
         self.imp = imp
         self.s = session
         self.now = utcnow()
+        self.unknown_classes = unknown_classes
+        self.known_classes = ", ".join(sorted(known_classes)) or "none"
 
     async def _by_slug(self, model: type, slugs: set[str]) -> dict[str, str]:
         if not slugs:
@@ -255,6 +279,14 @@ class _Batch:
                 continue
             if r.slug not in products and not r.title:
                 self._fail(r, "title", "is required for a new product")
+                continue
+            if r.has("tax_class") and r.tax_class in self.unknown_classes:
+                self._fail(
+                    r,
+                    "tax_class",
+                    f"settings has no GST rule for tax class {r.tax_class!r}"
+                    f" (known: {self.known_classes})",
+                )
                 continue
             if existing is None and (r.mrp is None or r.price is None):
                 column = "mrp_paise" if r.mrp is None else "price_paise"

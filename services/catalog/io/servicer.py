@@ -1,8 +1,8 @@
 """The gRPC face of CSV import/export (cleanse.catalog.v1.CatalogIoService).
 
-CatalogIoServicer(db)                     # actor checked with AdminDirectory (auth)
+CatalogIoServicer(db)        # actor checked with AdminDirectory (auth), classes with settings
 app.add(catalog_io_service_pb2_grpc.add_CatalogIoServiceServicer_to_server,
-        CatalogIoServicer(db, actor=deps.admins.acting_admin))
+        CatalogIoServicer(db, actor=deps.admins.acting_admin, tax_classes=deps.tax_classes))
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from services.catalog.io.columns import PRODUCT_STATUSES
 from services.catalog.io.exporter import ExportFilters, export_csv
 from services.catalog.io.importer import Importer, Progress, RowError, Summary
 from services.catalog.io.reader import records
+from services.catalog.tax_classes import TaxClasses, TaxClassLookup
 
 MAX_CHUNK = 4 * 1024 * 1024
 
@@ -56,9 +57,17 @@ def progress_pb(p: Progress, received: int) -> pb.ImportProgress:
 
 
 class CatalogIoServicer(catalog_io_service_pb2_grpc.CatalogIoServiceServicer):
-    def __init__(self, db: Database, *, actor: Actor | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        actor: Actor | None = None,
+        tax_classes: TaxClassLookup | None = None,
+    ) -> None:
         self.db = db
         self.actor = actor or AdminDirectory().acting_admin
+        # Tax classes are checked against settings (services/catalog/tax_classes.py).
+        self.tax_classes = tax_classes or TaxClasses()
 
     async def ImportProducts(
         self,
@@ -81,7 +90,9 @@ class CatalogIoServicer(catalog_io_service_pb2_grpc.CatalogIoServiceServicer):
                 yield message.chunk
                 message = await anext(aiter(request_iterator), None)
 
-        importer = Importer(self.db, actor, dry_run=first.options.dry_run)
+        importer = Importer(
+            self.db, actor, dry_run=first.options.dry_run, tax_classes=self.tax_classes
+        )
         async for progress in importer.run(records(chunks())):
             await context.write(pb.ImportProductsResponse(progress=progress_pb(progress, received)))
         await context.write(pb.ImportProductsResponse(summary=summary_pb(importer.summary)))
@@ -96,7 +107,7 @@ class CatalogIoServicer(catalog_io_service_pb2_grpc.CatalogIoServiceServicer):
             for i in range(0, len(data), 64 * 1024):
                 yield data[i : i + 64 * 1024]
 
-        importer = Importer(self.db, actor, dry_run=request.dry_run)
+        importer = Importer(self.db, actor, dry_run=request.dry_run, tax_classes=self.tax_classes)
         async for _ in importer.run(records(chunks())):
             pass
         return summary_pb(importer.summary)

@@ -9,7 +9,9 @@ Order of work (README "How a price is computed"):
    spread over them by net (largest remainder), never below zero, and all of them
    together capped at `stacking_cap_bp` of the subtotal.
 4. Free gifts (sellable, in stock) at zero price.
-5. GST per line on its net; shipping (threshold, free-shipping rules); payment fee;
+5. GST per line on its net, at the rate of the slab its net per piece falls in
+   (discounts can move a line into a lower slab); shipping (threshold,
+   free-shipping rules); payment fee;
    the GST inside shipping and the fee (at the highest rate of the taxed lines).
    The free-shipping threshold is applied by exactly one side: pricing (settings'
    threshold) on the flat rate, the shipping service (its method's threshold) on a
@@ -225,7 +227,10 @@ def _gifts(run: _Run) -> list[Line]:
 def _priced_line(run: _Run, s: Slot) -> Line:
     inp = run.inp
     rate = inp.tax_rates.get(s.variant.variant_id)
-    rate_bp = rate.basis_points if rate else 0
+    # The slab follows the value per piece after every discount on the line (its own
+    # and its share of cart-level ones): GST is on the transaction value (CGST Act
+    # s. 15(3)(a): discounts recorded on the invoice reduce it).
+    rate_bp = rate.for_line(s.net, s.quantity) if rate else 0
     inclusive = inp.checkout.prices_include_tax
     tax = line_tax(s.net, rate_bp, inter_state=inp.checkout.inter_state, inclusive=inclusive)
     discounts = tuple(s.shares)

@@ -53,8 +53,27 @@ class Variant:
 
 @dataclass(frozen=True)
 class TaxRate:
-    basis_points: int  # 1800 = 18%
+    """A GST rule as settings resolved it for a variant's HSN code / tax class.
+
+    `slabs` are the rule's price bands, (tax-inclusive unit price up to and including,
+    0 = no bound; rate in basis points), in order. A slab-dependent rate (apparel: 5%
+    up to Rs 2,625 a piece incl. GST) is chosen by the value per piece actually
+    charged, after the line's discounts (`for_line`). Without slabs (an older settings
+    answer) the rate is `basis_points` whatever the price.
+    """
+
+    basis_points: int  # 1800 = 18%: settings' answer at the list price
     rule: str = ""
+    slabs: tuple[tuple[int, int], ...] = ()
+
+    def for_line(self, net: int, quantity: int) -> int:
+        """The rate of `quantity` pieces sold for `net` paise in all: the first slab
+        whose bound admits the value per piece, compared exactly (net <= bound x
+        quantity: no rounding of net / quantity)."""
+        for up_to, rate_bp in self.slabs:
+            if up_to == 0 or net <= up_to * quantity:
+                return rate_bp
+        return self.slabs[-1][1] if self.slabs else self.basis_points
 
 
 @dataclass(frozen=True)

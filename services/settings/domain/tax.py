@@ -6,9 +6,13 @@ A rule's key is "hsn:<digits>" or "class:<tax class>". For a line at time `at`:
    (later rules supersede earlier ones; history is kept);
 2. HSN first: among keys "hsn:<p>" with <p> a prefix of the line's HSN code, the
    longest prefix wins ("330741" beats "3307");
-3. else the line's tax class; else the "class:standard" rule;
+3. else the line's tax class; else the "class:standard" rule (the residual rate:
+   `Resolution.fallback`, which the handler logs and counts, so a product whose HSN
+   code no rule covers, or whose class is unknown, is visible);
 4. within the rule, the first slab whose `up_to` (tax-inclusive unit price,
    inclusive bound; 0 = none) admits the unit price.
+
+Rates are validated against the GST rates in law (`LEGAL_RATES_BP`), not a range.
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 DEFAULT_CLASS = "standard"
+# Total GST rates (CGST + SGST, or IGST) the notifications use, in basis points:
+# nil; 0.1% (supplies to merchant exporters, 40 and 41/2017-CT(Rate)); 0.25% (rough
+# diamonds and precious stones); 1.5% (cut and polished diamonds); 3% (gold, silver,
+# jewellery); 5%, 12%, 18%, 28%; and 40% (GST 2.0, 9/2025-CT(Rate) Schedule III).
+# Anything else is a typo (1800 for 18% mistyped 180), so it is refused.
+LEGAL_RATES_BP = (0, 10, 25, 150, 300, 500, 1200, 1800, 2800, 4000)
 _HSN = re.compile(r"[0-9]{2,8}")
 _CLASS = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -35,6 +45,15 @@ class Rule:
     key: str
     slabs: tuple[Slab, ...]
     effective_from: datetime
+
+
+@dataclass(frozen=True)
+class Resolution:
+    rule: Rule
+    # No HSN rule covers the code and the class has no rule: the standard rate applied.
+    fallback: bool
+    # The query named a tax class that has no rule in force.
+    unknown_class: bool
 
 
 def clean_hsn(value: str) -> str:
@@ -57,8 +76,9 @@ def slab_problems(slabs: Sequence[Slab], field: str) -> list[tuple[str, str]]:
     last = 0
     for i, s in enumerate(slabs):
         f = f"{field}[{i}]"
-        if not 0 <= s.rate_bp <= 2800:
-            v.append((f + ".rate_basis_points", "must be between 0 and 2800 (28%)"))
+        if s.rate_bp not in LEGAL_RATES_BP:
+            legal = ", ".join(str(r) for r in LEGAL_RATES_BP)
+            v.append((f + ".rate_basis_points", f"must be a GST rate in basis points: {legal}"))
         final = i == len(slabs) - 1
         if final and s.up_to_minor != 0:
             v.append((f + ".up_to_unit_price", "the last slab must have no upper bound (0)"))
@@ -90,17 +110,25 @@ def in_force(rules: Iterable[Rule], at: datetime) -> dict[str, Rule]:
     return out
 
 
-def pick_rule(active: dict[str, Rule], hsn_code: str, tax_class: str) -> Rule | None:
+def resolve(active: dict[str, Rule], hsn_code: str, tax_class: str) -> Resolution | None:
+    """The rule for a line (None: not even the standard rule is in force)."""
     hsn = clean_hsn(hsn_code)
+    cls = tax_class.strip().lower()
+    class_rule = active.get(class_key(cls)) if cls else None
+    unknown = bool(cls) and class_rule is None
     for n in range(min(len(hsn), 8), 1, -1):
         rule = active.get(hsn_key(hsn[:n]))
         if rule is not None:
-            return rule
-    if tax_class:
-        rule = active.get(class_key(tax_class.strip().lower()))
-        if rule is not None:
-            return rule
-    return active.get(class_key(DEFAULT_CLASS))
+            return Resolution(rule, fallback=False, unknown_class=unknown)
+    if class_rule is not None:
+        return Resolution(class_rule, fallback=cls == DEFAULT_CLASS, unknown_class=False)
+    rule = active.get(class_key(DEFAULT_CLASS))
+    return None if rule is None else Resolution(rule, fallback=True, unknown_class=unknown)
+
+
+def pick_rule(active: dict[str, Rule], hsn_code: str, tax_class: str) -> Rule | None:
+    found = resolve(active, hsn_code, tax_class)
+    return found.rule if found else None
 
 
 def pick_slab(rule: Rule, unit_price_minor: int) -> Slab:

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from mesh.db import Database, new_id
 from mesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from mesh.india import is_valid_pincode, state_for_pincode
+from observability.metrics import counter
 from services.settings import repository as repo
 from services.settings.domain import tax
 from services.settings.handlers.common import TAX_RATES, Changes, Clock
 from services.settings.models import TaxRateRule
+
+log = logging.getLogger("cleanse.settings.tax")
+# Resolutions that fell back to the standard rate, by reason: "hsn_not_covered" (no
+# HSN rule covers the code and the class has none of its own) or "unknown_tax_class"
+# (the class names no rule; the HSN code or the standard rate decided).
+FALLBACKS = counter(
+    "tax_rate_fallbacks_total",
+    "GST rate resolutions that used the standard fallback or named an unknown tax class.",
+    ["reason"],
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,9 @@ class ResolvedRate:
     key: str
     rate_bp: int
     rule: str  # "taxRates/{id}"
+    slabs: tuple[tax.Slab, ...] = ()  # every slab of that rule
+    fallback: bool = False
+    unknown_class: bool = False
 
 
 class TaxHandlers:
@@ -113,17 +130,60 @@ class TaxHandlers:
         out: list[ResolvedRate] = []
         missing: list[tuple[str, str]] = []
         for i, q in enumerate(queries):
-            rule = tax.pick_rule(active, q.hsn_code, q.tax_class)
-            if rule is None:
+            found = tax.resolve(active, q.hsn_code, q.tax_class)
+            if found is None:
                 missing.append((f"queries[{i}]", "no tax rate rule matches its HSN or tax class"))
                 continue
+            rule = found.rule
             slab = tax.pick_slab(rule, q.unit_price_minor)
-            out.append(ResolvedRate(q.key, slab.rate_bp, f"taxRates/{rule.id}"))
+            out.append(
+                ResolvedRate(
+                    q.key,
+                    slab.rate_bp,
+                    f"taxRates/{rule.id}",
+                    rule.slabs,
+                    found.fallback,
+                    found.unknown_class,
+                )
+            )
+            _report(q, found)
         if missing:
             raise FailedPrecondition(
                 "; ".join(f"{f}: {d}" for f, d in missing), reason="TAX_RATE_NOT_FOUND"
             )
         return out
+
+    async def classes(self) -> list[str]:
+        """Every tax class with a rule, in force or from a later date, sorted."""
+        async with self.db.session() as s:
+            rows = await s.scalars(
+                select(TaxRateRule.tax_class).where(TaxRateRule.tax_class != "").distinct()
+            )
+            return sorted(set(rows))
+
+
+def _report(q: TaxQuery, found: tax.Resolution) -> None:
+    """Make a silent fallback loud: a warning naming the line, and a metric."""
+    if not (found.fallback or found.unknown_class):
+        return
+    extra = {"tax_class": q.tax_class, "hsn_code": q.hsn_code, "rule_key": found.rule.key}
+    if found.unknown_class:
+        FALLBACKS.labels("unknown_tax_class").inc()
+        log.warning(
+            "tax class %r has no GST rule; %s decided the rate for HSN %r",
+            q.tax_class,
+            found.rule.key,
+            q.hsn_code,
+            extra=extra,
+        )
+    else:
+        FALLBACKS.labels("hsn_not_covered").inc()
+        log.warning(
+            "no GST rule covers HSN %r (tax class %r): the standard rate applied",
+            q.hsn_code,
+            q.tax_class,
+            extra=extra,
+        )
 
 
 def place_of_supply(pincode: str) -> str:

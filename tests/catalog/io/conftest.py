@@ -70,6 +70,18 @@ async def _actor() -> str:
     return call_context.identity().subject
 
 
+class StaticTaxClasses:
+    """Settings' ListTaxClasses, as seeded (services/catalog/tax_classes.py asks it)."""
+
+    classes = frozenset({"apparel", "standard"})
+
+    async def known(self) -> frozenset[str]:
+        return self.classes
+
+    async def unknown(self, classes: Iterable[str]) -> tuple[list[str], frozenset[str]]:
+        return sorted({c for c in classes if c} - self.classes), self.classes
+
+
 @pytest.fixture(scope="module")
 async def catalog_io(module_database_url: str) -> AsyncIterator[IoHarness]:
     db = await migrated(module_database_url)
@@ -81,7 +93,7 @@ async def catalog_io(module_database_url: str) -> AsyncIterator[IoHarness]:
         async with catalog_server(
             db,
             keys,
-            (io_add, CatalogIoServicer(db, actor=_actor)),
+            (io_add, CatalogIoServicer(db, actor=_actor, tax_classes=StaticTaxClasses())),
             (search_add, SearchServicer(db)),
         ) as channel:
             yield IoHarness(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 import grpc
 import pytest
@@ -12,6 +12,9 @@ from sqlalchemy import func, select
 
 from cleanse.catalog.v1 import catalog_io_service_pb2 as pb
 from cleanse.catalog.v1 import search_service_pb2 as spb
+from mesh.errors import Unavailable
+from services.catalog.io.importer import Importer
+from services.catalog.io.reader import records
 from services.catalog.models import Product, Variant
 from tests.catalog.io.conftest import IoHarness, csv_bytes, split
 
@@ -47,7 +50,7 @@ def _row(slug: str, sku: str, price: int, **kw: object) -> list[object]:
         ingredient_slugs="neem;saffron",
         status="active",
         hsn_code="33049990",
-        tax_class="gst_18",
+        tax_class="standard",
         attributes="skin_type=oily|dry;dosha=kapha",
         tags="new;bestseller",
         sku=sku,
@@ -251,3 +254,46 @@ async def test_cli_streams_a_file_and_prints_progress(
     assert "DRY RUN" in out.out and "1 created" in out.out and "rows" in out.err
     async with catalog_io.db.session() as s:
         assert await s.scalar(select(Product).where(Product.slug == "cli-tulsi-toner")) is None
+
+
+async def test_a_tax_class_settings_lacks_is_a_row_error(catalog_io: IoHarness) -> None:
+    rows = [
+        _row("gst-old-class", "GSTC-1", 20_000, tax_class="gst_18"),  # line 2: unknown
+        _row("gst-apparel", "GSTC-2", 59_900, hsn_code="61169990", tax_class="apparel"),
+    ]
+    summary, _ = await catalog_io.import_bytes([csv_bytes(HEADER, rows)])
+    assert summary.rows_failed == 1
+    [err] = summary.errors
+    assert (err.line, err.column) == (2, "tax_class")
+    assert "'gst_18'" in err.message and "apparel, standard" in err.message
+    async with catalog_io.db.session() as s:
+        slugs = set(await s.scalars(select(Product.slug).where(Product.slug.like("gst-%"))))
+    assert slugs == {"gst-apparel"}
+
+
+class _SettingsDown:
+    calls = 0
+
+    async def known(self) -> frozenset[str]:
+        self.calls += 1
+        raise Unavailable("settings is down", metadata={"dependency": "settings"})
+
+    async def unknown(self, classes: Iterable[str]) -> tuple[list[str], frozenset[str]]:
+        await self.known()
+        return [], frozenset()
+
+
+async def test_settings_down_fails_the_import_before_any_batch(catalog_io: IoHarness) -> None:
+    data = csv_bytes(HEADER, [_row("gst-outage", "GSTO-1", 20_000)])
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield data
+
+    down = _SettingsDown()
+    importer = Importer(catalog_io.db, "adminUsers/importer", dry_run=False, tax_classes=down)
+    with pytest.raises(Unavailable):
+        async for _ in importer.run(records(chunks())):
+            pass
+    assert down.calls == 1
+    async with catalog_io.db.session() as s:
+        assert await s.scalar(select(Product.id).where(Product.slug == "gst-outage")) is None

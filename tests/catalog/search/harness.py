@@ -219,7 +219,7 @@ async def load_fixture(db: Database, *, suffix: str = "") -> Fixture:
                     brand_id=fx.brands[spec["brand"]],
                     status=spec.get("status", "active"),
                     hsn_code="33049990",
-                    tax_class="gst_18",
+                    tax_class="standard",
                     min_price=spec["price"],
                     max_price=spec["price"] + 10_000,
                 )

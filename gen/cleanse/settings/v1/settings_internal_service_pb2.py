@@ -25,11 +25,12 @@ _sym_db = _symbol_database.Default()
 from cleanse.common.v1 import access_pb2 as cleanse_dot_common_dot_v1_dot_access__pb2
 from cleanse.common.v1 import address_pb2 as cleanse_dot_common_dot_v1_dot_address__pb2
 from cleanse.common.v1 import money_pb2 as cleanse_dot_common_dot_v1_dot_money__pb2
+from cleanse.settings.v1 import resources_pb2 as cleanse_dot_settings_dot_v1_dot_resources__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3cleanse/settings/v1/settings_internal_service.proto\x12\x13\x63leanse.settings.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1f\x63leanse/common/v1/address.proto\x1a\x1d\x63leanse/common/v1/money.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"j\n\x08TaxQuery\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08hsn_code\x18\x02 \x01(\t\x12\x11\n\ttax_class\x18\x03 \x01(\t\x12,\n\nunit_price\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\"p\n\x16ResolveTaxRatesRequest\x12.\n\x07queries\x18\x01 \x03(\x0b\x32\x1d.cleanse.settings.v1.TaxQuery\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x07TaxRate\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x19\n\x11rate_basis_points\x18\x02 \x01(\x05\x12\x0c\n\x04rule\x18\x03 \x01(\t\"F\n\x17ResolveTaxRatesResponse\x12+\n\x05rates\x18\x01 \x03(\x0b\x32\x1c.cleanse.settings.v1.TaxRate\".\n\x1bResolvePlaceOfSupplyRequest\x12\x0f\n\x07pincode\x18\x01 \x01(\t\"2\n\x1cResolvePlaceOfSupplyResponse\x12\x12\n\nstate_code\x18\x01 \x01(\t\"I\n\x18GetCheckoutConfigRequest\x12-\n\x0border_value\x18\x01 \x01(\x0b\x32\x18.cleanse.common.v1.Money\"\xee\x01\n\x13PaymentMethodConfig\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x03 \x01(\x08\x12\x15\n\rdisplay_order\x18\x04 \x01(\x05\x12\x31\n\x0fmin_order_value\x18\x05 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x31\n\x0fmax_order_value\x18\x06 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12%\n\x03\x66\x65\x65\x18\x07 \x01(\x0b\x32\x18.cleanse.common.v1.Money\"\xbf\x03\n\x0e\x43heckoutConfig\x12\x1d\n\x15registered_state_code\x18\x01 \x01(\t\x12\r\n\x05gstin\x18\x02 \x01(\t\x12\x1a\n\x12prices_include_tax\x18\x03 \x01(\x08\x12\x34\n\x12\x66lat_shipping_rate\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x39\n\x17\x66ree_shipping_threshold\x18\x05 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x41\n\x0fpayment_methods\x18\x06 \x03(\x0b\x32(.cleanse.settings.v1.PaymentMethodConfig\x12\x1a\n\x12return_window_days\x18\x07 \x01(\x05\x12\x16\n\x0einvoice_prefix\x18\x08 \x01(\t\x12\x15\n\rcurrency_code\x18\t \x01(\t\x12\x12\n\nstore_name\x18\n \x01(\t\x12\x12\n\nlegal_name\x18\x0b \x01(\t\x12<\n\x12registered_address\x18\x0c \x01(\x0b\x32 .cleanse.common.v1.PostalAddress\"G\n\x1f\x45valuateCustomerSegmentsRequest\x12\x12\n\x04user\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x10\n\x08segments\x18\x02 \x03(\t\"4\n EvaluateCustomerSegmentsResponse\x12\x10\n\x08segments\x18\x01 \x03(\t2\xa4\x04\n\x17SettingsInternalService\x12w\n\x0fResolveTaxRates\x12+.cleanse.settings.v1.ResolveTaxRatesRequest\x1a,.cleanse.settings.v1.ResolveTaxRatesResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12\x86\x01\n\x14ResolvePlaceOfSupply\x12\x30.cleanse.settings.v1.ResolvePlaceOfSupplyRequest\x1a\x31.cleanse.settings.v1.ResolvePlaceOfSupplyResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12r\n\x11GetCheckoutConfig\x12-.cleanse.settings.v1.GetCheckoutConfigRequest\x1a#.cleanse.settings.v1.CheckoutConfig\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12\x92\x01\n\x18\x45valuateCustomerSegments\x12\x34.cleanse.settings.v1.EvaluateCustomerSegmentsRequest\x1a\x35.cleanse.settings.v1.EvaluateCustomerSegmentsResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3cleanse/settings/v1/settings_internal_service.proto\x12\x13\x63leanse.settings.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1f\x63leanse/common/v1/address.proto\x1a\x1d\x63leanse/common/v1/money.proto\x1a#cleanse/settings/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"j\n\x08TaxQuery\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08hsn_code\x18\x02 \x01(\t\x12\x11\n\ttax_class\x18\x03 \x01(\t\x12,\n\nunit_price\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\"p\n\x16ResolveTaxRatesRequest\x12.\n\x07queries\x18\x01 \x03(\x0b\x32\x1d.cleanse.settings.v1.TaxQuery\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x99\x01\n\x07TaxRate\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x19\n\x11rate_basis_points\x18\x02 \x01(\x05\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12+\n\x05slabs\x18\x04 \x03(\x0b\x32\x1c.cleanse.settings.v1.TaxSlab\x12\x10\n\x08\x66\x61llback\x18\x05 \x01(\x08\x12\x19\n\x11unknown_tax_class\x18\x06 \x01(\x08\"F\n\x17ResolveTaxRatesResponse\x12+\n\x05rates\x18\x01 \x03(\x0b\x32\x1c.cleanse.settings.v1.TaxRate\"\x17\n\x15ListTaxClassesRequest\"-\n\x16ListTaxClassesResponse\x12\x13\n\x0btax_classes\x18\x01 \x03(\t\".\n\x1bResolvePlaceOfSupplyRequest\x12\x0f\n\x07pincode\x18\x01 \x01(\t\"2\n\x1cResolvePlaceOfSupplyResponse\x12\x12\n\nstate_code\x18\x01 \x01(\t\"I\n\x18GetCheckoutConfigRequest\x12-\n\x0border_value\x18\x01 \x01(\x0b\x32\x18.cleanse.common.v1.Money\"\xee\x01\n\x13PaymentMethodConfig\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x03 \x01(\x08\x12\x15\n\rdisplay_order\x18\x04 \x01(\x05\x12\x31\n\x0fmin_order_value\x18\x05 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x31\n\x0fmax_order_value\x18\x06 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12%\n\x03\x66\x65\x65\x18\x07 \x01(\x0b\x32\x18.cleanse.common.v1.Money\"\xbf\x03\n\x0e\x43heckoutConfig\x12\x1d\n\x15registered_state_code\x18\x01 \x01(\t\x12\r\n\x05gstin\x18\x02 \x01(\t\x12\x1a\n\x12prices_include_tax\x18\x03 \x01(\x08\x12\x34\n\x12\x66lat_shipping_rate\x18\x04 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x39\n\x17\x66ree_shipping_threshold\x18\x05 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x41\n\x0fpayment_methods\x18\x06 \x03(\x0b\x32(.cleanse.settings.v1.PaymentMethodConfig\x12\x1a\n\x12return_window_days\x18\x07 \x01(\x05\x12\x16\n\x0einvoice_prefix\x18\x08 \x01(\t\x12\x15\n\rcurrency_code\x18\t \x01(\t\x12\x12\n\nstore_name\x18\n \x01(\t\x12\x12\n\nlegal_name\x18\x0b \x01(\t\x12<\n\x12registered_address\x18\x0c \x01(\x0b\x32 .cleanse.common.v1.PostalAddress\"G\n\x1f\x45valuateCustomerSegmentsRequest\x12\x12\n\x04user\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x10\n\x08segments\x18\x02 \x03(\t\"4\n EvaluateCustomerSegmentsResponse\x12\x10\n\x08segments\x18\x01 \x03(\t2\x9a\x05\n\x17SettingsInternalService\x12w\n\x0fResolveTaxRates\x12+.cleanse.settings.v1.ResolveTaxRatesRequest\x1a,.cleanse.settings.v1.ResolveTaxRatesResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12t\n\x0eListTaxClasses\x12*.cleanse.settings.v1.ListTaxClassesRequest\x1a+.cleanse.settings.v1.ListTaxClassesResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12\x86\x01\n\x14ResolvePlaceOfSupply\x12\x30.cleanse.settings.v1.ResolvePlaceOfSupplyRequest\x1a\x31.cleanse.settings.v1.ResolvePlaceOfSupplyResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12r\n\x11GetCheckoutConfig\x12-.cleanse.settings.v1.GetCheckoutConfigRequest\x1a#.cleanse.settings.v1.CheckoutConfig\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12\x92\x01\n\x18\x45valuateCustomerSegments\x12\x34.cleanse.settings.v1.EvaluateCustomerSegmentsRequest\x1a\x35.cleanse.settings.v1.EvaluateCustomerSegmentsResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,34 +41,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVALUATECUSTOMERSEGMENTSREQUEST'].fields_by_name['user']._serialized_options = b'\342A\001\002'
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['ResolveTaxRates']._loaded_options = None
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['ResolveTaxRates']._serialized_options = b'\220\002\001\212\265\030\002\010\004'
+  _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['ListTaxClasses']._loaded_options = None
+  _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['ListTaxClasses']._serialized_options = b'\220\002\001\212\265\030\002\010\004'
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['ResolvePlaceOfSupply']._loaded_options = None
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['ResolvePlaceOfSupply']._serialized_options = b'\220\002\001\212\265\030\002\010\004'
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['GetCheckoutConfig']._loaded_options = None
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['GetCheckoutConfig']._serialized_options = b'\220\002\001\212\265\030\002\010\004'
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['EvaluateCustomerSegments']._loaded_options = None
   _globals['_SETTINGSINTERNALSERVICE'].methods_by_name['EvaluateCustomerSegments']._serialized_options = b'\220\002\001\212\265\030\002\010\004'
-  _globals['_TAXQUERY']._serialized_start=238
-  _globals['_TAXQUERY']._serialized_end=344
-  _globals['_RESOLVETAXRATESREQUEST']._serialized_start=346
-  _globals['_RESOLVETAXRATESREQUEST']._serialized_end=458
-  _globals['_TAXRATE']._serialized_start=460
-  _globals['_TAXRATE']._serialized_end=523
-  _globals['_RESOLVETAXRATESRESPONSE']._serialized_start=525
-  _globals['_RESOLVETAXRATESRESPONSE']._serialized_end=595
-  _globals['_RESOLVEPLACEOFSUPPLYREQUEST']._serialized_start=597
-  _globals['_RESOLVEPLACEOFSUPPLYREQUEST']._serialized_end=643
-  _globals['_RESOLVEPLACEOFSUPPLYRESPONSE']._serialized_start=645
-  _globals['_RESOLVEPLACEOFSUPPLYRESPONSE']._serialized_end=695
-  _globals['_GETCHECKOUTCONFIGREQUEST']._serialized_start=697
-  _globals['_GETCHECKOUTCONFIGREQUEST']._serialized_end=770
-  _globals['_PAYMENTMETHODCONFIG']._serialized_start=773
-  _globals['_PAYMENTMETHODCONFIG']._serialized_end=1011
-  _globals['_CHECKOUTCONFIG']._serialized_start=1014
-  _globals['_CHECKOUTCONFIG']._serialized_end=1461
-  _globals['_EVALUATECUSTOMERSEGMENTSREQUEST']._serialized_start=1463
-  _globals['_EVALUATECUSTOMERSEGMENTSREQUEST']._serialized_end=1534
-  _globals['_EVALUATECUSTOMERSEGMENTSRESPONSE']._serialized_start=1536
-  _globals['_EVALUATECUSTOMERSEGMENTSRESPONSE']._serialized_end=1588
-  _globals['_SETTINGSINTERNALSERVICE']._serialized_start=1591
-  _globals['_SETTINGSINTERNALSERVICE']._serialized_end=2139
+  _globals['_TAXQUERY']._serialized_start=275
+  _globals['_TAXQUERY']._serialized_end=381
+  _globals['_RESOLVETAXRATESREQUEST']._serialized_start=383
+  _globals['_RESOLVETAXRATESREQUEST']._serialized_end=495
+  _globals['_TAXRATE']._serialized_start=498
+  _globals['_TAXRATE']._serialized_end=651
+  _globals['_RESOLVETAXRATESRESPONSE']._serialized_start=653
+  _globals['_RESOLVETAXRATESRESPONSE']._serialized_end=723
+  _globals['_LISTTAXCLASSESREQUEST']._serialized_start=725
+  _globals['_LISTTAXCLASSESREQUEST']._serialized_end=748
+  _globals['_LISTTAXCLASSESRESPONSE']._serialized_start=750
+  _globals['_LISTTAXCLASSESRESPONSE']._serialized_end=795
+  _globals['_RESOLVEPLACEOFSUPPLYREQUEST']._serialized_start=797
+  _globals['_RESOLVEPLACEOFSUPPLYREQUEST']._serialized_end=843
+  _globals['_RESOLVEPLACEOFSUPPLYRESPONSE']._serialized_start=845
+  _globals['_RESOLVEPLACEOFSUPPLYRESPONSE']._serialized_end=895
+  _globals['_GETCHECKOUTCONFIGREQUEST']._serialized_start=897
+  _globals['_GETCHECKOUTCONFIGREQUEST']._serialized_end=970
+  _globals['_PAYMENTMETHODCONFIG']._serialized_start=973
+  _globals['_PAYMENTMETHODCONFIG']._serialized_end=1211
+  _globals['_CHECKOUTCONFIG']._serialized_start=1214
+  _globals['_CHECKOUTCONFIG']._serialized_end=1661
+  _globals['_EVALUATECUSTOMERSEGMENTSREQUEST']._serialized_start=1663
+  _globals['_EVALUATECUSTOMERSEGMENTSREQUEST']._serialized_end=1734
+  _globals['_EVALUATECUSTOMERSEGMENTSRESPONSE']._serialized_start=1736
+  _globals['_EVALUATECUSTOMERSEGMENTSRESPONSE']._serialized_end=1788
+  _globals['_SETTINGSINTERNALSERVICE']._serialized_start=1791
+  _globals['_SETTINGSINTERNALSERVICE']._serialized_end=2457
 # @@protoc_insertion_point(module_scope)

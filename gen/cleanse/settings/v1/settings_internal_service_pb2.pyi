@@ -3,6 +3,7 @@ import datetime
 from cleanse.common.v1 import access_pb2 as _access_pb2
 from cleanse.common.v1 import address_pb2 as _address_pb2
 from cleanse.common.v1 import money_pb2 as _money_pb2
+from cleanse.settings.v1 import resources_pb2 as _resources_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -34,20 +35,36 @@ class ResolveTaxRatesRequest(_message.Message):
     def __init__(self, queries: _Optional[_Iterable[_Union[TaxQuery, _Mapping]]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaxRate(_message.Message):
-    __slots__ = ("key", "rate_basis_points", "rule")
+    __slots__ = ("key", "rate_basis_points", "rule", "slabs", "fallback", "unknown_tax_class")
     KEY_FIELD_NUMBER: _ClassVar[int]
     RATE_BASIS_POINTS_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
+    SLABS_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_TAX_CLASS_FIELD_NUMBER: _ClassVar[int]
     key: str
     rate_basis_points: int
     rule: str
-    def __init__(self, key: _Optional[str] = ..., rate_basis_points: _Optional[int] = ..., rule: _Optional[str] = ...) -> None: ...
+    slabs: _containers.RepeatedCompositeFieldContainer[_resources_pb2.TaxSlab]
+    fallback: bool
+    unknown_tax_class: bool
+    def __init__(self, key: _Optional[str] = ..., rate_basis_points: _Optional[int] = ..., rule: _Optional[str] = ..., slabs: _Optional[_Iterable[_Union[_resources_pb2.TaxSlab, _Mapping]]] = ..., fallback: _Optional[bool] = ..., unknown_tax_class: _Optional[bool] = ...) -> None: ...
 
 class ResolveTaxRatesResponse(_message.Message):
     __slots__ = ("rates",)
     RATES_FIELD_NUMBER: _ClassVar[int]
     rates: _containers.RepeatedCompositeFieldContainer[TaxRate]
     def __init__(self, rates: _Optional[_Iterable[_Union[TaxRate, _Mapping]]] = ...) -> None: ...
+
+class ListTaxClassesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListTaxClassesResponse(_message.Message):
+    __slots__ = ("tax_classes",)
+    TAX_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    tax_classes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tax_classes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ResolvePlaceOfSupplyRequest(_message.Message):
     __slots__ = ("pincode",)

@@ -41,6 +41,11 @@ class SettingsInternalServiceStub:
                 request_serializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ResolveTaxRatesRequest.SerializeToString,
                 response_deserializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ResolveTaxRatesResponse.FromString,
                 _registered_method=True)
+        self.ListTaxClasses = channel.unary_unary(
+                '/cleanse.settings.v1.SettingsInternalService/ListTaxClasses',
+                request_serializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ListTaxClassesRequest.SerializeToString,
+                response_deserializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ListTaxClassesResponse.FromString,
+                _registered_method=True)
         self.ResolvePlaceOfSupply = channel.unary_unary(
                 '/cleanse.settings.v1.SettingsInternalService/ResolvePlaceOfSupply',
                 request_serializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ResolvePlaceOfSupplyRequest.SerializeToString,
@@ -67,6 +72,15 @@ class SettingsInternalServiceServicer:
         """The GST rate for each line: by HSN code (most specific prefix wins) or tax
         class, with price slabs (a rate that changes above a unit price) and
         effective dates.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTaxClasses(self, request, context):
+        """The tax classes that have a rule (in force now or from a later date), sorted:
+        the values a product's tax class may take. The catalog refuses a product write
+        naming any other class, so no product silently falls back to the standard rate.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -102,6 +116,11 @@ def add_SettingsInternalServiceServicer_to_server(servicer, server):
                     servicer.ResolveTaxRates,
                     request_deserializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ResolveTaxRatesRequest.FromString,
                     response_serializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ResolveTaxRatesResponse.SerializeToString,
+            ),
+            'ListTaxClasses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTaxClasses,
+                    request_deserializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ListTaxClassesRequest.FromString,
+                    response_serializer=cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ListTaxClassesResponse.SerializeToString,
             ),
             'ResolvePlaceOfSupply': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolvePlaceOfSupply,
@@ -148,6 +167,33 @@ class SettingsInternalService:
             '/cleanse.settings.v1.SettingsInternalService/ResolveTaxRates',
             cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ResolveTaxRatesRequest.SerializeToString,
             cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ResolveTaxRatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTaxClasses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cleanse.settings.v1.SettingsInternalService/ListTaxClasses',
+            cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ListTaxClassesRequest.SerializeToString,
+            cleanse_dot_settings_dot_v1_dot_settings__internal__service__pb2.ListTaxClassesResponse.FromString,
             options,
             channel_credentials,
             insecure,
