@@ -317,6 +317,16 @@ class OrderEdit(Base):
     restock_state: Mapped[str] = mapped_column(String(12), default="")
     # A pending-payment order's reservation replaced by the edit, until released.
     replaced_reservation: Mapped[str] = mapped_column(String(64), default="")
+    # The order's status when it was edited: CONFIRMED (its units committed; only the
+    # added units reserved, under reservation_name) or PENDING_PAYMENT (reservation_name
+    # is the order's new hold for every line).
+    order_status: Mapped[str] = mapped_column(
+        String(20), default="CONFIRMED", server_default="CONFIRMED"
+    )
+    # Where the removed units go back: [[reservation, variant_id, quantity], ...],
+    # planned with the order row locked (domain/stock.py); [] when none were removed
+    # (or the edit is older than these plans).
+    restock_from: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     create_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -83,6 +83,7 @@ def build(
         settings.default_carrier,
         config.route_carrier,
         config.cache,
+        booking_lease_seconds=settings.booking_lease_seconds,
     )
     sink = EventSink(db, PROCESSED)
     sink.register(

@@ -59,6 +59,10 @@ class Settings:
     default_warehouse: str = "blr-1"
     # How often AWBs are booked with the aggregator for new shipments (seconds).
     booking_interval_seconds: float = 5.0
+    # How long a booker's claim on a shipment holds while it calls the carrier: longer
+    # than a booking can take (the aggregator: three calls of at most 10 s each, and a
+    # fresh login); after it the sweep may book the shipment (its booker died).
+    booking_lease_seconds: float = 120.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,4 +79,5 @@ class Settings:
             default_carrier=env.get("CLEANSE_SHIPPING_DEFAULT_CARRIER", "manual"),
             default_unit_weight_grams=_int(env, "CLEANSE_SHIPPING_DEFAULT_UNIT_WEIGHT_GRAMS", 250),
             default_warehouse=env.get("CLEANSE_SHIPPING_DEFAULT_WAREHOUSE", "blr-1"),
+            booking_lease_seconds=float(_int(env, "CLEANSE_SHIPPING_BOOKING_LEASE_SECONDS", 120)),
         )

@@ -168,6 +168,12 @@ class Shipment(Base):
     # What the parcel is (items, address, weight, COD amount, carrier) changed this many
     # times (order edits): a booking made from another version is not recorded.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A booker's claim while it calls the carrier, so only one booking call is in
+    # flight per shipment across replicas (handlers/shipments.py `_claim`): its token
+    # and until when it holds; NULL when nobody is booking. A lapsed lease (the booker
+    # died) is taken over by the sweep.
+    booking_claim: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    booking_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     create_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     update_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

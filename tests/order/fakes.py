@@ -34,7 +34,7 @@ from cleanse.pricing.v1 import coupon_hold_service_pb2_grpc as hold_grpc
 from cleanse.pricing.v1 import pricing_service_pb2_grpc as pricing_grpc
 from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
 from cleanse.settings.v1 import settings_internal_service_pb2_grpc as settings_grpc
-from mesh.errors import FailedPrecondition, NotFound, ServiceError
+from mesh.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError
 from mesh.gst import GstLine, gst_line
 from mesh.india import state_for_pincode
 from tests.conftest import free_address
@@ -109,6 +109,10 @@ class Shop:
     variants: dict[str, Variant] = field(default_factory=dict)
     # code -> uses left
     coupons: dict[str, int] = field(default_factory=dict)
+    # Free gifts as pricing's gift rules add them: a cart with the key variant gets
+    # (gift variant, quantity) as a free line of its own (the gift may be the very
+    # variant bought: then the order has that variant on two lines).
+    gifts: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def variant(self, price: int = 49900, stock: int = 100, title: str = "") -> str:
         vid = f"var_{secrets.token_hex(6)}"
@@ -196,6 +200,28 @@ def price_cart(shop: Shop, cart: bd.Cart) -> bd.PriceBreakdown:
         disc_total += disc
         total += net
         taxable, cgst, sgst, igst = taxable + g.taxable, cgst + g.cgst, sgst + g.sgst, igst + g.igst
+    for line in sorted(cart.lines, key=lambda x: x.variant_id):
+        if line.variant_id in shop.gifts:  # as pricing: zero price, no GST
+            gift, qty = shop.gifts[line.variant_id]
+            v = shop.variants[gift]
+            out.lines.add(
+                variant_id=v.variant_id,
+                product_id=f"prod_{v.variant_id[-6:]}",
+                sku=f"SKU-{v.variant_id[-6:].upper()}",
+                title=v.title,
+                quantity=qty,
+                unit_mrp=inr(v.price + 10000),
+                unit_price=inr(0),
+                gross=inr(0),
+                discount_total=inr(0),
+                net=inr(0),
+                hsn_code="33049990",
+                gst_rate_basis_points=0,
+                tax=tax_amounts(gst_line(0, 0, REGISTERED_STATE, pos)),
+                total=inr(0),
+                free_gift=True,
+                gift_rule=f"freeGiftRules/{line.variant_id[-6:]}",
+            )
     fee = 0 if total >= FREE_SHIPPING_AT else FLAT_SHIPPING
     cod = COD_FEE if cart.payment_method == "cod" else 0
     rate = fee_rate_bp(out.lines)
@@ -304,6 +330,9 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         self.reservations: dict[str, inv_pb2.Reservation] = {}
         self.by_request: dict[str, str] = {}
         self.restocked: dict[str, list[tuple[str, int]]] = {}
+        # request id -> the reservation the units were put back against
+        self.restocked_against: dict[str, str] = {}
+        self._restock_bodies: dict[str, tuple[Any, ...]] = {}
         # A test's hook, awaited with each ReserveStock request before it is handled.
         self.before_reserve: Callable[[Any], Awaitable[None]] | None = None
 
@@ -380,13 +409,55 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         return self.reservations[request.name]
 
     async def RestockReturn(self, request: Any, context: Any) -> Any:
-        if request.request_id not in self.restocked:
-            self.restocked[request.request_id] = [
-                (ln.variant_id, ln.quantity) for ln in request.lines
-            ]
-            for ln in request.lines:
-                self.shop.variants[ln.variant_id].stock += ln.quantity
+        """As inventory checks it (services/inventory/handlers/reservations.py
+        `restock_return`): idempotent on the request id (another body:
+        IDEMPOTENCY_MISMATCH); the reservation must exist, and every variant must be
+        one it reserved (else INVALID_ARGUMENT, nothing put back)."""
+        body = (
+            tuple(sorted((ln.variant_id, ln.quantity) for ln in request.lines)),
+            request.reservation,
+            request.warehouse,
+            request.note,
+        )
+        prior = self._restock_bodies.get(request.request_id)
+        if prior is not None:
+            if prior != body:
+                await abort(
+                    context,
+                    FailedPrecondition(
+                        "request_id was already used for a different return",
+                        reason="IDEMPOTENCY_MISMATCH",
+                    ),
+                )
+            return res_pb2.RestockReturnResponse()
+        if not request.warehouse:
+            res = self.reservations.get(request.reservation)
+            if res is None:
+                await abort(context, NotFound(f"{request.reservation} not found"))
+            reserved = {ln.variant_id for ln in res.lines}
+            unknown = sorted({ln.variant_id for ln in request.lines} - reserved)
+            if unknown:
+                await abort(
+                    context,
+                    InvalidArgument(
+                        [("lines", f"{v} was not part of the reservation") for v in unknown]
+                    ),
+                )
+        self._restock_bodies[request.request_id] = body
+        self.restocked[request.request_id] = [(ln.variant_id, ln.quantity) for ln in request.lines]
+        self.restocked_against[request.request_id] = request.reservation
+        for ln in request.lines:
+            self.shop.variants[ln.variant_id].stock += ln.quantity
         return res_pb2.RestockReturnResponse()
+
+    def restocked_into(self, reservation: str) -> dict[str, int]:
+        """Units put back against `reservation`, by variant."""
+        out: dict[str, int] = {}
+        for rid, lines in self.restocked.items():
+            if self.restocked_against.get(rid) == reservation:
+                for v, q in lines:
+                    out[v] = out.get(v, 0) + q
+        return out
 
     def expire(self, name: str) -> None:
         """The reservation lapses (the inventory sweeper gave it back)."""

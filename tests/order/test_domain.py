@@ -146,3 +146,19 @@ def test_invoice_rules() -> None:
     )
     assert inv.amount_in_words(25_00_00_000_00) == "Rupees Twenty Five Crore Only"
     assert inv.spread(100, [1, 1, 1]) == [34, 33, 33] and sum(inv.spread(7, [3, 5])) == 7
+
+
+def test_refund_lines_take_a_variants_order_lines_together() -> None:
+    """A paid line and a free gift of the same variant: a refund line's share is of
+    what was paid for all the variant's units; the refund's amount is the sum of its
+    lines' shares, and those shares are what its credit note credits."""
+    from services.order.domain import refunds
+
+    sold = [
+        refunds.SoldLine("oil", 2, 100000),
+        refunds.SoldLine("oil", 1, 0),  # the gift
+        refunds.SoldLine("soap", 3, 10000),
+    ]
+    assert refunds.line_amounts([("oil", 1), ("soap", 2)], sold) == [33333, 6667]
+    assert refunds.lines_amount({"soap": 2, "oil": 1}, sold, []) == 33333 + 6667
+    assert refunds.line_amounts([("gone", 1)], sold) == [None]

@@ -586,3 +586,50 @@ def test_pdf_titles_each_kind() -> None:
         assert title in text.splitlines()[0]
         # A full registered address is printed as given.
         assert "Plot 7, Peenya Industrial Area, Bengaluru, Karnataka (KA) 560058" in text
+
+
+async def test_credit_note_lines_are_the_refunds_lines_with_a_variant_on_two_lines(
+    order_env: OrderEnv,
+) -> None:
+    """A free gift of the very variant bought puts that variant on two order lines (the
+    paid one and the gift). A refund by line prices the variant's units over both
+    (domain/refunds: what was paid for the variant's lines, per unit, half up); its
+    credit note credits each line exactly what the refund priced it at."""
+    env = order_env
+    # The refund lists its lines by variant id: the oil first (the note's last line
+    # would take whatever is left of the amount, and hide a wrong share).
+    oil, soap = sorted(env.shop.variant() for _ in range(2))
+    env.shop.variants[oil].price, env.shop.variants[soap].price = 50000, 20000
+    env.shop.gifts[oil] = (oil, 1)  # buy oil, get one oil free
+    co = await env.start_checkout([(oil, 2), (soap, 1)])
+    order = await env.place(co)
+    assert sorted((i.variant_id, i.quantity, i.free_gift) for i in order.items) == sorted(
+        [(oil, 2, False), (oil, 1, True), (soap, 1, False)]
+    )
+    md = env.admin_md(ADMIN)
+    await env.admin.MarkCodPaid(adm.MarkCodPaidRequest(name=order.name), metadata=md)
+    refund = await env.admin.CreateRefund(
+        adm.CreateRefundRequest(
+            order=order.name,
+            request_id=secrets.token_hex(8),
+            lines=[
+                pb.RefundLine(variant_id=oil, quantity=1),
+                pb.RefundLine(variant_id=soap, quantity=1),
+            ],
+        ),
+        metadata=md,
+    )
+    # The refund's lines: oil 1 of the 3 oils paid Rs 1,000 together; soap in full.
+    per_line = {oil: 33333, soap: 20000}  # Rs 1,000 / 3, half up
+    assert refund.state == pb.REFUND_STATE_PROCESSED
+    assert refund.amount.amount_minor == sum(per_line.values())
+    note = (await _invoices(env, order))[-1]
+    assert note.kind == pb.INVOICE_KIND_CREDIT_NOTE and note.refund == refund.name
+    by_sku = {ln.sku: ln for ln in note.lines}
+    assert {v: by_sku[f"SKU-{v[-6:].upper()}"].total.amount_minor for v in per_line} == per_line
+    assert [by_sku[f"SKU-{v[-6:].upper()}"].quantity for v in per_line] == [1, 1]
+    assert note.total.amount_minor == refund.amount.amount_minor
+    assert by_sku[f"SKU-{oil[-6:].upper()}"].gst_rate_basis_points == 1800  # the paid line's
+    for ln in note.lines:
+        tax = ln.cgst.amount_minor + ln.sgst.amount_minor + ln.igst.amount_minor
+        assert ln.taxable_value.amount_minor + tax == ln.total.amount_minor

@@ -56,6 +56,12 @@ class FakeCarrier:
         # (a booking in flight); `waiting` is set once one waits.
         self.gate: threading.Event | None = None
         self.waiting = threading.Event()
+        # Only creations for these references (our shipment ids) wait at the gate
+        # (None: every creation).
+        self.gated: set[str] | None = None
+        # Our shipment id of every creation asked for, in order, as it arrives (before
+        # the gate): how many times a shipment was sent to the carrier.
+        self.started: list[str] = []
         self._seq = 1000
         self._lock = threading.Lock()
         self.app = Starlette(
@@ -95,8 +101,13 @@ class FakeCarrier:
         for key in ("order_id", "billing_pincode", "order_items", "weight"):
             if not body.get(key):
                 return JSONResponse({"message": f"{key} is required"}, status_code=422)
+        self.started.append(str(body["order_id"]))
         gate = self.gate
-        if gate is not None and not gate.is_set():
+        if (
+            gate is not None
+            and not gate.is_set()
+            and (self.gated is None or str(body["order_id"]) in self.gated)
+        ):
             self.waiting.set()
             await asyncio.to_thread(gate.wait, 10)
         with self._lock:

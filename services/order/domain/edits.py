@@ -7,9 +7,11 @@ and money:
 - stock: the order's own units count as available to it. A CONFIRMED order's
   units are committed (off the shelf): only added units are reserved (ReserveStock,
   committed when the edit is recorded); removed units go back on the shelf
-  (RestockReturn against the order's reservation). A PENDING_PAYMENT order's units are held by one
-  reservation: it is released first and then one for the new lines made, so the
-  held units are available to it (refused: the old lines are held again).
+  (RestockReturn against the reservations that took them: the order's, or an
+  earlier edit's for units it added; domain/stock.py). A PENDING_PAYMENT order's
+  units are held by one reservation: it is released first and then one for the new
+  lines made, so the held units are available to it (refused: the old lines are
+  held again).
 - money (`settle`): what the customer still owes is the new total minus what was
   paid net of refunds. Positive: a balance payment (Razorpay) or cash to collect
   (a COD order already collected); negative: a refund of the difference. An unpaid

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from mesh.gst import round_half_up_div, split_tax
+from mesh.gst import split_tax
 
 MAX_NUMBER_LENGTH = 16  # GST rule 46: at most 16 characters
 CREDIT_NOTE_PREFIX = "CN"
@@ -117,10 +117,6 @@ def spread(amount: int, weights: Sequence[int]) -> list[int]:
     for i in order[:rest]:
         shares[i] += 1
     return shares
-
-
-def line_share(line_total: int, quantity: int, line_quantity: int) -> int:
-    return round_half_up_div(line_total * quantity, line_quantity)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,21 @@ def unit_share(line: SoldLine, units: int) -> int:
     return round_half_up_div(line.total * units, line.quantity)
 
 
+def line_amounts(lines: Sequence[tuple[str, int]], sold: Sequence[SoldLine]) -> list[int | None]:
+    """What a refund by `lines` pays back for each of its lines, as `lines_amount`
+    priced them: the order's lines of one variant taken together (a paid line and a
+    free gift of the same variant are one line here), each refund line its units'
+    share of what was paid for them, half-up to the paisa. None for a variant the
+    order no longer sells (edited away). The one place a refund line is priced: the
+    refund's amount and its credit note's lines both come from it."""
+    by_variant = _by_variant(sold)
+    out: list[int | None] = []
+    for vid, qty in lines:
+        line = by_variant.get(vid)
+        out.append(unit_share(line, qty) if line is not None and line.quantity > 0 else None)
+    return out
+
+
 def lines_amount(
     wanted: Mapping[str, int], sold: Sequence[SoldLine], past: Iterable[PastRefund]
 ) -> int:
@@ -64,7 +79,6 @@ def lines_amount(
     by_variant = _by_variant(sold)
     done = refunded_quantities(past)
     v = Violations()
-    amount = 0
     for i, (vid, qty) in enumerate(sorted(wanted.items())):
         line = by_variant.get(vid)
         if line is None:
@@ -73,10 +87,8 @@ def lines_amount(
         left = line.quantity - done.get(vid, 0)
         if not 0 < qty <= left:
             v.add(f"lines[{i}].quantity", f"must be between 1 and {left}")
-            continue
-        amount += unit_share(line, qty)
     v.raise_if_any()
-    return amount
+    return sum(a or 0 for a in line_amounts(sorted(wanted.items()), sold))
 
 
 def lines_reached(

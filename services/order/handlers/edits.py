@@ -37,7 +37,8 @@ Order of work, so that a failure leaves nothing half-done:
    (`RestockReturn`, request id `undo-<reservation id>`) under the same lock and
    only if no recorded edit uses them. Committing and giving back both run under
    the order's lock, so a reservation is never both recorded and put back;
-6. after the commit: removed units restocked (RestockReturn, idempotent); the
+6. after the commit: removed units restocked (RestockReturn, idempotent; one per
+   reservation that took them, as planned in step 5: domain/stock.py); the
    refund of a lower total sent through the refunds module (request id `edit-<edit
    id>`, capped at what was paid). A failure there leaves the edit recorded with the
    work pending; a retry with the same request id finishes it.
@@ -51,7 +52,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import grpc
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cleanse.inventory.v1 import resources_pb2 as inv_pb2
@@ -62,9 +63,10 @@ from services.order import convert
 from services.order import repository as repo
 from services.order.domain import checkout as checkout_rules
 from services.order.domain import edits as rules
+from services.order.domain import stock
 from services.order.domain.checkout import body_hash
 from services.order.domain.states import Status
-from services.order.handlers import notify
+from services.order.handlers import notify, restocks
 from services.order.handlers.checkout import (
     CheckoutHandlers,
     already_undone,
@@ -270,11 +272,15 @@ class EditHandlers:
                     if status is Status.CONFIRMED
                     else [],
                     restock_state="PENDING" if removed and status is Status.CONFIRMED else "",
+                    order_status=status.value,
                     create_time=now,
                 )
-                earlier_edits = await s.scalar(
-                    select(func.count()).select_from(OrderEdit).where(OrderEdit.order_id == oid)
-                )
+                earlier = await repo.order_edits(s, oid)
+                if removed and status is Status.CONFIRMED:
+                    # Where the removed units go back: the reservations that took them
+                    # (the order's own, or an earlier edit's), planned under the lock.
+                    back = restocks.pool(row, current, earlier).plan(removed)
+                    edit.restock_from = stock.triples(back)
                 for item in current:
                     await s.delete(item)
                 await s.flush()
@@ -293,7 +299,7 @@ class EditHandlers:
                         row,
                         new_items,
                         edit,
-                        int(earlier_edits or 0) + 1,
+                        len(earlier) + 1,
                         now,
                     )
                 record(
@@ -606,11 +612,11 @@ class EditHandlers:
             order = await s.get(Order, edit.order_id)
             assert order is not None
         if edit.restock_state == "PENDING":
-            lines = {str(k): int(q) for k, q in edit.removed_lines}
             try:
-                await self.peers.restock(
+                await restocks.put_back(
+                    self.peers,
                     f"edit-{edit.id}",
-                    lines,
+                    await self._restock_plan(edit),
                     order.reservation_name,
                     f"{order.order_number} edited",
                 )
@@ -642,6 +648,24 @@ class EditHandlers:
             assert edit is not None and order is not None
             view = await order_view(s, order, self.checkout.gateway)
         return admin_pb2.EditOrderResponse(order=view, edit=convert.order_edit(edit))
+
+    async def _restock_plan(self, edit: OrderEdit) -> stock.Plan:
+        """Where the edit's removed units go back: as recorded with the edit; an edit
+        recorded before plans were (its restock still pending) gets one now, from what
+        the order's reservations have out, recorded under the order's lock so a retry
+        sends the same."""
+        if edit.restock_from:
+            return stock.plan_of(edit.restock_from)
+        async with self.db.transaction() as s:
+            order = await repo.locked(s, Order, edit.order_id)
+            row = await s.get(OrderEdit, edit.id)
+            assert isinstance(order, Order) and row is not None
+            if not row.restock_from:
+                edits = await repo.order_edits(s, order.id)
+                items = await repo.order_items(s, order.id)
+                removed = {str(k): int(q) for k, q in row.removed_lines}
+                row.restock_from = stock.triples(restocks.pool(order, items, edits).plan(removed))
+            return stock.plan_of(row.restock_from)
 
     async def _update(self, edit_id: str, **changes: object) -> None:
         async with self.db.transaction() as s:

@@ -47,6 +47,7 @@ from observability.metrics import DEGRADED_CALLS
 from services.order import convert
 from services.order import repository as repo
 from services.order.domain import invoices as rules
+from services.order.domain import refunds as refund_rules
 from services.order.handlers.common import Clock, caller, customer_id, id_of, not_found
 from services.order.invoice_pdf import render_pdf
 from services.order.models import Invoice, Order, OrderItem, Refund
@@ -324,27 +325,29 @@ class InvoiceHandlers:
         registered = seller.state_code or order.place_of_supply
         pos = order.place_of_supply or registered
         parts: list[tuple[OrderItem | Fee, int, int]] = []  # (item or fee, qty, amount)
-        if lines:
-            # Each line its share of what was paid for it, never more than what is left
-            # of the note's amount, in the refund's order: the note credits exactly
+        sold = [refund_rules.SoldLine(i.variant_id, i.quantity, i.total_minor) for i in items]
+        shares = refund_rules.line_amounts(lines, sold)
+        if lines and None not in shares:
+            # Each line exactly what the refund priced it at (domain.refunds.line_amounts:
+            # a variant's order lines taken together, as the refund takes them, e.g. a
+            # paid line and a free gift of the same variant), never more than what is
+            # left of the note's amount, in the refund's order: the note credits exactly
             # the amount (a refund paid back only in part names the units it reached,
             # the last of them possibly paid back in part: domain.refunds.lines_reached).
-            by_variant = {i.variant_id: i for i in items if not i.free_gift}
-            shares = [
-                (
-                    by_variant[vid],
-                    qty,
-                    rules.line_share(by_variant[vid].total_minor, qty, by_variant[vid].quantity),
-                )
-                for vid, qty in lines
-            ]
+            # The variant's paid line names it (a gift line carries no GST rate).
+            named: dict[str, OrderItem] = {}
+            for i in items:
+                if i.variant_id not in named or (named[i.variant_id].free_gift and not i.free_gift):
+                    named[i.variant_id] = i
             rest = amount_minor
-            for n, (item, qty, share) in enumerate(shares):
-                credit = rest if n == len(shares) - 1 else min(share, rest)
+            for n, ((vid, qty), share) in enumerate(zip(lines, shares, strict=True)):
+                credit = rest if n == len(lines) - 1 else min(share or 0, rest)
                 rest -= credit
                 if credit:
-                    parts.append((item, qty, credit))
+                    parts.append((named[vid], qty, credit))
         else:
+            # By amount (or a refund by line whose variant the order no longer sells,
+            # edited away since: no line to price it by): spread over the order's lines.
             fees = order_fees(order)
             weights = [i.total_minor for i in items] + [f.tax.amount for f in fees]
             shares = rules.spread(amount_minor, weights)

@@ -20,6 +20,7 @@ from mesh.errors import FailedPrecondition, InvalidArgument, ServiceError, Viola
 from services.order import repository as repo
 from services.order.domain import states
 from services.order.domain.states import Status
+from services.order.handlers import restocks
 from services.order.handlers.checkout import CheckoutHandlers, order_view
 from services.order.handlers.common import (
     Clock,
@@ -189,16 +190,17 @@ class OrderHandlers:
         return await self.get(name)
 
     async def _restock(self, order: Order) -> None:
+        """Every unit back on the shelf, each against the reservation that took it: the
+        order's own, or an edit's that added it (handlers/restocks.py)."""
         async with self.db.session() as s:
             items = await repo.order_items(s, order.id)
-        lines: dict[str, int] = {}
-        for i in items:
-            if not i.free_gift:
-                lines[i.variant_id] = lines.get(i.variant_id, 0) + i.quantity
+            pool = await restocks.read_pool(s, order, items)
+        lines = restocks.paid_lines(items)
         if lines:
-            await self.peers.restock(
+            await restocks.put_back(
+                self.peers,
                 f"cancel-{order.id}",
-                lines,
+                pool.plan(lines),
                 order.reservation_name,
                 f"{order.order_number} cancelled",
             )

@@ -2,7 +2,9 @@
 reason; an admin approves (a pickup is requested, recorded as manual coordination
 while the mesh has no shipping service is unavailable: "shipping.manual_pickup") or rejects;
 the items are received and inspected per line; passed units are restocked through
-inventory (RestockReturn, idempotent on the return id) and refunded (their share
+inventory (RestockReturn, idempotent on the return id, against the reservations that
+took them: the order's, or an edit's for units it added; planned and recorded on the
+return's lines under the order's lock: domain/stock.py) and refunded (their share
 of what was paid, through the refunds module, idempotent on the return id).
 
 Order status: DELIVERED -> RETURN_REQUESTED -> RETURNED (some units passed) or
@@ -29,6 +31,7 @@ from services.order import repository as repo
 from services.order.domain import states
 from services.order.domain.checkout import body_hash
 from services.order.domain.states import Status
+from services.order.handlers import restocks
 from services.order.handlers.checkout import CheckoutHandlers
 from services.order.handlers.common import (
     Clock,
@@ -292,17 +295,37 @@ class ReturnHandlers:
                         "note": verdict.note[:200],
                     }
                 )
+            passed = {
+                ln["variant_id"]: ln["quantity"] for ln in lines if ln["inspection"] == "PASSED"
+            }
+            if any(ln["inspection"] == "PASSED" and not ln.get("restock_from") for ln in lines):
+                # Where the passed units go back: the reservations that took them (the
+                # order's own, or an edit's), planned and recorded under the order's lock.
+                others = [r for r in await self._returns(s, order.id) if r.id != row.id]
+                pool = restocks.pool(
+                    order,
+                    await repo.order_items(s, order.id),
+                    await repo.order_edits(s, order.id),
+                    others,
+                )
+                back = pool.plan(passed)
+                for ln in lines:
+                    if ln["inspection"] == "PASSED":
+                        v = ln["variant_id"]
+                        ln["restock_from"] = [[r, back[r][v]] for r in sorted(back) if v in back[r]]
             row.lines = lines
             if row.state != "RECEIVED":
                 row.state = "RECEIVED"
                 await return_status_changed(self.checkout.outbox, s, order, row)
             row.update_time = now
-        passed = {
-            ln["variant_id"]: ln["quantity"] for ln in row.lines if ln["inspection"] == "PASSED"
-        }
         if passed:
-            await self.peers.restock(
-                f"return-{row.id}", passed, order.reservation_name, f"{order.order_number} return"
+            plan, _ = restocks.return_plan(row)
+            await restocks.put_back(
+                self.peers,
+                f"return-{row.id}",
+                plan,
+                order.reservation_name,
+                f"{order.order_number} return",
             )
         async with self.db.transaction() as s:
             locked = await repo.locked(s, Order, order.id)

@@ -8,9 +8,13 @@ INSERT ... WITH), and, when its carrier books automatically, handed to the booke
 memory once its transaction commits: the booker wakes at once and books it from
 what was written, without reading it back. A sweep every `booking_interval_seconds`
 books whatever that missed (retries, a restart, another replica's shipments).
-A booking's AWB is recorded only if the shipment is still the one booked (one
-conditional UPDATE on its `version`); a booking that went stale while the carrier was
-called (an order edit changed the shipment) is cancelled and made again.
+A booker claims the shipment before it calls the carrier (one conditional UPDATE:
+a claim token and a lease), so only one booking call is in flight per shipment
+across replicas, the sweep and admins; a lapsed lease (its booker died) is taken
+over by the sweep. A booking's AWB is recorded only if the shipment is still the one
+booked (one conditional UPDATE on its `version`, which also lets go of the claim); a
+booking that went stale while the carrier was called (an order edit changed the
+shipment) is cancelled and made again.
 Labels are rendered when first asked for, not at booking."""
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, event, insert, select, union_all, update
+from sqlalchemy import Select, bindparam, case, event, insert, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -242,8 +247,12 @@ class ShipmentHandlers:
         default_carrier: str,
         route: Callable[[str, str], Awaitable[str]] | None = None,
         cache: ConfigCache | None = None,
+        *,
+        booking_lease_seconds: float = 120.0,
     ) -> None:
         self.db = db
+        # How long a claim on a shipment holds while its booker calls the carrier.
+        self.booking_lease = timedelta(seconds=booking_lease_seconds)
         self.outbox = outbox
         self.box = box
         self.adapters = dict(adapters)
@@ -430,6 +439,8 @@ class ShipmentHandlers:
             booking_attempts=0,
             booking_error="",
             version=0,
+            booking_claim=None,
+            booking_lease_until=None,
             create_time=now,
             update_time=now,
         )
@@ -613,25 +624,55 @@ class ShipmentHandlers:
         )
 
     async def _book(self, job: BookingJob) -> bool:
-        """Book `job`; a booking that went stale while the carrier was being called
-        (the shipment changed: an order edit) is cancelled and the shipment booked
-        again as it is now, up to MAX_REBOOKS times (then the sweep books it)."""
+        """Book `job` under a claim of our own (`_claim`); a booking that went stale
+        while the carrier was being called (the shipment changed: an order edit) is
+        cancelled and the shipment booked again as it is now, still under that claim,
+        up to MAX_REBOOKS times (then the claim is let go and the sweep books it)."""
+        token = new_id()
         for _ in range(MAX_REBOOKS):
-            outcome = await self._book_once(job)
+            outcome = await self._book_once(job, token)
             if outcome is not None:
                 return outcome
             again = await self._job(job.shipment.id)
             if again is None or not self.books_now(again.carrier):
-                return False
+                break
             if again.shipment.status != "CREATED":
-                return False
+                break
             job = again
+        await self.db.execute(_release(job.shipment.id, token))
         return False
 
-    async def _book_once(self, job: BookingJob) -> bool | None:
-        """One booking: True when booked, False when not (the carrier failed, or the
-        shipment needs no booking any more), None when the booking went stale and was
-        cancelled (book again from the table).
+    def _claim(self, shipment_id: str, token: str) -> Any:
+        """The booker's claim: ONE conditional UPDATE, taken only while the shipment
+        has no AWB, is CREATED and nobody else holds a live claim on it (ours again
+        renews it), answering the shipment's version and carrier as they are now."""
+        now = utcnow()
+        return (
+            update(S)
+            .where(
+                S.c.id == shipment_id,
+                S.c.awb.is_(None),
+                S.c.status == "CREATED",
+                or_(
+                    S.c.booking_claim.is_(None),
+                    S.c.booking_claim == token,
+                    S.c.booking_lease_until < now,
+                ),
+            )
+            .values(booking_claim=token, booking_lease_until=now + self.booking_lease)
+            .returning(S.c.version, S.c.carrier_id)
+        )
+
+    async def _book_once(self, job: BookingJob, token: str) -> bool | None:
+        """One booking: True when booked, False when not (the carrier failed, the
+        shipment needs no booking any more, or another booker holds it), None when the
+        booking went stale and was cancelled, or the shipment changed since `job` was
+        read (book again from the table).
+
+        First the claim (`_claim`): a shipment another booker is booking (another
+        replica, the sweep, an admin's "book now") is left to it, so the carrier is
+        called once. A job read (or handed over in memory) before the shipment changed
+        is not sent: the claim answers the version.
 
         The carrier is called outside any transaction; its AWB is recorded only if,
         with the shipment row locked (the lock the order.updated consumer takes to
@@ -646,22 +687,33 @@ class ShipmentHandlers:
         self._attempted[sid] = None
         while len(self._attempted) > MAX_QUEUED:
             del self._attempted[next(iter(self._attempted))]
+        claimed = await self.db.execute(self._claim(sid, token))
+        if not claimed:  # booked, cancelled, or being booked by someone else
+            return False
+        if (claimed[0].version, claimed[0].carrier_id) != (row.version, carrier.id):
+            return None  # changed since it was read: book it as it is now
         parcel = self._parcel(row, job.items)
         adapter = self.adapter(carrier)
         try:
             booking = await adapter.book(parcel)
         except CarrierError as exc:
             async with self.db.transaction() as s:
+                mine = S.c.booking_claim == token
                 await s.execute(
                     update(S)
                     .where(S.c.id == sid)
-                    .values(booking_attempts=S.c.booking_attempts + 1, booking_error=str(exc)[:500])
+                    .values(
+                        booking_attempts=S.c.booking_attempts + 1,
+                        booking_error=str(exc)[:500],
+                        booking_claim=case((mine, None), else_=S.c.booking_claim),
+                        booking_lease_until=case((mine, None), else_=S.c.booking_lease_until),
+                    )
                 )
             log.warning("carrier booking failed", extra={"shipment": sid, "error": str(exc)})
             return False
         async with self.db.transaction() as s:
             # One statement when nothing changed meanwhile: the row is locked by the
-            # UPDATE and the conditions are checked on it as it is now.
+            # UPDATE and the conditions are checked on it as it is now; the claim goes.
             status = await s.scalar(
                 update(S)
                 .where(
@@ -670,11 +722,14 @@ class ShipmentHandlers:
                     S.c.status == "CREATED",
                     S.c.carrier_id == carrier.id,
                     S.c.version == row.version,
+                    S.c.booking_claim == token,
                 )
                 .values(
                     awb=booking.awb,
                     carrier_shipment_id=booking.carrier_shipment_id,
                     booking_error="",
+                    booking_claim=None,
+                    booking_lease_until=None,
                     update_time=utcnow(),
                 )
                 .returning(S.c.status)
@@ -690,9 +745,12 @@ class ShipmentHandlers:
                 status = current.status
                 stale = _stale(parcel, carrier.id, current, self._parcel(current, items))
                 if not stale:  # changed and changed back: the parcel is the one booked
+                    # (or our lease lapsed and another booker claimed it: its booking,
+                    # if it makes one, finds this AWB and is cancelled)
                     current.awb = booking.awb
                     current.carrier_shipment_id = booking.carrier_shipment_id
                     current.booking_error = ""
+                    current.booking_claim = current.booking_lease_until = None
                     current.update_time = utcnow()
             if not stale:
                 row.awb, row.status = booking.awb, status
@@ -754,7 +812,8 @@ class ShipmentHandlers:
         return booked
 
     async def book_pending(self) -> int:
-        """Book every shipment still waiting for an aggregator AWB; the number booked."""
+        """Book every shipment still waiting for an aggregator AWB that nobody is
+        booking (no claim, or a claim whose lease lapsed); the number booked."""
         async with self.db.session() as s:
             ids = (
                 await s.scalars(
@@ -765,6 +824,10 @@ class ShipmentHandlers:
                         Shipment.status == "CREATED",
                         Carrier.kind == "AGGREGATOR",
                         Shipment.booking_attempts < MAX_BOOKING_ATTEMPTS,
+                        or_(
+                            Shipment.booking_claim.is_(None),
+                            Shipment.booking_lease_until < utcnow(),
+                        ),
                     )
                     .order_by(Shipment.id)
                     .limit(50)
@@ -921,6 +984,15 @@ class ShipmentHandlers:
         except IntegrityError:  # the same event id raced in concurrently
             return "duplicate"
         return "applied"
+
+
+def _release(shipment_id: str, token: str) -> Any:
+    """Let go of our claim (a booking given up on: the sweep books the shipment)."""
+    return (
+        update(S)
+        .where(S.c.id == shipment_id, S.c.booking_claim == token)
+        .values(booking_claim=None, booking_lease_until=None)
+    )
 
 
 def _stale(sent: Parcel, carrier_id: str, current: Shipment, now: Parcel) -> list[str]:
