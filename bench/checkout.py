@@ -8,9 +8,10 @@ Razorpay (tests/support/fake_razorpay.py) served by a thread of this process. Th
 demo variant's stock is set to millions through inventory's admin route, so it
 never runs out.
 
-BENCH_SHOPPERS (default 16) guest shoppers, each with its own httpx.AsyncClient
-(HTTP/1.1 keep-alive), loop through the edge for BENCH_DURATION seconds (default
-10) after BENCH_WARMUP seconds (default 2):
+BENCH_SHOPPERS (default 16) guest shoppers, each on its own HTTP/1.1 keep-alive
+connection (bench/http1.py: a load generator's client, lighter than httpx), loop
+through the edge for BENCH_DURATION seconds (default 10) after BENCH_WARMUP seconds
+(default 2):
 
     POST /v1/carts                               create a guest cart
     POST /v1/carts/{id}:addLine                  one line
@@ -53,6 +54,7 @@ from typing import Any
 
 import httpx
 
+from bench.http1 import Http1Client, HttpError, Response
 from bench.load import percentile
 from mesh import registry
 from mesh.supervisor import ProcessSpec, Supervisor
@@ -291,7 +293,7 @@ class StepFailed(Exception):
         self.reason = reason
 
 
-def _reason(resp: httpx.Response) -> str:
+def _reason(resp: Response) -> str:
     """HTTP status plus the error's reason (ErrorInfo) or code, from the edge's error body."""
     try:
         body = resp.json()
@@ -321,24 +323,21 @@ class Checkout:
 
 class Shopper:
     def __init__(self, base_url: str, variant_id: str, fake: Any, n: int) -> None:
-        self.http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=30.0,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
+        url = httpx.URL(base_url)
+        self.http = Http1Client(url.host, url.port or 80, timeout=30.0)
         self.variant_id = variant_id
         self.fake = fake
         self.n = n
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.http.close()
 
     async def _post(self, c: Checkout, step: str, path: str, body: dict[str, Any]) -> Any:
         t0 = time.perf_counter()
         try:
-            resp = await self.http.post(path, json=body)
-        except httpx.HTTPError as exc:
-            raise StepFailed(step, type(exc).__name__) from exc
+            resp = await self.http.post(path, body)
+        except HttpError as exc:
+            raise StepFailed(step, str(exc)) from exc
         c.steps[step] = time.perf_counter() - t0
         if resp.status_code != 200:
             raise StepFailed(step, _reason(resp))
