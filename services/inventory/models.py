@@ -121,8 +121,18 @@ class Reservation(Base):
 
 
 class ReservationLine(Base):
+    """Units of one variant a reservation holds (or, committed, took) in one warehouse.
+    `restocked_quantity`: how many of them returns put back against the reservation
+    (RestockReturn), never more than it took."""
+
     __tablename__ = "inventory_reservation_lines"
-    __table_args__ = (Index("ix_inventory_reservation_lines_reservation", "reservation_id"),)
+    __table_args__ = (
+        Index("ix_inventory_reservation_lines_reservation", "reservation_id"),
+        CheckConstraint(
+            "restocked_quantity >= 0 AND restocked_quantity <= quantity",
+            name="restocked_within_quantity",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     reservation_id: Mapped[str] = mapped_column(ID, ForeignKey("inventory_reservations.id"))
@@ -130,6 +140,7 @@ class ReservationLine(Base):
     warehouse_id: Mapped[str] = mapped_column(WAREHOUSE, ForeignKey("warehouses.id"))
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     backordered_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    restocked_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Backorder(Base):

@@ -14,6 +14,7 @@ from services.inventory.domain.allocation import (
     distance,
     rank_sites,
 )
+from services.inventory.domain.returns import ExceedsReservation, plan, split
 from services.inventory.domain.stock import (
     CsvError,
     CsvRow,
@@ -102,3 +103,44 @@ def test_csv_parser_reports_lines_and_columns() -> None:
 
 def test_demo_variant_ids_follow_the_catalog_convention() -> None:
     assert demo_variant_id("VAN-KUMK-30ML") == "var_van-kumk-30ml"
+
+
+def test_restock_split_is_proportional_to_what_is_still_out() -> None:
+    assert split(5, {"a": 3, "b": 2}) == {"a": 3, "b": 2}
+    assert split(5, {"a": 6, "b": 4}) == {"a": 3, "b": 2}
+    # Largest remainder: 4 of 3:2 is 2.4 / 1.6 -> 2 / 2; 1 of 6:4 -> a.
+    assert split(4, {"a": 3, "b": 2}) == {"b": 2, "a": 2}
+    assert split(1, {"a": 6, "b": 4}) == {"a": 1}
+    # Ties: more still out first, then the warehouse id.
+    assert split(1, {"b": 2, "a": 2}) == {"a": 1}
+    assert split(1, {"a": 1, "b": 1, "c": 2}) == {"c": 1}
+    assert split(2, {"a": 0, "b": 5}) == {"b": 2}
+    assert split(0, {"a": 1}) == {}
+    with pytest.raises(ValueError):
+        split(3, {"a": 1, "b": 1})
+
+
+def test_restock_split_never_gives_a_warehouse_more_than_it_has_out() -> None:
+    import itertools
+
+    for out_a, out_b, out_c in itertools.product(range(5), repeat=3):
+        out = {"a": out_a, "b": out_b, "c": out_c}
+        for q in range(sum(out.values()) + 1):
+            got = split(q, out)
+            assert sum(got.values()) == q
+            assert all(0 < n <= out[w] for w, n in got.items())
+        # Any sequence of restocks of what is left puts back exactly what was taken.
+        left, total = dict(out), {"a": 0, "b": 0, "c": 0}
+        while sum(left.values()):
+            for w, n in split(min(2, sum(left.values())), left).items():
+                left[w] -= n
+                total[w] += n
+        assert total == out
+
+
+def test_restock_plan_is_all_or_nothing() -> None:
+    out = {"v1": {"a": 3, "b": 2}, "v2": {"a": 1}}
+    assert plan({"v1": 5, "v2": 1}, out) == [("v1", "a", 3), ("v1", "b", 2), ("v2", "a", 1)]
+    with pytest.raises(ExceedsReservation) as err:
+        plan({"v1": 6, "v2": 2, "v3": 1}, out)
+    assert err.value.short == {"v1": (6, 5), "v2": (2, 1), "v3": (1, 0)}

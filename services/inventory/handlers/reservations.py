@@ -26,6 +26,10 @@ few round trips as the guarantees allow (README "Concurrency"):
   lock order and the SALE adjustments); on SQLite a guarded UPDATE and the same
   steps in one transaction. Anything else (backorders, a race lost) takes the
   general path, which locks first and reads after.
+
+RestockReturn against a reservation locks the reservation, then its stock rows: the
+units go back where the reservation took them (domain/returns.py), counted on its
+lines, never more than each warehouse gave, so concurrent restocks serialize.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from mesh.outbox import Outbox
 from observability.metrics import counter, gauge
 from services.inventory import repository as repo
 from services.inventory.config import Settings
-from services.inventory.domain import allocation
+from services.inventory.domain import allocation, returns
 from services.inventory.domain import stock as rules
 from services.inventory.domain.rules import (
     MAX_LINES,
@@ -738,55 +742,97 @@ class ReservationHandlers:
     async def restock_return(
         self, req: reservation_service_pb2.RestockReturnRequest
     ) -> reservation_service_pb2.RestockReturnResponse:
-        from services.inventory.servicer import adjustment_pb  # conversions live there
+        """Returned units back on hand (README "Returns").
 
+        Against a reservation: it must be COMMITTED (held units never left on hand,
+        released ones came back already); each variant's units go back to the
+        warehouses it took them from, split by what each still has out
+        (domain/returns.py), and count on its lines (`restocked_quantity`); more than
+        is still out fails RESTOCK_EXCEEDS_RESERVATION, nothing put back. With
+        `warehouse` too, the units go into that warehouse but still count against
+        the reservation. Without a reservation, into `warehouse`, unchecked.
+
+        Idempotent on request_id (the first response is stored with the change).
+        The reservation row is locked first (then its stock rows, in order), so
+        concurrent restocks against it run one after the other and the second sees
+        what the first put back; a concurrent duplicate waits, then replays.
+        """
         demand = _demand(list(req.lines))
         if not req.warehouse and not req.reservation:
             raise InvalidArgument({"warehouse": "give a warehouse or the reservation"})
+        rid = id_of(req.reservation, "reservations", "reservation") if req.reservation else ""
+        wid = warehouse_id_of(req.warehouse, "warehouse") if req.warehouse else ""
         key = f"restock:{req.request_id}"[:160]
         body = _hash(
             {"demand": demand, "res": req.reservation, "wh": req.warehouse, "note": req.note}
         )
+        try:
+            return await self._restock(req, demand, rid, wid, key, body)
+        except IntegrityError:
+            # A concurrent duplicate (no reservation to serialize on) stored its
+            # response first: answer with it.
+            async with self.db.session() as s:
+                prior = await s.get(IdempotencyKey, key)
+            if prior is None:
+                raise
+            return self._restock_replay(prior, body)
+
+    @staticmethod
+    def _restock_replay(
+        prior: IdempotencyKey, body: str
+    ) -> reservation_service_pb2.RestockReturnResponse:
+        if prior.body_hash != body:
+            raise FailedPrecondition(
+                "request_id was already used for a different return",
+                reason="IDEMPOTENCY_MISMATCH",
+            )
+        return reservation_service_pb2.RestockReturnResponse.FromString(prior.response)
+
+    async def _restock(
+        self,
+        req: reservation_service_pb2.RestockReturnRequest,
+        demand: dict[str, int],
+        rid: str,
+        wid: str,
+        key: str,
+        body: str,
+    ) -> reservation_service_pb2.RestockReturnResponse:
+        from services.inventory.servicer import adjustment_pb  # conversions live there
+
         async with self.db.transaction() as s:
+            # The reservation's lock first: a concurrent restock against it (or a
+            # duplicate of this one) has committed by the time it is granted.
+            res = await repo.lock_reservation(s, rid) if rid else None
             prior = await s.get(IdempotencyKey, key)
             if prior is not None:
-                if prior.body_hash != body:
-                    raise FailedPrecondition(
-                        "request_id was already used for a different return",
-                        reason="IDEMPOTENCY_MISMATCH",
-                    )
-                return reservation_service_pb2.RestockReturnResponse.FromString(prior.response)
-            targets: dict[str, str] = {}
-            if req.warehouse:
-                wid = warehouse_id_of(req.warehouse, "warehouse")
-                if await s.get(Warehouse, wid) is None:
-                    raise not_found("warehouse", req.warehouse)
-                targets = dict.fromkeys(demand, wid)
+                return self._restock_replay(prior, body)
+            if rid and res is None:
+                raise not_found("reservation", req.reservation)
+            if wid and await s.get(Warehouse, wid) is None:
+                raise not_found("warehouse", req.warehouse)
+            if res is not None:
+                put_back = await self._count_back(s, res, demand)
             else:
-                rid = id_of(req.reservation, "reservations", "reservation")
-                if await s.get(Reservation, rid) is None:
-                    raise not_found("reservation", req.reservation)
-                for line in await repo.reservation_lines(s, rid):
-                    targets.setdefault(line.variant_id, line.warehouse_id)
-                unknown = [v for v in demand if v not in targets]
-                if unknown:
-                    raise InvalidArgument(
-                        [("lines", f"{v} was not part of the reservation") for v in unknown]
-                    )
+                put_back = [(v, wid, q) for v, q in demand.items()]
+            if wid:  # the units go into the named warehouse, whoever gave them
+                into: dict[str, int] = defaultdict(int)
+                for v, _, q in put_back:
+                    into[v] += q
+                put_back = [(v, wid, q) for v, q in sorted(into.items())]
             now = self.clock()
-            stocks = await repo.lock_stocks(s, [(v, targets[v]) for v in demand])
+            stocks = await repo.lock_stocks(s, [(v, w) for v, w, _ in put_back])
             ledger = Ledger(s, self.outbox, now)
             out = reservation_service_pb2.RestockReturnResponse()
-            for v, qty in demand.items():
-                st = stocks.get((v, targets[v]))
+            for v, w, qty in put_back:  # (variant_id, warehouse_id) order
+                st = stocks.get((v, w))
                 if st is None:
-                    st = Stock(variant_id=v, warehouse_id=targets[v], update_time=now)
+                    st = Stock(variant_id=v, warehouse_id=w, update_time=now)
                     for f in ("on_hand", "reserved", "safety_stock", "reorder_point"):
                         setattr(st, f, 0)
                     st.backorder_allowed, st.backorder_limit = False, 0
                     st.backordered, st.in_transit, st.low_stock_alerted = 0, 0, False
                     s.add(st)
-                    stocks[(v, targets[v])] = st
+                    stocks[(v, w)] = st
                 await ledger.bring_in(st, qty)
                 adj = ledger.record(
                     st, qty, "RETURN_RESTOCK", note=req.note, reference=req.reservation
@@ -796,6 +842,47 @@ class ReservationHandlers:
             await ledger.settle(stocks.values())
             s.add(IdempotencyKey(key=key, body_hash=body, response=out.SerializeToString()))
         return out
+
+    @staticmethod
+    async def _count_back(
+        s: AsyncSession, res: Reservation, demand: dict[str, int]
+    ) -> list[tuple[str, str, int]]:
+        """Where `demand` goes back among the warehouses the (locked) reservation took
+        it from, counted on its lines: [(variant, warehouse, units)]."""
+        if res.state != "COMMITTED":
+            raise FailedPrecondition(
+                f"reservation is {res.state.lower()}, not committed: nothing left on hand "
+                "under it to put back (a held reservation is released instead)",
+                reason="RESERVATION_NOT_COMMITTED",
+                metadata={"state": res.state},
+            )
+        lines = {
+            (ln.variant_id, ln.warehouse_id): ln for ln in await repo.reservation_lines(s, res.id)
+        }
+        unknown = sorted(set(demand) - {v for v, _ in lines})
+        if unknown:
+            raise InvalidArgument(
+                [("lines", f"{v} was not part of the reservation") for v in unknown]
+            )
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for (v, w), ln in lines.items():
+            out[v][w] = ln.quantity - ln.restocked_quantity
+        try:
+            plan = returns.plan(demand, out)
+        except returns.ExceedsReservation as exc:
+            left = ", ".join(f"{v}: {n} of {q} asked" for v, (q, n) in exc.short.items())
+            raise FailedPrecondition(
+                f"more units than {res.name} has left to put back ({left})",
+                reason="RESTOCK_EXCEEDS_RESERVATION",
+                metadata={
+                    "variant_ids": ",".join(exc.variant_ids),
+                    "remaining": ",".join(f"{v}={n}" for v, (_, n) in exc.short.items()),
+                },
+            ) from None
+        for v, w, q in plan:
+            lines[(v, w)].restocked_quantity += q
+        await s.flush()  # counted before the ledger re-reads lines (backorder fills)
+        return plan
 
     # --- availability -------------------------------------------------------------------
 
