@@ -238,8 +238,13 @@ async def test_razorpay_checkout_confirm_payment(order_env: OrderEnv) -> None:
     assert env.inventory.reservations[co.session.reservation].state == inv.RESERVATION_STATE_HELD
 
     confirm.signature = signature
+    calls_before = len(env.razorpay.requests)
     paid = await env.checkout.ConfirmPayment(confirm, metadata=co.md)
     assert paid.status == pb.ORDER_STATUS_CONFIRMED and paid.paid
+    # A verified signature is enough to capture: one Razorpay call, no fetch first.
+    assert [(r.method, r.path) for r in env.razorpay.requests[calls_before:]] == [
+        ("POST", f"/v1/payments/{payment_id}/capture")
+    ]
     assert paid.payment.state == pb.PAYMENT_STATE_CAPTURED
     assert paid.payment.provider_payment_id == payment_id
     assert env.razorpay.payments[payment_id]["status"] == "captured"

@@ -82,6 +82,7 @@ from services.order.models import (
 )
 from services.order.payments.gateway import OrderStatus as ProviderOrderStatus
 from services.order.payments.gateway import (
+    PaymentDeclined,
     PaymentError,
     PaymentGateway,
     PaymentStatus,
@@ -832,8 +833,15 @@ class CheckoutHandlers:
             raise FailedPrecondition(
                 f"the order is {order.status}", reason="ORDER_NOT_AWAITING_PAYMENT"
             )
+        # The signature proves the payment is this order's: capture it straight away
+        # (Razorpay checks the amount is the one authorized), one call instead of a
+        # fetch then a capture. A payment it will not capture (failed, captured by
+        # the webhook's handler first, another amount) is fetched and settled as is.
         try:
-            paid = await self.gateway.fetch_payment(payment_id)
+            try:
+                paid = await self.gateway.capture(payment_id, order.total_minor, order.currency)
+            except PaymentDeclined:
+                paid = await self.gateway.fetch_payment(payment_id)
         except PaymentError as exc:
             raise gateway_error(exc) from None
         return await self.settle_payment(order, provider_order_id, paid)
