@@ -4,8 +4,9 @@ BENCH_SUITE (default "foundation,catalog,inventory,pricing") picks and orders th
 "foundation" is this module's GetJwks bench (below); any other name runs
 `python -m bench.<name>` as its own process when bench/<name>.py exists (catalog:
 product page and search through the edge; inventory: reservations per second;
-pricing: CalculatePrice). One that fails is reported and the others still run; the
-exit status is non-zero only when one crashed (a missed target is not a crash).
+pricing: CalculatePrice; mesh_client: a service's CPU per call to another). One
+that fails is reported and the others still run; the exit status is non-zero only
+when one crashed (a missed target is not a crash).
 
 The foundation: GetJwks straight over gRPC, through our edge, and through Envoy.
 

@@ -3,7 +3,7 @@
 Per request: match the route (routes.py) -> authenticate the bearer token and
 enforce the RPC's declared access policy (auth.py, mesh.identity.authorize) ->
 read the body under a size cap -> build the request message (transcode.py) ->
-call the backend over its shared channel (edge/h2grpc.py's lean HTTP/2 client, or
+call the backend over its shared channel (mesh/h2grpc.py's lean HTTP/2 client, or
 grpc.aio's; edge/backends.py) with the request's deadline and propagated headers ->
 render the response or the status (errors.py).
 

@@ -10,9 +10,9 @@ and a CLIENT span that carries `traceparent` when spans are exported), inline:
 grpc.aio runs every intercepted call through extra tasks and call objects, which
 cost the edge more than the RPC itself.
 
-Backend calls go over edge/h2grpc.py's lean client (one more connection per backend,
+Backend calls go over mesh/h2grpc.py's lean client (one more connection per backend,
 `call_channel`) unless the channels run interceptor objects, which only grpc.aio
-can, or CLEANSE_EDGE_GRPC_CLIENT=grpcio says otherwise. `channel` is always grpc.aio:
+can, or CLEANSE_GRPC_CLIENT=grpcio says otherwise. `channel` is always grpc.aio:
 the health checks use it.
 """
 
@@ -25,8 +25,7 @@ from typing import Any
 
 import grpc
 
-from edge import h2grpc
-from mesh import registry
+from mesh import h2grpc, registry
 
 try:
     from opentelemetry import trace
@@ -44,6 +43,7 @@ CHANNEL_OPTIONS: tuple[tuple[str, object], ...] = (
     ("grpc.max_receive_message_length", 16 * 1024 * 1024),
 )
 _OPTIONS = dict(CHANNEL_OPTIONS)
+USER_AGENT = f"grpc-python-edge/{grpc.__version__}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ class Backends:
                 backend.target,
                 max_receive_message_length=int(_OPTIONS["grpc.max_receive_message_length"]),
                 keepalive_time=int(_OPTIONS["grpc.keepalive_time_ms"]) / 1000,
+                user_agent=USER_AGENT,
             )
         return ch
 

@@ -6,12 +6,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mesh import h2grpc
+
 TIMEOUT_ENV = "CLEANSE_EDGE_TIMEOUT_SECONDS"
 MAX_BODY_ENV = "CLEANSE_EDGE_MAX_BODY_BYTES"
 WORKERS_ENV = "CLEANSE_EDGE_WORKERS"
 TRUST_FORWARDED_ENV = "CLEANSE_EDGE_TRUST_FORWARDED_FOR"
-GRPC_CLIENT_ENV = "CLEANSE_EDGE_GRPC_CLIENT"
-GRPC_CLIENTS = ("lean", "grpcio")
+GRPC_CLIENT_ENV = h2grpc.CLIENT_ENV  # one switch for the edge and mesh.client
+GRPC_CLIENTS = h2grpc.CLIENTS
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,9 @@ class EdgeConfig:
     # Keep an incoming X-Forwarded-For chain (only behind a trusted proxy); otherwise
     # the services see the TCP peer's address alone, which a client cannot forge.
     trust_forwarded_for: bool = False
-    # Backend calls: "lean" (edge/h2grpc.py, HTTP/2 spoken on the event loop, a
-    # fraction of grpc.aio's CPU per call) or "grpcio" (grpc.aio channels).
+    # Backend calls: "lean" (mesh/h2grpc.py, HTTP/2 spoken on the event loop, a
+    # fraction of grpc.aio's CPU per call) or "grpcio" (grpc.aio channels), from
+    # CLEANSE_GRPC_CLIENT, the switch mesh.client reads too.
     grpc_client: str = "lean"
 
     @classmethod
@@ -39,12 +42,10 @@ class EdgeConfig:
                 workers=int(env.get(WORKERS_ENV, cls.workers)),
                 trust_forwarded_for=env.get(TRUST_FORWARDED_ENV, "").lower()
                 in ("1", "true", "yes"),
-                grpc_client=env.get(GRPC_CLIENT_ENV, cls.grpc_client).strip().lower(),
+                grpc_client=h2grpc.client_from_env(env),
             )
         except ValueError as exc:
             raise RuntimeError(f"bad edge configuration: {exc}") from None
         if cfg.timeout_seconds <= 0 or cfg.max_body_bytes <= 0 or cfg.workers < 1:
             raise RuntimeError(f"{TIMEOUT_ENV}, {MAX_BODY_ENV} and {WORKERS_ENV} must be positive")
-        if cfg.grpc_client not in GRPC_CLIENTS:
-            raise RuntimeError(f"{GRPC_CLIENT_ENV}={cfg.grpc_client!r}: expected lean or grpcio")
         return cfg

@@ -6,9 +6,15 @@
     resp = await auth.GetJwks(auth_service_pb2.GetJwksRequest())
 
 The address comes from the registry (`CLEANSE_<NAME>_ADDR` overrides it). Every
-call made through these stubs gets, from interceptors on the channel:
+unary call made through these stubs gets, from ONE inline wrapper per method
+(`UnaryUnary`, no grpc.aio interceptor objects):
 
-- tracing and metrics (observability.client_interceptors);
+- tracing and metrics, as observability's client interceptors record them: the
+  grpc_client_* metrics by final code (a logical call counts once, whatever its
+  retries), a CLIENT span and its `traceparent` on the call. Without a span exporter
+  (CLEANSE_OTEL_EXPORTER=none) a span is only a carrier of ids, so the wrapper then
+  propagates a child `traceparent` itself instead of creating an SDK span, as the
+  servers' interceptor and the edge do (observability/tracecontext.py);
 - a deadline: the call's own `timeout=` or CLEANSE_RPC_TIMEOUT_SECONDS (5 s), cut
   down to what is left of the deadline of the call being served (mesh.deadlines);
 - the internal service token (x-cleanse-internal) of this process's service, and the
@@ -19,6 +25,12 @@ call made through these stubs gets, from interceptors on the channel:
   attempts, never past the overall deadline;
 - a circuit breaker per dependency (mesh.breaker): once open, calls fail at once
   with `mesh.errors.Unavailable` (reason DEPENDENCY_UNAVAILABLE).
+
+Unary calls go over mesh/h2grpc.py's lean HTTP/2 client, or over plain grpc.aio
+multicallables with CLEANSE_GRPC_CLIENT=grpcio (the switch the edge reads too).
+Server-streaming calls go over a grpc.aio channel with observability's client
+interceptors and `MeshClientInterceptor` (deadline and headers; no retries, no
+breaker).
 
 A failed call raises `grpc.aio.AioRpcError` as usual (or `CircuitOpenError`).
 Named degradation for a dependency that is down:
@@ -40,19 +52,25 @@ import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, overload
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from mesh import context as call_context
-from mesh import deadlines, registry
+from mesh import deadlines, h2grpc, registry
 from mesh.breaker import AsyncCircuitBreaker, CircuitOpenError
 from mesh.contracts import MethodContract, all_contracts
 from mesh.errors import ServiceError
 from mesh.identity import INTERNAL_HEADER, InternalTokens, internal_secret
+from observability import metrics as _metrics
+from observability import tracecontext
+from observability import tracing as _tracing
 
 log = logging.getLogger("mesh.client")
 
@@ -64,6 +82,8 @@ DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
 RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 # What call_with_fallback degrades on by default: the dependency did not answer.
 DEGRADE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+USER_AGENT = f"grpc-python-mesh/{grpc.__version__}"
+TRACEPARENT = "traceparent"
 
 
 def _env_float(name: str, default: float | None) -> float | None:
@@ -87,6 +107,11 @@ class ClientSettings:
     backoff_cap: float = 1.0  # CLEANSE_RPC_BACKOFF_CAP_SECONDS
     breaker_fail_max: int = 5  # CLEANSE_BREAKER_FAIL_MAX
     breaker_reset_timeout: float = 10.0  # CLEANSE_BREAKER_RESET_SECONDS
+    grpc_client: str = "lean"  # CLEANSE_GRPC_CLIENT: unary calls over "lean" or "grpcio"
+
+    def __post_init__(self) -> None:
+        if self.grpc_client not in h2grpc.CLIENTS:
+            raise ValueError(f"grpc_client={self.grpc_client!r}: expected lean or grpcio")
 
     @classmethod
     def from_env(cls) -> ClientSettings:
@@ -102,6 +127,7 @@ class ClientSettings:
                 "CLEANSE_BREAKER_RESET_SECONDS", d.breaker_reset_timeout
             )
             or 0.0,
+            grpc_client=h2grpc.client_from_env(),
         )
 
 
@@ -113,7 +139,7 @@ class _State:
 
 
 _state = _State()
-_channels: dict[tuple[str, str], grpc.aio.Channel] = {}
+_channels: dict[tuple[str, str], MeshChannel] = {}
 _breakers: dict[str, AsyncCircuitBreaker] = {}
 
 
@@ -246,13 +272,38 @@ def _with(details: Any, *, timeout: float, headers: dict[str, str]) -> Any:
     )
 
 
-async def _error_reason(call: Any) -> str:
+def _call_metadata(
+    explicit: Iterable[tuple[str, Any]] | None, trace_headers: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, Any], ...]:
+    """A unary call's metadata, as the tracing then the mesh interceptor built it: the
+    caller's pairs (their `traceparent`/`tracestate` replaced by the call's span's,
+    any x-cleanse-internal dropped), the trace headers, this process's internal token,
+    and the served call's x-request-id and authorization unless the caller set them."""
+    token = _tokens().mint()
+    ctx = call_context.current()
+    if not explicit:
+        md = [*trace_headers, (INTERNAL_HEADER, token)]
+        if ctx.request_id:
+            md.append((REQUEST_ID_HEADER, ctx.request_id))
+        if ctx.authorization:
+            md.append(("authorization", ctx.authorization))
+        return tuple(md)
+    pairs = [(k, v) for k, v in explicit]
+    present = {k for k, _ in pairs}
+    replaced = {k for k, _ in trace_headers}
+    md = [(k, v) for k, v in pairs if k not in replaced and k != INTERNAL_HEADER]
+    md.extend(trace_headers)
+    md.append((INTERNAL_HEADER, token))
+    if ctx.request_id and REQUEST_ID_HEADER not in present:
+        md.append((REQUEST_ID_HEADER, ctx.request_id))
+    if ctx.authorization and "authorization" not in present:
+        md.append(("authorization", ctx.authorization))
+    return tuple(md)
+
+
+def _error_reason(error: grpc.aio.AioRpcError) -> str:
     """The ErrorInfo reason in a failed call's rich status, or ""."""
-    try:
-        trailing = await call.trailing_metadata()
-    except Exception:
-        return ""
-    for k, v in trailing or ():
+    for k, v in error.trailing_metadata() or ():
         if k == STATUS_DETAILS_KEY and isinstance(v, bytes):
             status = status_pb2.Status.FromString(v)
             for detail in status.details:
@@ -263,28 +314,186 @@ async def _error_reason(call: Any) -> str:
     return ""
 
 
-class MeshClientInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor
-):
-    """Deadline, identity headers, retries and the circuit breaker for one dependency."""
+def _child_trace_headers() -> tuple[tuple[str, str], ...]:
+    """`traceparent` (and `tracestate`) of a CLIENT span no one records: what the SDK's
+    span would carry (a fresh span id, the current trace and its sampled flag, or a
+    new sampled trace), without creating it."""
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        trace_id = tracecontext.new_trace_id()
+        return ((TRACEPARENT, f"00-{trace_id}-{tracecontext.new_span_id()}-01"),)
+    flags = "01" if ctx.trace_flags.sampled else "00"
+    parent = f"00-{ctx.trace_id:032x}-{tracecontext.new_span_id()}-{flags}"
+    if ctx.trace_state:
+        return ((TRACEPARENT, parent), ("tracestate", ctx.trace_state.to_header()))
+    return ((TRACEPARENT, parent),)
 
-    def __init__(self, target: str) -> None:
-        self.target = target
 
-    async def intercept_unary_unary(
-        self, continuation: Callable[..., Any], client_call_details: Any, request: Any
+_OK = grpc.StatusCode.OK
+_UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
+_DEADLINE_EXCEEDED = grpc.StatusCode.DEADLINE_EXCEEDED
+_FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class UnaryUnary:
+    """One unary-unary method of a dependency, as a generated stub's attribute.
+
+    `await method(request, timeout=..., metadata=...)` does in one coroutine what
+    observability's tracing and metrics interceptors and the mesh interceptor did as
+    three grpc.aio interceptor layers, in the same order: the CLIENT span (outermost),
+    then the metrics of the logical call, then deadline, headers, retries and the
+    circuit breaker around each attempt. Returns the response; raises AioRpcError
+    (the last attempt's) or CircuitOpenError.
+    """
+
+    __slots__ = (
+        "_attributes",
+        "_channel",
+        "_contract",
+        "_contract_source",
+        "_deserialize",
+        "_handled",
+        "_handling",
+        "_labels",
+        "_lean",
+        "_plain",
+        "_serialize",
+        "_started",
+        "path",
+    )
+
+    def __init__(
+        self,
+        channel: MeshChannel,
+        path: str,
+        request_serializer: Callable[[Any], bytes] | None,
+        response_deserializer: Callable[[bytes], Any] | None,
+    ) -> None:
+        self._channel = channel
+        self.path = path
+        self._serialize = request_serializer or _identity
+        self._deserialize = response_deserializer or _identity
+        self._lean: Any = None  # the transports' multicallables, made on first use
+        self._plain: Any = None
+        self._contract: MethodContract | None = None
+        self._contract_source: object = None  # the extra contracts it was looked up in
+        service, _, method = path.lstrip("/").partition("/")
+        self._labels = (service, method, "unary")
+        self._attributes = {
+            "rpc.system": "grpc",
+            "rpc.service": service,
+            "rpc.method": method,
+            "peer.service": channel.service,
+        }
+        self._started = _metrics.CLIENT_STARTED.labels(*self._labels)
+        self._handling = _metrics.CLIENT_HANDLING.labels(*self._labels)
+        self._handled: dict[grpc.StatusCode, Any] = {}
+
+    def _transport(self, kind: str) -> Any:
+        if kind == "lean":
+            call = self._lean
+            if call is None:
+                call = self._lean = self._channel.lean().unary_unary(
+                    self.path, self._serialize, self._deserialize
+                )
+            return call
+        call = self._plain
+        if call is None:
+            call = self._plain = self._channel.plain().unary_unary(
+                self.path,
+                request_serializer=self._serialize,
+                response_deserializer=self._deserialize,
+                _registered_method=True,
+            )
+        return call
+
+    def _method_contract(self) -> MethodContract | None:
+        source = _state.extra_contracts  # configure() replaces it, never mutates it
+        if self._contract_source is not source:
+            self._contract = contract(self.path)
+            self._contract_source = source
+        return self._contract
+
+    async def __call__(
+        self,
+        request: Any,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (grpc's deadline, passed on)
+        metadata: Iterable[tuple[str, Any]] | None = None,
+        credentials: grpc.CallCredentials | None = None,
+        wait_for_ready: bool | None = None,
+        compression: grpc.Compression | None = None,
     ) -> Any:
+        # Tracing: a CLIENT span (SDK) when spans are exported, else only its ids.
+        span: Any = None
+        token: Any = None
+        if _tracing.exporting():
+            span = _tracing.tracer().start_span(
+                self.path, kind=SpanKind.CLIENT, attributes=self._attributes
+            )
+            ctx = trace.set_span_in_context(span)
+            carrier: dict[str, str] = {}
+            _tracing.PROPAGATOR.inject(carrier, context=ctx)
+            trace_headers = tuple(carrier.items())
+            token = otel_context.attach(ctx)
+        else:
+            trace_headers = _child_trace_headers()
+        # Metrics: the logical call, counted once by its final code.
+        self._started.inc()
+        started = time.perf_counter()
+        code = _OK
+        try:
+            extra = None
+            if credentials is not None or wait_for_ready is not None or compression is not None:
+                extra = {
+                    "credentials": credentials,
+                    "wait_for_ready": wait_for_ready,
+                    "compression": compression,
+                }
+            return await self._attempts(
+                request, timeout, _call_metadata(metadata, trace_headers), extra
+            )
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code()
+            raise
+        except BaseException as exc:
+            code = _metrics.client_error_code(exc)
+            if span is not None:
+                span.record_exception(exc)
+            raise
+        finally:
+            self._handling.observe(time.perf_counter() - started)
+            handled = self._handled.get(code)
+            if handled is None:
+                handled = self._handled[code] = _metrics.CLIENT_HANDLED.labels(
+                    *self._labels, code.name
+                )
+            handled.inc()
+            if span is not None:
+                span.set_attribute("rpc.grpc.status_code", code.value[0])
+                if code is not _OK:
+                    span.set_status(Status(StatusCode.ERROR, code.name))
+                span.end()
+                otel_context.detach(token)
+
+    async def _attempts(
+        self,
+        request: Any,
+        timeout: float | None,  # noqa: ASYNC109 (grpc's deadline, passed on)
+        metadata: tuple[tuple[str, Any], ...],
+        extra: dict[str, Any] | None,
+    ) -> Any:
+        """Deadline, retries and the breaker: what MeshClientInterceptor did."""
         s = settings()
-        method = client_call_details.method
-        path = method.decode() if isinstance(method, bytes) else method
-        c = contract(path)
+        # Only grpc.aio takes credentials, wait_for_ready or compression.
+        call = self._transport(s.grpc_client if extra is None else "grpcio")
+        c = self._method_contract()
         idempotent = c is not None and c.idempotent and not c.client_streaming
         max_attempts = s.max_attempts if idempotent else 1
-        deadline = time.monotonic() + effective_timeout(client_call_details.timeout)
-        headers = _outgoing_headers()
-        breaker = breaker_for(self.target)
+        deadline = time.monotonic() + effective_timeout(timeout)
+        breaker = self._channel.breaker
         attempt = 0
-        last_call: Any = None
+        failure: grpc.aio.AioRpcError | None = None
         while True:
             attempt += 1
             # An already expired deadline still makes one attempt, which fails
@@ -294,45 +503,55 @@ class MeshClientInterceptor(
             try:
                 breaker.before_call()  # CircuitOpenError: fail fast, nothing sent
             except CircuitOpenError:
-                if last_call is None:
+                if failure is None:
                     raise
-                return last_call  # opened during our retries: report the real failure
+                raise failure from None  # opened during our retries: the real failure
             try:
-                call = await continuation(
-                    _with(client_call_details, timeout=attempt_timeout, headers=headers), request
-                )
-                code = await call.code()
-            except asyncio.CancelledError:
-                breaker.release()
-                raise
+                if extra is None:
+                    response = await call(request, timeout=attempt_timeout, metadata=metadata)
+                else:
+                    response = await call(
+                        request, timeout=attempt_timeout, metadata=metadata, **extra
+                    )
             except grpc.aio.AioRpcError as exc:
-                breaker.record(exc.code())
-                raise
-            except BaseException:
+                failure = exc
+            except BaseException:  # cancelled, or never sent: no verdict
                 breaker.release()
                 raise
-            upstream_only = code is grpc.StatusCode.UNAVAILABLE and (
-                await _error_reason(call) == DEPENDENCY_UNAVAILABLE
+            else:
+                breaker.record(_OK)
+                return response
+            code = failure.code()
+            upstream_only = code is _UNAVAILABLE and (
+                _error_reason(failure) == DEPENDENCY_UNAVAILABLE
             )
             # The target answered that ITS dependency is down: the target is healthy
             # (no breaker failure) and an immediate retry would not help.
-            breaker.record(grpc.StatusCode.FAILED_PRECONDITION if upstream_only else code)
-            last_call = call
-            if code is grpc.StatusCode.OK or attempt >= max_attempts or upstream_only:
-                return call
-            own_deadline = (
-                code is grpc.StatusCode.DEADLINE_EXCEEDED and attempt_timeout < left - 0.001
-            )
+            breaker.record(_FAILED_PRECONDITION if upstream_only else code)
+            if attempt >= max_attempts or upstream_only:
+                raise failure
+            own_deadline = code is _DEADLINE_EXCEEDED and attempt_timeout < left - 0.001
             if code not in RETRYABLE_CODES and not own_deadline:
-                return call
+                raise failure
             delay = backoff_delay(attempt, s.backoff_base, s.backoff_cap)
             if time.monotonic() + delay >= deadline:
-                return call
+                raise failure
             log.info(
                 "retrying",
-                extra={"rpc": path, "attempt": attempt, "code": code.name, "delay": delay},
+                extra={"rpc": self.path, "attempt": attempt, "code": code.name, "delay": delay},
             )
             await asyncio.sleep(delay)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class MeshClientInterceptor(grpc.aio.UnaryStreamClientInterceptor):
+    """Deadline and identity headers for the streaming calls to one dependency."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
 
     async def intercept_unary_stream(
         self, continuation: Callable[..., Any], client_call_details: Any, request: Any
@@ -346,19 +565,117 @@ class MeshClientInterceptor(
         return await continuation(details, request)
 
 
-def channel(service: str) -> grpc.aio.Channel:
-    """The (cached) channel to `service` at its registry address, with interceptors."""
-    from observability import client_interceptors
+class _StreamsOnly(grpc.aio.UnaryStreamClientInterceptor):
+    """An interceptor's unary-stream half alone. grpc.aio files an interceptor object
+    under the FIRST kind it subclasses (UnaryUnary... before UnaryStream...), so
+    observability's interceptors, which are both, would never see a stream."""
 
+    def __init__(self, inner: grpc.aio.UnaryStreamClientInterceptor) -> None:
+        self._inner = inner
+
+    async def intercept_unary_stream(
+        self, continuation: Callable[..., Any], client_call_details: Any, request: Any
+    ) -> Any:
+        return await self._inner.intercept_unary_stream(continuation, client_call_details, request)
+
+
+class MeshChannel:
+    """What `stub()` hands a generated stub, for one dependency at one address.
+
+    `unary_unary` returns the method's `UnaryUnary` (one per method, reused by every
+    stub); its transport is the lean client's channel or a plain grpc.aio channel
+    (no interceptors), each opened on first use in the running loop. The streaming
+    kinds come from a grpc.aio channel whose unary-stream calls get observability's
+    client interceptors and MeshClientInterceptor (tracing, metrics, deadline and
+    headers); client-streaming calls get none (nothing in the mesh makes them).
+    """
+
+    def __init__(self, service: str, address: str) -> None:
+        self.service = service
+        self.address = address
+        self.breaker = breaker_for(service)
+        self._lean: h2grpc.Channel | None = None
+        self._plain: grpc.aio.Channel | None = None
+        self._intercepted: grpc.aio.Channel | None = None
+        self._methods: dict[tuple[str, Any, Any], UnaryUnary] = {}
+
+    def lean(self) -> h2grpc.Channel:
+        ch = self._lean
+        if ch is None:
+            ch = self._lean = h2grpc.Channel(self.address, user_agent=USER_AGENT)
+        return ch
+
+    def plain(self) -> grpc.aio.Channel:
+        ch = self._plain
+        if ch is None:
+            ch = self._plain = grpc.aio.insecure_channel(self.address)
+        return ch
+
+    def intercepted(self) -> grpc.aio.Channel:
+        ch = self._intercepted
+        if ch is None:
+            from observability import client_interceptors
+
+            caller = _state.service_name or os.environ.get("CLEANSE_SERVICE_NAME", "")
+            observing = client_interceptors(caller, self.service)
+            ch = self._intercepted = grpc.aio.insecure_channel(
+                self.address,
+                interceptors=[
+                    *(_StreamsOnly(i) for i in observing),
+                    MeshClientInterceptor(self.service),
+                ],
+            )
+        return ch
+
+    def unary_unary(
+        self,
+        method: str,
+        request_serializer: Callable[[Any], bytes] | None = None,
+        response_deserializer: Callable[[bytes], Any] | None = None,
+        _registered_method: bool | None = False,
+    ) -> UnaryUnary:
+        key = (method, request_serializer, response_deserializer)
+        call = self._methods.get(key)
+        if call is None:
+            call = self._methods[key] = UnaryUnary(
+                self, method, request_serializer, response_deserializer
+            )
+        return call
+
+    def unary_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return self.intercepted().unary_stream(*args, **kwargs)
+
+    def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
+        return self.intercepted().stream_unary(*args, **kwargs)
+
+    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return self.intercepted().stream_stream(*args, **kwargs)
+
+    async def channel_ready(self) -> None:
+        """Wait until the connections calls go over are up (a backoff from earlier
+        failures cut short): after a dependency restarts, the next call reaches it."""
+        if settings().grpc_client == "lean":
+            await self.lean().channel_ready()
+        else:
+            await self.plain().channel_ready()
+        if self._intercepted is not None:
+            await self._intercepted.channel_ready()
+
+    async def close(self) -> None:
+        channels = (self._lean, self._plain, self._intercepted)
+        self._lean = self._plain = self._intercepted = None
+        for ch in channels:
+            if ch is not None:
+                await ch.close()
+
+
+def channel(service: str) -> MeshChannel:
+    """The (cached) channel to `service` at its registry address."""
     address = str(registry.address(service))
     key = (service, address)
     ch = _channels.get(key)
     if ch is None:
-        caller = _state.service_name or os.environ.get("CLEANSE_SERVICE_NAME", "")
-        ch = _channels[key] = grpc.aio.insecure_channel(
-            address,
-            interceptors=[*client_interceptors(caller, service), MeshClientInterceptor(service)],
-        )
+        ch = _channels[key] = MeshChannel(service, address)
     return ch
 
 

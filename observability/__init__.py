@@ -1,7 +1,7 @@
 """Metrics, traces and logs for every process of the mesh.
 
 server_interceptors("order")   # ServiceApp installs these outside the contract one
-client_interceptors("order")   # mesh.client installs these on every channel
+client_interceptors("order")   # mesh.client's streams (its unary calls do the same inline)
 start_metrics_server(registry.metrics_address("order"))
 logs.configure_logging("order")
 tracing.configure_tracing("order")      # server_interceptors() does it from the env

@@ -11,6 +11,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from edge import app as edge_app
+from edge.backends import Backends
+from edge.config import EdgeConfig
 from edge.http import CoalescingTransport
 from observability import tracecontext
 from tests.edge.conftest import EchoBackend, Keys, make_app
@@ -143,6 +145,15 @@ async def test_default_channels_have_no_interceptor_objects(
         assert not getattr(channel, "_unary_unary_interceptors", None)
     finally:
         await app.aclose()
+
+
+def test_the_grpc_client_is_configurable() -> None:
+    assert EdgeConfig.from_env({}).grpc_client == "lean"
+    assert EdgeConfig.from_env({"CLEANSE_GRPC_CLIENT": "grpcio"}).grpc_client == "grpcio"
+    with pytest.raises(RuntimeError):
+        EdgeConfig.from_env({"CLEANSE_GRPC_CLIENT": "curl"})
+    assert Backends({}).lean and not Backends({}, lean=False).lean
+    assert not Backends({}, [object()]).lean  # type: ignore[list-item]  # interceptors: grpc.aio
 
 
 # --- one write per response -----------------------------------------------------------

@@ -98,3 +98,10 @@ def fresh_client_state() -> Iterator[None]:
     yield
     client.update_settings(**saved.__dict__)
     client.reset_breakers()
+
+
+@pytest.fixture(params=["lean", "grpcio"])
+def grpc_client(request: pytest.FixtureRequest) -> str:
+    """Run the test over each gRPC client mesh.client can use (CLEANSE_GRPC_CLIENT)."""
+    client.update_settings(grpc_client=request.param)
+    return str(request.param)

@@ -91,6 +91,9 @@ class EchoServicer:
 
     async def Whoami(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         self.calls["Whoami"] += 1
+        return self._whoami(context)
+
+    def _whoami(self, context: grpc.aio.ServicerContext) -> Any:
         md = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
         ctx = call_context.current()
         return self.pb2.WhoamiResponse(
@@ -100,3 +103,9 @@ class EchoServicer:
             authorization=ctx.authorization,
             traceparent=md.get("traceparent", ""),
         )
+
+    async def StreamWhoami(self, request: Any, context: grpc.aio.ServicerContext) -> None:
+        self.calls["StreamWhoami"] += 1
+        # context.write, not yield: the contract interceptor awaits the handler.
+        for _ in range(request.count):
+            await context.write(self._whoami(context))

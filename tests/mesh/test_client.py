@@ -1,4 +1,7 @@
-"""The mesh client over real gRPC on loopback: breaker, deadlines, retries, headers."""
+"""The mesh client over real gRPC on loopback: breaker, deadlines, retries, headers.
+
+Every test runs over both gRPC clients mesh.client can use (CLEANSE_GRPC_CLIENT):
+the lean one (mesh/h2grpc.py) and grpc.aio."""
 
 from __future__ import annotations
 
@@ -9,12 +12,19 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from prometheus_client import REGISTRY
 
-from mesh import client, registry
+from mesh import client, h2grpc, registry
 from mesh import context as call_context
 from mesh.breaker import CircuitOpenError
 from mesh.errors import Unavailable
+from observability import tracing
 from tests.mesh.conftest import BACK, FRONT, Mesh
+
+pytestmark = pytest.mark.usefixtures("grpc_client")
 
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE.value[0]
 INVALID_ARGUMENT = grpc.StatusCode.INVALID_ARGUMENT.value[0]
@@ -289,3 +299,177 @@ async def test_registry_override_points_the_client_at_the_new_address(
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await mesh.stub(BACK).Echo(mesh.pb2.EchoRequest(text="x"), timeout=1.0)
     assert e.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+# --- one inline wrapper per method, over the chosen gRPC client ------------------
+
+
+async def test_unary_methods_are_one_inline_wrapper_over_the_chosen_client(
+    mesh: Mesh, grpc_client: str
+) -> None:
+    back = mesh.stub(BACK)
+    assert isinstance(back.Echo, client.UnaryUnary)
+    assert mesh.stub(BACK).Echo is back.Echo  # made once per method, not per stub
+    assert (await back.Echo(mesh.pb2.EchoRequest(text="hi"))).text == "hi"
+    ch = client.channel(BACK)
+    await asyncio.wait_for(ch.channel_ready(), 5)
+    if grpc_client == "lean":
+        assert isinstance(ch._lean, h2grpc.Channel)
+    else:
+        assert ch._plain is not None
+        assert not getattr(ch._plain, "_unary_unary_interceptors", None)
+
+
+def test_the_grpc_client_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEANSE_GRPC_CLIENT", "grpcio")
+    assert client.ClientSettings.from_env().grpc_client == "grpcio"
+    monkeypatch.delenv("CLEANSE_GRPC_CLIENT")
+    assert client.ClientSettings.from_env().grpc_client == "lean"
+    monkeypatch.setenv("CLEANSE_GRPC_CLIENT", "curl")
+    with pytest.raises(RuntimeError, match="CLEANSE_GRPC_CLIENT"):
+        client.ClientSettings.from_env()
+    with pytest.raises(ValueError):
+        client.update_settings(grpc_client="curl")
+
+
+async def test_grpc_aio_only_options_take_grpc_aio(mesh: Mesh) -> None:
+    resp = await mesh.stub(BACK).Whoami(mesh.pb2.WhoamiRequest(), wait_for_ready=True)
+    assert resp.identity_kind == "service" and resp.subject == FRONT
+
+
+async def test_cancelling_a_half_open_trial_frees_the_breaker(mesh: Mesh) -> None:
+    client.update_settings(breaker_fail_max=1, breaker_reset_timeout=0.2)
+    breaker = client.breaker_for(BACK)
+    breaker.record(grpc.StatusCode.UNAVAILABLE)
+    assert breaker.state == "open"
+    await asyncio.sleep(0.25)
+    back = mesh.stub(BACK)
+    trial = asyncio.create_task(back.Slow(mesh.pb2.SlowRequest(sleep_ms=2000)))
+    await asyncio.sleep(0.1)
+    with pytest.raises(CircuitOpenError):  # one trial at a time
+        await back.Echo(mesh.pb2.EchoRequest(text="x"))
+    trial.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+    # The cancelled trial gave no verdict and freed its slot: the next call is a trial.
+    assert (await back.Echo(mesh.pb2.EchoRequest(text="y"))).text == "y"
+    assert breaker.state == "closed"
+
+
+async def test_upstream_dependency_unavailable_is_not_retried_nor_held_against_it(
+    mesh: Mesh,
+) -> None:
+    """FRONT answers UNAVAILABLE + DEPENDENCY_UNAVAILABLE (its own dependency's circuit
+    is open): FRONT is healthy, so its breaker stays closed and nothing is retried."""
+    client.update_settings(breaker_fail_max=1, breaker_reset_timeout=30)
+    client.breaker_for(BACK).record(grpc.StatusCode.UNAVAILABLE)
+    relays = mesh.servicers[FRONT].calls["Relay"]
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await mesh.stub(FRONT).Relay(mesh.pb2.RelayRequest(downstream=BACK))  # idempotent
+    assert e.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert mesh.servicers[FRONT].calls["Relay"] == relays + 1
+    assert client.breaker_for(FRONT).state == "closed"
+    assert client.breaker_for(FRONT).fail_counter == 0
+
+
+async def test_explicit_metadata_wins_but_the_internal_token_is_always_ours(
+    mesh: Mesh,
+) -> None:
+    forged_parent = f"00-{'1' * 32}-{'2' * 16}-01"
+    token = call_context.set_current(call_context.CallContext(request_id="from-context"))
+    try:
+        resp = await mesh.stub(BACK).Whoami(
+            mesh.pb2.WhoamiRequest(),
+            metadata=(
+                ("x-request-id", "explicit"),
+                ("x-cleanse-internal", "forged"),
+                ("traceparent", forged_parent),
+            ),
+        )
+    finally:
+        call_context.reset(token)
+    assert resp.request_id == "explicit"
+    assert (resp.identity_kind, resp.subject) == ("service", FRONT)  # our token, valid
+    assert resp.traceparent and resp.traceparent != forged_parent  # the call's own span
+
+
+@pytest.fixture
+def no_span_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tracing, "_exporting", False)
+
+
+@pytest.mark.parametrize("sampled", [True, False])
+async def test_without_an_exporter_the_call_carries_a_child_traceparent(
+    mesh: Mesh, no_span_export: None, sampled: bool
+) -> None:
+    trace_id, parent_id = 0x4BF92F3577B34DA6A3CE929B0E0E4736, 0x00F067AA0BA902B7
+    parent = NonRecordingSpan(
+        SpanContext(trace_id, parent_id, is_remote=False, trace_flags=TraceFlags(int(sampled)))
+    )
+    token = otel_context.attach(trace.set_span_in_context(parent))
+    try:
+        resp = await mesh.stub(BACK).Whoami(mesh.pb2.WhoamiRequest())
+    finally:
+        otel_context.detach(token)
+    version, got_trace, got_parent, flags = resp.traceparent.split("-")
+    assert (version, got_trace) == ("00", f"{trace_id:032x}")
+    assert got_parent not in (f"{parent_id:016x}", "0" * 16) and len(got_parent) == 16
+    assert flags == ("01" if sampled else "00")
+    # Outside any span: a new sampled trace.
+    fresh = (await mesh.stub(BACK).Whoami(mesh.pb2.WhoamiRequest())).traceparent.split("-")
+    assert fresh[1] != f"{trace_id:032x}" and fresh[3] == "01"
+
+
+def _client_sample(name: str, method: str, code: str | None = None, kind: str = "unary") -> float:
+    labels = {
+        "grpc_service": "testing.mesh.v1.EchoService",
+        "grpc_method": method,
+        "grpc_type": kind,
+    }
+    if code is not None:
+        labels["grpc_code"] = code
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_client_metrics_count_each_logical_call_once(mesh: Mesh) -> None:
+    def counts() -> tuple[float, ...]:
+        return (
+            _client_sample("grpc_client_started_total", "Fail"),
+            _client_sample("grpc_client_handled_total", "Fail", "OK"),
+            _client_sample("grpc_client_handled_total", "Fail", "UNAVAILABLE"),
+            _client_sample("grpc_client_handling_seconds_count", "Fail"),
+        )
+
+    before = counts()
+    k = key()
+    resp = await mesh.stub(BACK).Fail(mesh.pb2.FailRequest(code=UNAVAILABLE, key=k, fail_times=2))
+    assert resp.attempts == 3  # three attempts, one logical call
+    assert [a - b for a, b in zip(counts(), before, strict=True)] == [1, 1, 0, 1]
+    # Refused by an open circuit: counted as UNAVAILABLE.
+    client.update_settings(breaker_fail_max=1, breaker_reset_timeout=30)
+    client.breaker_for(BACK).record(grpc.StatusCode.UNAVAILABLE)
+    with pytest.raises(CircuitOpenError):
+        await mesh.stub(BACK).Fail(mesh.pb2.FailRequest(code=UNAVAILABLE, key=key()))
+    assert [a - b for a, b in zip(counts(), before, strict=True)] == [2, 1, 1, 2]
+
+
+async def test_streams_keep_grpc_aio_with_the_deadline_headers_and_observability(
+    mesh: Mesh,
+) -> None:
+    started = _client_sample("grpc_client_started_total", "StreamWhoami", kind="server_stream")
+    token = call_context.set_current(call_context.CallContext(request_id="stream-1"))
+    try:
+        got = [
+            r
+            async for r in mesh.stub(BACK).StreamWhoami(
+                mesh.pb2.StreamWhoamiRequest(count=2), timeout=5
+            )
+        ]
+    finally:
+        call_context.reset(token)
+    assert len(got) == 2
+    for r in got:  # Internal only: the mesh token reached it, with the request id
+        assert (r.identity_kind, r.subject, r.request_id) == ("service", FRONT, "stream-1")
+        assert r.traceparent
+    after = _client_sample("grpc_client_started_total", "StreamWhoami", kind="server_stream")
+    assert after - started == 1

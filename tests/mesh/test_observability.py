@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import json
 import logging
 import re
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -17,8 +19,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client import REGISTRY
 
+from mesh import client, registry
 from mesh import context as call_context
-from mesh import registry
+from mesh.breaker import CircuitOpenError
 from observability import metrics, tracing
 from observability.logs import configure_logging
 from tests.mesh.conftest import BACK, FRONT, Mesh
@@ -40,7 +43,20 @@ def handled(method: str, code: str, kind: str = "server") -> float:
     return value or 0.0
 
 
-async def test_server_metrics_count_final_codes_including_aborts(mesh: Mesh) -> None:
+async def settled(read: Callable[[], float], want: float, within: float = 2.0) -> float:
+    """`read()` once it equals `want` (or after `within` seconds). grpc.aio sends an
+    aborted call's status from `context.abort()`, before the server's interceptors
+    have counted it, so a fast client can see the answer before the counter moves."""
+    for _ in range(int(within / 0.005)):
+        if (value := read()) == want:
+            return value
+        await asyncio.sleep(0.005)
+    return read()
+
+
+async def test_server_metrics_count_final_codes_including_aborts(
+    mesh: Mesh, grpc_client: str
+) -> None:
     back = mesh.stub(BACK)
     ok0 = handled("Echo", "OK")
     unauth0 = handled("CustomerOnly", "UNAUTHENTICATED")
@@ -64,7 +80,7 @@ async def test_server_metrics_count_final_codes_including_aborts(mesh: Mesh) -> 
         await back.Validate(mesh.pb2.ValidateRequest())
     assert e.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert mesh.servicers[BACK].calls["Validate"] == 0
-    assert handled("Validate", "INVALID_ARGUMENT") - validated0 == 1
+    assert await settled(lambda: handled("Validate", "INVALID_ARGUMENT") - validated0, 1) == 1
     assert handled("Validate", "OK") == 0
     # The servicer aborts with INVALID_ARGUMENT.
     with pytest.raises(grpc.aio.AioRpcError):
@@ -75,7 +91,7 @@ async def test_server_metrics_count_final_codes_including_aborts(mesh: Mesh) -> 
     assert handled("Echo", "OK") - ok0 == 2
     assert handled("CustomerOnly", "UNAUTHENTICATED") - unauth0 == 1
     assert handled("CustomerOnly", "OK") == 0
-    assert handled("FailMutation", "INVALID_ARGUMENT") - invalid0 == 1
+    assert await settled(lambda: handled("FailMutation", "INVALID_ARGUMENT") - invalid0, 1) == 1
     started = REGISTRY.get_sample_value(
         "grpc_server_started_total",
         {"grpc_service": SERVICE, "grpc_method": "Echo", "grpc_type": "unary"},
@@ -90,7 +106,7 @@ async def test_server_metrics_count_final_codes_including_aborts(mesh: Mesh) -> 
     assert handled("FailMutation", "INVALID_ARGUMENT", kind="client") >= 1
 
 
-async def test_metrics_endpoint_serves_the_exposition(mesh: Mesh) -> None:
+async def test_metrics_endpoint_serves_the_exposition(mesh: Mesh, grpc_client: str) -> None:
     await mesh.stub(BACK).Echo(mesh.pb2.EchoRequest(text="x"))
     address = metrics.metrics_server_address()
     assert address is not None
@@ -123,7 +139,7 @@ def spans() -> InMemorySpanExporter:
 
 
 async def test_one_trace_runs_client_to_service_to_downstream(
-    mesh: Mesh, spans: InMemorySpanExporter
+    mesh: Mesh, spans: InMemorySpanExporter, grpc_client: str
 ) -> None:
     with tracing.tracer().start_as_current_span("edge request") as root:
         resp = await mesh.stub(FRONT).RelayWhoami(mesh.pb2.RelayRequest(downstream=BACK))
@@ -162,10 +178,40 @@ async def test_one_trace_runs_client_to_service_to_downstream(
     # The traceparent the downstream received names the same trace and the client span.
     client_span = by_kind[("Whoami", SpanKind.CLIENT)]
     assert resp.traceparent.startswith(f"00-{trace_id}-{client_span.context.span_id:016x}-")
+    assert client_span.attributes is not None
+    assert client_span.attributes["peer.service"] == BACK
+    assert client_span.attributes["rpc.method"] == "Whoami"
+    assert client_span.attributes["rpc.grpc.status_code"] == 0
+    assert client_span.status.status_code is StatusCode.UNSET
+
+
+async def test_client_spans_of_failed_calls(
+    mesh: Mesh, spans: InMemorySpanExporter, grpc_client: str
+) -> None:
+    back = mesh.stub(BACK)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await back.FailMutation(mesh.pb2.FailRequest(code=grpc.StatusCode.NOT_FOUND.value[0]))
+    client.update_settings(breaker_fail_max=1, breaker_reset_timeout=30)
+    client.breaker_for(BACK).record(grpc.StatusCode.UNAVAILABLE)
+    with pytest.raises(CircuitOpenError):
+        await back.Echo(mesh.pb2.EchoRequest(text="x"))
+    clients = {
+        s.name.rsplit("/", 1)[1]: s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT
+    }
+    answered = clients["FailMutation"]  # an answer, not an exception
+    assert answered.status.status_code is StatusCode.ERROR
+    assert answered.attributes is not None
+    assert answered.attributes["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
+    assert not answered.events
+    refused = clients["Echo"]  # refused before sending: the exception is recorded
+    assert refused.status.status_code is StatusCode.ERROR
+    assert refused.attributes is not None
+    assert refused.attributes["rpc.grpc.status_code"] == grpc.StatusCode.UNAVAILABLE.value[0]
+    assert [e.name for e in refused.events] == ["exception"]
 
 
 async def test_server_span_status_reflects_the_final_code(
-    mesh: Mesh, spans: InMemorySpanExporter
+    mesh: Mesh, spans: InMemorySpanExporter, grpc_client: str
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError):
         await mesh.stub(BACK).FailMutation(
@@ -241,6 +287,19 @@ def referenced_metrics(expr: str) -> set[str]:
     return names
 
 
+def service_metrics() -> set[str]:
+    """Business metrics the services and the mesh register themselves with
+    observability.metrics' counter / gauge / histogram (e.g. settings'
+    tax_rate_fallbacks_total), read from the source: names given as a literal."""
+    made = re.compile(r'\b(?:counter|gauge|histogram)\(\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"')
+    return {
+        name
+        for folder in ("services", "mesh")
+        for path in (ROOT / folder).rglob("*.py")
+        for name in made.findall(path.read_text())
+    }
+
+
 def test_dashboard_only_uses_metrics_the_code_exports() -> None:
     dash = json.loads((ROOT / "observability/dashboards/grafana-grpc.json").read_text())
     exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
@@ -268,7 +327,7 @@ def test_prometheus_rules_parse_and_use_exported_metrics() -> None:
     alerts = {r["alert"]: r for r in rules if "alert" in r}
     assert {"CleanseServiceDown", "CleanseHighErrorRate", "CleanseHighLatencyP99"} <= set(alerts)
     assert "up" in alerts["CleanseServiceDown"]["expr"]
-    known = set(metrics.EXPORTED_METRICS) | {"up"} | recorded
+    known = set(metrics.EXPORTED_METRICS) | {"up"} | recorded | service_metrics()
     for r in rules:
         expr = r["expr"]
         used = referenced_metrics(expr)

@@ -1,4 +1,4 @@
-"""HPACK (RFC 7541) for edge/h2grpc.py: the few literal encodings its requests use,
+"""HPACK (RFC 7541) for mesh/h2grpc.py: the few literal encodings its requests use,
 and a decoder for the header blocks a gRPC server answers with.
 
 The client announces SETTINGS_HEADER_TABLE_SIZE = 0, so the server's encoder never

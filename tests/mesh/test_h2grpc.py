@@ -1,5 +1,6 @@
-"""edge/h2grpc.py, the edge's lean gRPC client, against a real grpc.aio server and,
-for what a well-behaved server rarely does, a scripted HTTP/2 peer; and edge/hpack.py."""
+"""mesh/h2grpc.py, the lean gRPC client of the edge and mesh.client, against a real
+grpc.aio server and, for what a well-behaved server rarely does, a scripted HTTP/2
+peer; and mesh/hpack.py."""
 
 from __future__ import annotations
 
@@ -16,10 +17,7 @@ from typing import Any
 import grpc
 import pytest
 
-from edge import h2grpc, hpack
-from edge.backends import Backends
-from edge.config import EdgeConfig
-from mesh import registry
+from mesh import h2grpc, hpack, registry
 
 HOST = registry.DEFAULT_HOST
 SERVICE = "t.T"
@@ -136,7 +134,7 @@ async def test_metadata_reaches_the_server(channel: h2grpc.Channel) -> None:
     seen = json.loads(await method(channel, "Meta")(b"", timeout=5, metadata=md))
     assert seen["x-request-id"] == "r-1" and seen["authorization"] == "Bearer abc"
     assert base64.b64decode(seen["k-bin"]) == b"\x00\xfe"
-    assert seen["user-agent"].startswith("grpc-python-edge/")
+    assert seen["user-agent"].startswith("grpc-python-lean/")
 
 
 @pytest.mark.parametrize(
@@ -234,6 +232,32 @@ async def test_an_unreachable_backend_is_unavailable_until_it_comes_up() -> None
     finally:
         await ch.close()
         await b.stop()
+
+
+async def test_channel_ready_waits_for_the_server_and_cuts_a_backoff_short() -> None:
+    port = _free_port()
+    ch = h2grpc.Channel(f"{HOST}:{port}", initial_backoff=30)
+    b = Backend()
+    try:
+        with pytest.raises(grpc.aio.AioRpcError):
+            await method(ch, "Echo")(b"", timeout=5)  # now backing off for ~30 s
+        await b.start(port)
+        await asyncio.wait_for(ch.channel_ready(), 5)  # tries again at once
+        assert await method(ch, "Echo")(b"up", timeout=5) == b"up"
+        await ch.close()
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await ch.channel_ready()
+        assert e.value.code() is grpc.StatusCode.CANCELLED
+    finally:
+        await ch.close()
+        await b.stop()
+
+
+def test_the_client_switch() -> None:
+    assert h2grpc.client_from_env({}) == "lean"
+    assert h2grpc.client_from_env({"CLEANSE_GRPC_CLIENT": " GRPCIO "}) == "grpcio"
+    with pytest.raises(RuntimeError, match="CLEANSE_GRPC_CLIENT"):
+        h2grpc.client_from_env({"CLEANSE_GRPC_CLIENT": "curl"})
 
 
 async def test_a_server_restart(backend: Backend) -> None:
@@ -533,15 +557,3 @@ def test_hpack_refuses_bad_input() -> None:
         hpack.Decoder(0).decode(b"\x3f\xe1\x1f")  # a table size above the one allowed
     with pytest.raises(hpack.HpackError):
         hpack.Decoder(0).decode(b"\xbe")  # an index past the static table
-
-
-# --- the edge's use -------------------------------------------------------------------------
-
-
-def test_the_grpc_client_is_configurable() -> None:
-    assert EdgeConfig.from_env({}).grpc_client == "lean"
-    assert EdgeConfig.from_env({"CLEANSE_EDGE_GRPC_CLIENT": "grpcio"}).grpc_client == "grpcio"
-    with pytest.raises(RuntimeError):
-        EdgeConfig.from_env({"CLEANSE_EDGE_GRPC_CLIENT": "curl"})
-    assert Backends({}).lean and not Backends({}, lean=False).lean
-    assert not Backends({}, [object()]).lean  # type: ignore[list-item]  # interceptors: grpc.aio

@@ -1,15 +1,19 @@
-"""A lean gRPC client for the edge's unary backend calls: HTTP/2 over cleartext TCP
-(h2c), spoken by an asyncio protocol on the edge's own event loop.
+"""A lean gRPC client for unary calls: HTTP/2 over cleartext TCP (h2c), spoken by an
+asyncio protocol on the caller's own event loop. The edge's backend calls and the
+mesh client's calls between services (mesh.client) go over it.
 
-grpc.aio cost the edge more CPU per request than everything else it does: each call
-builds Metadata and call objects, runs an extra task, crosses into the C core and
-writes its frames with a syscall of its own. Here a call frames its HEADERS and DATA
-itself; the frames of every call started in one loop iteration leave in one write;
-the response frames are parsed as they arrive, and the header blocks a server
-repeats (`grpc-status: 0` trailers) are decoded once per connection (edge/hpack.py).
-A call costs a future, a dictionary entry and a deadline timer.
+grpc.aio costs a caller more CPU per call than the work around it: each call builds
+Metadata and call objects, runs an extra task, crosses into the C core and writes its
+frames with a syscall of its own. Here a call frames its HEADERS and DATA itself; the
+frames of every call started in one loop iteration leave in one write; the response
+frames are parsed as they arrive, and the header blocks a server repeats
+(`grpc-status: 0` trailers) are decoded once per connection (mesh/hpack.py). A call
+costs a future, a dictionary entry and a deadline timer.
 
-Scope: unary-unary calls, what the edge makes. Behaviour follows grpc.aio's:
+CLEANSE_GRPC_CLIENT (`client_from_env`) chooses between this client ("lean", the
+default) and grpc.aio ("grpcio") for the edge and for mesh.client alike.
+
+Scope: unary-unary calls. Behaviour follows grpc.aio's:
 
 - failures raise grpc.aio.AioRpcError with the status code, details and metadata
   (`-bin` values as bytes) grpc.aio would give; a call cancelled by its caller
@@ -33,20 +37,35 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import random
 import re
 import socket
 import struct
 import zlib
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 import grpc
 from grpc.aio import AioRpcError, Metadata
 
-from edge import hpack
+from mesh import hpack
+
+CLIENT_ENV = "CLEANSE_GRPC_CLIENT"
+CLIENTS = ("lean", "grpcio")
+
+
+def client_from_env(env: Mapping[str, str] | None = None) -> str:
+    """Which gRPC client makes unary calls: "lean" (this module, the default) or
+    "grpcio" (grpc.aio), from CLEANSE_GRPC_CLIENT."""
+    env = os.environ if env is None else env
+    choice = env.get(CLIENT_ENV, "").strip().lower() or CLIENTS[0]
+    if choice not in CLIENTS:
+        raise RuntimeError(f"{CLIENT_ENV}={choice!r}: expected lean or grpcio")
+    return choice
+
 
 # Frame types and flags (RFC 9113 section 6).
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS = 0, 1, 2, 3, 4
@@ -725,12 +744,16 @@ def _decompress(encoding: str, data: bytes) -> bytes:
 
 
 _TIMEOUT_FIELDS: dict[float, bytes] = {}
+_TIMEOUT_NAME = b"\x00" + hpack.string(b"grpc-timeout")  # hpack.literal's bytes
 
 
 def _timeout_field(timeout: float) -> bytes:
+    """The grpc-timeout header field; cached, as the edge's timeouts repeat (the mesh
+    client's, cut to a served call's remaining deadline, rarely do)."""
     field = _TIMEOUT_FIELDS.get(timeout)
     if field is None:
-        field = hpack.literal("grpc-timeout", encode_timeout(timeout).encode())
+        value = encode_timeout(timeout).encode()
+        field = _TIMEOUT_NAME + _LENGTH[len(value)] + value  # at most 9 bytes
         if len(_TIMEOUT_FIELDS) >= 256:
             _TIMEOUT_FIELDS.clear()
         _TIMEOUT_FIELDS[timeout] = field
@@ -845,7 +868,7 @@ class Channel:
         keepalive_timeout: float = 20.0,
         connect_timeout: float = 20.0,
         initial_backoff: float = 1.0,
-        user_agent: str = f"grpc-python-edge/{grpc.__version__}",
+        user_agent: str = f"grpc-python-lean/{grpc.__version__}",
     ) -> None:
         host, sep, port = target.rpartition(":")
         if not sep or not port.isdigit():
@@ -923,6 +946,20 @@ class Channel:
         self._backoff, self._retry_at = self.initial_backoff, 0.0
         self._conn = conn
         return conn
+
+    async def channel_ready(self) -> None:
+        """Wait until a connection is open, as grpc.aio's `channel_ready`: the first
+        attempt is made at once (a backoff from earlier failures is cut short), later
+        ones after gRPC's backoff. A closed channel raises AioRpcError CANCELLED."""
+        self._retry_at = 0.0
+        while True:
+            try:
+                await self._connection(None)
+                return
+            except AioRpcError as exc:
+                if exc.code() is grpc.StatusCode.CANCELLED:
+                    raise
+            await asyncio.sleep(max(self._retry_at - self._loop.time(), 0.01))
 
     async def close(self) -> None:
         self._closed = True

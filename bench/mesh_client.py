@@ -1,0 +1,135 @@
+"""`python -m bench.mesh_client`: the CPU a call between services costs its caller.
+
+Starts the auth service (mesh.supervisor, SQLite in a temporary folder), then calls
+GetJwks from this process, as a service would call another one: inside a served
+call's context (a span, a deadline, a request id), through `mesh.client.stub`. Each
+row runs BENCH_CALLS calls (default 5000, after 500 to warm up) and reports this
+process's CPU time (time.process_time(): every thread, grpc's included) per call.
+The machine may be shared, so CPU per call is the figure, not calls per second.
+
+Rows: a bare grpc.aio stub (no interceptors: the floor grpc.aio sets), a bare stub
+over mesh/h2grpc.py (the lean client's floor), then mesh.client over each gRPC
+client it can use (CLEANSE_GRPC_CLIENT: lean, grpcio).
+BENCH_CONCURRENCY (default "1,16"): calls in flight at once. BENCH_LOOP (default
+uvloop, as services run; or asyncio).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from mesh import registry
+from mesh.supervisor import ProcessSpec, Supervisor
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _ints(name: str, default: str) -> list[int]:
+    return [int(v) for v in os.environ.get(name, default).split(",") if v.strip()]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    host = registry.DEFAULT_HOST
+    env = registry.override_env(
+        {"auth": registry.Address(host, _free_port(host))},
+        {"auth": registry.Address(host, _free_port(host))},
+    )
+    env.update(
+        {
+            "CLEANSE_DATA_DIR": str(tmp / "data"),
+            "CLEANSE_AUTH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'data' / 'auth.db'}",
+            "CLEANSE_OTEL_EXPORTER": "none",
+        }
+    )
+    return env
+
+
+async def _run(call: Callable[[], Awaitable[Any]], n: int, concurrency: int) -> float:
+    """CPU seconds per call over `n` calls, `concurrency` at a time."""
+
+    async def worker(k: int) -> None:
+        for _ in range(k):
+            await call()
+
+    async def batch(total: int) -> None:
+        share, extra = divmod(total, concurrency)
+        await asyncio.gather(*(worker(share + (i < extra)) for i in range(concurrency)))
+
+    await batch(max(n // 10, concurrency))  # warm up: connections, caches
+    started = time.process_time()
+    await batch(n)
+    return (time.process_time() - started) / n
+
+
+async def main() -> None:
+    from opentelemetry import context as otel_context
+
+    from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
+    from mesh import client, deadlines, h2grpc
+    from mesh import context as call_context
+    from observability import configure_tracing
+    from observability._server import _fast_context
+
+    calls = _ints("BENCH_CALLS", "5000")[0]
+    levels = _ints("BENCH_CONCURRENCY", "1,16")
+    with tempfile.TemporaryDirectory(prefix="cleanse-bench-client-") as tmp:
+        env = _env(Path(tmp))
+        sup = Supervisor([ProcessSpec.service("auth")], env=env, data_dir=Path(tmp) / "data")
+        await sup.start()
+        try:
+            os.environ.update(env)
+            os.environ["CLEANSE_INTERNAL_SECRET"] = sup.env["CLEANSE_INTERNAL_SECRET"]
+            configure_tracing("bench")  # as a service: a tracer provider, no exporter
+            client.configure("order")
+            # As a handler would call: inside a served call's span, deadline, request id.
+            otel_context.attach(_fast_context((("traceparent", f"00-{'ab' * 16}-{'cd' * 8}-01"),)))
+            deadlines.set_deadline(3600.0)
+            call_context.set_current(call_context.CallContext(request_id="bench-1"))
+
+            request = auth_service_pb2.GetJwksRequest()
+            address = str(registry.address("auth"))
+            bare_channel = grpc.aio.insecure_channel(address)
+            lean_channel = h2grpc.Channel(address)
+            bare = auth_service_pb2_grpc.AuthServiceStub(bare_channel)
+            lean = auth_service_pb2_grpc.AuthServiceStub(lean_channel)
+            stub = client.stub("auth", auth_service_pb2_grpc.AuthServiceStub)
+            rows: list[tuple[str, str, Callable[[], Awaitable[Any]]]] = [
+                ("grpc.aio stub, no interceptors", "", lambda: bare.GetJwks(request)),
+                ("h2grpc stub, no mesh", "", lambda: lean.GetJwks(request, timeout=5)),
+                ("mesh.client, lean", "lean", lambda: stub.GetJwks(request)),
+                ("mesh.client, grpcio", "grpcio", lambda: stub.GetJwks(request)),
+            ]
+            print(f"GetJwks, {calls} calls per row; client CPU per call (time.process_time)")
+            print(f"{'':34}" + "".join(f"{f'{c} in flight':>16}" for c in levels))
+            for label, grpc_client, call in rows:
+                if grpc_client:
+                    client.update_settings(grpc_client=grpc_client)
+                cells = [f"{await _run(call, calls, c) * 1e6:>13.1f} µs" for c in levels]
+                print(f"{label:34}" + "".join(cells), flush=True)
+            await bare_channel.close()
+            await lean_channel.close()
+            await client.close_all()
+        finally:
+            await sup.stop()
+
+
+if __name__ == "__main__":
+    if os.environ.get("BENCH_LOOP", "uvloop") == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
