@@ -108,6 +108,7 @@ def variant_pb(v: Variant) -> res.Variant:
         position=v.position,
         create_time=ts(v.create_time),
         update_time=ts(v.update_time),
+        pieces_per_unit=v.pieces_per_unit,
     )
 
 

@@ -142,6 +142,8 @@ class Variant(Base):
     barcode: Mapped[str | None] = mapped_column(String(13), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|inactive|archived
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Pieces sold as one unit ("Pack of 2": 2), for per-piece GST slabs (>= 1).
+    pieces_per_unit: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_by: Mapped[str] = mapped_column(ACTOR, default="")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     update_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

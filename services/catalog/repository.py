@@ -400,6 +400,7 @@ class Repo:
                     Variant.price,
                     Variant.currency_code,
                     Variant.weight_grams,
+                    Variant.pieces_per_unit,
                     Variant.status,
                     Product.title.label("product_title"),
                     Product.slug.label("product_slug"),

@@ -299,6 +299,7 @@ class CatalogInternalService(internal_grpc.CatalogInternalServiceServicer):
                     hsn_code=f.hsn_code,
                     tax_class=f.tax_class,
                     weight_grams=f.weight_grams,
+                    pieces_per_unit=f.pieces_per_unit,
                     sellable=f.sellable,
                     category_ids=f.category_ids,
                     brand_id=f.brand_id,

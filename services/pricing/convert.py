@@ -189,6 +189,7 @@ def variant(v: catalog_pb2.VariantSnapshot) -> d.Variant:
         collection_ids=frozenset(v.collection_ids),
         tags=frozenset(v.tags),
         weight_grams=v.weight_grams,
+        pieces_per_unit=max(v.pieces_per_unit, 1),  # 0: an older catalog, one piece
     )
 
 

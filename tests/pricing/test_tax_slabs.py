@@ -8,6 +8,7 @@ up, per line (mesh.gst).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from cleanse.pricing.v1 import breakdown_pb2 as bpb
@@ -40,13 +41,13 @@ APPAREL = TaxRate(1800, "taxRates/apparel", ((262500, 500), (0, 1800)))
 SOAP = TaxRate(1800, "taxRates/soap", ((0, 1800),))
 
 
-def priced(lines, variants, rates, rules=Rules(), codes=()):
+def priced(lines, variants, rates, rules=Rules(), codes=(), checkout=KA):
     return calculate(
         PricingInput(
             lines=tuple(lines),
             variants=variants,
             tax_rates=rates,
-            checkout=KA,
+            checkout=checkout,
             now=NOW,
             rules=rules or Rules(),
             coupon_codes=tuple(codes),
@@ -229,3 +230,153 @@ def test_fee_rate_follows_the_discounted_slab() -> None:
     # Rs 449 < Rs 499: Rs 49 shipping, at 5%: 4900 / 1.05 = 4666.67 -> 4667, tax 233.
     assert b.shipping.fee == 4900 and b.shipping.gst_rate_bp == 500
     assert (b.shipping.tax.taxable_value, b.shipping.tax.total) == (4667, 233)
+
+
+# --- tax-exclusive prices (StoreSettings.prices_include_tax = false) ----------------------
+
+EXCLUSIVE = replace(KA, prices_include_tax=False)
+
+
+def test_exclusive_prices_compare_the_transaction_value_with_the_threshold() -> None:
+    """The bound Rs 2,625 is Rs 2,500 + 5%. A tax-exclusive price is the transaction
+    value itself, so Rs 2,500.00 a piece is 5% and Rs 2,500.01 is 18%; the net is not
+    compared with Rs 2,625 (that would tax Rs 2,500.01 to Rs 2,625 at 5%)."""
+    assert APPAREL.for_line(250000, 1, inclusive=False) == 500
+    assert APPAREL.for_line(250001, 1, inclusive=False) == 1800
+    assert APPAREL.for_line(262500, 1, inclusive=False) == 1800  # 5% inclusive
+    # Two pieces for Rs 5,000.01 are Rs 2,500.005 each: over, no rounding.
+    assert APPAREL.for_line(500000, 2, inclusive=False) == 500
+    assert APPAREL.for_line(500001, 2, inclusive=False) == 1800
+    # The pre-GST 2.0 bound Rs 1,050 = Rs 1,000 + 5%, then 12%.
+    old = TaxRate(1200, "taxRates/apparel-2017", ((105000, 500), (0, 1200)))
+    assert old.for_line(100000, 1, inclusive=False) == 500
+    assert old.for_line(100001, 1, inclusive=False) == 1200
+    assert TaxRate(1200).for_line(999999, 3, inclusive=False) == 1200  # no slabs
+
+
+def test_an_exclusive_price_between_the_threshold_and_the_bound_is_18_percent() -> None:
+    kurta = {"k": Variant("k", 260000)}  # Rs 2,600 a piece before GST
+    ln = priced([("k", 1)], kurta, {"k": APPAREL}, checkout=EXCLUSIVE).lines[0]
+    # Rs 2,600 > Rs 2,500: 18% on top. 260000 x 18% = 46800 = CGST 23400 + SGST 23400.
+    assert (ln.gst_rate_bp, ln.tax.taxable_value, ln.tax.cgst, ln.tax.sgst) == (
+        1800,
+        260000,
+        23400,
+        23400,
+    )
+    assert ln.total == 306800
+
+    ln = priced([("k", 1)], {"k": Variant("k", 250000)}, {"k": APPAREL}, checkout=EXCLUSIVE)
+    ln = ln.lines[0]
+    # Rs 2,500 exactly: 5%, 12500 = 6250 + 6250; the customer pays Rs 2,625, the bound.
+    assert (ln.gst_rate_bp, ln.tax.taxable_value, ln.tax.total, ln.total) == (
+        500,
+        250000,
+        12500,
+        262500,
+    )
+
+
+def test_an_exclusive_discount_must_bring_the_value_itself_under_the_threshold() -> None:
+    kurta = {"k": Variant("k", 299900)}  # Rs 2,999 a piece before GST
+
+    def off(percent_bp: int):
+        sale = Rules(
+            automatic=(
+                AutomaticDiscount(
+                    "a1",
+                    "Festive sale",
+                    Offer(Kind.PERCENTAGE, percent_bp=percent_bp),
+                    eligibility=Eligibility(variant_ids=frozenset({"k"})),
+                ),
+            )
+        )
+        return priced([("k", 1)], kurta, {"k": APPAREL}, sale, checkout=EXCLUSIVE).lines[0]
+
+    ln = off(1500)
+    # 15% of 299900 = 44985: Rs 2,549.15 before GST > Rs 2,500: 18% (tax-inclusive,
+    # the same sale made it 5%: test_a_line_discount_moves_a_kurta_into_the_5_percent_slab).
+    # 254915 x 18% = 45884.70 -> 45885 = CGST 22943 + SGST 22942.
+    assert (ln.net, ln.gst_rate_bp, ln.tax.cgst, ln.tax.sgst) == (254915, 1800, 22943, 22942)
+    assert ln.total == 254915 + 45885
+    ln = off(1700)
+    # 17% of 299900 = 50983: Rs 2,489.17 <= Rs 2,500: 5%.
+    # 248917 x 5% = 12445.85 -> 12446 = CGST 6223 + SGST 6223.
+    assert (ln.net, ln.gst_rate_bp, ln.tax.taxable_value, ln.tax.cgst, ln.tax.sgst) == (
+        248917,
+        500,
+        248917,
+        6223,
+        6223,
+    )
+    assert ln.total == 261363
+
+
+async def test_service_compares_exclusive_prices_with_the_threshold(pricing: Pricing) -> None:
+    """prices_include_tax from settings' checkout config reaches the slab choice."""
+    p = pricing
+    config = p.peers.settings.config
+    kurta = p.variant(260000, tax_class="apparel", hsn_code="62114990")
+    shawl = p.variant(250000, tax_class="apparel", hsn_code="62114990")
+    config.prices_include_tax = False
+    p.invalidate()
+    try:
+        b = await p.public.CalculatePrice(
+            ppb.CalculatePriceRequest(cart=_cart([(kurta, 1), (shawl, 2)]))
+        )
+    finally:
+        config.prices_include_tax = True
+        p.invalidate()
+    assert not b.prices_include_tax
+    lines = {ln.variant_id: ln for ln in b.lines}
+    k, s = lines[kurta], lines[shawl]
+    # Rs 2,600 before GST: 18%, 46800 on top.
+    assert (k.gst_rate_basis_points, k.tax.total_tax.amount_minor) == (1800, 46800)
+    assert k.total.amount_minor == 306800
+    # Rs 2,500 a piece: 5%, 2 x 12500 on top.
+    assert (s.gst_rate_basis_points, s.tax.total_tax.amount_minor) == (500, 25000)
+    assert s.total.amount_minor == 525000
+
+
+# --- packs: the catalog's pieces_per_unit ------------------------------------------------
+
+
+def test_a_pack_is_compared_per_piece() -> None:
+    """A "Pack of 2" kurta sets at Rs 4,999 is Rs 2,499.50 a piece: 5%, not 18%."""
+    pack = {"p": Variant("p", 499900, pieces_per_unit=2)}
+    ln = priced([("p", 1)], pack, {"p": APPAREL}).lines[0]
+    # 499900 / 1.05 = 476095.24 -> 476095, tax 23805 = CGST 11903 + SGST 11902.
+    assert (ln.gst_rate_bp, ln.tax.taxable_value, ln.tax.cgst, ln.tax.sgst) == (
+        500,
+        476095,
+        11903,
+        11902,
+    )
+    # Counted as one piece it would be 18%: 499900 / 1.18 = 423644.07 -> 423644.
+    one = priced([("p", 1)], {"p": Variant("p", 499900)}, {"p": APPAREL}).lines[0]
+    assert (one.gst_rate_bp, one.tax.taxable_value) == (1800, 423644)
+    # Three packs are six pieces: 1499700 <= 6 x 262500 = 1575000: 5%.
+    assert priced([("p", 3)], pack, {"p": APPAREL}).lines[0].gst_rate_bp == 500
+    # The bound stays exact per piece: Rs 5,250.00 a pack is 5%, Rs 5,250.01 is 18%.
+    for price, rate in ((525000, 500), (525001, 1800)):
+        v = {"p": Variant("p", price, pieces_per_unit=2)}
+        assert priced([("p", 1)], v, {"p": APPAREL}).lines[0].gst_rate_bp == rate
+    # Tax-exclusive: Rs 5,000.00 a pack is Rs 2,500 a piece (5%), a paisa more is 18%.
+    for price, rate in ((500000, 500), (500001, 1800)):
+        v = {"p": Variant("p", price, pieces_per_unit=2)}
+        got = priced([("p", 1)], v, {"p": APPAREL}, checkout=EXCLUSIVE).lines[0]
+        assert got.gst_rate_bp == rate
+
+
+async def test_service_reads_pieces_per_unit_from_the_catalog(pricing: Pricing) -> None:
+    p = pricing
+    pack = p.variant(499900, tax_class="apparel", hsn_code="62114990", pieces_per_unit=2)
+    older = p.variant(499900, tax_class="apparel", hsn_code="62114990")  # 0: one piece
+    b = await p.public.CalculatePrice(
+        ppb.CalculatePriceRequest(cart=_cart([(pack, 1), (older, 1)]))
+    )
+    lines = {ln.variant_id: ln for ln in b.lines}
+    assert lines[pack].gst_rate_basis_points == 500
+    assert lines[pack].tax.total_tax.amount_minor == 23805
+    assert lines[older].gst_rate_basis_points == 1800
+    assert lines[older].tax.total_tax.amount_minor == 499900 - 423644

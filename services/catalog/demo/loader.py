@@ -11,6 +11,7 @@ the GS1 India range (890...).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,12 @@ RELATION_KINDS = ("cross_sell", "up_sell", "frequently_bought_together")
 
 def variant_id(sku: str) -> str:
     return "var_" + sku.lower()
+
+
+def pieces_per_unit(title: str) -> int:
+    """Pieces in one unit (GST slabs per piece): "Pack of 3" is 3; "Pair", "100 ml": 1."""
+    m = re.fullmatch(r"Pack of (\d+)", title.strip())
+    return int(m.group(1)) if m else 1
 
 
 def ean13(seq: int) -> str:
@@ -140,6 +147,7 @@ def build(data: dict[str, Any]) -> list[Any]:
                     price=price,
                     cost_price=cost,
                     weight_grams=grams,
+                    pieces_per_unit=pieces_per_unit(value),
                     barcode=ean13(seq),
                     position=pos,
                     updated_by=ACTOR,

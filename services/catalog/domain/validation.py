@@ -117,6 +117,16 @@ def check_non_negative(value: int, v: Violations, field: str, maximum: int = 1_0
         v.add(field, f"must be between 0 and {maximum}")
 
 
+MAX_PIECES_PER_UNIT = 1000
+
+
+def check_pieces_per_unit(value: int, v: Violations, field: str) -> int:
+    """Pieces sold as one unit (GST slabs per piece): 1-1000; 0 (unset) means 1."""
+    if value < 0 or value > MAX_PIECES_PER_UNIT:
+        v.add(field, f"must be between 1 and {MAX_PIECES_PER_UNIT} (0 means 1)")
+    return max(value, 1)
+
+
 def check_tags(tags: Iterable[str], v: Violations, field: str) -> list[str]:
     out: list[str] = []
     for i, raw in enumerate(tags):

@@ -46,6 +46,7 @@ class VariantFacts:
     hsn_code: str
     tax_class: str
     weight_grams: int
+    pieces_per_unit: int
     sellable: bool
     category_ids: tuple[str, ...]  # own categories and their ancestors, root first
     brand_id: str
@@ -139,6 +140,7 @@ class InternalHandlers:
                 hsn_code=row.hsn_code,
                 tax_class=row.tax_class,
                 weight_grams=row.weight_grams,
+                pieces_per_unit=row.pieces_per_unit,
                 sellable=row.product_status == "active" and row.status == "active",
                 category_ids=tuple(categories.get(row.product_id, ())),
                 brand_id=row.brand_id or "",

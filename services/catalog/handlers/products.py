@@ -75,6 +75,7 @@ VARIANT_FIELDS = (
     "barcode",
     "status",
     "position",
+    "pieces_per_unit",
 )
 STATUS_NAMES = reverse(PRODUCT_STATUS)
 VARIANT_STATUS_NAMES = reverse(VARIANT_STATUS)
@@ -241,6 +242,10 @@ def variant_input(
     if "position" in fields:
         val.check_non_negative(var.position, v, f"{prefix}position", 1000)
         c["position"] = var.position
+    if "pieces_per_unit" in fields:
+        c["pieces_per_unit"] = val.check_pieces_per_unit(
+            var.pieces_per_unit, v, f"{prefix}pieces_per_unit"
+        )
     return c
 
 

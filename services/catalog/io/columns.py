@@ -17,6 +17,7 @@ from services.catalog.domain.validation import (
     check_barcode,
     check_hsn,
     check_non_negative,
+    check_pieces_per_unit,
     check_prices,
     check_sku,
     check_slug,
@@ -53,6 +54,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("barcode", "EAN-13 with a valid check digit; empty: none"),
     ("variant_status", "active | inactive | archived (default active)"),
     ("position", "integer display order of the variant"),
+    ("pieces_per_unit", "pieces sold as one unit, e.g. 2 for a pack of 2 (default 1)"),
 )
 COLUMN_NAMES = tuple(c for c, _ in COLUMNS)
 REQUIRED = ("product_slug", "sku")
@@ -214,6 +216,10 @@ def parse_row(header: list[str], fields: list[str], line: int) -> tuple[Row, Vio
             if value is not None:
                 check_non_negative(value, v, column)
                 row.ints[column] = value
+    if "pieces_per_unit" in cells:
+        value = _int(cells["pieces_per_unit"], "pieces_per_unit", v)
+        if value is not None:
+            row.ints["pieces_per_unit"] = check_pieces_per_unit(value, v, "pieces_per_unit")
     if "barcode" in cells:
         row.barcode = check_barcode(cells["barcode"], v, "barcode") or None
     if "variant_status" in cells:

@@ -126,6 +126,7 @@ async def export_csv(db: Database, filters: ExportFilters) -> AsyncIterator[tupl
                     "barcode": v.barcode,
                     "variant_status": v.status,
                     "position": v.position,
+                    "pieces_per_unit": v.pieces_per_unit,
                 }
                 writer.writerow([_cell(cells[c]) for c in COLUMN_NAMES])
                 rows += 1

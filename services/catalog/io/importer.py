@@ -61,6 +61,7 @@ VARIANT_INTS = {
     "width_mm": "width_mm",
     "height_mm": "height_mm",
     "position": "position",
+    "pieces_per_unit": "pieces_per_unit",
 }
 
 

@@ -10,7 +10,8 @@ Order of work (README "How a price is computed"):
    together capped at `stacking_cap_bp` of the subtotal.
 4. Free gifts (sellable, in stock) at zero price.
 5. GST per line on its net, at the rate of the slab its net per piece falls in
-   (discounts can move a line into a lower slab); shipping (threshold,
+   (discounts can move a line into a lower slab; with tax-exclusive prices the net
+   is compared with the threshold without GST); shipping (threshold,
    free-shipping rules); payment fee;
    the GST inside shipping and the fee (at the highest rate of the taxed lines).
    The free-shipping threshold is applied by exactly one side: pricing (settings'
@@ -227,11 +228,14 @@ def _gifts(run: _Run) -> list[Line]:
 def _priced_line(run: _Run, s: Slot) -> Line:
     inp = run.inp
     rate = inp.tax_rates.get(s.variant.variant_id)
+    inclusive = inp.checkout.prices_include_tax
     # The slab follows the value per piece after every discount on the line (its own
     # and its share of cart-level ones): GST is on the transaction value (CGST Act
-    # s. 15(3)(a): discounts recorded on the invoice reduce it).
-    rate_bp = rate.for_line(s.net, s.quantity) if rate else 0
-    inclusive = inp.checkout.prices_include_tax
+    # s. 15(3)(a): discounts recorded on the invoice reduce it). A pack variant is
+    # several pieces; with tax-exclusive prices the net is that value itself
+    # (TaxRate.for_line).
+    pieces = s.quantity * max(s.variant.pieces_per_unit, 1)
+    rate_bp = rate.for_line(s.net, pieces, inclusive=inclusive) if rate else 0
     tax = line_tax(s.net, rate_bp, inter_state=inp.checkout.inter_state, inclusive=inclusive)
     discounts = tuple(s.shares)
     v = s.variant

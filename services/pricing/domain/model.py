@@ -12,6 +12,7 @@ from enum import IntEnum
 from functools import cached_property
 
 from mesh.gst import is_intra_state
+from services.pricing.domain.money import BASIS_POINTS
 
 
 class Kind(IntEnum):
@@ -49,6 +50,7 @@ class Variant:
     collection_ids: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
     weight_grams: int = 0  # one unit, as the catalog has it (0: not recorded)
+    pieces_per_unit: int = 1  # pieces sold as one unit ("Pack of 2": 2), for GST slabs
 
 
 @dataclass(frozen=True)
@@ -57,21 +59,35 @@ class TaxRate:
 
     `slabs` are the rule's price bands, (tax-inclusive unit price up to and including,
     0 = no bound; rate in basis points), in order. A slab-dependent rate (apparel: 5%
-    up to Rs 2,625 a piece incl. GST) is chosen by the value per piece actually
-    charged, after the line's discounts (`for_line`). Without slabs (an older settings
-    answer) the rate is `basis_points` whatever the price.
+    up to Rs 2,625 a piece incl. GST, i.e. Rs 2,500 without) is chosen by the value per
+    piece actually charged, after the line's discounts (`for_line`). Without slabs (an
+    older settings answer) the rate is `basis_points` whatever the price.
     """
 
     basis_points: int  # 1800 = 18%: settings' answer at the list price
     rule: str = ""
     slabs: tuple[tuple[int, int], ...] = ()
 
-    def for_line(self, net: int, quantity: int) -> int:
-        """The rate of `quantity` pieces sold for `net` paise in all: the first slab
-        whose bound admits the value per piece, compared exactly (net <= bound x
-        quantity: no rounding of net / quantity)."""
+    def for_line(self, net: int, pieces: int, *, inclusive: bool = True) -> int:
+        """The rate of `pieces` pieces sold for `net` paise in all: the first slab whose
+        bound admits the value per piece, compared exactly (no rounding of net / pieces).
+
+        A bound is a tax-inclusive price: the law's threshold (a transaction value,
+        without GST) plus the slab's own rate (Rs 2,625 = Rs 2,500 + 5%). So with
+        tax-inclusive prices (`inclusive`) the net is compared as it is, net <= bound x
+        pieces; with tax-exclusive prices the net IS the transaction value, and it is
+        compared with the threshold the bound stands for: net x (1 + rate) <= bound x
+        pieces, i.e. net x (10000 + rate) <= bound x 10000 x pieces (Rs 2,500.00 a piece
+        is 5%, Rs 2,500.01 is 18%; comparing the net with the bound itself would tax
+        Rs 2,500.01 to Rs 2,625 a piece at 5%).
+        """
         for up_to, rate_bp in self.slabs:
-            if up_to == 0 or net <= up_to * quantity:
+            if up_to == 0:
+                return rate_bp
+            if inclusive:
+                if net <= up_to * pieces:
+                    return rate_bp
+            elif net * (BASIS_POINTS + rate_bp) <= up_to * BASIS_POINTS * pieces:
                 return rate_bp
         return self.slabs[-1][1] if self.slabs else self.basis_points
 

@@ -21,12 +21,21 @@ from services.settings.models import TaxRateRule
 log = logging.getLogger("cleanse.settings.tax")
 # Resolutions that fell back to the standard rate, by reason: "hsn_not_covered" (no
 # HSN rule covers the code and the class has none of its own) or "unknown_tax_class"
-# (the class names no rule; the HSN code or the standard rate decided).
+# (the class names no rule; the HSN code or the standard rate decided). Alerted on in
+# observability/prometheus/rules.yml (CleanseTaxRateFallback).
+HSN_NOT_COVERED = "hsn_not_covered"
+UNKNOWN_TAX_CLASS = "unknown_tax_class"
+FALLBACK_REASONS = (HSN_NOT_COVERED, UNKNOWN_TAX_CLASS)
 FALLBACKS = counter(
     "tax_rate_fallbacks_total",
     "GST rate resolutions that used the standard fallback or named an unknown tax class.",
     ["reason"],
 )
+# Both series exported from the start, at 0: a labelled series that first appears at 1
+# is invisible to increase()/rate() (no earlier sample), so the first fallback after a
+# start would never alert.
+for _reason in FALLBACK_REASONS:
+    FALLBACKS.labels(_reason)
 
 
 @dataclass(frozen=True)
@@ -168,7 +177,7 @@ def _report(q: TaxQuery, found: tax.Resolution) -> None:
         return
     extra = {"tax_class": q.tax_class, "hsn_code": q.hsn_code, "rule_key": found.rule.key}
     if found.unknown_class:
-        FALLBACKS.labels("unknown_tax_class").inc()
+        FALLBACKS.labels(UNKNOWN_TAX_CLASS).inc()
         log.warning(
             "tax class %r has no GST rule; %s decided the rate for HSN %r",
             q.tax_class,
@@ -177,7 +186,7 @@ def _report(q: TaxQuery, found: tax.Resolution) -> None:
             extra=extra,
         )
     else:
-        FALLBACKS.labels("hsn_not_covered").inc()
+        FALLBACKS.labels(HSN_NOT_COVERED).inc()
         log.warning(
             "no GST rule covers HSN %r (tax class %r): the standard rate applied",
             q.hsn_code,

@@ -297,3 +297,33 @@ async def test_settings_down_fails_the_import_before_any_batch(catalog_io: IoHar
     assert down.calls == 1
     async with catalog_io.db.session() as s:
         assert await s.scalar(select(Product.id).where(Product.slug == "gst-outage")) is None
+
+
+async def test_pieces_per_unit_column(catalog_io: IoHarness) -> None:
+    """A pack variant's pieces (GST slabs per piece) import, export and validate."""
+    header = [*HEADER, "pieces_per_unit"]
+    rows = [
+        [*_row("pc-kurta-set", "PC-1", 299_900, tax_class="apparel", hsn_code="62114990"), ""],
+        [*_row("pc-kurta-set", "PC-2", 549_900, tax_class="apparel", hsn_code="62114990"), 2],
+        [*_row("pc-kurta-set", "PC-3", 749_900, tax_class="apparel", hsn_code="62114990"), -1],
+        [*_row("pc-kurta-set", "PC-4", 749_900, tax_class="apparel", hsn_code="62114990"), 1001],
+    ]
+    summary, _ = await catalog_io.import_bytes([csv_bytes(header, rows)])
+    assert {(e.line, e.column) for e in summary.errors} == {
+        (4, "pieces_per_unit"),
+        (5, "pieces_per_unit"),
+    }
+    async with catalog_io.db.session() as s:
+        got = dict(
+            (
+                await s.execute(
+                    select(Variant.sku, Variant.pieces_per_unit).where(
+                        Variant.sku.in_(["PC-1", "PC-2"])
+                    )
+                )
+            ).all()
+        )
+    assert got == {"PC-1": 1, "PC-2": 2}  # an empty cell: the default, one piece
+    exported = await catalog_io.export()
+    by_sku = {r["sku"]: r for r in csv.DictReader(io.StringIO(exported.decode()))}
+    assert (by_sku["PC-1"]["pieces_per_unit"], by_sku["PC-2"]["pieces_per_unit"]) == ("1", "2")

@@ -426,7 +426,7 @@ class CatalogAdminServiceServicer:
 
     def UpdateVariant(self, request, context):
         """Updatable: sku, title, option_values, mrp, price, cost_price, weight_grams,
-        dimensions, barcode, status, position.
+        dimensions, barcode, status, position, pieces_per_unit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -26,7 +26,7 @@ from cleanse.common.v1 import access_pb2 as cleanse_dot_common_dot_v1_dot_access
 from cleanse.common.v1 import money_pb2 as cleanse_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1cleanse/catalog/v1/catalog_internal_service.proto\x12\x12\x63leanse.catalog.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1d\x63leanse/common/v1/money.proto\"\x88\x03\n\x0fVariantSnapshot\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x12\n\nproduct_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x15\n\rproduct_title\x18\x04 \x01(\t\x12\x15\n\rvariant_title\x18\x05 \x01(\t\x12\x14\n\x0cproduct_slug\x18\x06 \x01(\t\x12\x11\n\timage_url\x18\x07 \x01(\t\x12%\n\x03mrp\x18\x08 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\'\n\x05price\x18\t \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x10\n\x08hsn_code\x18\n \x01(\t\x12\x11\n\ttax_class\x18\x0b \x01(\t\x12\x14\n\x0cweight_grams\x18\x0c \x01(\x05\x12\x10\n\x08sellable\x18\r \x01(\x08\x12\x14\n\x0c\x63\x61tegory_ids\x18\x0e \x03(\t\x12\x10\n\x08\x62rand_id\x18\x0f \x01(\t\x12\x16\n\x0e\x63ollection_ids\x18\x10 \x03(\t\x12\x0c\n\x04tags\x18\x11 \x03(\t\".\n\x17\x42\x61tchGetVariantsRequest\x12\x13\n\x0bvariant_ids\x18\x01 \x03(\t\"b\n\x18\x42\x61tchGetVariantsResponse\x12\x35\n\x08variants\x18\x01 \x03(\x0b\x32#.cleanse.catalog.v1.VariantSnapshot\x12\x0f\n\x07missing\x18\x02 \x03(\t\"\x8a\x01\n\x0eProductSummary\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x12\n\nbrand_name\x18\x04 \x01(\t\x12\x11\n\timage_url\x18\x05 \x01(\t\x12\x10\n\x08hsn_code\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\"6\n\x1f\x42\x61tchGetProductSummariesRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\"i\n BatchGetProductSummariesResponse\x12\x34\n\x08products\x18\x01 \x03(\x0b\x32\".cleanse.catalog.v1.ProductSummary\x12\x0f\n\x07missing\x18\x02 \x03(\t\"*\n\x15ValidateBundleRequest\x12\x11\n\tbundle_id\x18\x01 \x01(\t\"\x98\x01\n\x16ValidateBundleResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x10\n\x08problems\x18\x02 \x03(\t\x12.\n\x0c\x62undle_price\x18\x03 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12-\n\x05lines\x18\x04 \x03(\x0b\x32\x1e.cleanse.catalog.v1.BundleLine\"2\n\nBundleLine\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"n\n\x16\x43heckReferencesRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\x12\x14\n\x0c\x63\x61tegory_ids\x18\x02 \x03(\t\x12\x16\n\x0e\x63ollection_ids\x18\x03 \x03(\t\x12\x11\n\tbrand_ids\x18\x04 \x03(\t\"\x8f\x01\n\x17\x43heckReferencesResponse\x12\x1b\n\x13missing_product_ids\x18\x01 \x03(\t\x12\x1c\n\x14missing_category_ids\x18\x02 \x03(\t\x12\x1e\n\x16missing_collection_ids\x18\x03 \x03(\t\x12\x19\n\x11missing_brand_ids\x18\x04 \x03(\t2\x90\x04\n\x16\x43\x61talogInternalService\x12x\n\x10\x42\x61tchGetVariants\x12+.cleanse.catalog.v1.BatchGetVariantsRequest\x1a,.cleanse.catalog.v1.BatchGetVariantsResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12\x90\x01\n\x18\x42\x61tchGetProductSummaries\x12\x33.cleanse.catalog.v1.BatchGetProductSummariesRequest\x1a\x34.cleanse.catalog.v1.BatchGetProductSummariesResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12u\n\x0f\x43heckReferences\x12*.cleanse.catalog.v1.CheckReferencesRequest\x1a+.cleanse.catalog.v1.CheckReferencesResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12r\n\x0eValidateBundle\x12).cleanse.catalog.v1.ValidateBundleRequest\x1a*.cleanse.catalog.v1.ValidateBundleResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1cleanse/catalog/v1/catalog_internal_service.proto\x12\x12\x63leanse.catalog.v1\x1a\x1e\x63leanse/common/v1/access.proto\x1a\x1d\x63leanse/common/v1/money.proto\"\xa1\x03\n\x0fVariantSnapshot\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x12\n\nproduct_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x15\n\rproduct_title\x18\x04 \x01(\t\x12\x15\n\rvariant_title\x18\x05 \x01(\t\x12\x14\n\x0cproduct_slug\x18\x06 \x01(\t\x12\x11\n\timage_url\x18\x07 \x01(\t\x12%\n\x03mrp\x18\x08 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\'\n\x05price\x18\t \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12\x10\n\x08hsn_code\x18\n \x01(\t\x12\x11\n\ttax_class\x18\x0b \x01(\t\x12\x14\n\x0cweight_grams\x18\x0c \x01(\x05\x12\x10\n\x08sellable\x18\r \x01(\x08\x12\x14\n\x0c\x63\x61tegory_ids\x18\x0e \x03(\t\x12\x10\n\x08\x62rand_id\x18\x0f \x01(\t\x12\x16\n\x0e\x63ollection_ids\x18\x10 \x03(\t\x12\x0c\n\x04tags\x18\x11 \x03(\t\x12\x17\n\x0fpieces_per_unit\x18\x12 \x01(\x05\".\n\x17\x42\x61tchGetVariantsRequest\x12\x13\n\x0bvariant_ids\x18\x01 \x03(\t\"b\n\x18\x42\x61tchGetVariantsResponse\x12\x35\n\x08variants\x18\x01 \x03(\x0b\x32#.cleanse.catalog.v1.VariantSnapshot\x12\x0f\n\x07missing\x18\x02 \x03(\t\"\x8a\x01\n\x0eProductSummary\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x12\n\nbrand_name\x18\x04 \x01(\t\x12\x11\n\timage_url\x18\x05 \x01(\t\x12\x10\n\x08hsn_code\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\"6\n\x1f\x42\x61tchGetProductSummariesRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\"i\n BatchGetProductSummariesResponse\x12\x34\n\x08products\x18\x01 \x03(\x0b\x32\".cleanse.catalog.v1.ProductSummary\x12\x0f\n\x07missing\x18\x02 \x03(\t\"*\n\x15ValidateBundleRequest\x12\x11\n\tbundle_id\x18\x01 \x01(\t\"\x98\x01\n\x16ValidateBundleResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x10\n\x08problems\x18\x02 \x03(\t\x12.\n\x0c\x62undle_price\x18\x03 \x01(\x0b\x32\x18.cleanse.common.v1.Money\x12-\n\x05lines\x18\x04 \x03(\x0b\x32\x1e.cleanse.catalog.v1.BundleLine\"2\n\nBundleLine\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"n\n\x16\x43heckReferencesRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\x12\x14\n\x0c\x63\x61tegory_ids\x18\x02 \x03(\t\x12\x16\n\x0e\x63ollection_ids\x18\x03 \x03(\t\x12\x11\n\tbrand_ids\x18\x04 \x03(\t\"\x8f\x01\n\x17\x43heckReferencesResponse\x12\x1b\n\x13missing_product_ids\x18\x01 \x03(\t\x12\x1c\n\x14missing_category_ids\x18\x02 \x03(\t\x12\x1e\n\x16missing_collection_ids\x18\x03 \x03(\t\x12\x19\n\x11missing_brand_ids\x18\x04 \x03(\t2\x90\x04\n\x16\x43\x61talogInternalService\x12x\n\x10\x42\x61tchGetVariants\x12+.cleanse.catalog.v1.BatchGetVariantsRequest\x1a,.cleanse.catalog.v1.BatchGetVariantsResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12\x90\x01\n\x18\x42\x61tchGetProductSummaries\x12\x33.cleanse.catalog.v1.BatchGetProductSummariesRequest\x1a\x34.cleanse.catalog.v1.BatchGetProductSummariesResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12u\n\x0f\x43heckReferences\x12*.cleanse.catalog.v1.CheckReferencesRequest\x1a+.cleanse.catalog.v1.CheckReferencesResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x12r\n\x0eValidateBundle\x12).cleanse.catalog.v1.ValidateBundleRequest\x1a*.cleanse.catalog.v1.ValidateBundleResponse\"\t\x90\x02\x01\x8a\xb5\x18\x02\x08\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,27 +42,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CATALOGINTERNALSERVICE'].methods_by_name['ValidateBundle']._loaded_options = None
   _globals['_CATALOGINTERNALSERVICE'].methods_by_name['ValidateBundle']._serialized_options = b'\220\002\001\212\265\030\002\010\004'
   _globals['_VARIANTSNAPSHOT']._serialized_start=137
-  _globals['_VARIANTSNAPSHOT']._serialized_end=529
-  _globals['_BATCHGETVARIANTSREQUEST']._serialized_start=531
-  _globals['_BATCHGETVARIANTSREQUEST']._serialized_end=577
-  _globals['_BATCHGETVARIANTSRESPONSE']._serialized_start=579
-  _globals['_BATCHGETVARIANTSRESPONSE']._serialized_end=677
-  _globals['_PRODUCTSUMMARY']._serialized_start=680
-  _globals['_PRODUCTSUMMARY']._serialized_end=818
-  _globals['_BATCHGETPRODUCTSUMMARIESREQUEST']._serialized_start=820
-  _globals['_BATCHGETPRODUCTSUMMARIESREQUEST']._serialized_end=874
-  _globals['_BATCHGETPRODUCTSUMMARIESRESPONSE']._serialized_start=876
-  _globals['_BATCHGETPRODUCTSUMMARIESRESPONSE']._serialized_end=981
-  _globals['_VALIDATEBUNDLEREQUEST']._serialized_start=983
-  _globals['_VALIDATEBUNDLEREQUEST']._serialized_end=1025
-  _globals['_VALIDATEBUNDLERESPONSE']._serialized_start=1028
-  _globals['_VALIDATEBUNDLERESPONSE']._serialized_end=1180
-  _globals['_BUNDLELINE']._serialized_start=1182
-  _globals['_BUNDLELINE']._serialized_end=1232
-  _globals['_CHECKREFERENCESREQUEST']._serialized_start=1234
-  _globals['_CHECKREFERENCESREQUEST']._serialized_end=1344
-  _globals['_CHECKREFERENCESRESPONSE']._serialized_start=1347
-  _globals['_CHECKREFERENCESRESPONSE']._serialized_end=1490
-  _globals['_CATALOGINTERNALSERVICE']._serialized_start=1493
-  _globals['_CATALOGINTERNALSERVICE']._serialized_end=2021
+  _globals['_VARIANTSNAPSHOT']._serialized_end=554
+  _globals['_BATCHGETVARIANTSREQUEST']._serialized_start=556
+  _globals['_BATCHGETVARIANTSREQUEST']._serialized_end=602
+  _globals['_BATCHGETVARIANTSRESPONSE']._serialized_start=604
+  _globals['_BATCHGETVARIANTSRESPONSE']._serialized_end=702
+  _globals['_PRODUCTSUMMARY']._serialized_start=705
+  _globals['_PRODUCTSUMMARY']._serialized_end=843
+  _globals['_BATCHGETPRODUCTSUMMARIESREQUEST']._serialized_start=845
+  _globals['_BATCHGETPRODUCTSUMMARIESREQUEST']._serialized_end=899
+  _globals['_BATCHGETPRODUCTSUMMARIESRESPONSE']._serialized_start=901
+  _globals['_BATCHGETPRODUCTSUMMARIESRESPONSE']._serialized_end=1006
+  _globals['_VALIDATEBUNDLEREQUEST']._serialized_start=1008
+  _globals['_VALIDATEBUNDLEREQUEST']._serialized_end=1050
+  _globals['_VALIDATEBUNDLERESPONSE']._serialized_start=1053
+  _globals['_VALIDATEBUNDLERESPONSE']._serialized_end=1205
+  _globals['_BUNDLELINE']._serialized_start=1207
+  _globals['_BUNDLELINE']._serialized_end=1257
+  _globals['_CHECKREFERENCESREQUEST']._serialized_start=1259
+  _globals['_CHECKREFERENCESREQUEST']._serialized_end=1369
+  _globals['_CHECKREFERENCESRESPONSE']._serialized_start=1372
+  _globals['_CHECKREFERENCESRESPONSE']._serialized_end=1515
+  _globals['_CATALOGINTERNALSERVICE']._serialized_start=1518
+  _globals['_CATALOGINTERNALSERVICE']._serialized_end=2046
 # @@protoc_insertion_point(module_scope)

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class VariantSnapshot(_message.Message):
-    __slots__ = ("variant_id", "product_id", "sku", "product_title", "variant_title", "product_slug", "image_url", "mrp", "price", "hsn_code", "tax_class", "weight_grams", "sellable", "category_ids", "brand_id", "collection_ids", "tags")
+    __slots__ = ("variant_id", "product_id", "sku", "product_title", "variant_title", "product_slug", "image_url", "mrp", "price", "hsn_code", "tax_class", "weight_grams", "sellable", "category_ids", "brand_id", "collection_ids", "tags", "pieces_per_unit")
     VARIANT_ID_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,7 @@ class VariantSnapshot(_message.Message):
     BRAND_ID_FIELD_NUMBER: _ClassVar[int]
     COLLECTION_IDS_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    PIECES_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
     variant_id: str
     product_id: str
     sku: str
@@ -44,7 +45,8 @@ class VariantSnapshot(_message.Message):
     brand_id: str
     collection_ids: _containers.RepeatedScalarFieldContainer[str]
     tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, variant_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku: _Optional[str] = ..., product_title: _Optional[str] = ..., variant_title: _Optional[str] = ..., product_slug: _Optional[str] = ..., image_url: _Optional[str] = ..., mrp: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., hsn_code: _Optional[str] = ..., tax_class: _Optional[str] = ..., weight_grams: _Optional[int] = ..., sellable: _Optional[bool] = ..., category_ids: _Optional[_Iterable[str]] = ..., brand_id: _Optional[str] = ..., collection_ids: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+    pieces_per_unit: int
+    def __init__(self, variant_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku: _Optional[str] = ..., product_title: _Optional[str] = ..., variant_title: _Optional[str] = ..., product_slug: _Optional[str] = ..., image_url: _Optional[str] = ..., mrp: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., hsn_code: _Optional[str] = ..., tax_class: _Optional[str] = ..., weight_grams: _Optional[int] = ..., sellable: _Optional[bool] = ..., category_ids: _Optional[_Iterable[str]] = ..., brand_id: _Optional[str] = ..., collection_ids: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., pieces_per_unit: _Optional[int] = ...) -> None: ...
 
 class BatchGetVariantsRequest(_message.Message):
     __slots__ = ("variant_ids",)

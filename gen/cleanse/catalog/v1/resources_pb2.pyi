@@ -167,7 +167,7 @@ class Dimensions(_message.Message):
     def __init__(self, length_mm: _Optional[int] = ..., width_mm: _Optional[int] = ..., height_mm: _Optional[int] = ...) -> None: ...
 
 class Variant(_message.Message):
-    __slots__ = ("name", "variant_id", "sku", "title", "option_values", "mrp", "price", "cost_price", "weight_grams", "dimensions", "barcode", "status", "position", "create_time", "update_time")
+    __slots__ = ("name", "variant_id", "sku", "title", "option_values", "mrp", "price", "cost_price", "weight_grams", "dimensions", "barcode", "status", "position", "create_time", "update_time", "pieces_per_unit")
     class OptionValuesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +190,7 @@ class Variant(_message.Message):
     POSITION_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PIECES_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
     name: str
     variant_id: str
     sku: str
@@ -205,7 +206,8 @@ class Variant(_message.Message):
     position: int
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., title: _Optional[str] = ..., option_values: _Optional[_Mapping[str, str]] = ..., mrp: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., cost_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., weight_grams: _Optional[int] = ..., dimensions: _Optional[_Union[Dimensions, _Mapping]] = ..., barcode: _Optional[str] = ..., status: _Optional[_Union[VariantStatus, str]] = ..., position: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    pieces_per_unit: int
+    def __init__(self, name: _Optional[str] = ..., variant_id: _Optional[str] = ..., sku: _Optional[str] = ..., title: _Optional[str] = ..., option_values: _Optional[_Mapping[str, str]] = ..., mrp: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., cost_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., weight_grams: _Optional[int] = ..., dimensions: _Optional[_Union[Dimensions, _Mapping]] = ..., barcode: _Optional[str] = ..., status: _Optional[_Union[VariantStatus, str]] = ..., position: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pieces_per_unit: _Optional[int] = ...) -> None: ...
 
 class Product(_message.Message):
     __slots__ = ("name", "slug", "title", "subtitle", "description_html", "brand", "status", "hsn_code", "tax_class", "attributes", "tags", "categories", "media", "ingredients", "related_products", "variants", "created_by", "updated_by", "min_price", "max_price", "create_time", "update_time", "publish_time")
