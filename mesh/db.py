@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Executable, event, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, Connection, Row, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -210,6 +211,24 @@ class Database:
         async with engine.begin() if self.is_sqlite else engine.connect() as conn:
             result = await conn.execute(statement)
             return list(result.all()) if result.returns_rows else []
+
+    async def insert(self, obj: Any) -> None:
+        """One new ORM object written as a single INSERT of its own (`execute`): on
+        PostgreSQL one round trip, where a `transaction()` that adds it takes three
+        (BEGIN, INSERT, COMMIT) and a unit of work. Column defaults the object does not
+        set (plain values, or callables such as `new_id`) are filled in on `obj` first,
+        so it holds exactly what was written."""
+        mapper = sa_inspect(type(obj))
+        values: dict[str, Any] = {}
+        for attr in mapper.column_attrs:
+            column = attr.columns[0]
+            if attr.key not in obj.__dict__:
+                default = column.default
+                if default is None or not (default.is_scalar or default.is_callable):
+                    continue  # left to the database (NULL or a server default)
+                setattr(obj, attr.key, default.arg(None) if default.is_callable else default.arg)
+            values[column.name] = getattr(obj, attr.key)
+        await self.execute(mapper.local_table.insert().values(values))
 
     # --- schema --------------------------------------------------------------------
 

@@ -1,22 +1,29 @@
-"""mesh.db helpers the services share: keyset page tokens and on_conflict."""
+"""mesh.db helpers the services share: keyset page tokens, on_conflict, insert."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import String, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mesh.db import (
     Database,
+    UTCDateTime,
     decode_page_token,
     encode_page_token,
+    new_id,
     next_page_token,
     on_conflict,
     page_after,
+    utcnow,
 )
 from mesh.errors import AlreadyExists, InvalidArgument
+from tests.conftest import temporary_database
 
 
 def rows(*ids: str) -> list[SimpleNamespace]:
@@ -89,3 +96,37 @@ def test_pool_limits_keep_the_mesh_under_postgres_default_connections() -> None:
     assert pool_limits("order", env={"CLEANSE_ORDER_DB_POOL_SIZE": "12"})[0] == 12
     assert pool_limits("order", env={"CLEANSE_DB_POOL_SIZE": "3"})[0] == 3
     assert pool_limits("order", env={"CLEANSE_DB_POOL_OVERFLOW": "0"})[1] == 0
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Thing(_Base):
+    __tablename__ = "things"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    state: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    note: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    made: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_insert_writes_one_object_with_its_defaults(backend: str, tmp_path: Path) -> None:
+    async with temporary_database(backend, tmp_path) as url:
+        db = Database("things", url)
+        try:
+            async with db.engine.begin() as conn:
+                await conn.run_sync(_Base.metadata.create_all)
+            made = utcnow()
+            thing = _Thing(made=made)
+            await db.insert(thing)
+            # The defaults were filled in on the object: it holds what was written.
+            assert thing.id and thing.state == "ACTIVE" and thing.note is None
+            async with db.session() as s:
+                got = await s.get(_Thing, thing.id)
+            assert got is not None
+            assert (got.id, got.state, got.note, got.made) == (thing.id, "ACTIVE", None, made)
+            with pytest.raises(IntegrityError):  # the same key again: refused, as with add()
+                await db.insert(_Thing(id=thing.id, made=made))
+        finally:
+            await db.dispose()

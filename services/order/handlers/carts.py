@@ -100,8 +100,7 @@ class CartHandlers:
         if cid is None:
             token = rules.new_cart_token()
             cart = self._new(None, token)
-            async with self.db.transaction() as s:
-                s.add(cart)
+            await self.db.insert(cart)
             view = await self.view(cart, [])
             view.cart_token = token
             return view

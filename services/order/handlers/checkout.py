@@ -254,8 +254,7 @@ class CheckoutHandlers:
             update_time=now,
         )
         try:
-            async with self.db.transaction() as s:
-                s.add(row)
+            await self.db.insert(row)
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.peers.release_reservation(reservation.name)
