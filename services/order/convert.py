@@ -210,6 +210,14 @@ def order(
     return out
 
 
+def _restock_note(e: OrderEdit) -> list[str]:
+    """Why the edit's removed units are not back on the shelf yet (a pending restock
+    inventory refused or could not take), as a note."""
+    if e.restock_state == "PENDING" and e.restock_error:
+        return [f"restock pending: {e.restock_error}"]
+    return []
+
+
 def order_edit(e: OrderEdit) -> pb.OrderEdit:
     return pb.OrderEdit(
         name=f"orders/{e.order_id}/edits/{e.id}",
@@ -223,7 +231,7 @@ def order_edit(e: OrderEdit) -> pb.OrderEdit:
         difference=money(e.after_total_minor - e.before_total_minor),
         settlement=e.settlement,
         settlement_ref=e.settlement_ref,
-        notes=list(e.notes),
+        notes=list(e.notes) + _restock_note(e),
         address_changed=e.address_changed,
         create_time=ts(e.create_time),
     )

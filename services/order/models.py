@@ -324,9 +324,13 @@ class OrderEdit(Base):
         String(20), default="CONFIRMED", server_default="CONFIRMED"
     )
     # Where the removed units go back: [[reservation, variant_id, quantity], ...],
-    # planned with the order row locked (domain/stock.py); [] when none were removed
-    # (or the edit is older than these plans).
+    # planned with the order row locked (domain/stock.py; units no reservation has out
+    # under "", sent nowhere); [] when none were removed (or the edit is older than
+    # these plans).
     restock_from: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    # Why the restock is still PENDING: inventory down, or its refusal (e.g.
+    # RESTOCK_EXCEEDS_RESERVATION); "" once DONE (handlers/restocks.py).
+    restock_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -242,7 +242,9 @@ class Peers:
     async def restock(
         self, request_id: str, lines: Mapping[str, int], reservation: str, note: str
     ) -> None:
-        """Units of a cancelled, committed order back on the shelf (idempotent)."""
+        """Units back on the shelf against `reservation` (idempotent on `request_id`);
+        inventory's refusals (RESTOCK_EXCEEDS_RESERVATION, RESERVATION_NOT_COMMITTED,
+        ...) raise PeerError, handled in handlers/restocks.py."""
         req = res_pb2.RestockReturnRequest(
             request_id=request_id,
             lines=[res_pb2.ReserveLine(variant_id=v, quantity=q) for v, q in sorted(lines.items())],

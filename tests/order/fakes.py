@@ -410,9 +410,15 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
 
     async def RestockReturn(self, request: Any, context: Any) -> Any:
         """As inventory checks it (services/inventory/handlers/reservations.py
-        `restock_return`): idempotent on the request id (another body:
-        IDEMPOTENCY_MISMATCH); the reservation must exist, and every variant must be
-        one it reserved (else INVALID_ARGUMENT, nothing put back)."""
+        `restock_return`, README "Returns"): idempotent on the request id, replayed
+        before anything else is checked (another body: IDEMPOTENCY_MISMATCH). Against
+        a reservation: it must exist (NOT_FOUND), be COMMITTED
+        (RESERVATION_NOT_COMMITTED), have reserved every variant (INVALID_ARGUMENT)
+        and still have out what is asked of each: what it took less what restocks
+        against it put back (RESTOCK_EXCEEDS_RESERVATION, metadata `variant_ids`,
+        `remaining`). A refusal puts nothing back and is not remembered. With
+        `warehouse` as well the units count against the reservation the same way;
+        with `warehouse` alone they go back unchecked."""
         body = (
             tuple(sorted((ln.variant_id, ln.quantity) for ln in request.lines)),
             request.reservation,
@@ -430,17 +436,47 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
                     ),
                 )
             return res_pb2.RestockReturnResponse()
-        if not request.warehouse:
+        demand: dict[str, int] = {}
+        for ln in request.lines:
+            demand[ln.variant_id] = demand.get(ln.variant_id, 0) + ln.quantity
+        if not request.warehouse and not request.reservation:
+            await abort(
+                context, InvalidArgument({"warehouse": "give a warehouse or the reservation"})
+            )
+        if request.reservation:
             res = self.reservations.get(request.reservation)
             if res is None:
                 await abort(context, NotFound(f"{request.reservation} not found"))
-            reserved = {ln.variant_id for ln in res.lines}
-            unknown = sorted({ln.variant_id for ln in request.lines} - reserved)
+            if res.state != inv_pb2.RESERVATION_STATE_COMMITTED:
+                state = inv_pb2.ReservationState.Name(res.state).removeprefix("RESERVATION_STATE_")
+                await abort(
+                    context,
+                    FailedPrecondition(
+                        f"reservation is {state.lower()}, not committed",
+                        reason="RESERVATION_NOT_COMMITTED",
+                        metadata={"state": state},
+                    ),
+                )
+            out = self.still_out(request.reservation)
+            unknown = sorted(set(demand) - {ln.variant_id for ln in res.lines})
             if unknown:
                 await abort(
                     context,
                     InvalidArgument(
                         [("lines", f"{v} was not part of the reservation") for v in unknown]
+                    ),
+                )
+            short = {v: out.get(v, 0) for v, q in sorted(demand.items()) if q > out.get(v, 0)}
+            if short:
+                await abort(
+                    context,
+                    FailedPrecondition(
+                        f"more units than {res.name} has left to put back",
+                        reason="RESTOCK_EXCEEDS_RESERVATION",
+                        metadata={
+                            "variant_ids": ",".join(short),
+                            "remaining": ",".join(f"{v}={n}" for v, n in short.items()),
+                        },
                     ),
                 )
         self._restock_bodies[request.request_id] = body
@@ -449,6 +485,34 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         for ln in request.lines:
             self.shop.variants[ln.variant_id].stock += ln.quantity
         return res_pb2.RestockReturnResponse()
+
+    def put_back_by_hand(self, reservation: str, lines: dict[str, int]) -> str:
+        """A restock against `reservation` made outside the order service (inventory's
+        RestockReturn with the reservation and a warehouse: counted against the
+        reservation all the same); its request id. Unchecked: a test's way to make
+        inventory's books disagree with the order's."""
+        rid = f"by-hand-{secrets.token_hex(4)}"
+        self.restocked[rid] = sorted(lines.items())
+        self.restocked_against[rid] = reservation
+        for v, q in lines.items():
+            self.shop.variants[v].stock += q
+        return rid
+
+    def undo_restock(self, request_id: str) -> None:
+        """Inventory's books corrected: the restock `request_id` never happened."""
+        for v, q in self.restocked.pop(request_id):
+            self.shop.variants[v].stock -= q
+        self.restocked_against.pop(request_id, None)
+        self._restock_bodies.pop(request_id, None)
+
+    def still_out(self, reservation: str) -> dict[str, int]:
+        """What `reservation` took, less what restocks against it put back, by variant."""
+        took: dict[str, int] = {}
+        for ln in self.reservations[reservation].lines:
+            took[ln.variant_id] = took.get(ln.variant_id, 0) + int(ln.quantity)
+        for v, q in self.restocked_into(reservation).items():
+            took[v] = took.get(v, 0) - q
+        return took
 
     def restocked_into(self, reservation: str) -> dict[str, int]:
         """Units put back against `reservation`, by variant."""

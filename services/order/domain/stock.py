@@ -1,9 +1,14 @@
 """Which reservation took which of an order's units (no I/O).
 
 Inventory puts units back on the shelf only against a reservation that reserved
-their variant (`RestockReturn`: INVALID_ARGUMENT "was not part of the reservation",
-nothing put back), and into the warehouse that reservation took them from. A
-confirmed order's units were taken by:
+their variant (`RestockReturn`: INVALID_ARGUMENT "was not part of the reservation"),
+that is COMMITTED (FAILED_PRECONDITION `RESERVATION_NOT_COMMITTED`), and never more
+of a variant than that reservation still has out: what it took less what earlier
+restocks against it put back (FAILED_PRECONDITION `RESTOCK_EXCEEDS_RESERVATION`,
+metadata `variant_ids`, `remaining`). Each refusal puts nothing back. Accepted, the
+units go back to the warehouses that reservation took them from, split in proportion
+to what each still has out (services/inventory/README.md "Returns"). A confirmed
+order's units were taken by:
 
 - the order's own reservation (`Order.reservation_name`), committed when the order
   was confirmed, for its lines at that moment (an edit before payment replaces that
@@ -17,10 +22,18 @@ still has out: what it took, less what earlier restocks put back against it as t
 recorded it. A new restock is planned from the pool, the newest reservation first
 (an edit's units are the first to go back), and the plan is recorded with the
 order row locked (an edit: `OrderEdit.restock_from`; a return: each passed line's
-`restock_from`), so every later plan counts exactly what went back where. Units
-beyond what the pool shows (history from before plans were recorded) go back
-against the order's own reservation when it reserved the variant (as before), else
-against the newest reservation that did.
+`restock_from`), so every later plan counts exactly what went back where.
+
+A plan never asks a reservation for more than the pool shows it has out, so it
+never asks more than inventory still has out under it either (inventory counts the
+same restocks). Units beyond what the whole pool shows can only come from history
+recorded before plans were (or books that disagree): by the order's own records no
+reservation has them out, so they are sent nowhere; the plan keeps them under
+`NOT_OUT` (recorded with the plan, never sent), so it still accounts for every unit
+asked. History from before plans were recorded is counted as it was sent: an edit's
+removed units that went back, and a return's passed units, went back against the
+order's own reservation (a variant it never reserved was refused by inventory and
+went back nowhere).
 """
 
 from __future__ import annotations
@@ -31,6 +44,10 @@ from typing import Any
 
 # reservation name -> variant id -> units
 Plan = dict[str, dict[str, int]]
+
+# The plan's key for units no reservation of the order has out by its records: kept
+# with the plan (so it accounts for every unit asked), never sent to inventory.
+NOT_OUT = ""
 
 
 @dataclass(frozen=True)
@@ -66,8 +83,9 @@ class Pool:
     ) -> Pool:
         """The pool of an order whose paid (non-gift) lines are `current` now, after
         its CONFIRMED-time `edits` (oldest first) and the restocks of its returns
-        (`returned`: recorded plans; `returned_unplanned`: units of returns from
-        before plans were recorded)."""
+        (`returned`: recorded plans; `returned_unplanned`: passed units of returns
+        from before plans were recorded, which were sent against the order's own
+        reservation)."""
         pool = cls(base)
         # The lines when the order was confirmed: now, less what edits added, plus
         # what they removed.
@@ -88,7 +106,7 @@ class Pool:
         for plan in returned:
             pool._put_back(plan)
         for lines in returned_unplanned:
-            pool.plan(lines)
+            pool._put_back({base: dict(lines)})
         return pool
 
     @property
@@ -102,7 +120,9 @@ class Pool:
         return out
 
     def plan(self, lines: Mapping[str, int]) -> Plan:
-        """Where `lines` go back, newest reservation first; taken off the pool."""
+        """Where `lines` go back, newest reservation first, never more of a variant
+        against a reservation than it has out; taken off the pool. Units beyond what
+        the pool has out go under NOT_OUT (sent nowhere)."""
         plan: Plan = {}
         for v, wanted in sorted(lines.items()):
             q = wanted
@@ -113,19 +133,12 @@ class Pool:
                     plan.setdefault(r, {})[v] = plan.get(r, {}).get(v, 0) + n
                     q -= n
             if q > 0:
-                r = self._fallback(v)
-                plan.setdefault(r, {})[v] = plan.get(r, {}).get(v, 0) + q
+                plan.setdefault(NOT_OUT, {})[v] = q
         return plan
 
-    def _fallback(self, variant: str) -> str:
-        if self.taken.get(self.base, {}).get(variant, 0) > 0:
-            return self.base
-        for r in reversed(self.order):
-            if self.taken[r].get(variant, 0) > 0:
-                return r
-        return self.base
-
     def _took(self, reservation: str, lines: Mapping[str, int]) -> None:
+        if reservation == NOT_OUT:  # no reservation (an order without one): nothing out
+            return
         if reservation not in self.taken:
             self.order.append(reservation)
             self.taken[reservation], self.left[reservation] = {}, {}
@@ -135,6 +148,8 @@ class Pool:
                 self.left[reservation][v] = self.left[reservation].get(v, 0) + q
 
     def _put_back(self, plan: Mapping[str, Mapping[str, int]]) -> None:
+        """What went back against each reservation (NOT_OUT and unknown reservations
+        count nowhere; never below nothing out)."""
         for r, lines in plan.items():
             left = self.left.get(r)
             if left is None:
@@ -142,6 +157,11 @@ class Pool:
             for v, q in lines.items():
                 if v in left:
                     left[v] = max(left[v] - q, 0)
+
+
+def not_out(plan: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """The plan's units sent nowhere (no reservation of the order has them out)."""
+    return {v: q for v, q in sorted(plan.get(NOT_OUT, {}).items()) if q > 0}
 
 
 def _plan_of(triples: Iterable[tuple[str, str, int]]) -> Plan:
@@ -152,7 +172,8 @@ def _plan_of(triples: Iterable[tuple[str, str, int]]) -> Plan:
 
 
 def triples(plan: Mapping[str, Mapping[str, int]]) -> list[list[str | int]]:
-    """A plan as stored: [[reservation, variant, units], ...] in a fixed order."""
+    """A plan as stored: [[reservation, variant, units], ...] in a fixed order (units
+    sent nowhere under NOT_OUT, "")."""
     return [[r, v, q] for r in sorted(plan) for v, q in sorted(plan[r].items()) if q > 0]
 
 
@@ -166,9 +187,12 @@ def request_ids(
 ) -> list[tuple[str, str, dict[str, int]]]:
     """One RestockReturn per reservation: (request id, reservation, lines). The
     order's own reservation keeps `request_id` (what a restock was always sent as);
-    another one gets `<request_id>-<its id>`. Each is idempotent on its own."""
+    another one gets `<request_id>-<its id>`. Each is idempotent on its own. Units
+    under NOT_OUT are not sent."""
     out = []
     for r in sorted(plan, key=lambda r: (r != base, r)):
+        if r == NOT_OUT:
+            continue
         lines = {v: q for v, q in sorted(plan[r].items()) if q > 0}
         if lines:
             rid = request_id if r == base else f"{request_id}-{r.rsplit('/', 1)[-1]}"

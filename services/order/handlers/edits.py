@@ -41,7 +41,10 @@ Order of work, so that a failure leaves nothing half-done:
    reservation that took them, as planned in step 5: domain/stock.py); the
    refund of a lower total sent through the refunds module (request id `edit-<edit
    id>`, capped at what was paid). A failure there leaves the edit recorded with the
-   work pending; a retry with the same request id finishes it.
+   work pending; a retry with the same request id finishes it. A restock inventory
+   refuses for good (RESTOCK_EXCEEDS_RESERVATION, RESERVATION_NOT_COMMITTED, ...:
+   handlers/restocks.py) stays PENDING with the refusal in `restock_error`, shown
+   in the edit's notes; the rest of the work goes on.
 """
 
 from __future__ import annotations
@@ -613,16 +616,23 @@ class EditHandlers:
             assert order is not None
         if edit.restock_state == "PENDING":
             try:
-                await restocks.put_back(
+                not_back = await restocks.put_back(
                     self.peers,
                     f"edit-{edit.id}",
                     await self._restock_plan(edit),
                     order.reservation_name,
                     f"{order.order_number} edited",
                 )
-                await self._update(edit.id, restock_state="DONE")
             except (PeerError, Unavailable) as exc:
                 log.warning("edit restock pending", extra={"edit": edit.id, "error": str(exc)})
+                error = f"stock not put back yet: {exc.message}"[:500]
+                if error != edit.restock_error:
+                    await self._update(edit.id, restock_error=error)
+            else:
+                if not_back.refused:  # for good: stays PENDING, with inventory's word
+                    await self._update(edit.id, restock_error=not_back.summary())
+                else:  # units sent nowhere stay in the recorded plan (under "")
+                    await self._update(edit.id, restock_state="DONE", restock_error="")
         if edit.replaced_reservation:
             try:
                 try:

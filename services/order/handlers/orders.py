@@ -26,6 +26,7 @@ from services.order.handlers.common import (
     Clock,
     id_of,
     not_found,
+    record,
     require_customer,
     transition,
 )
@@ -166,10 +167,11 @@ class OrderHandlers:
         if current in (Status.CANCELLED, Status.REFUND_PENDING) and order.cancel_reason:
             return await self.get(name)  # a repeat
         outcome = states.cancel_outcome(current, order.paid)
+        not_back = restocks.PutBack()
         if outcome.release_holds:
             await self.checkout.release_unpaid(order)
         elif current in (Status.CONFIRMED, Status.PACKED):
-            await self._restock(order)
+            not_back = await self._restock(order)
         now = self.clock()
         async with self.db.transaction() as s:
             row = await repo.locked(s, Order, oid)
@@ -180,6 +182,8 @@ class OrderHandlers:
                 )
             why = reason.strip()[:500] or "cancelled"
             transition(s, row, outcome.target, now, reason=why)
+            if not_back:  # refused by inventory (or out nowhere): for an admin to see
+                record(s, row, outcome.target.value, outcome.target, now, reason=not_back.summary())
             row.cancel_reason = why
             payment = await repo.latest_payment(s, row.id)
             if payment is not None and payment.state in ("CREATED", "PENDING_ON_DELIVERY"):
@@ -189,21 +193,25 @@ class OrderHandlers:
             await self.refunds.refund_in_full(oid, why)
         return await self.get(name)
 
-    async def _restock(self, order: Order) -> None:
+    async def _restock(self, order: Order) -> restocks.PutBack:
         """Every unit back on the shelf, each against the reservation that took it: the
-        order's own, or an edit's that added it (handlers/restocks.py)."""
+        order's own, or an edit's that added it (handlers/restocks.py); what did not go
+        back. A refusal does not stop the cancellation (a retry would be refused the
+        same): it is recorded on the order's history. Inventory down: Unavailable,
+        nothing changed here."""
         async with self.db.session() as s:
             items = await repo.order_items(s, order.id)
             pool = await restocks.read_pool(s, order, items)
         lines = restocks.paid_lines(items)
-        if lines:
-            await restocks.put_back(
-                self.peers,
-                f"cancel-{order.id}",
-                pool.plan(lines),
-                order.reservation_name,
-                f"{order.order_number} cancelled",
-            )
+        if not lines:
+            return restocks.PutBack()
+        return await restocks.put_back(
+            self.peers,
+            f"cancel-{order.id}",
+            pool.plan(lines),
+            order.reservation_name,
+            f"{order.order_number} cancelled",
+        )
 
     async def cancel_mine(self, name: str, reason: str) -> pb.Order:
         return await self.cancel(name, reason, customer_id=require_customer())

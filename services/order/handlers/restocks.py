@@ -1,18 +1,89 @@
 """Putting an order's units back on the shelf against the reservations that took them
 (the rules: domain/stock.py). The pool is read from the order's rows; callers that
-record a plan do it with the order row locked."""
+record a plan do it with the order row locked.
+
+Inventory may refuse a restock for good: more than the reservation still has out
+(RESTOCK_EXCEEDS_RESERVATION), a reservation not COMMITTED
+(RESERVATION_NOT_COMMITTED), a variant it never reserved, a request id already used
+for another body. A plan never asks more than the order's records show out, so a
+refusal means inventory's books and the order's disagree (history from before plans
+were recorded, a hand-made change): sending it again gets the same answer, and
+guessing another split would put units back that the records say are not out. So
+`put_back` sends every reservation's part, collects the refusals (each logged and
+counted in `order_restocks_refused_total{reason}`) and returns them with the units
+the plan sent nowhere; the caller records them where an admin sees them (README
+"Putting units back"). Inventory down raises Unavailable, as any other error does:
+a retry sends the same requests (each idempotent).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+import grpc
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from observability.metrics import counter
 from services.order import repository as repo
 from services.order.domain import edits as edit_rules
 from services.order.domain import stock
 from services.order.models import Order, OrderEdit, OrderItem, Return
-from services.order.peers import Peers
+from services.order.peers import PeerError, Peers
+
+log = logging.getLogger("cleanse.order.restocks")
+
+RESTOCKS_REFUSED = counter(
+    "order_restocks_refused_total",
+    "RestockReturn requests inventory refused for good, by its reason.",
+    ["reason"],
+)
+# Inventory's answers to a RestockReturn that a retry cannot change.
+REFUSAL_CODES = frozenset(
+    {
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reservation's restock that inventory refused (nothing of it went back)."""
+
+    reservation: str
+    lines: Mapping[str, int]
+    reason: str  # inventory's reason, e.g. RESTOCK_EXCEEDS_RESERVATION
+    message: str
+    remaining: str = ""  # RESTOCK_EXCEEDS_RESERVATION: "variant=units" still out
+
+    def __str__(self) -> str:
+        units = ", ".join(f"{v} x{q}" for v, q in sorted(self.lines.items()))
+        left = f"; still out: {self.remaining}" if self.remaining else ""
+        return f"{self.reservation} refused {units}: {self.reason} ({self.message}){left}"
+
+
+@dataclass
+class PutBack:
+    """What a restock did not put back: inventory's refusals, and the units the plan
+    sent nowhere (no reservation of the order has them out by its records)."""
+
+    refused: list[Refusal] = field(default_factory=list)
+    not_out: dict[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:  # true when something did not go back
+        return bool(self.refused or self.not_out)
+
+    def summary(self, limit: int = 500) -> str:
+        """For a status-history row or an edit's record ("" when all went back)."""
+        parts = [str(r) for r in self.refused]
+        if self.not_out:
+            units = ", ".join(f"{v} x{q}" for v, q in self.not_out.items())
+            parts.append(f"not sent: {units} (no reservation of the order has them out)")
+        text = "stock not put back: " + "; ".join(parts) if parts else ""
+        return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def paid_lines(items: Sequence[OrderItem]) -> dict[str, int]:
@@ -94,7 +165,33 @@ async def read_pool(
 
 async def put_back(
     peers: Peers, request_id: str, plan: Mapping[str, Mapping[str, int]], base: str, note: str
-) -> None:
-    """One RestockReturn per reservation of `plan` (each idempotent on its own id)."""
+) -> PutBack:
+    """One RestockReturn per reservation of `plan` (each idempotent on its own id);
+    what did not go back (module docstring). Unavailable (and any PeerError other
+    than a refusal) is raised, after the reservations before it were sent."""
+    out = PutBack(not_out=stock.not_out(plan))
     for rid, reservation, lines in stock.request_ids(request_id, plan, base):
-        await peers.restock(rid, lines, reservation, note)
+        try:
+            await peers.restock(rid, lines, reservation, note)
+        except PeerError as exc:
+            if exc.code not in REFUSAL_CODES:
+                raise
+            refusal = Refusal(
+                reservation,
+                dict(lines),
+                exc.reason or exc.code.name,
+                exc.message,
+                exc.metadata.get("remaining", ""),
+            )
+            RESTOCKS_REFUSED.labels(refusal.reason).inc()
+            log.warning(
+                "restock refused by inventory",
+                extra={"request_id": rid, "refusal": str(refusal)},
+            )
+            out.refused.append(refusal)
+    if out.not_out:
+        log.warning(
+            "restock units no reservation has out",
+            extra={"request_id": request_id, "units": out.not_out},
+        )
+    return out

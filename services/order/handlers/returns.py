@@ -5,7 +5,10 @@ the items are received and inspected per line; passed units are restocked throug
 inventory (RestockReturn, idempotent on the return id, against the reservations that
 took them: the order's, or an edit's for units it added; planned and recorded on the
 return's lines under the order's lock: domain/stock.py) and refunded (their share
-of what was paid, through the refunds module, idempotent on the return id).
+of what was paid, through the refunds module, idempotent on the return id). A
+restock inventory refuses (handlers/restocks.py) does not hold the return up: it is
+recorded on the order's status history (same status, "return <id>: stock not put
+back: ...") and the refund goes ahead.
 
 Order status: DELIVERED -> RETURN_REQUESTED -> RETURNED (some units passed) or
 back to DELIVERED (rejected, or nothing passed); the refund then moves it to
@@ -38,6 +41,7 @@ from services.order.handlers.common import (
     actor,
     id_of,
     not_found,
+    record,
     require_customer,
     transition,
 )
@@ -318,9 +322,12 @@ class ReturnHandlers:
                 row.state = "RECEIVED"
                 await return_status_changed(self.checkout.outbox, s, order, row)
             row.update_time = now
+        not_back = restocks.PutBack()
         if passed:
+            # A refusal does not hold the return up (inventory would refuse a retry
+            # the same): the refund goes ahead, the refusal goes on the history.
             plan, _ = restocks.return_plan(row)
-            await restocks.put_back(
+            not_back = await restocks.put_back(
                 self.peers,
                 f"return-{row.id}",
                 plan,
@@ -335,6 +342,17 @@ class ReturnHandlers:
                 transition(
                     s, locked, target, now, reason=f"return inspected ({len(passed)} passed)"
                 )
+            if not_back:
+                why = f"return {row.id}: "
+                why += not_back.summary(500 - len(why))
+                seen = await s.scalar(
+                    select(OrderStatusChange.id)
+                    .where(OrderStatusChange.order_id == order.id, OrderStatusChange.reason == why)
+                    .limit(1)
+                )
+                if seen is None:  # once, though an inspection is retried
+                    here = Status(locked.status)
+                    record(s, locked, here.value, here, now, reason=why)
         refund_id = None
         if passed and order.paid:
             refund = await self.refunds.create(

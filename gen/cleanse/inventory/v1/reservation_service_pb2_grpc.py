@@ -102,9 +102,27 @@ class ReservationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RestockReturn(self, request, context):
-        """Returned units back on the shelf (RETURN_RESTOCK adjustments), idempotent on
-        request_id. Units go to `warehouse`, or else to the warehouse the
-        reservation shipped that variant from.
+        """Returned units back on the shelf (RETURN_RESTOCK adjustments, one per
+        variant and warehouse that received units). Idempotent on request_id: the
+        same id and body return the first response; another body fails with
+        FAILED_PRECONDITION (IDEMPOTENCY_MISMATCH).
+
+        Against a `reservation` (which must be COMMITTED and have reserved every
+        variant): each variant's units go back to the warehouses the reservation took
+        them from, split in proportion to what each still has out (what it took less
+        what earlier restocks against the reservation put back), never more than
+        each gave. With `warehouse` as well, the units go into that warehouse but
+        count against the reservation the same way; with `warehouse` alone they go
+        there unchecked. Every error puts nothing back:
+        - FAILED_PRECONDITION (RESERVATION_NOT_COMMITTED, metadata state): the
+        reservation is held, released or expired (its units never left on hand or
+        came back already);
+        - FAILED_PRECONDITION (RESTOCK_EXCEEDS_RESERVATION, metadata variant_ids and
+        remaining as "variant=units,..."): more of a variant than the reservation
+        still has out;
+        - INVALID_ARGUMENT: a variant the reservation did not reserve, or neither
+        reservation nor warehouse given;
+        - NOT_FOUND: no such reservation or warehouse.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
