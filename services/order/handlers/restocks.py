@@ -39,6 +39,12 @@ RESTOCKS_REFUSED = counter(
     "RestockReturn requests inventory refused for good, by its reason.",
     ["reason"],
 )
+# Inventory's refusals, exported at 0 from the start: increase() cannot see a series
+# that first appears already at 1, so the first refusal after a restart would not
+# alert (CleanseRestockRefused, observability/prometheus/rules.yml).
+KNOWN_REFUSALS = ("RESTOCK_EXCEEDS_RESERVATION", "RESERVATION_NOT_COMMITTED")
+for _reason in KNOWN_REFUSALS:
+    RESTOCKS_REFUSED.labels(_reason)
 # Inventory's answers to a RestockReturn that a retry cannot change.
 REFUSAL_CODES = frozenset(
     {
