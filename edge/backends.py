@@ -29,10 +29,10 @@ from mesh import h2grpc, registry
 
 try:
     from opentelemetry import trace
-    from opentelemetry.trace import SpanKind, Status, StatusCode
 
     from observability import metrics as _metrics
     from observability import tracing as _tracing
+    from observability.client_calls import ClientCallObserver
 except ImportError:  # observability is optional for the edge's own unit tests
     _metrics = None  # type: ignore[assignment]
     _tracing = None  # type: ignore[assignment]
@@ -149,20 +149,7 @@ class BackendCall:
         self._deserializer = response_deserializer
         self._call: Any = None  # grpc.aio UnaryUnaryMultiCallable, made on first use
         self.observed = observed and _metrics is not None
-        service, _, method = path.lstrip("/").partition("/")
-        self._labels = (service, method, "unary")
-        self._span_attributes = {
-            "rpc.system": "grpc",
-            "rpc.service": service,
-            "rpc.method": method,
-            "peer.service": backend.name,
-        }
-        self._started: Any = None
-        self._handling: Any = None
-        self._handled: dict[grpc.StatusCode, Any] = {}
-        if self.observed:
-            self._started = _metrics.CLIENT_STARTED.labels(*self._labels)
-            self._handling = _metrics.CLIENT_HANDLING.labels(*self._labels)
+        self._observer = ClientCallObserver(path, backend.name) if self.observed else None
 
     def _multicallable(self) -> Any:
         call = self._call
@@ -186,14 +173,13 @@ class BackendCall:
         """The response; raises grpc.aio.AioRpcError. span: open a CLIENT span (child of
         the current OpenTelemetry context) and put its `traceparent` on `metadata`."""
         call = self._call or self._multicallable()
-        if not self.observed:
+        observer = self._observer
+        if observer is None:
             return await call(request, timeout=timeout, metadata=metadata)
-        self._started.inc()
+        observer.started.inc()
         client_span = None
         if span:
-            client_span = _tracing.tracer().start_span(
-                self.path, kind=SpanKind.CLIENT, attributes=self._span_attributes
-            )
+            client_span = observer.start_span()
             carrier: dict[str, str] = {}
             _tracing.PROPAGATOR.inject(carrier, context=trace.set_span_in_context(client_span))
             metadata = [
@@ -210,15 +196,4 @@ class BackendCall:
                 client_span.record_exception(exc)
             raise
         finally:
-            self._handling.observe(time.perf_counter() - started)
-            handled = self._handled.get(code)
-            if handled is None:
-                handled = self._handled[code] = _metrics.CLIENT_HANDLED.labels(
-                    *self._labels, code.name
-                )
-            handled.inc()
-            if client_span is not None:
-                client_span.set_attribute("rpc.grpc.status_code", code.value[0])
-                if code is not _OK:
-                    client_span.set_status(Status(StatusCode.ERROR, code.name))
-                client_span.end()
+            observer.finish(code, started, client_span)

@@ -60,7 +60,6 @@ import grpc
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from mesh import context as call_context
 from mesh import deadlines, h2grpc, registry
@@ -71,6 +70,7 @@ from mesh.identity import INTERNAL_HEADER, InternalTokens, internal_secret
 from observability import metrics as _metrics
 from observability import tracecontext
 from observability import tracing as _tracing
+from observability.client_calls import ClientCallObserver
 
 log = logging.getLogger("mesh.client")
 
@@ -347,18 +347,14 @@ class UnaryUnary:
     """
 
     __slots__ = (
-        "_attributes",
         "_channel",
         "_contract",
         "_contract_source",
         "_deserialize",
-        "_handled",
-        "_handling",
-        "_labels",
         "_lean",
+        "_observer",
         "_plain",
         "_serialize",
-        "_started",
         "path",
     )
 
@@ -377,17 +373,7 @@ class UnaryUnary:
         self._plain: Any = None
         self._contract: MethodContract | None = None
         self._contract_source: object = None  # the extra contracts it was looked up in
-        service, _, method = path.lstrip("/").partition("/")
-        self._labels = (service, method, "unary")
-        self._attributes = {
-            "rpc.system": "grpc",
-            "rpc.service": service,
-            "rpc.method": method,
-            "peer.service": channel.service,
-        }
-        self._started = _metrics.CLIENT_STARTED.labels(*self._labels)
-        self._handling = _metrics.CLIENT_HANDLING.labels(*self._labels)
-        self._handled: dict[grpc.StatusCode, Any] = {}
+        self._observer = ClientCallObserver(path, channel.service)
 
     def _transport(self, kind: str) -> Any:
         if kind == "lean":
@@ -428,9 +414,7 @@ class UnaryUnary:
         span: Any = None
         token: Any = None
         if _tracing.exporting():
-            span = _tracing.tracer().start_span(
-                self.path, kind=SpanKind.CLIENT, attributes=self._attributes
-            )
+            span = self._observer.start_span()
             ctx = trace.set_span_in_context(span)
             carrier: dict[str, str] = {}
             _tracing.PROPAGATOR.inject(carrier, context=ctx)
@@ -439,7 +423,7 @@ class UnaryUnary:
         else:
             trace_headers = _child_trace_headers()
         # Metrics: the logical call, counted once by its final code.
-        self._started.inc()
+        self._observer.started.inc()
         started = time.perf_counter()
         code = _OK
         try:
@@ -462,18 +446,8 @@ class UnaryUnary:
                 span.record_exception(exc)
             raise
         finally:
-            self._handling.observe(time.perf_counter() - started)
-            handled = self._handled.get(code)
-            if handled is None:
-                handled = self._handled[code] = _metrics.CLIENT_HANDLED.labels(
-                    *self._labels, code.name
-                )
-            handled.inc()
+            self._observer.finish(code, started, span)
             if span is not None:
-                span.set_attribute("rpc.grpc.status_code", code.value[0])
-                if code is not _OK:
-                    span.set_status(Status(StatusCode.ERROR, code.name))
-                span.end()
                 otel_context.detach(token)
 
     async def _attempts(
