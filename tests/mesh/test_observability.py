@@ -287,6 +287,14 @@ def referenced_metrics(expr: str) -> set[str]:
     return names
 
 
+def alert_rule(name: str) -> dict:
+    """The alerting rule `name` in observability/prometheus/rules.yml (exactly one)."""
+    doc = yaml.safe_load((ROOT / "observability/prometheus/rules.yml").read_text())
+    found = [r for g in doc["groups"] for r in g["rules"] if r.get("alert") == name]
+    assert len(found) == 1, f"{name} is missing or defined twice"
+    return found[0]
+
+
 def service_metrics() -> set[str]:
     """Business metrics the services and the mesh register themselves with
     observability.metrics' counter / gauge / histogram (e.g. settings'

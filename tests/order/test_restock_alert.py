@@ -9,21 +9,14 @@ import re
 import subprocess
 import sys
 
-import yaml
-
 from services.order.handlers.restocks import KNOWN_REFUSALS, RESTOCKS_REFUSED
-from tests.mesh.test_observability import ROOT, referenced_metrics, service_metrics
+from tests.mesh.test_observability import ROOT, alert_rule, referenced_metrics, service_metrics
 
 METRIC = "order_restocks_refused_total"
 
 
 def alert() -> dict:
-    doc = yaml.safe_load((ROOT / "observability/prometheus/rules.yml").read_text())
-    found = [
-        r for g in doc["groups"] for r in g["rules"] if r.get("alert") == "CleanseRestockRefused"
-    ]
-    assert len(found) == 1, "CleanseRestockRefused is missing or defined twice"
-    return found[0]
+    return alert_rule("CleanseRestockRefused")
 
 
 def test_the_alert_counts_the_refusals_the_order_service_exports() -> None:

@@ -11,21 +11,14 @@ import re
 import subprocess
 import sys
 
-import yaml
-
 from services.settings.handlers.tax import FALLBACK_REASONS, FALLBACKS
-from tests.mesh.test_observability import ROOT, referenced_metrics, service_metrics
+from tests.mesh.test_observability import ROOT, alert_rule, referenced_metrics, service_metrics
 
 METRIC = "tax_rate_fallbacks_total"
 
 
 def alert() -> dict:
-    doc = yaml.safe_load((ROOT / "observability/prometheus/rules.yml").read_text())
-    found = [
-        r for g in doc["groups"] for r in g["rules"] if r.get("alert") == "CleanseTaxRateFallback"
-    ]
-    assert len(found) == 1, "CleanseTaxRateFallback is missing or defined twice"
-    return found[0]
+    return alert_rule("CleanseTaxRateFallback")
 
 
 def test_the_metric_is_the_one_settings_counts() -> None:
