@@ -1,10 +1,11 @@
 """`make bench`: the foundation bench, then every sub-bench, each printing its table.
 
-BENCH_SUITE (default "foundation,catalog,inventory,pricing") picks and orders them:
-"foundation" is this module's GetJwks bench (below); any other name runs
-`python -m bench.<name>` as its own process when bench/<name>.py exists (catalog:
-product page and search through the edge; inventory: reservations per second;
-pricing: CalculatePrice; mesh_client: a service's CPU per call to another). One
+BENCH_SUITE (default "foundation,catalog,inventory,pricing,checkout") picks and
+orders them: "foundation" is this module's GetJwks bench (below); any other name
+runs `python -m bench.<name>` as its own process when bench/<name>.py exists
+(catalog: product page and search through the edge; inventory: reservations per
+second; pricing: CalculatePrice; checkout: orders per second end to end;
+mesh_client: a service's CPU per call to another). One
 that fails is reported and the others still run; the exit status is non-zero only
 when one crashed (a missed target is not a crash).
 
