@@ -34,11 +34,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -153,6 +155,7 @@ class Database:
             db_path = self.url.database
             if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                _enable_wal(db_path)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             size, overflow = pool_limits(service)
@@ -319,6 +322,27 @@ def on_conflict(error: ServiceError) -> Iterator[None]:
         raise error from None
 
 
+def _enable_wal(path: str) -> None:
+    """Put the SQLite file in WAL mode (a property of the file: set once, before the
+    pool opens connections). The switch needs the file to itself, and SQLite refuses
+    it at once with "database is locked", without waiting out the busy timeout, while
+    another process or connection is opening it (replicas starting together), so it
+    is retried for as long as the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            with contextlib.closing(
+                sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            ) as conn:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -326,7 +350,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # implicit, deferred transactions.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
