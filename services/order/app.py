@@ -103,6 +103,7 @@ def build(
     returns = ReturnHandlers(db, checkout, refunds, clock)
     webhooks = WebhookHandlers(db, checkout, refunds, clock)
     edits = EditHandlers(db, checkout, refunds, clock)
+    checkout.sweepers.append(edits.retry_restocks)  # restocks left PENDING, inventory down
     abandoned = AbandonedCarts(db, peers, clock)
     app.add(
         cart_internal_service_pb2_grpc.add_CartInternalServiceServicer_to_server,

@@ -31,6 +31,11 @@ class Settings:
     # The saga sweeper: how often, and how old a running saga must be to be resumed.
     sweep_interval_seconds: float = 30.0
     stale_saga_seconds: float = 120.0
+    # An edit's restock left PENDING by inventory being down is retried by the
+    # sweeper: first this long after the failure, then twice as long each time (at
+    # most an hour), at most `edit_restock_retry_batch` edits a sweep.
+    edit_restock_retry_seconds: float = 60.0
+    edit_restock_retry_batch: int = 50
     # Unpaid Razorpay orders are given up (holds released) after this long.
     payment_window_seconds: int = 30 * 60
     # How long a duplicate PlaceOrder waits for the first one to finish.
@@ -63,6 +68,9 @@ class Settings:
             ),
             sweep_interval_seconds=_num(
                 env, "CLEANSE_ORDER_SWEEP_SECONDS", d.sweep_interval_seconds
+            ),
+            edit_restock_retry_seconds=_num(
+                env, "CLEANSE_ORDER_EDIT_RESTOCK_RETRY_SECONDS", d.edit_restock_retry_seconds
             ),
             payment_window_seconds=int(
                 _num(env, "CLEANSE_ORDER_PAYMENT_WINDOW_SECONDS", d.payment_window_seconds)

@@ -331,6 +331,13 @@ class OrderEdit(Base):
     # Why the restock is still PENDING: inventory down, or its refusal (e.g.
     # RESTOCK_EXCEEDS_RESERVATION); "" once DONE (handlers/restocks.py).
     restock_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # A PENDING restock that failed for a reason a retry can change (inventory down,
+    # or too slow): the earliest time the sweeper tries it again (None: never by
+    # itself, as once DONE or refused for good), and how often it has tried.
+    restock_retry_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True
+    )
+    restock_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     create_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

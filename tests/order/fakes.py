@@ -335,6 +335,8 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         self._restock_bodies: dict[str, tuple[Any, ...]] = {}
         # A test's hook, awaited with each ReserveStock request before it is handled.
         self.before_reserve: Callable[[Any], Awaitable[None]] | None = None
+        # The same, awaited with each RestockReturn request.
+        self.before_restock: Callable[[Any], Awaitable[None]] | None = None
 
     async def BatchGetAvailability(self, request: Any, context: Any) -> Any:
         out = avail_pb2.BatchGetAvailabilityResponse()
@@ -419,6 +421,8 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         `remaining`). A refusal puts nothing back and is not remembered. With
         `warehouse` as well the units count against the reservation the same way;
         with `warehouse` alone they go back unchecked."""
+        if self.before_restock is not None:
+            await self.before_restock(request)
         body = (
             tuple(sorted((ln.variant_id, ln.quantity) for ln in request.lines)),
             request.reservation,

@@ -41,7 +41,8 @@ Order of work, so that a failure leaves nothing half-done:
    reservation that took them, as planned in step 5: domain/stock.py); the
    refund of a lower total sent through the refunds module (request id `edit-<edit
    id>`, capped at what was paid). A failure there leaves the edit recorded with the
-   work pending; a retry with the same request id finishes it. A restock inventory
+   work pending; a retry with the same request id finishes it, and a restock left
+   PENDING by inventory being down is retried by the sweeper (`retry_restocks`). A restock inventory
    refuses for good (RESTOCK_EXCEEDS_RESERVATION, RESERVATION_NOT_COMMITTED, ...:
    handlers/restocks.py) stays PENDING with the refusal in `restock_error`, shown
    in the edit's notes; the rest of the work goes on.
@@ -53,6 +54,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import grpc
 from sqlalchemy import select
@@ -244,6 +246,8 @@ class EditHandlers:
                 if dup is not None:
                     raise _Duplicate()
                 current = await repo.order_items(s, oid)
+                # Cancelled (or packed) meanwhile: not editable any more.
+                rules.check_editable(Status(row.status))
                 if (
                     row.status != status.value
                     or _lines(current) != before
@@ -275,6 +279,10 @@ class EditHandlers:
                     if status is Status.CONFIRMED
                     else [],
                     restock_state="PENDING" if removed and status is Status.CONFIRMED else "",
+                    # Due for the sweeper should the restock after the commit not run.
+                    restock_retry_at=self._retry_at(0)
+                    if removed and status is Status.CONFIRMED
+                    else None,
                     order_status=status.value,
                     create_time=now,
                 )
@@ -615,24 +623,7 @@ class EditHandlers:
             order = await s.get(Order, edit.order_id)
             assert order is not None
         if edit.restock_state == "PENDING":
-            try:
-                not_back = await restocks.put_back(
-                    self.peers,
-                    f"edit-{edit.id}",
-                    await self._restock_plan(edit),
-                    order.reservation_name,
-                    f"{order.order_number} edited",
-                )
-            except (PeerError, Unavailable) as exc:
-                log.warning("edit restock pending", extra={"edit": edit.id, "error": str(exc)})
-                error = f"stock not put back yet: {exc.message}"[:500]
-                if error != edit.restock_error:
-                    await self._update(edit.id, restock_error=error)
-            else:
-                if not_back.refused:  # for good: stays PENDING, with inventory's word
-                    await self._update(edit.id, restock_error=not_back.summary())
-                else:  # units sent nowhere stay in the recorded plan (under "")
-                    await self._update(edit.id, restock_state="DONE", restock_error="")
+            await self._restock(edit, order)
         if edit.replaced_reservation:
             try:
                 try:
@@ -659,6 +650,75 @@ class EditHandlers:
             view = await order_view(s, order, self.checkout.gateway)
         return admin_pb2.EditOrderResponse(order=view, edit=convert.order_edit(edit))
 
+    async def _restock(self, edit: OrderEdit, order: Order, *, sweep: bool = False) -> str:
+        """The edit's removed units back on the shelf (its recorded plan; idempotent);
+        the outcome recorded on the edit: DONE; or still PENDING with the reason, and
+        when a retry can change it (inventory down or too slow) the time the sweeper
+        tries again (backoff doubling from `edit_restock_retry_seconds`, at most an
+        hour); a refusal for good is not retried by itself (CleanseRestockRefused).
+        Returns "DONE", "RETRY" or "REFUSED"."""
+        try:
+            not_back = await restocks.put_back(
+                self.peers,
+                f"edit-{edit.id}",
+                await self._restock_plan(edit),
+                order.reservation_name,
+                f"{order.order_number} edited",
+            )
+        except (PeerError, Unavailable) as exc:
+            log.warning("edit restock pending", extra={"edit": edit.id, "error": str(exc)})
+            retry = _retryable(exc)
+            attempts = edit.restock_attempts + (1 if sweep else 0)
+            await self._update(
+                edit.id,
+                restock_error=f"stock not put back yet: {exc.message}"[:500],
+                restock_attempts=attempts,
+                restock_retry_at=self._retry_at(attempts) if retry else None,
+            )
+            return "RETRY" if retry else "REFUSED"
+        if not_back.refused:  # for good: stays PENDING, with inventory's word
+            await self._update(edit.id, restock_error=not_back.summary(), restock_retry_at=None)
+            return "REFUSED"
+        # Units sent nowhere stay in the recorded plan (under "").
+        await self._update(edit.id, restock_state="DONE", restock_error="", restock_retry_at=None)
+        return "DONE"
+
+    def _retry_at(self, attempts: int) -> datetime:
+        base = self.checkout.settings.edit_restock_retry_seconds
+        return self.clock() + timedelta(seconds=min(base * 2 ** min(attempts, 20), 3600.0))
+
+    async def retry_restocks(self, limit: int | None = None) -> dict[str, int]:
+        """Sweeper: edits whose restock is PENDING for a retryable reason and due
+        (`restock_retry_at`), oldest due first, at most `limit`
+        (`edit_restock_retry_batch`) a sweep; each sent again (same request ids,
+        same recorded plan) and its outcome recorded (`_restock`). Refused restocks
+        have no `restock_retry_at` and are left alone."""
+        limit = limit or self.checkout.settings.edit_restock_retry_batch
+        now = self.clock()
+        async with self.db.session() as s:
+            due = list(
+                await s.scalars(
+                    select(OrderEdit)
+                    .where(
+                        OrderEdit.restock_state == "PENDING",
+                        OrderEdit.restock_retry_at.is_not(None),
+                        OrderEdit.restock_retry_at <= now,
+                    )
+                    .order_by(OrderEdit.restock_retry_at, OrderEdit.id)
+                    .limit(limit)
+                )
+            )
+            orders = {e.order_id: await s.get(Order, e.order_id) for e in due}
+        done = {"DONE": 0, "RETRY": 0, "REFUSED": 0}
+        for edit in due:
+            order = orders[edit.order_id]
+            assert order is not None
+            try:
+                done[await self._restock(edit, order, sweep=True)] += 1
+            except Exception:
+                log.warning("edit restock sweep failed", extra={"edit": edit.id}, exc_info=True)
+        return done
+
     async def _restock_plan(self, edit: OrderEdit) -> stock.Plan:
         """Where the edit's removed units go back: as recorded with the edit; an edit
         recorded before plans were (its restock still pending) gets one now, from what
@@ -683,6 +743,23 @@ class EditHandlers:
             assert row is not None
             for k, v in changes.items():
                 setattr(row, k, v)
+
+
+# Inventory's answers to a RestockReturn that a later attempt may not get.
+_RETRYABLE_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+    }
+)
+
+
+def _retryable(exc: PeerError | Unavailable) -> bool:
+    """Inventory down or too slow (the mesh's Unavailable), or an answer that a retry
+    may change; not a refusal (handlers/restocks.py) or another business error."""
+    return isinstance(exc, Unavailable) or exc.code in _RETRYABLE_CODES
 
 
 class _Duplicate(Exception):

@@ -167,11 +167,8 @@ class OrderHandlers:
         if current in (Status.CANCELLED, Status.REFUND_PENDING) and order.cancel_reason:
             return await self.get(name)  # a repeat
         outcome = states.cancel_outcome(current, order.paid)
-        not_back = restocks.PutBack()
         if outcome.release_holds:
             await self.checkout.release_unpaid(order)
-        elif current in (Status.CONFIRMED, Status.PACKED):
-            not_back = await self._restock(order)
         now = self.clock()
         async with self.db.transaction() as s:
             row = await repo.locked(s, Order, oid)
@@ -180,6 +177,12 @@ class OrderHandlers:
                 raise FailedPrecondition(
                     "the order changed meanwhile; try again", reason="CONCURRENT_CHANGE"
                 )
+            not_back = restocks.PutBack()
+            if current in (Status.CONFIRMED, Status.PACKED):
+                # Planned from the order's lines and sent with its row locked: an
+                # edit records its lines, its reservation and its restock plan under
+                # the same lock, so the plan counts every unit exactly once.
+                not_back = await self._restock(s, row)
             why = reason.strip()[:500] or "cancelled"
             transition(s, row, outcome.target, now, reason=why)
             if not_back:  # refused by inventory (or out nowhere): for an admin to see
@@ -189,19 +192,22 @@ class OrderHandlers:
             if payment is not None and payment.state in ("CREATED", "PENDING_ON_DELIVERY"):
                 payment.state = "CANCELLED"
                 payment.update_time = now
+            held = (row.reservation_name, row.coupon_hold_name)
+        if outcome.release_holds and held != (order.reservation_name, order.coupon_hold_name):
+            # An edit replaced the order's hold before the lock was ours: that one too.
+            await self.checkout.release_unpaid(row)
         if outcome.refund_owed:  # a paid order is refunded in full on cancel
             await self.refunds.refund_in_full(oid, why)
         return await self.get(name)
 
-    async def _restock(self, order: Order) -> restocks.PutBack:
+    async def _restock(self, s: AsyncSession, order: Order) -> restocks.PutBack:
         """Every unit back on the shelf, each against the reservation that took it: the
         order's own, or an edit's that added it (handlers/restocks.py); what did not go
-        back. A refusal does not stop the cancellation (a retry would be refused the
-        same): it is recorded on the order's history. Inventory down: Unavailable,
-        nothing changed here."""
-        async with self.db.session() as s:
-            items = await repo.order_items(s, order.id)
-            pool = await restocks.read_pool(s, order, items)
+        back. Called with the order row locked (`s`). A refusal does not stop the
+        cancellation (a retry would be refused the same): it is recorded on the
+        order's history. Inventory down: Unavailable, nothing changed here."""
+        items = await repo.order_items(s, order.id)
+        pool = await restocks.read_pool(s, order, items)
         lines = restocks.paid_lines(items)
         if not lines:
             return restocks.PutBack()
