@@ -7,6 +7,11 @@ zones and pincodes, settings the GST place of supply.
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from mesh.errors import Violations
 
 # The 28 states and 8 union territories, by their ISO 3166-2:IN codes (2023 revision).
 STATE_CODES: dict[str, str] = {
@@ -308,3 +313,102 @@ def state_for_pincode(pincode: str) -> str | None:
             if code in candidates:
                 return code
     return state
+
+
+# --- delivery addresses ---------------------------------------------------------------
+
+NAME_MAX = 100
+LINE_MAX = 200
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """An Indian postal address (cleanse.common.v1.PostalAddress's fields): what auth
+    keeps in address books and order delivers to, validated by one set of rules."""
+
+    recipient_name: str = ""
+    phone: str = ""
+    line1: str = ""
+    line2: str = ""
+    landmark: str = ""
+    city: str = ""
+    state_code: str = ""
+    pincode: str = ""
+    country_code: str = "IN"
+
+    @classmethod
+    def of(cls, source: Any) -> PostalAddress:
+        """The fields of anything that has them: a PostalAddress message, a row."""
+        return cls(**{f: getattr(source, f) or "" for f in POSTAL_FIELDS})
+
+    def merged(self, other: PostalAddress, paths: set[str]) -> PostalAddress:
+        """This address with the fields named in `paths` taken from `other`."""
+        return replace(self, **{f: getattr(other, f) for f in paths})
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+POSTAL_FIELDS = frozenset(f.name for f in fields(PostalAddress))
+
+
+def has_control_chars(value: str) -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cf") for c in value)
+
+
+def clean_text(value: str, v: Violations, field: str, *, required: bool, maximum: int) -> str:
+    text = " ".join(value.split())
+    if required and not text:
+        v.add(field, "is required")
+    elif len(text) > maximum:
+        v.add(field, f"must be at most {maximum} characters")
+    elif has_control_chars(text):
+        v.add(field, "must not contain control characters")
+    return text
+
+
+def validate_delivery_address(a: PostalAddress, v: Violations, prefix: str) -> PostalAddress:
+    """`a` normalized (whitespace collapsed, state code canonical, mobile +91...,
+    country IN); every problem added to `v` under `prefix` + the field's name. The PIN
+    code must lie in the state (where the PIN dataset knows it): an address book and a
+    checkout accept exactly the same addresses."""
+    recipient = clean_text(
+        a.recipient_name, v, prefix + "recipient_name", required=True, maximum=NAME_MAX
+    )
+    phone = normalize_mobile(a.phone) if a.phone else None
+    if not a.phone:
+        v.add(prefix + "phone", "is required")
+    elif phone is None:
+        v.add(prefix + "phone", "must be a 10-digit Indian mobile number starting with 6-9")
+    line1 = clean_text(a.line1, v, prefix + "line1", required=True, maximum=LINE_MAX)
+    line2 = clean_text(a.line2, v, prefix + "line2", required=False, maximum=LINE_MAX)
+    landmark = clean_text(a.landmark, v, prefix + "landmark", required=False, maximum=LINE_MAX)
+    city = clean_text(a.city, v, prefix + "city", required=True, maximum=NAME_MAX)
+    state = normalize_state_code(a.state_code)
+    if not a.state_code:
+        v.add(prefix + "state_code", "is required")
+    elif state is None:
+        v.add(prefix + "state_code", "is not an Indian state or union territory code")
+    pincode = a.pincode.strip()
+    if not pincode:
+        v.add(prefix + "pincode", "is required")
+    elif not is_valid_pincode(pincode):
+        v.add(prefix + "pincode", "must be 6 digits and not start with 0")
+    elif state is not None:
+        pin_state = state_for_pincode(pincode)
+        if pin_state is not None and pin_state != state:
+            v.add(prefix + "pincode", f"is in {pin_state}, not {state}")
+    country = (a.country_code or "IN").strip().upper()
+    if country != "IN":
+        v.add(prefix + "country_code", "only IN is supported")
+    return PostalAddress(
+        recipient_name=recipient,
+        phone=phone or a.phone,
+        line1=line1,
+        line2=line2,
+        landmark=landmark,
+        city=city,
+        state_code=state or a.state_code,
+        pincode=pincode,
+        country_code=country,
+    )

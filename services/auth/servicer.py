@@ -26,7 +26,7 @@ from cleanse.auth.v1 import (
 from cleanse.common.v1 import address_pb2
 from mesh.db import next_page_token, page_after
 from mesh.errors import InvalidArgument
-from services.auth.domain.accounts import PostalAddress
+from mesh.india import PostalAddress
 from services.auth.handlers.account import AccountHandlers
 from services.auth.handlers.admin import AdminHandlers
 from services.auth.handlers.auth import AuthHandlers, Tokens
@@ -77,20 +77,6 @@ def address_pb(a: Address) -> resources_pb2.Address:
         is_default=a.is_default,
         create_time=ts(a.create_time),
         update_time=ts(a.update_time),
-    )
-
-
-def postal_from_pb(p: address_pb2.PostalAddress) -> PostalAddress:
-    return PostalAddress(
-        recipient_name=p.recipient_name,
-        phone=p.phone,
-        line1=p.line1,
-        line2=p.line2,
-        landmark=p.landmark,
-        city=p.city,
-        state_code=p.state_code,
-        pincode=p.pincode,
-        country_code=p.country_code,
     )
 
 
@@ -378,7 +364,7 @@ class AccountService(_Base, account_service_pb2_grpc.AccountServiceServicer):
         if not a.HasField("postal_address"):
             raise InvalidArgument({"address.postal_address": "is required"})
         address = await self._account.create_address(
-            await self._signed_in(), label=a.label, postal=postal_from_pb(a.postal_address)
+            await self._signed_in(), label=a.label, postal=PostalAddress.of(a.postal_address)
         )
         return address_pb(address)
 
@@ -392,7 +378,7 @@ class AccountService(_Base, account_service_pb2_grpc.AccountServiceServicer):
             await self._signed_in(),
             name=a.name,
             label=a.label,
-            postal=postal_from_pb(a.postal_address),
+            postal=PostalAddress.of(a.postal_address),
             postal_set=a.HasField("postal_address"),
             paths=list(request.update_mask.paths),
         )

@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import breakdown_pb2
-from services.order.domain.checkout import Address, PricedLineFacts
+from services.order.domain.checkout import PricedLineFacts
 from services.order.models import (
     CheckoutSession,
     Order,
@@ -34,20 +34,6 @@ def ts(value: datetime | None) -> Timestamp | None:
     t = Timestamp()
     t.FromDatetime(value)
     return t
-
-
-def address_in(a: address_pb2.PostalAddress) -> Address:
-    return Address(
-        recipient_name=a.recipient_name,
-        phone=a.phone,
-        line1=a.line1,
-        line2=a.line2,
-        landmark=a.landmark,
-        city=a.city,
-        state_code=a.state_code,
-        pincode=a.pincode,
-        country_code=a.country_code or "IN",
-    )
 
 
 def address_out(d: dict[str, Any]) -> address_pb2.PostalAddress:

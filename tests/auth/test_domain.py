@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from mesh.db import decode_page_token, encode_page_token, new_id
 from mesh.errors import InvalidArgument, Violations
 from mesh.india import (
     STATE_CODES,
+    PostalAddress,
     is_valid_pincode,
     normalize_mobile,
     normalize_state_code,
+    validate_delivery_address,
 )
 from services.auth import passwords
 from services.auth.config import RateLimit, Settings
@@ -127,7 +130,7 @@ def test_full_name() -> None:
     assert "full_name" in _violations(accounts.validate_full_name, "x" * 101)
 
 
-GOOD_ADDRESS = accounts.PostalAddress(
+GOOD_ADDRESS = PostalAddress(
     recipient_name="Asha Verma",
     phone="9876543210",
     line1="12 MG Road",
@@ -139,13 +142,13 @@ GOOD_ADDRESS = accounts.PostalAddress(
 
 def test_a_good_address_is_normalized() -> None:
     v = Violations()
-    out = accounts.validate_postal_address(GOOD_ADDRESS, v, "address.postal_address")
+    out = validate_delivery_address(GOOD_ADDRESS, v, "address.postal_address.")
     assert not v
     assert out.state_code == "KA" and out.phone == "+919876543210" and out.country_code == "IN"
 
 
 def test_a_bad_address_names_every_bad_field() -> None:
-    bad = accounts.PostalAddress(
+    bad = PostalAddress(
         recipient_name="",
         phone="12345",
         line1="",
@@ -155,7 +158,7 @@ def test_a_bad_address_names_every_bad_field() -> None:
         country_code="US",
     )
     v = Violations()
-    accounts.validate_postal_address(bad, v, "a")
+    validate_delivery_address(bad, v, "a.")
     fields = {f for f, _ in v.items}
     assert fields == {
         "a.recipient_name",
@@ -166,6 +169,14 @@ def test_a_bad_address_names_every_bad_field() -> None:
         "a.pincode",
         "a.country_code",
     }
+
+
+def test_an_address_whose_pin_is_in_another_state_is_refused() -> None:
+    """The same rule order applies at checkout (one validator, mesh.india): an address
+    book never holds an address the checkout would refuse."""
+    v = Violations()
+    validate_delivery_address(replace(GOOD_ADDRESS, state_code="MH"), v, "a.")
+    assert [f for f, _ in v.items] == ["a.pincode"]
 
 
 # --- OTP policy ---------------------------------------------------------------------

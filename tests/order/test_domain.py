@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mesh.errors import FailedPrecondition, InvalidArgument
+from mesh.india import PostalAddress
 from services.order.domain import cart, checkout, numbers, states
 from services.order.domain.states import Status as S
 
@@ -58,12 +59,10 @@ def test_order_numbers() -> None:
 
 
 def test_address_and_contact_checks() -> None:
-    good = checkout.Address(
-        "Asha", "98765 43210", "12 MG Road", "", "", "Bengaluru", "ka", "560001"
-    )
+    good = PostalAddress("Asha", "98765 43210", "12 MG Road", "", "", "Bengaluru", "ka", "560001")
     norm = checkout.check_address(good)
     assert norm.state_code == "KA" and norm.phone == "+919876543210"
-    bad = checkout.Address("", "123", "", "", "", "", "XX", "012345")
+    bad = PostalAddress("", "123", "", "", "", "", "XX", "012345")
     with pytest.raises(InvalidArgument) as err:
         checkout.check_address(bad)
     fields = {f for f, _ in err.value.violations}

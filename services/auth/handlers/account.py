@@ -12,10 +12,10 @@ from collections.abc import Mapping
 
 from mesh.db import Database, on_conflict
 from mesh.errors import InvalidArgument, NotFound, Violations
+from mesh.india import POSTAL_FIELDS, PostalAddress, validate_delivery_address
 from mesh.resources import check_update_mask, parse_name
 from services.auth import passwords
 from services.auth.domain import accounts
-from services.auth.domain.accounts import PostalAddress
 from services.auth.handlers.auth import account_exists
 from services.auth.handlers.common import Caller, Clock, audit
 from services.auth.models import Address, User
@@ -25,22 +25,8 @@ PROFILE_FIELDS = frozenset({"full_name", "email", "phone"})
 ADDRESS_FIELDS = frozenset({"label", "postal_address"})
 
 
-def _postal(address: Address) -> PostalAddress:
-    return PostalAddress(
-        recipient_name=address.recipient_name,
-        phone=address.phone,
-        line1=address.line1,
-        line2=address.line2,
-        landmark=address.landmark,
-        city=address.city,
-        state_code=address.state_code,
-        pincode=address.pincode,
-        country_code=address.country_code,
-    )
-
-
 def _apply_postal(address: Address, p: PostalAddress) -> None:
-    for field in accounts.POSTAL_FIELDS:
+    for field in POSTAL_FIELDS:
         setattr(address, field, getattr(p, field))
 
 
@@ -53,8 +39,8 @@ def expand_address_paths(paths: list[str]) -> tuple[set[str], set[str], list[str
         if path in ADDRESS_FIELDS:
             top.add(path)
             if path == "postal_address":
-                postal |= accounts.POSTAL_FIELDS
-        elif path.startswith("postal_address.") and path[15:] in accounts.POSTAL_FIELDS:
+                postal |= POSTAL_FIELDS
+        elif path.startswith("postal_address.") and path[15:] in POSTAL_FIELDS:
             postal.add(path[15:])
         else:
             bad.append(path)
@@ -210,7 +196,7 @@ class AccountHandlers:
     async def create_address(self, caller: Caller, *, label: str, postal: PostalAddress) -> Address:
         v = Violations()
         label = accounts.validate_label(label, v, "address.label")
-        postal = accounts.validate_postal_address(postal, v, "address.postal_address")
+        postal = validate_delivery_address(postal, v, "address.postal_address.")
         v.raise_if_any()
         now = self.clock()
         async with unit_of_work(self.db) as r:
@@ -241,7 +227,7 @@ class AccountHandlers:
                 v.add("update_mask", f"cannot update {path!r}; updatable: label, postal_address")
         else:
             top = {"label"} if label else set()
-            postal_paths = set(accounts.POSTAL_FIELDS) if postal_set else set()
+            postal_paths = set(POSTAL_FIELDS) if postal_set else set()
             if not top and not postal_paths:
                 v.add("address", "nothing to update")
         if "label" in top:
@@ -254,8 +240,8 @@ class AccountHandlers:
             if address is None:
                 raise NotFound(f"{name} not found")
             if postal_paths:
-                merged = _postal(address).merged(postal, postal_paths)
-                merged = accounts.validate_postal_address(merged, v, "address.postal_address")
+                merged = PostalAddress.of(address).merged(postal, postal_paths)
+                merged = validate_delivery_address(merged, v, "address.postal_address.")
                 v.raise_if_any()
                 _apply_postal(address, merged)
             if "label" in top:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from mesh.errors import Violations
 from mesh.gst import split_tax
-from mesh.india import is_valid_pincode, normalize_mobile, normalize_state_code, state_for_pincode
+from mesh.india import PostalAddress, normalize_mobile, validate_delivery_address
 from mesh.resources import parse_name
 
 COD = "cod"
@@ -19,57 +19,13 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SHIPPING_OPTIONS = ("standard",)
 
 
-@dataclass(frozen=True)
-class Address:
-    recipient_name: str
-    phone: str
-    line1: str
-    line2: str
-    landmark: str
-    city: str
-    state_code: str
-    pincode: str
-    country_code: str = "IN"
-
-    def to_json(self) -> dict[str, str]:
-        return dict(self.__dict__)
-
-
-def check_address(a: Address, prefix: str = "delivery_address.") -> Address:
-    """Validated and normalized (state code canonical, phone +91...); INVALID_ARGUMENT
-    with every problem otherwise."""
+def check_address(a: PostalAddress, prefix: str = "delivery_address.") -> PostalAddress:
+    """Validated and normalized by mesh.india's delivery-address rules (the ones auth
+    applies to address books); INVALID_ARGUMENT with every problem otherwise."""
     v = Violations()
-    v.check(bool(a.recipient_name.strip()), prefix + "recipient_name", "is required")
-    v.check(len(a.recipient_name) <= 100, prefix + "recipient_name", "at most 100 characters")
-    v.check(bool(a.line1.strip()), prefix + "line1", "is required")
-    for name in ("line1", "line2", "landmark"):
-        v.check(len(getattr(a, name)) <= 200, prefix + name, "at most 200 characters")
-    v.check(bool(a.city.strip()), prefix + "city", "is required")
-    phone = normalize_mobile(a.phone) if a.phone else None
-    v.check(phone is not None, prefix + "phone", "must be a 10-digit Indian mobile number")
-    state = normalize_state_code(a.state_code)
-    v.check(state is not None, prefix + "state_code", "is not an Indian state/UT code")
-    pin_ok = v.check(is_valid_pincode(a.pincode), prefix + "pincode", "6 digits, not 0xxxxx")
-    if pin_ok and state is not None:
-        pin_state = state_for_pincode(a.pincode)
-        v.check(
-            pin_state is None or pin_state == state,
-            prefix + "pincode",
-            f"is in {pin_state}, not {state}",
-        )
-    v.check(a.country_code in ("", "IN"), prefix + "country_code", "we deliver in India only")
+    out = validate_delivery_address(a, v, prefix)
     v.raise_if_any()
-    return Address(
-        recipient_name=a.recipient_name.strip(),
-        phone=phone or "",
-        line1=a.line1.strip(),
-        line2=a.line2.strip(),
-        landmark=a.landmark.strip(),
-        city=a.city.strip(),
-        state_code=state or "",
-        pincode=a.pincode,
-        country_code="IN",
-    )
+    return out
 
 
 def saved_address_ref(name: str) -> tuple[str, str] | None:

@@ -48,6 +48,7 @@ from mesh.errors import (
     Unavailable,
     Violations,
 )
+from mesh.india import PostalAddress
 from mesh.outbox import Outbox
 from observability.metrics import DEGRADED_CALLS, counter
 from services.order import convert
@@ -231,7 +232,7 @@ class CheckoutHandlers:
             customer_id=cid,
             token_hash=cart.token_hash if cid is None else None,
             state="OPEN",
-            address=address.to_json(),
+            address=address.as_dict(),
             email=email,
             phone=phone,
             shipping_option=option,
@@ -263,14 +264,14 @@ class CheckoutHandlers:
 
     async def _delivery_address(
         self, req: checkout_pb2.CreateCheckoutSessionRequest, cid: str | None
-    ) -> rules.Address:
+    ) -> PostalAddress:
         """The literal delivery_address, or the signed-in customer's saved_address read
         from auth (no degradation: auth down is UNAVAILABLE), checked the same way."""
         literal = req.HasField("delivery_address")
         if not req.saved_address:
             if not literal:
                 raise InvalidArgument({"delivery_address": "is required (or saved_address)"})
-            return rules.check_address(convert.address_in(req.delivery_address))
+            return rules.check_address(PostalAddress.of(req.delivery_address))
         if literal:
             raise InvalidArgument(
                 {"saved_address": "give saved_address or delivery_address, not both"}
@@ -289,7 +290,7 @@ class CheckoutHandlers:
             if exc.code == grpc.StatusCode.NOT_FOUND:
                 raise not_found(req.saved_address) from None
             raise
-        return rules.check_address(convert.address_in(saved.postal_address), "saved_address.")
+        return rules.check_address(PostalAddress.of(saved.postal_address), "saved_address.")
 
     async def _account_email(self, cid: str, given: str) -> str:
         """The customer must exist in auth (the reference is validated there); the

@@ -64,6 +64,7 @@ from cleanse.inventory.v1 import resources_pb2 as inv_pb2
 from cleanse.order.v1 import order_admin_service_pb2 as admin_pb2
 from mesh.db import Database, new_id, utcnow
 from mesh.errors import FailedPrecondition, Unavailable, Violations
+from mesh.india import PostalAddress
 from services.order import convert
 from services.order import repository as repo
 from services.order.domain import checkout as checkout_rules
@@ -130,7 +131,7 @@ class EditHandlers:
         )
         v.raise_if_any()
         address = (
-            checkout_rules.check_address(convert.address_in(req.delivery_address)).to_json()
+            checkout_rules.check_address(PostalAddress.of(req.delivery_address)).as_dict()
             if req.HasField("delivery_address")
             else None
         )
