@@ -14,7 +14,6 @@ from mesh.errors import Violations
 from mesh.india import (
     NAME_MAX,
     clean_text,
-    has_control_chars,
     normalize_mobile,
 )
 
@@ -44,14 +43,7 @@ def validate_email(value: str, v: Violations, field: str = "email") -> str:
 
 
 def validate_full_name(value: str, v: Violations, field: str = "full_name") -> str:
-    name = " ".join(value.split())
-    if not name:
-        v.add(field, "is required")
-    elif len(name) > NAME_MAX:
-        v.add(field, f"must be at most {NAME_MAX} characters")
-    elif has_control_chars(name):
-        v.add(field, "must not contain control characters")
-    return name
+    return clean_text(value, v, field, required=True, maximum=NAME_MAX)
 
 
 def validate_phone(value: str, v: Violations, field: str = "phone") -> str:
