@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,7 @@ from typing import Any
 import httpx
 
 from bench.http1 import Http1Client, HttpError, Response
-from bench.load import percentile
+from bench.load import percentile, python_speed_ms
 from mesh import registry
 from mesh.supervisor import ProcessSpec, Supervisor
 
@@ -190,6 +190,64 @@ def _machine_busy() -> tuple[float, float]:
 
 
 @dataclass
+class WorkSnapshot:
+    """What the mesh did so far: gRPC requests served and PostgreSQL transactions."""
+
+    calls: Counter[tuple[str, str]]  # (service, "Service/Method") -> requests handled
+    transactions: Counter[str]  # service -> commits + rollbacks in its database
+
+
+def _served(text: str) -> Counter[str]:
+    """grpc_server_handled_total summed over codes, by "Service/Method", from /metrics."""
+    out: Counter[str] = Counter()
+    for line in text.splitlines():
+        if not line.startswith("grpc_server_handled_total{"):
+            continue
+        labels, _, value = line.rpartition(" ")
+        got = dict(
+            part.split("=", 1)
+            for part in labels[labels.index("{") + 1 : -1].split(",")
+            if "=" in part
+        )
+        service = got.get("grpc_service", "").strip('"').rsplit(".", 1)[-1]
+        method = got.get("grpc_method", "").strip('"')
+        if service == "Health":
+            continue
+        out[f"{service}/{method}"] += int(float(value))
+    return out
+
+
+async def work_snapshot(env: dict[str, str], urls: dict[str, str]) -> WorkSnapshot:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    calls: Counter[tuple[str, str]] = Counter()
+    async with httpx.AsyncClient(timeout=5) as http:
+        for name in SERVICES:
+            try:
+                r = await http.get(f"{registry.metrics_address(name, env).url}/metrics")
+            except httpx.HTTPError:
+                continue
+            for method, n in _served(r.text).items():
+                calls[(name, method)] += n
+    transactions: Counter[str] = Counter()
+    addr = registry.address("postgres")
+    conn = await asyncpg.connect(user="postgres", host=addr.host, port=addr.port, timeout=3)
+    try:
+        by_db = {str(make_url(u).database): n for n, u in urls.items()}
+        rows = await conn.fetch(
+            "SELECT datname, xact_commit + xact_rollback AS n FROM pg_stat_database"
+            " WHERE datname = ANY($1::text[])",
+            list(by_db),
+        )
+    finally:
+        await conn.close()
+    for row in rows:
+        transactions[by_db[row["datname"]]] = int(row["n"])
+    return WorkSnapshot(calls, transactions)
+
+
+@dataclass
 class CpuSnapshot:
     at: float
     pids: dict[int, float]  # pid -> cpu seconds, for every process we can see
@@ -280,6 +338,16 @@ def cpu_report(a: CpuSnapshot, b: CpuSnapshot) -> dict[str, Any]:
         # Not started by this bench: other work on the machine, PostgreSQL's background
         # processes (WAL writer, checkpointer) and backends of other databases.
         "outside_bench_cores": round(max(busy - ours, 0.0), 3),
+    }
+
+
+def work_report(a: WorkSnapshot, b: WorkSnapshot) -> dict[str, Any]:
+    """gRPC requests each service served and PostgreSQL transactions, between a and b."""
+    calls = {f"{svc} {m}": n - a.calls.get((svc, m), 0) for (svc, m), n in b.calls.items()}
+    txns = {svc: n - a.transactions.get(svc, 0) for svc, n in b.transactions.items()}
+    return {
+        "grpc_requests": {k: v for k, v in sorted(calls.items()) if v > 0},
+        "pg_transactions": {k: v for k, v in sorted(txns.items()) if v > 0},
     }
 
 
@@ -420,6 +488,8 @@ class Outcome:
     started: int
     warmup_done: int
     cpu: dict[str, Any]
+    work: dict[str, Any]
+    python_speed_ms: float
 
 
 async def drive(
@@ -429,12 +499,14 @@ async def drive(
     fake: Any,
     sup: Supervisor,
     fake_thread: threading.Thread | None,
+    work: Callable[[], Awaitable[WorkSnapshot]],
 ) -> Outcome:
     start = time.monotonic()
     measure_from = start + settings.warmup_s
     stop_at = measure_from + settings.duration_s
     everything: list[Checkout] = []
     snapshots: dict[str, CpuSnapshot] = {}
+    done: dict[str, WorkSnapshot] = {}
 
     async def shopper(n: int) -> None:
         s = Shopper(base_url, variant_id, fake, n)
@@ -448,11 +520,14 @@ async def drive(
         await asyncio.sleep(max(measure_from - time.monotonic(), 0))
         pg = await postgres_backends(DB_PREFIX)
         snapshots["from"] = await asyncio.to_thread(cpu_snapshot, sup, fake_thread, pg)
+        done["from"] = await work()
         await asyncio.sleep(max(stop_at - time.monotonic(), 0))
         pg = await postgres_backends(DB_PREFIX)
         snapshots["to"] = await asyncio.to_thread(cpu_snapshot, sup, fake_thread, pg)
+        done["to"] = await work()
 
     await asyncio.gather(sample(), *(shopper(i) for i in range(settings.shoppers)))
+    speed = python_speed_ms()  # after the load: the machine, not the mesh, is measured
     measured = [c for c in everything if measure_from <= c.end <= stop_at]
     failures = Counter(c.failure for c in measured if c.failure is not None)
     return Outcome(
@@ -462,6 +537,8 @@ async def drive(
         started=len(everything),
         warmup_done=sum(1 for c in everything if c.end < measure_from),
         cpu=cpu_report(snapshots["from"], snapshots["to"]),
+        work=work_report(done["from"], done["to"]),
+        python_speed_ms=speed,
     )
 
 
@@ -590,7 +667,15 @@ async def run(settings: Settings, tmp: Path) -> dict[str, Any]:
                     f"({idle['outside_bench_cores']:.2f} outside the bench)"
                 )
                 restarts = sum(p.restarts for p in sup.procs.values())
-                outcome = await drive(settings, edge.url, variant_id, fake, sup, fake_thread)
+                outcome = await drive(
+                    settings,
+                    edge.url,
+                    variant_id,
+                    fake,
+                    sup,
+                    fake_thread,
+                    lambda: work_snapshot(env, urls),
+                )
                 restarts = sum(p.restarts for p in sup.procs.values()) - restarts
             except BaseException:
                 _dump_logs(tmp / "data", [*SERVICES, "edge"])
@@ -615,6 +700,30 @@ def _dump_logs(data_dir: Path, names: list[str]) -> None:
 
 def _ms(values: list[float], q: float) -> float:
     return round(percentile(values, q) * 1000, 2) if values else float("nan")
+
+
+def _print_work(work: dict[str, Any], confirmed: int) -> None:
+    """Per confirmed order: the gRPC requests each service served, its PG transactions."""
+    calls = work["grpc_requests"]
+    per_service: Counter[str] = Counter()
+    for key, n in calls.items():
+        per_service[key.split(" ", 1)[0]] += n
+    total = sum(per_service.values())
+    print()
+    print(f"gRPC requests served per confirmed order: {total / confirmed:.1f}")
+    for svc, n in per_service.most_common():
+        methods = sorted(
+            ((k.split(" ", 1)[1], v) for k, v in calls.items() if k.startswith(svc + " ")),
+            key=lambda kv: -kv[1],
+        )
+        shown = ", ".join(f"{m.rsplit('/', 1)[-1]} {v / confirmed:.1f}" for m, v in methods)
+        print(f"  {svc:<11}{n / confirmed:>5.1f}  ({shown})")
+    txns = work["pg_transactions"]
+    shown = ", ".join(
+        f"{k} {v / confirmed:.1f}" for k, v in sorted(txns.items(), key=lambda kv: -kv[1])
+    )
+    per_order = sum(txns.values()) / confirmed
+    print(f"PostgreSQL transactions per confirmed order: {per_order:.1f} ({shown})")
 
 
 def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
@@ -687,8 +796,14 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
             "work on the machine, PostgreSQL's background writers): the figures are lower "
             "than on an otherwise idle machine."
         )
+    if ok:
+        _print_work(o.work, len(ok))
     if restarts:
         print(f"WARNING: {restarts} process restart(s) during the run")
+    print(
+        f"this machine's Python speed: a million-step loop in {o.python_speed_ms:.1f} ms "
+        "(lower is faster; compare runs only at similar speeds)"
+    )
     verdict = "PASS" if rate >= TARGET_ORDERS_PER_S else "MISS"
     print()
     print(
@@ -718,6 +833,8 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
         ],
         "steps": steps,
         "cpu": cpu,
+        "work": o.work,
+        "python_speed_ms": round(o.python_speed_ms, 1),
         "restarts": restarts,
         "target_orders_per_s_min": TARGET_ORDERS_PER_S,
         "target_met": rate >= TARGET_ORDERS_PER_S,

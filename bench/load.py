@@ -88,6 +88,16 @@ def parse_log(text: str) -> list[Sample]:
     return samples
 
 
+def python_speed_ms(rounds: int = 5) -> float:
+    """Milliseconds a fixed pure-Python loop (a million additions) takes here, best of
+    `rounds`: how fast this machine runs Python right now. Shared VMs vary by 2-3x
+    from day to day and hour to hour; printed beside a bench's figures, it tells a
+    slower run from a slower machine."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(1_000_000))", number=1, repeat=rounds)) * 1000
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of `values`; nan when empty."""
     if not values:
