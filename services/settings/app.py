@@ -65,11 +65,11 @@ class SettingsApp:
         refund = topic == ORDER_REFUNDED
 
         async def handle(session: Any, payload: Any, _event: Any) -> None:
-            facts = to_facts(payload)
-            if facts.user_id:  # a guest's order has no customer to count it for
-                await self.segments.apply_order(session, facts, refund=refund)
+            await self.segments.apply_order(session, to_facts(payload), refund=refund)
 
-        self.sink.register(topic, payload_type, handle)
+        # A guest's order has no customer to count it for: answered at once, without a
+        # transaction or a processed-event row (a redelivery of it is as harmless).
+        self.sink.register(topic, payload_type, handle, applies=lambda p: bool(to_facts(p).user_id))
 
 
 def placed_facts(e: order_events_pb2.OrderPlacedEvent) -> OrderFacts:

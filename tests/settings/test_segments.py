@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from sqlalchemy import func, select
 
 from cleanse.common.v1 import events_pb2, money_pb2
 from cleanse.order.v1 import events_pb2 as order_events_pb2
 from cleanse.settings.v1 import resources_pb2 as res
 from cleanse.settings.v1 import settings_admin_service_pb2 as adm
 from cleanse.settings.v1 import settings_internal_service_pb2 as internal
+from services.settings.models import PROCESSED_EVENTS
 from tests.settings.conftest import SettingsHarness, unique
 from tests.support.rpc import violations
 
@@ -176,10 +178,18 @@ async def test_unknown_user_is_in_no_signup_segment(order_events: SettingsHarnes
     assert h.auth.calls == calls + 1
 
 
-async def test_a_guests_order_is_handled_and_counts_for_nobody(
+async def test_a_guests_order_is_answered_without_a_transaction_and_counts_for_nobody(
     order_events: SettingsHarness,
 ) -> None:
     h = order_events
     event_id = secrets.token_hex(6)
     assert not await deliver(h, "order.placed", event_id, order="o9", amount_minor=9900)
-    assert await deliver(h, "order.placed", event_id, order="o9", amount_minor=9900)  # dup
+    # Nothing to do, so nothing remembered: a redelivery is answered the same way.
+    assert not await deliver(h, "order.placed", event_id, order="o9", amount_minor=9900)
+    async with h.wired.db.session() as s:
+        seen = await s.scalar(select(func.count()).where(PROCESSED_EVENTS.c.event_id == event_id))
+    assert seen == 0
+    # A customer's order is recorded once, and its redelivery is the duplicate.
+    u, other = user(h, 5), secrets.token_hex(6)
+    assert not await deliver(h, "order.placed", other, user=u, order="o10", amount_minor=9900)
+    assert await deliver(h, "order.placed", other, user=u, order="o10", amount_minor=9900)
