@@ -29,7 +29,11 @@ target of 50 orders/s (printed, never asserted). Results go to .bench/checkout.j
 Without a reachable PostgreSQL it says so and exits 0.
 
 Knobs: BENCH_SHOPPERS, BENCH_DURATION, BENCH_WARMUP, BENCH_CHECKOUT_EDGE_WORKERS
-(default: the edge's own default), CLEANSE_LOG_LEVEL (default WARNING).
+(default: the edge's own default), BENCH_ORDER_REPLICAS (default
+DEFAULT_ORDER_REPLICAS: order service processes, each on its own ports, the edge
+and the other services spreading their calls over them; services/order/README.md,
+"Performance"), CLEANSE_LOG_LEVEL (default WARNING). The CPU table shows each
+order replica (order, order#1, ...) and their sum.
 """
 
 from __future__ import annotations
@@ -62,6 +66,11 @@ from mesh.supervisor import ProcessSpec, Supervisor
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".bench" / "checkout.json"
 TARGET_ORDERS_PER_S = 50.0
+# Order service replicas when BENCH_ORDER_REPLICAS is not set: whichever measured
+# better on the 2-core VM. One: two replicas used the whole machine but cost more CPU
+# per order (two event loops, two grpc poller threads, two pools), so they did not
+# raise orders/s there (services/order/README.md, "Performance").
+DEFAULT_ORDER_REPLICAS = 1
 SERVICES = (
     "auth",
     "catalog",
@@ -113,15 +122,20 @@ class Settings:
     duration_s: int
     warmup_s: int
     edge_workers: int | None
+    order_replicas: int = 1
 
     @classmethod
     def from_env(cls) -> Settings:
         workers = os.environ.get("BENCH_CHECKOUT_EDGE_WORKERS", "").strip()
+        replicas = _env_int("BENCH_ORDER_REPLICAS", DEFAULT_ORDER_REPLICAS)
+        if replicas > registry.MAX_REPLICAS:
+            raise SystemExit(f"BENCH_ORDER_REPLICAS={replicas}: at most {registry.MAX_REPLICAS}")
         return cls(
             shoppers=_env_int("BENCH_SHOPPERS", 16),
             duration_s=_env_int("BENCH_DURATION", 10),
             warmup_s=_env_int("BENCH_WARMUP", 2),
             edge_workers=_env_int("BENCH_CHECKOUT_EDGE_WORKERS", 1) if workers else None,
+            order_replicas=replicas,
         )
 
 
@@ -224,12 +238,13 @@ async def work_snapshot(env: dict[str, str], urls: dict[str, str]) -> WorkSnapsh
     calls: Counter[tuple[str, str]] = Counter()
     async with httpx.AsyncClient(timeout=5) as http:
         for name in SERVICES:
-            try:
-                r = await http.get(f"{registry.metrics_address(name, env).url}/metrics")
-            except httpx.HTTPError:
-                continue
-            for method, n in _served(r.text).items():
-                calls[(name, method)] += n
+            for addr in registry.metrics_addresses(name, env):  # every replica's
+                try:
+                    r = await http.get(f"{addr.url}/metrics")
+                except httpx.HTTPError:
+                    continue
+                for method, n in _served(r.text).items():
+                    calls[(name, method)] += n
     transactions: Counter[str] = Counter()
     addr = registry.address("postgres")
     conn = await asyncpg.connect(user="postgres", host=addr.host, port=addr.port, timeout=3)
@@ -325,6 +340,15 @@ def cpu_report(a: CpuSnapshot, b: CpuSnapshot) -> dict[str, Any]:
     for pid, seconds in b.pids.items():
         used[b.groups[pid]] += seconds - a.pids.get(pid, 0.0)
     cores = {n: v / wall for n, v in used.items()}
+    # A service's replicas (order, order#1, ...) summed as well.
+    replicas: dict[str, list[str]] = {}
+    for key in cores:
+        replicas.setdefault(key.split("#", 1)[0], []).append(key)
+    services = {
+        name: round(sum(cores[k] for k in keys), 3)
+        for name, keys in replicas.items()
+        if len(keys) > 1
+    }
     cores["bench: load generator"] = (b.loadgen - a.loadgen) / wall
     cores["bench: fake Razorpay"] = (b.fake_razorpay - a.fake_razorpay) / wall
     busy = (b.machine_busy - a.machine_busy) / wall
@@ -333,6 +357,7 @@ def cpu_report(a: CpuSnapshot, b: CpuSnapshot) -> dict[str, Any]:
     return {
         "wall_s": round(wall, 2),
         "cores_by_process": {k: round(v, 3) for k, v in cores.items()},
+        "replicas_summed": services,
         "machine_busy_cores": round(busy, 3),
         "machine_cores": round(total, 2),
         # Not started by this bench: other work on the machine, PostgreSQL's background
@@ -547,10 +572,17 @@ async def drive(
 
 def mesh_env(tmp: Path, urls: dict[str, str], settings: Settings) -> dict[str, str]:
     host = os.environ.get("CLEANSE_HOST", registry.DEFAULT_HOST)
-    env = registry.override_env(
-        {n: _free_address(host) for n in (*SERVICES, "edge", "smtp")},
-        {n: _free_address(host) for n in SERVICES},
-    )
+    n = settings.order_replicas
+    addresses: dict[str, registry.Address | list[registry.Address]] = {
+        name: _free_address(host) for name in (*SERVICES, "edge", "smtp")
+    }
+    metrics: dict[str, registry.Address | list[registry.Address]] = {
+        name: _free_address(host) for name in SERVICES
+    }
+    if n > 1:  # CLEANSE_ORDER_REPLICAS=n, one address (and metrics address) each
+        addresses["order"] = [_free_address(host) for _ in range(n)]
+        metrics["order"] = [_free_address(host) for _ in range(n)]
+    env = registry.override_env(addresses, metrics)
     env.update({f"CLEANSE_{n.upper()}_DATABASE_URL": url for n, url in urls.items()})
     env.update(
         {
@@ -632,7 +664,11 @@ async def run(settings: Settings, tmp: Path) -> dict[str, Any]:
                 ready_timeout=180.0,
             )
             edge = registry.address("edge", env)
-            log(f"starting smtp sink, {', '.join(SERVICES)} and the edge on PostgreSQL ...")
+            order = ", ".join(sup.replicas("order"))
+            log(
+                f"starting smtp sink, {', '.join(SERVICES)} (order as {order}) and the edge "
+                "on PostgreSQL ..."
+            )
             try:
                 await sup.start()
                 async with httpx.AsyncClient(base_url=edge.url, timeout=30) as http:
@@ -678,7 +714,7 @@ async def run(settings: Settings, tmp: Path) -> dict[str, Any]:
                 )
                 restarts = sum(p.restarts for p in sup.procs.values()) - restarts
             except BaseException:
-                _dump_logs(tmp / "data", [*SERVICES, "edge"])
+                _dump_logs(tmp / "data", [p.log_path.stem for p in sup.procs.values()])
                 raise
             finally:
                 log("stopping ...")
@@ -733,7 +769,8 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
     print(
         f"Checkout end to end through the edge, PostgreSQL, every service running; "
         f"{settings.shoppers} guest shoppers, {settings.duration_s}s measured after "
-        f"{settings.warmup_s}s warm-up; {os.cpu_count()} CPUs shared by all processes"
+        f"{settings.warmup_s}s warm-up; order service replicas: {settings.order_replicas} "
+        f"(BENCH_ORDER_REPLICAS); {os.cpu_count()} CPUs shared by all processes"
     )
     head = f"{'step':<22}{'count':>7}{'p50 ms':>10}{'p99 ms':>10}"
     print(head)
@@ -768,6 +805,11 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
     by = dict(sorted(cpu["cores_by_process"].items(), key=lambda kv: -kv[1]))
     by["outside the bench"] = cpu["outside_bench_cores"]
     print("  " + ", ".join(f"{k} {v:.2f}" for k, v in by.items()))
+    for name, total in cpu.get("replicas_summed", {}).items():
+        parts = " + ".join(
+            f"{k} {v:.2f}" for k, v in cpu["cores_by_process"].items() if k.split("#")[0] == name
+        )
+        print(f"  {name} replicas together: {parts} = {total:.2f} cores")
     mesh = sum(v for k, v in cpu["cores_by_process"].items() if not k.startswith("bench"))
     if ok:
         per = 1000 * mesh / rate
@@ -822,6 +864,7 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
             "duration_s": settings.duration_s,
             "warmup_s": settings.warmup_s,
             "edge_workers": settings.edge_workers,
+            "order_replicas": settings.order_replicas,
             "payment_method": PAYMENT_METHOD,
         },
         "orders_per_s": round(rate, 2),

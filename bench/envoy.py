@@ -1,7 +1,8 @@
 """Envoy config for the benchmark: REST/JSON -> gRPC with grpc_json_transcoder.
 
 Everything comes from the registry ("envoy" listener + admin, the upstream service's
-gRPC address) and from gen/descriptor_set.binpb; nothing is written by hand.
+gRPC addresses: one endpoint per replica, balanced round-robin) and from
+gen/descriptor_set.binpb; nothing is written by hand.
 
     python -m bench.envoy > envoy.yaml      # print the config for the current env
 """
@@ -51,7 +52,7 @@ def config(
     """Envoy bootstrap: listener on registry "envoy", transcoding to `upstream`'s gRPC."""
     listen = registry.address("envoy", env)
     admin = registry.metrics_address("envoy", env)
-    target = registry.address(upstream, env)
+    targets = registry.addresses(upstream, env)
     transcoder = {
         "@type": f"{TRANSCODER}.GrpcJsonTranscoder",
         "proto_descriptor": str(descriptor_set),
@@ -89,7 +90,7 @@ def config(
     }
     cluster = {
         "name": upstream,
-        "type": "STATIC" if _is_ip(target.host) else "STRICT_DNS",
+        "type": "STATIC" if all(_is_ip(t.host) for t in targets) else "STRICT_DNS",
         "connect_timeout": "1s",
         "lb_policy": "ROUND_ROBIN",
         "typed_extension_protocol_options": {
@@ -100,7 +101,9 @@ def config(
         },
         "load_assignment": {
             "cluster_name": upstream,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _socket(target)}}]}],
+            "endpoints": [
+                {"lb_endpoints": [{"endpoint": {"address": _socket(t)}} for t in targets]}
+            ],
         },
     }
     return {

@@ -1,8 +1,13 @@
 """Where each proto package is served, and one reused grpc.aio channel per backend.
 
 By default a package maps to its mesh service through the registry
-(`cleanse.auth.v1` -> auth -> `registry.address("auth")`). Tests (or a deployment
-that routes through Envoy) pass `{package: "host:port"}` overrides.
+(`cleanse.auth.v1` -> auth -> `registry.addresses("auth")`: every replica). Tests (or
+a deployment that routes through Envoy) pass `{package: "host:port"}` overrides
+("h1:p1,h2:p2" for several replicas).
+
+A backend with several replicas gets its calls spread round-robin over the replicas
+that are connected (h2grpc.RoundRobinChannel; with grpc.aio, gRPC's round_robin
+policy over the address list), and its health checked replica by replica.
 
 `BackendCall` is one RPC of one backend. With `observed=True` it records what
 observability's client interceptors would (grpc_client_* metrics by final code,
@@ -49,7 +54,12 @@ USER_AGENT = f"grpc-python-edge/{grpc.__version__}"
 @dataclass(frozen=True)
 class Backend:
     name: str  # mesh service name ("auth"), or the package when not in the registry
-    target: str  # "host:port"
+    target: str  # "host:port", or "h1:p1,h2:p2" for a service's replicas
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Each replica's "host:port", replica 0 first."""
+        return tuple(t.strip() for t in self.target.split(","))
 
 
 InterceptorFactory = Callable[["Backend"], Sequence[grpc.aio.ClientInterceptor]]
@@ -70,7 +80,7 @@ class Backends:
         self._overrides = dict(overrides or {})
         self._interceptors = interceptors
         self._channels: dict[str, grpc.aio.Channel] = {}
-        self._lean: dict[str, h2grpc.Channel] = {}
+        self._lean: dict[str, h2grpc.Channel | h2grpc.RoundRobinChannel] = {}
         # Calls skip grpc.aio when no interceptor object has to see them.
         self.lean = lean and not (callable(interceptors) or interceptors)
         # True when the interceptors put `traceparent` on each call themselves.
@@ -85,8 +95,15 @@ class Backends:
         if target is None:
             if name == package:
                 raise KeyError(f"no backend serves {package!r}: add it to the registry")
-            target = str(registry.address(name))
+            target = ",".join(str(a) for a in registry.addresses(name))
         return Backend(name, target)
+
+    def replicas(self, backend: Backend) -> list[Backend]:
+        """One Backend per replica (the backend itself when it has one): health checks."""
+        targets = backend.targets
+        if len(targets) == 1:
+            return [backend]
+        return [Backend(backend.name, t) for t in targets]
 
     def channel(self, backend: Backend) -> grpc.aio.Channel:
         """The backend's channel, created on first use (inside the running loop)."""
@@ -94,20 +111,23 @@ class Backends:
         if ch is None:
             icpt = self._interceptors
             chosen = list(icpt(backend) if callable(icpt) else icpt)
+            target, balancing = h2grpc.grpcio_target(backend.targets)
             ch = grpc.aio.insecure_channel(
-                backend.target, options=CHANNEL_OPTIONS, interceptors=chosen or None
+                target, options=(*CHANNEL_OPTIONS, *balancing), interceptors=chosen or None
             )
             self._channels[backend.target] = ch
         return ch
 
-    def call_channel(self, backend: Backend) -> grpc.aio.Channel | h2grpc.Channel:
+    def call_channel(
+        self, backend: Backend
+    ) -> grpc.aio.Channel | h2grpc.Channel | h2grpc.RoundRobinChannel:
         """The channel backend calls go over: the lean client's unless `lean` is off."""
         if not self.lean:
             return self.channel(backend)
         ch = self._lean.get(backend.target)
         if ch is None:
-            ch = self._lean[backend.target] = h2grpc.Channel(
-                backend.target,
+            ch = self._lean[backend.target] = h2grpc.channel(
+                backend.targets,
                 max_receive_message_length=int(_OPTIONS["grpc.max_receive_message_length"]),
                 keepalive_time=int(_OPTIONS["grpc.keepalive_time_ms"]) / 1000,
                 user_agent=USER_AGENT,

@@ -1,4 +1,9 @@
-"""/healthz: the standard gRPC health Check of every backend some route targets."""
+"""/healthz: the standard gRPC health Check of every backend some route targets.
+
+A backend running as several replicas is checked replica by replica: it counts as
+SERVING when one of them is (the edge's calls skip the others), and each replica's
+own status is listed as well, under "<service>#<replica>" ("order#0", "order#1").
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ class HealthAggregator:
         self._expected = sorted(set(expected), key=lambda b: b.name)
         self._timeout = timeout
 
-    async def _check(self, backend: Backend) -> str:
+    async def _check_one(self, backend: Backend) -> str:
         call = self._backends.channel(backend).unary_unary(
             CHECK,
             request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
@@ -32,7 +37,17 @@ class HealthAggregator:
             return exc.code().name
         return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
 
+    async def _check(self, backend: Backend) -> dict[str, str]:
+        replicas = self._backends.replicas(backend)
+        if len(replicas) == 1:
+            return {backend.name: await self._check_one(backend)}
+        found = await asyncio.gather(*(self._check_one(r) for r in replicas))
+        out = {backend.name: SERVING if SERVING in found else found[0]}
+        out.update({f"{backend.name}#{i}": s for i, s in enumerate(found)})
+        return out
+
     async def check(self) -> tuple[bool, dict[str, str]]:
         results = await asyncio.gather(*(self._check(b) for b in self._expected))
-        statuses = {b.name: s for b, s in zip(self._expected, results, strict=True)}
-        return all(s == SERVING for s in statuses.values()), statuses
+        ok = all(r[b.name] == SERVING for b, r in zip(self._expected, results, strict=True))
+        statuses = {k: v for r in results for k, v in r.items()}
+        return ok, statuses

@@ -5,8 +5,12 @@
     auth = stub("auth", "cleanse.auth.v1.AuthService")              # same, by name
     resp = await auth.GetJwks(auth_service_pb2.GetJwksRequest())
 
-The address comes from the registry (`CLEANSE_<NAME>_ADDR` overrides it). Every
-unary call made through these stubs gets, from ONE inline wrapper per method
+The addresses come from the registry (`CLEANSE_<NAME>_ADDR` overrides them): a
+service running as several replicas (`CLEANSE_<NAME>_REPLICAS`) gets its calls
+spread round-robin over the replicas that are connected, one that refuses
+connections skipped (h2grpc.RoundRobinChannel; grpc.aio's round_robin policy with
+CLEANSE_GRPC_CLIENT=grpcio). Every unary call made through these stubs gets, from
+ONE inline wrapper per method
 (`UnaryUnary`, no grpc.aio interceptor objects):
 
 - tracing and metrics, as observability's client interceptors record them: the
@@ -139,7 +143,7 @@ class _State:
 
 
 _state = _State()
-_channels: dict[tuple[str, str], MeshChannel] = {}
+_channels: dict[tuple[str, tuple[registry.Address, ...]], MeshChannel] = {}
 _breakers: dict[str, AsyncCircuitBreaker] = {}
 
 
@@ -554,7 +558,8 @@ class _StreamsOnly(grpc.aio.UnaryStreamClientInterceptor):
 
 
 class MeshChannel:
-    """What `stub()` hands a generated stub, for one dependency at one address.
+    """What `stub()` hands a generated stub, for one dependency at its address(es):
+    `address` is "host:port", or "h1:p1,h2:p2" for a service's replicas.
 
     `unary_unary` returns the method's `UnaryUnary` (one per method, reused by every
     stub); its transport is the lean client's channel or a plain grpc.aio channel
@@ -567,22 +572,24 @@ class MeshChannel:
     def __init__(self, service: str, address: str) -> None:
         self.service = service
         self.address = address
+        self.targets = tuple(t.strip() for t in address.split(","))
         self.breaker = breaker_for(service)
-        self._lean: h2grpc.Channel | None = None
+        self._lean: h2grpc.Channel | h2grpc.RoundRobinChannel | None = None
         self._plain: grpc.aio.Channel | None = None
         self._intercepted: grpc.aio.Channel | None = None
         self._methods: dict[tuple[str, Any, Any], UnaryUnary] = {}
 
-    def lean(self) -> h2grpc.Channel:
+    def lean(self) -> h2grpc.Channel | h2grpc.RoundRobinChannel:
         ch = self._lean
         if ch is None:
-            ch = self._lean = h2grpc.Channel(self.address, user_agent=USER_AGENT)
+            ch = self._lean = h2grpc.channel(self.targets, user_agent=USER_AGENT)
         return ch
 
     def plain(self) -> grpc.aio.Channel:
         ch = self._plain
         if ch is None:
-            ch = self._plain = grpc.aio.insecure_channel(self.address)
+            target, options = h2grpc.grpcio_target(self.targets)
+            ch = self._plain = grpc.aio.insecure_channel(target, options=options)
         return ch
 
     def intercepted(self) -> grpc.aio.Channel:
@@ -592,8 +599,10 @@ class MeshChannel:
 
             caller = _state.service_name or os.environ.get("CLEANSE_SERVICE_NAME", "")
             observing = client_interceptors(caller, self.service)
+            target, options = h2grpc.grpcio_target(self.targets)
             ch = self._intercepted = grpc.aio.insecure_channel(
-                self.address,
+                target,
+                options=options,
                 interceptors=[
                     *(_StreamsOnly(i) for i in observing),
                     MeshClientInterceptor(self.service),
@@ -644,12 +653,11 @@ class MeshChannel:
 
 
 def channel(service: str) -> MeshChannel:
-    """The (cached) channel to `service` at its registry address."""
-    address = str(registry.address(service))
-    key = (service, address)
+    """The (cached) channel to `service` at its registry address(es): every replica."""
+    key = (service, registry.addresses(service))
     ch = _channels.get(key)
     if ch is None:
-        ch = _channels[key] = MeshChannel(service, address)
+        ch = _channels[key] = MeshChannel(service, ",".join(str(a) for a in key[1]))
     return ch
 
 

@@ -31,6 +31,12 @@ Scope: unary-unary calls. Behaviour follows grpc.aio's:
   compressed responses (gzip, deflate) are accepted, requests are never compressed;
 - HTTP/2 flow control both ways, the server's SETTINGS (frame size, window,
   concurrent streams) honoured, PINGs answered.
+
+Replicas: `RoundRobinChannel` (or `channel("h1:p1,h2:p2")`) holds one Channel per
+replica of a service and sends each call to the next replica whose connection is
+open, skipping one that refuses connections (it is tried again after the backoff
+above) and retrying on another replica a call one never processed. grpc.aio gets
+the same from `grpcio_target` (gRPC's round_robin over a static address list).
 """
 
 from __future__ import annotations
@@ -786,7 +792,7 @@ def _metadata_fields(metadata: Sequence[tuple[str, Any]]) -> list[bytes]:
 class UnaryUnary:
     """One method of a Channel, called like grpc.aio's UnaryUnaryMultiCallable."""
 
-    __slots__ = ("_channel", "_deserialize", "_head", "_serialize", "path")
+    __slots__ = ("_channel", "_deserialize", "_group", "_head", "_serialize", "path")
 
     def __init__(
         self,
@@ -799,6 +805,9 @@ class UnaryUnary:
         self.path = path
         self._serialize = serialize
         self._deserialize = deserialize
+        # The round-robin method this one is a replica's part of (RoundRobinChannel):
+        # a call the server never processed is retried on another replica.
+        self._group: _RoundRobinUnary | None = None
         self._head = b"".join(
             (
                 b"\x83\x86",  # :method POST, :scheme http (static table)
@@ -816,12 +825,13 @@ class UnaryUnary:
         *,
         timeout: float | None = None,  # noqa: ASYNC109 (grpc's deadline, sent along)
         metadata: Sequence[tuple[str, Any]] | None = None,
+        _retried: bool = False,
     ) -> Any:
         message = self._serialize(request)
         channel = self._channel
         loop = channel._loop
         deadline = None if timeout is None else loop.time() + timeout
-        retried = False
+        retried = _retried
         while True:
             conn = channel._conn
             if conn is None or not conn.open:
@@ -845,6 +855,10 @@ class UnaryUnary:
                 retried = True
                 if deadline is not None:
                     timeout = deadline - loop.time()
+                if self._group is not None:  # this replica is going away: another one
+                    return await self._group._elsewhere(
+                        self._group._after(channel), request, timeout, metadata, True
+                    )
                 continue
             except asyncio.CancelledError:
                 conn.cancel(st)
@@ -925,6 +939,22 @@ class Channel:
         except TimeoutError:
             raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
 
+    @property
+    def ready(self) -> bool:
+        """A connection is open and takes new streams."""
+        conn = self._conn
+        return conn is not None and conn.open
+
+    def _kick(self) -> None:
+        """Start connecting in the background, unless connected, connecting, backing
+        off (after a failed attempt, gRPC's backoff) or closed."""
+        if self._closed or self._connecting is not None or self.ready:
+            return
+        if self._loop.time() < self._retry_at:
+            return
+        task = self._connecting = self._loop.create_task(self._open())
+        task.add_done_callback(_retrieve)
+
     async def _open(self) -> _Connection:
         try:
             _, conn = await asyncio.wait_for(
@@ -968,6 +998,209 @@ class Channel:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+
+
+class RoundRobinChannel:
+    """A gRPC channel to the replicas of one service: one `Channel` per target, and
+    each call goes to the next replica whose connection is open, in turn (gRPC's
+    round_robin policy).
+
+    A replica that is not connected is skipped: it is connected in the background
+    (at once the first time, then after gRPC's backoff while it refuses), and gets
+    calls again as soon as its connection is open. When no replica is connected, a
+    call waits for the first connection attempt that succeeds; when every replica
+    is backing off, it fails fast with UNAVAILABLE. A call a replica never
+    processed (GOAWAY as it shuts down, REFUSED_STREAM) is retried once on another.
+
+    The hot path adds one index step and two attribute reads to a Channel's call;
+    no lock, no allocation (the event loop runs one call's pick at a time).
+    """
+
+    def __init__(self, targets: Sequence[str], **options: Any) -> None:
+        if not targets:
+            raise ValueError("RoundRobinChannel needs at least one target")
+        self.targets = tuple(targets)
+        self.channels = tuple(Channel(t, **options) for t in self.targets)
+        self._loop = asyncio.get_running_loop()
+        self._next = 0
+        self._closed = False
+
+    def unary_unary(
+        self,
+        path: str,
+        request_serializer: Callable[[Any], bytes],
+        response_deserializer: Callable[[bytes], Any],
+        _registered_method: bool = False,
+    ) -> _RoundRobinUnary:
+        """As grpc.aio.Channel.unary_unary: one method, spread over the replicas."""
+        calls = tuple(
+            ch.unary_unary(path, request_serializer, response_deserializer) for ch in self.channels
+        )
+        return _RoundRobinUnary(self, path, calls)
+
+    def _failure(self) -> str:
+        errors = [f"{ch.target}: {ch._last_error or 'not connected'}" for ch in self.channels]
+        return "no replica is reachable; " + "; ".join(errors)
+
+    async def channel_ready(self) -> None:
+        """Wait until some replica is connected; backoffs are cut short, as
+        Channel.channel_ready does. A closed channel raises AioRpcError CANCELLED."""
+        for ch in self.channels:
+            ch._retry_at = 0.0
+        while True:
+            if self._closed:
+                raise _error(grpc.StatusCode.CANCELLED, "Channel closed")
+            if any(ch.ready for ch in self.channels):
+                return
+            for ch in self.channels:
+                ch._kick()
+            pending = {ch._connecting for ch in self.channels if ch._connecting is not None}
+            if pending:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                soonest = min(ch._retry_at for ch in self.channels)
+                await asyncio.sleep(max(soonest - self._loop.time(), 0.01))
+
+    async def close(self) -> None:
+        self._closed = True
+        for ch in self.channels:
+            await ch.close()
+
+
+class _RoundRobinUnary:
+    """One method of a RoundRobinChannel: picks the replica, then it is that replica's
+    UnaryUnary call (the coroutine it returns IS the replica's, no extra frame)."""
+
+    __slots__ = ("_calls", "_channels", "_n", "_rr", "path")
+
+    def __init__(self, rr: RoundRobinChannel, path: str, calls: tuple[UnaryUnary, ...]) -> None:
+        self._rr = rr
+        self.path = path
+        self._calls = calls
+        self._channels = rr.channels
+        self._n = len(calls)
+        for call in calls:
+            call._group = self
+
+    def __call__(
+        self,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        metadata: Sequence[tuple[str, Any]] | None = None,
+    ) -> Any:
+        """An awaitable of the response, as UnaryUnary's (raises AioRpcError)."""
+        rr = self._rr
+        i = rr._next
+        rr._next = i + 1 if i + 1 < self._n else 0
+        conn = self._channels[i]._conn
+        if conn is not None and conn.open and not conn.full:
+            return self._calls[i](request, timeout=timeout, metadata=metadata)
+        return self._elsewhere(i, request, timeout, metadata, False)
+
+    def _after(self, channel: Channel) -> int:
+        """The index of the replica after `channel`'s."""
+        return (self._channels.index(channel) + 1) % self._n
+
+    async def _elsewhere(
+        self,
+        first: int,
+        request: Any,
+        timeout: float | None,  # noqa: ASYNC109 (grpc's deadline, sent along)
+        metadata: Sequence[tuple[str, Any]] | None,
+        retried: bool,
+    ) -> Any:
+        """The replica at `first` is not usable right now: the next one that is."""
+        rr = self._rr
+        if rr._closed:
+            raise _error(grpc.StatusCode.CANCELLED, "Channel closed")
+        loop = rr._loop
+        deadline = None if timeout is None else loop.time() + timeout
+        channels, n = self._channels, self._n
+        busy = -1
+        for k in range(n):
+            j = (first + k) % n
+            ch = channels[j]
+            conn = ch._conn
+            if conn is not None and conn.open:
+                if not conn.full:
+                    return await self._calls[j](
+                        request, timeout=timeout, metadata=metadata, _retried=retried
+                    )
+                if busy < 0:
+                    busy = j
+            else:
+                ch._kick()  # connect in the background (not while backing off)
+        if busy >= 0:  # every connected replica is at its stream limit: queue on one
+            return await self._calls[busy](
+                request, timeout=timeout, metadata=metadata, _retried=retried
+            )
+        # Nothing connected: the first connection attempt that succeeds takes the call.
+        pending = {ch._connecting: j for j, ch in enumerate(channels) if ch._connecting is not None}
+        while pending:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+            done, _ = await asyncio.wait(
+                set(pending), timeout=left, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+            for task in done:
+                j = pending.pop(task)
+                if not task.cancelled() and task.exception() is None and channels[j].ready:
+                    left = None if deadline is None else deadline - loop.time()
+                    return await self._calls[j](
+                        request, timeout=left, metadata=metadata, _retried=retried
+                    )
+        if rr._closed:
+            raise _error(grpc.StatusCode.CANCELLED, "Channel closed")
+        raise _error(grpc.StatusCode.UNAVAILABLE, rr._failure())
+
+
+def channel(targets: str | Sequence[str], **options: Any) -> Channel | RoundRobinChannel:
+    """A Channel for one target ("host:port", or a one-element list), a
+    RoundRobinChannel for several (a list, or "h1:p1,h2:p2")."""
+    if isinstance(targets, str):
+        targets = targets.split(",")
+    targets = [t.strip() for t in targets]
+    if len(targets) == 1:
+        return Channel(targets[0], **options)
+    return RoundRobinChannel(targets, **options)
+
+
+def grpcio_target(targets: str | Sequence[str]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """(target, options) for a grpc.aio channel to one or several replicas.
+
+    One target: as is. Several: gRPC's static address list, `ipv4:h1:p1,h2:p2` (or
+    `ipv6:[h1]:p1,...`) with the round_robin load-balancing policy, so grpc.aio
+    spreads calls over the replicas that are connected, as RoundRobinChannel does.
+    Host names are resolved here, once (grpc's ipv4:/ipv6: lists take addresses)."""
+    if isinstance(targets, str):
+        targets = targets.split(",")
+    targets = [t.strip() for t in targets]
+    if len(targets) == 1:
+        return targets[0], ()
+    resolved: list[tuple[int, str, int]] = []
+    for t in targets:
+        host, _, port = t.rpartition(":")
+        host = host.strip("[]")
+        try:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            socket.inet_pton(family, host)
+        except OSError:
+            info = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+            info.sort(key=lambda a: a[0] != socket.AF_INET)  # IPv4 first
+            family, host = info[0][0], str(info[0][4][0])
+        resolved.append((family, host, int(port)))
+    families = {f for f, _, _ in resolved}
+    if families == {socket.AF_INET}:
+        target = "ipv4:" + ",".join(f"{h}:{p}" for _, h, p in resolved)
+    elif families == {socket.AF_INET6}:
+        target = "ipv6:" + ",".join(f"[{h}]:{p}" for _, h, p in resolved)
+    else:
+        raise ValueError(f"replicas {targets}: IPv4 and IPv6 addresses cannot be mixed")
+    return target, (("grpc.lb_policy_name", "round_robin"),)
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:

@@ -5,7 +5,10 @@
     app.on_startup(db.migrate)
     run(app)            # or: await app.serve() inside an event loop
 
-What every service gets: a grpc.aio server on the address the registry gives it,
+What every service gets: a grpc.aio server on the address the registry gives it
+(replica CLEANSE_REPLICA's, when the service runs as several: each replica has a
+port of its own, so SO_REUSEPORT stays off and a stale process can never share a
+port with its successor unnoticed),
 the contract interceptor (identity, access policy, required fields, page sizes,
 error mapping) behind the observability interceptors, the standard health
 service reporting NOT_SERVING until start-up hooks (migrations) have run and the
@@ -76,7 +79,9 @@ class ServiceApp:
         contracts: Mapping[str, MethodContract] | None = None,
     ) -> None:
         self.name = name
-        self.address = registry.address(name)
+        self.replica = registry.replica_index()
+        self.address = registry.own_address(name)
+        self.metrics_address = registry.own_metrics_address(name)
         self.grace = grace
         self._servicers: list[tuple[Callable[[Any, grpc.aio.Server], None], Any, str]] = []
         self._startup: list[Hook] = []
@@ -140,8 +145,11 @@ class ServiceApp:
             raise RuntimeError(f"{self.name}: cannot listen on {self.address}")
         await server.start()
         self.server = server
-        start_metrics_server(registry.metrics_address(self.name))
-        log.info("listening", extra={"address": str(self.address), "services": names})
+        start_metrics_server(self.metrics_address)
+        log.info(
+            "listening",
+            extra={"address": str(self.address), "replica": self.replica, "services": names},
+        )
         for hook in self._startup:
             await hook()
         await self._update_readiness()

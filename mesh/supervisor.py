@@ -11,11 +11,18 @@ A service is implemented when services/<name>/__main__.py exists (the registry
 lists them all); it runs as `python -m services.<name>`, the edge as
 `python -m edge` once edge/__main__.py exists. Each child gets the parent's
 environment plus CLEANSE_INTERNAL_SECRET (generated once into
-<data dir>/internal-secret, mode 600), CLEANSE_DATA_DIR and CLEANSE_SERVICE_NAME.
-Its stdout and stderr go to <data dir>/logs/<name>.log. gRPC services are ready
-when the standard health service answers SERVING for ""; the edge when its HTTP
-port accepts connections. A process that dies is restarted with exponential
-backoff (capped), and shown as restarting(n).
+<data dir>/internal-secret, mode 600), CLEANSE_DATA_DIR, CLEANSE_SERVICE_NAME and
+CLEANSE_REPLICA. Its stdout and stderr go to <data dir>/logs/<name>.log. gRPC
+services are ready when the standard health service answers SERVING for ""; the
+edge when its HTTP port accepts connections. A process that dies is restarted with
+exponential backoff (capped), and shown as restarting(n).
+
+A gRPC service with CLEANSE_<NAME>_REPLICAS=N runs as N processes, replica i with
+CLEANSE_REPLICA=i on its own registry address: named `order`, `order#1`, ... in the
+status lines and in every method taking a name (`stop_process("order#1")`), logging
+to logs/order.log, logs/order-1.log, ...; each one is waited for, watched and
+restarted on its own. Two supervised listeners on one host:port are refused before
+anything starts.
 
 Integration tests pass their own `ProcessSpec`s and an `env` with
 `registry.override_env(...)` so everything listens on ephemeral ports.
@@ -31,7 +38,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -59,6 +66,16 @@ class ProcessSpec:
     # "grpc": a service, ready when its health check says SERVING;
     # "http": the edge, started last (ready when the port accepts).
     kind: str = "grpc"
+    replica: int = 0  # which of the service's replicas (CLEANSE_REPLICA)
+
+    @property
+    def key(self) -> str:
+        """The supervisor's name for this process: order, order#1, ..."""
+        return registry.replica_name(self.name, self.replica)
+
+    @property
+    def log_name(self) -> str:
+        return self.name if self.replica == 0 else f"{self.name}-{self.replica}"
 
     @classmethod
     def service(cls, name: str) -> ProcessSpec:
@@ -92,6 +109,36 @@ def discover(root: Path = ROOT, env: Mapping[str, str] | None = None) -> list[Pr
     if (root / "edge" / "__main__.py").is_file():
         specs.append(ProcessSpec.edge())
     return specs
+
+
+def with_replicas(specs: Sequence[ProcessSpec], env: Mapping[str, str]) -> list[ProcessSpec]:
+    """`specs`, each gRPC service followed by its other replicas when the registry says
+    it runs several (CLEANSE_<NAME>_REPLICAS); specs naming replicas are kept as given."""
+    given = {(s.name, s.replica) for s in specs}
+    out: list[ProcessSpec] = []
+    for s in specs:
+        out.append(s)
+        if s.kind != "grpc" or s.replica != 0:
+            continue
+        for i in range(1, registry.replicas(s.name, env)):
+            if (s.name, i) not in given:
+                out.append(replace(s, replica=i))
+    return out
+
+
+def _check_listeners(specs: Sequence[ProcessSpec], env: Mapping[str, str]) -> None:
+    """Two supervised processes (or a process's gRPC and metrics ports) on one
+    host:port: refused, with both named, before anything starts."""
+    seen: dict[tuple[str, int], str] = {}
+    for s in specs:
+        mine = [(s.key, registry.address(s.name, env, s.replica))]
+        if s.kind == "grpc":
+            metrics = registry.metrics_address(s.name, env, s.replica)
+            mine.append((f"{s.key} metrics", metrics))
+        for who, addr in mine:
+            other = seen.setdefault((addr.host, addr.port), who)
+            if other != who:
+                raise ValueError(f"address collision: {other} and {who} both on {addr}")
 
 
 def data_dir_from(env: Mapping[str, str]) -> Path:
@@ -155,12 +202,13 @@ class Supervisor:
         self.stop_timeout = stop_timeout
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        specs = list(services) if services is not None else discover(cwd)
+        specs = with_replicas(list(services) if services is not None else discover(cwd), base)
         # Infrastructure first, then services, the edge (http) last.
         specs.sort(key=lambda s: KIND_ORDER[s.kind])
+        _check_listeners(specs, base)
         self.logs_dir = self.data_dir / "logs"
         self.procs: dict[str, ManagedProcess] = {
-            s.name: ManagedProcess(s, self.logs_dir / f"{s.name}.log") for s in specs
+            s.key: ManagedProcess(s, self.logs_dir / f"{s.log_name}.log") for s in specs
         }
         self._stopping = False
         self.on_serving: list[Callable[[str], None]] = [self._show_admin_credentials]
@@ -183,7 +231,7 @@ class Supervisor:
         for group in groups:
             for p in group:
                 await self._spawn(p)
-                p.monitor = asyncio.create_task(self._watch(p), name=f"supervise-{p.spec.name}")
+                p.monitor = asyncio.create_task(self._watch(p), name=f"supervise-{p.spec.key}")
             await self._wait_serving(group)
 
     async def stop(self) -> None:
@@ -252,6 +300,10 @@ class Supervisor:
         """Wait until `name` is serving (again, after a restart)."""
         await asyncio.wait_for(self.procs[name].serving.wait(), within or self.ready_timeout)
 
+    def replicas(self, name: str) -> list[str]:
+        """The names of `name`'s supervised processes: ["order", "order#1"]."""
+        return [k for k, p in self.procs.items() if p.spec.name == name]
+
     def state(self, name: str) -> str:
         return self.procs[name].state
 
@@ -261,14 +313,15 @@ class Supervisor:
     def summary(self) -> str:
         lines = ["", "Cleanse Mesh is up:"]
         for p in self.procs.values():
-            addr = registry.address(p.spec.name, self.env)
-            if p.spec.kind == "http":
-                lines.append(f"  {p.spec.name:<11} {addr.url}  (REST/JSON, /metrics)")
-            elif p.spec.kind == "tcp":
-                lines.append(f"  {p.spec.name:<11} {addr}  (local {p.spec.name} stand-in)")
+            s = p.spec
+            addr = registry.address(s.name, self.env, s.replica)
+            if s.kind == "http":
+                lines.append(f"  {s.key:<12} {addr.url}  (REST/JSON, /metrics)")
+            elif s.kind == "tcp":
+                lines.append(f"  {s.key:<12} {addr}  (local {s.name} stand-in)")
             else:
-                metrics = registry.metrics_address(p.spec.name, self.env)
-                lines.append(f"  {p.spec.name:<11} grpc {addr}  metrics {metrics.url}/metrics")
+                metrics = registry.metrics_address(s.name, self.env, s.replica)
+                lines.append(f"  {s.key:<12} grpc {addr}  metrics {metrics.url}/metrics")
         if "smtp" in self.procs:
             lines.append(f"Mail sent by the mesh: {self.data_dir / 'mail'}/*.eml")
         lines.append(f"Logs: {self.logs_dir}/<service>.log   Data: {self.data_dir}")
@@ -284,18 +337,19 @@ class Supervisor:
         if p.state == state:
             return
         p.state = state
-        name = p.spec.name
-        addr = registry.address(name, self.env)
+        s = p.spec
+        addr = registry.address(s.name, self.env, s.replica)
         pid = p.pid if p.pid is not None and state != "stopped" else "-"
         where = f"{addr!s:<22}"
-        if p.spec.kind == "grpc":
-            where += f" metrics {registry.metrics_address(name, self.env)!s:<22}"
-        self._print(f"{name:<11} pid {pid!s:<8} {where} {state}")
+        if s.kind == "grpc":
+            where += f" metrics {registry.metrics_address(s.name, self.env, s.replica)!s:<22}"
+        self._print(f"{s.key:<12} pid {pid!s:<8} {where} {state}")
 
     async def _spawn(self, p: ManagedProcess) -> None:
         p.serving.clear()
         env = dict(self.env)
         env["CLEANSE_SERVICE_NAME"] = p.spec.name
+        env[registry.REPLICA_ENV] = str(p.spec.replica)
         with open(p.log_path, "ab") as log:  # noqa: ASYNC230 (local file, tiny write)
             log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
             log.flush()
@@ -315,7 +369,7 @@ class Supervisor:
         self, group: Sequence[ManagedProcess], within: float | None = None
     ) -> None:
         timeout = within or self.ready_timeout
-        pending = {p.spec.name: asyncio.ensure_future(p.serving.wait()) for p in group}
+        pending = {p.spec.key: asyncio.ensure_future(p.serving.wait()) for p in group}
         if not pending:
             return
         _, not_done = await asyncio.wait(pending.values(), timeout=timeout)
@@ -362,12 +416,12 @@ class Supervisor:
                 self._set_state(p, "serving")
                 p.serving.set()
                 for hook in self.on_serving:
-                    hook(p.spec.name)
+                    hook(p.spec.key)
                 return
             await asyncio.sleep(0.1)
 
     async def _probe(self, p: ManagedProcess) -> bool:
-        addr = registry.address(p.spec.name, self.env)
+        addr = registry.address(p.spec.name, self.env, p.spec.replica)
         if p.spec.kind in ("http", "tcp"):
             try:
                 _, writer = await asyncio.wait_for(

@@ -8,6 +8,13 @@ Every address in compose.yaml comes from the registry: each container binds
 name on the peer's registry port (CLEANSE_<PEER>_ADDR), publishes its gRPC and
 metrics ports, and gets its own PostgreSQL database (CLEANSE_<NAME>_DATABASE_URL).
 A port changes in mesh/registry.py only; regenerate, never edit compose.yaml.
+
+Replicas (REPLICAS below): replica i of a service is a container of its own,
+`<name>-<i>` (replica 0 keeps the plain name), with CLEANSE_REPLICA=i, listening on
+the registry's replica ports; every peer lists all of them
+(CLEANSE_<NAME>_ADDR=order:<port>,order-1:<port + stride>, CLEANSE_<NAME>_REPLICAS)
+and spreads its calls over them. Prometheus scrapes every replica's metrics
+address (registry.scrape_targets) with the alert rules of observability/.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from mesh import registry  # noqa: E402
 COMPOSE_FILE = ROOT / "compose.yaml"
 IMAGE = "cleanse-mesh:dev"
 POSTGRES_IMAGE = "postgres:17-alpine"
+PROMETHEUS_IMAGE = "prom/prometheus:v3.1.0"
+RULES_FILE = "observability/prometheus/rules.yml"
+# Services that run as several replicas in this deployment (the rest: one).
+REPLICAS = {"order": 2}
 DB_USER = "cleanse"
 DB_PASSWORD = "${POSTGRES_PASSWORD:-cleanse}"
 HEADER = (
@@ -52,29 +63,60 @@ def app_services() -> list[registry.ServiceSpec]:
     return [*grpc_services, registry.spec("edge")]
 
 
+def replicas(name: str) -> int:
+    return REPLICAS.get(name, 1)
+
+
+def container(name: str, replica: int) -> str:
+    """The compose service (and DNS name) of a replica: order, order-1, ..."""
+    return name if replica == 0 else f"{name}-{replica}"
+
+
+def _layout(name: str) -> dict[str, str]:
+    """The registry environment of `name`'s replica count (its own ports per replica)."""
+    n = replicas(name)
+    return {f"CLEANSE_{name.upper()}_REPLICAS": str(n)} if n > 1 else {}
+
+
+def addresses(name: str, metrics: bool = False) -> list[registry.Address]:
+    """Each replica's address as the other containers reach it: its compose name and
+    its registry port."""
+    env = _layout(name)
+    found = registry.metrics_addresses(name, env) if metrics else registry.addresses(name, env)
+    return [registry.Address(container(name, i), a.port) for i, a in enumerate(found)]
+
+
+def _joined(found: list[registry.Address]) -> str:
+    return ",".join(str(a) for a in found)
+
+
 def _peer_env(me: str) -> dict[str, str]:
     env: dict[str, str] = {}
     for s in app_services():
         if s.name != me:
-            env[f"CLEANSE_{s.name.upper()}_ADDR"] = f"{s.name}:{s.port}"
+            env[f"CLEANSE_{s.name.upper()}_ADDR"] = _joined(addresses(s.name))
+            env.update(_layout(s.name))
     return env
 
 
-def _service(s: registry.ServiceSpec) -> dict[str, Any]:
+def _service(s: registry.ServiceSpec, replica: int = 0) -> dict[str, Any]:
     is_edge = s.kind == "http"
     module = "edge" if is_edge else f"services.{s.name}"
     env: dict[str, str] = {
         "CLEANSE_HOST": "0.0.0.0",
         "CLEANSE_SERVICE_NAME": s.name,
+        **({registry.REPLICA_ENV: str(replica), **_layout(s.name)} if replicas(s.name) > 1 else {}),
         "CLEANSE_INTERNAL_SECRET": "${CLEANSE_INTERNAL_SECRET:?set CLEANSE_INTERNAL_SECRET}",
         "CLEANSE_DATA_DIR": "/data",
         "CLEANSE_LOG_LEVEL": "${CLEANSE_LOG_LEVEL:-INFO}",
         "CLEANSE_OTEL_EXPORTER": "${CLEANSE_OTEL_EXPORTER:-none}",
         **_peer_env(s.name),
     }
-    ports = [f"{s.port}:{s.port}"]
+    own = registry.address(s.name, _layout(s.name), replica).port
+    ports = [f"{own}:{own}"]
     if s.metrics_port is not None:
-        ports.append(f"{s.metrics_port}:{s.metrics_port}")
+        metrics = registry.metrics_address(s.name, _layout(s.name), replica).port
+        ports.append(f"{metrics}:{metrics}")
     out: dict[str, Any] = {
         "image": IMAGE,
         "build": {"context": ".", "dockerfile": "Dockerfile"},
@@ -85,7 +127,11 @@ def _service(s: registry.ServiceSpec) -> dict[str, Any]:
         "volumes": ["data:/data"],
     }
     if is_edge:
-        out["depends_on"] = {n: {"condition": "service_started"} for n in registry.GRPC_SERVICES}
+        out["depends_on"] = {
+            container(n, i): {"condition": "service_started"}
+            for n in registry.GRPC_SERVICES
+            for i in range(replicas(n))
+        }
     else:
         env[f"CLEANSE_{s.name.upper()}_DATABASE_URL"] = database_url(s.name)
         out["depends_on"] = {"postgres": {"condition": "service_healthy"}}
@@ -114,16 +160,54 @@ def _postgres() -> dict[str, Any]:
     }
 
 
+def prometheus_config() -> dict[str, Any]:
+    """Prometheus: one job per service (job = service name, as the alert rules
+    expect), a target per replica; the edge serves /metrics on its HTTP port."""
+    jobs = [
+        {
+            "job_name": name,
+            "static_configs": [{"targets": [str(a) for a in addresses(name, metrics=True)]}],
+        }
+        for name in registry.scrape_targets(_layout("edge"))
+    ]
+    return {
+        "global": {"scrape_interval": "15s", "evaluation_interval": "30s"},
+        "rule_files": ["/etc/prometheus/rules.yml"],
+        "scrape_configs": jobs,
+    }
+
+
+def _prometheus() -> dict[str, Any]:
+    prom = registry.spec("prometheus")
+    return {
+        "image": PROMETHEUS_IMAGE,
+        "command": [
+            "--config.file=/etc/prometheus/prometheus.yml",
+            f"--web.listen-address=0.0.0.0:{prom.port}",
+        ],
+        "ports": [f"{prom.port}:{prom.port}"],
+        "configs": [{"source": "prometheus-config", "target": "/etc/prometheus/prometheus.yml"}],
+        "volumes": [f"./{RULES_FILE}:/etc/prometheus/rules.yml:ro"],
+        "depends_on": {"edge": {"condition": "service_started"}},
+    }
+
+
 def build() -> dict[str, Any]:
     """The compose document."""
     init_sql = "".join(f"CREATE DATABASE {database_name(n)};\n" for n in registry.GRPC_SERVICES)
     services: dict[str, Any] = {"postgres": _postgres()}
     for s in app_services():
-        services[s.name] = _service(s)
+        for i in range(replicas(s.name)):
+            services[container(s.name, i)] = _service(s, i)
+    services["prometheus"] = _prometheus()
+    prometheus_yml = yaml.dump(prometheus_config(), Dumper=_Dumper, sort_keys=False, width=100)
     return {
         "name": "cleanse-mesh",
         "services": services,
-        "configs": {"postgres-init": {"content": init_sql}},
+        "configs": {
+            "postgres-init": {"content": init_sql},
+            "prometheus-config": {"content": prometheus_yml},
+        },
         "volumes": {"pgdata": {}, "data": {}},
     }
 
@@ -131,6 +215,15 @@ def build() -> dict[str, Any]:
 class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:  # no &id001 anchors
         return True
+
+
+def _text(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    """Multi-line strings (the configs' contents) as literal blocks, readable."""
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _text)
 
 
 def render() -> str:

@@ -1,9 +1,16 @@
-"""Wiring: the order service's database, outbox relay, peers, saga sweeper and servicers."""
+"""Wiring: the order service's database, outbox relay, peers, saga sweeper and servicers.
+
+Background work, replica by replica (services/order/README.md, "Replicas"): the
+outbox relay runs on every replica (claims rows with FOR UPDATE SKIP LOCKED); the
+sweeper (`checkout.sweep_forever`: the saga sweeper, refunds.retry_pending,
+edits.retry_restocks) runs on the one replica holding the lease "order.sweeper".
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 
 from cleanse.common.v1 import events_pb2_grpc
@@ -19,6 +26,7 @@ from cleanse.shipping.v1 import events_pb2 as ship_events
 from mesh.db import Database, utcnow
 from mesh.events import EventSink
 from mesh.identity import JwksSource
+from mesh.leases import Lease
 from mesh.outbox import Outbox, OutboxRelay, RelaySettings
 from mesh.server import ServiceApp
 from services.order.config import Settings
@@ -37,7 +45,7 @@ from services.order.handlers.shipments import (
     shipment_event_applies,
 )
 from services.order.handlers.webhooks import WebhookHandlers
-from services.order.models import OUTBOX, PROCESSED_EVENTS
+from services.order.models import LEASES, OUTBOX, PROCESSED_EVENTS
 from services.order.payments.gateway import PaymentGateway
 from services.order.peers import Peers
 from services.order.servicer import (
@@ -49,7 +57,10 @@ from services.order.servicer import (
     PaymentWebhookService,
 )
 
+log = logging.getLogger("cleanse.order")
+
 SERVICE = "order"
+SWEEP_LEASE = "order.sweeper"
 
 
 @dataclass
@@ -104,6 +115,11 @@ def build(
     webhooks = WebhookHandlers(db, checkout, refunds, clock)
     edits = EditHandlers(db, checkout, refunds, clock)
     checkout.sweepers.append(edits.retry_restocks)  # restocks left PENDING, inventory down
+    # One replica sweeps at a time (a single replica takes the lease too: it costs
+    # one statement a pass, and a replica started later finds it taken).
+    checkout.sweep_lease = Lease(
+        db, LEASES, SWEEP_LEASE, ttl=settings.sweep_lease_seconds, service=SERVICE
+    )
     abandoned = AbandonedCarts(db, peers, clock)
     app.add(
         cart_internal_service_pb2_grpc.add_CartInternalServiceServicer_to_server,
@@ -162,6 +178,11 @@ def build(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         wired._tasks.clear()
+        if checkout.sweep_lease is not None and checkout.sweep_lease.held:
+            try:  # another replica takes over at its next pass, not after the ttl
+                await checkout.sweep_lease.release()
+            except Exception:
+                log.warning("could not release the sweeper's lease", exc_info=True)
         await relay.stop()
         if gateway is not None:
             await gateway.aclose()

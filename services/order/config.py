@@ -31,6 +31,10 @@ class Settings:
     # The saga sweeper: how often, and how old a running saga must be to be resumed.
     sweep_interval_seconds: float = 30.0
     stale_saga_seconds: float = 120.0
+    # With several replicas the sweeper runs on the one holding this lease (renewed
+    # while it sweeps, at least every pass): another replica takes over this long
+    # after the holder died, at once after it stopped cleanly.
+    sweep_lease_seconds: float = 90.0
     # An edit's restock left PENDING by inventory being down is retried by the
     # sweeper: first this long after the failure, then twice as long each time (at
     # most an hour), at most `edit_restock_retry_batch` edits a sweep.
@@ -45,6 +49,8 @@ class Settings:
     def __post_init__(self) -> None:
         if min(self.quote_ttl_seconds, self.reservation_ttl_seconds, self.hold_ttl_seconds) <= 0:
             raise RuntimeError("order TTLs must be positive")
+        if self.sweep_lease_seconds <= 0:
+            raise RuntimeError("CLEANSE_ORDER_SWEEP_LEASE_SECONDS must be positive")
         if len(self.order_number_prefix) != 2 or not self.order_number_prefix.isupper():
             raise RuntimeError("CLEANSE_ORDER_NUMBER_PREFIX must be two capital letters")
 
@@ -68,6 +74,9 @@ class Settings:
             ),
             sweep_interval_seconds=_num(
                 env, "CLEANSE_ORDER_SWEEP_SECONDS", d.sweep_interval_seconds
+            ),
+            sweep_lease_seconds=_num(
+                env, "CLEANSE_ORDER_SWEEP_LEASE_SECONDS", d.sweep_lease_seconds
             ),
             edit_restock_retry_seconds=_num(
                 env, "CLEANSE_ORDER_EDIT_RESTOCK_RETRY_SECONDS", d.edit_restock_retry_seconds

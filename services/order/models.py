@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mesh.db import UTCDateTime, new_id
 from mesh.events import processed_events_table
+from mesh.leases import lease_table
 from mesh.outbox import outbox_table
 
 ID = String(32)
@@ -93,7 +94,8 @@ class CheckoutSession(Base):
     customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Guest sessions: the cart token's hash (the session is reached with the token).
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # The saga placing an order from this session (one at a time).
+    # No longer written (older rows may hold the saga that was placing the order):
+    # a saga names its session (checkout_sagas.session_id), which is what is read.
     saga_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     # OPEN | COMPLETED | EXPIRED
     state: Mapped[str] = mapped_column(String(16), default="OPEN")
@@ -341,6 +343,45 @@ class OrderEdit(Base):
     create_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class OrderRestock(Base):
+    """A cancelled order's units going back on the shelf (handlers/restocks.py
+    `Restocks`). Planned and recorded in the cancellation's transaction, with the
+    order row locked; sent to inventory after the commit, never inside a
+    transaction; a retry (the sweeper, a repeat of the cancel) sends exactly this
+    plan again, with the same request ids."""
+
+    __tablename__ = "order_restocks"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # CANCEL (an edit's restock is recorded on its order_edits row, a return's on its
+    # lines).
+    kind: Mapped[str] = mapped_column(String(12))
+    # RestockReturn's request id for the part against `base_reservation`; the part
+    # against another reservation goes as `<request_id>-<its id>`
+    # (domain/stock.request_ids). One restock per order and kind: cancel-<order id>.
+    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    # The order's own reservation when planned.
+    base_reservation: Mapped[str] = mapped_column(String(64), default="")
+    # Where the units go back: [[reservation, variant_id, quantity], ...]
+    # (stock.triples; units no reservation has out under "", never sent).
+    plan: Mapped[list[list[Any]]] = mapped_column(JSON)
+    # RestockReturn's note (part of the request inventory is idempotent on).
+    note: Mapped[str] = mapped_column(String(200), default="")
+    # PENDING | DONE
+    state: Mapped[str] = mapped_column(String(12))
+    # Why it is still PENDING: "stock not put back yet: ..." (inventory down or too
+    # slow: retried) or inventory's refusal ("stock not put back: ...": not retried
+    # by itself); "" once DONE.
+    error: Mapped[str] = mapped_column(String(500), default="")
+    # The earliest time the sweeper sends it (again); None once DONE or refused.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    # Automatic attempts made (the sweeper's).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class PaymentWebhookEvent(Base):
     """Provider webhook deliveries already handled (dedupe on the provider's event id)."""
 
@@ -454,3 +495,5 @@ class Invoice(Base):
 
 
 PROCESSED_EVENTS = processed_events_table(Base.metadata)
+# Background work one replica at a time (mesh/leases.py): the sweeper's lease.
+LEASES = lease_table(Base.metadata)

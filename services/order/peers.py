@@ -45,6 +45,9 @@ from mesh.errors import ServiceError, Unavailable
 T = TypeVar("T")
 MAX_BATCH = 500
 CHECKOUT_CONFIG_KEY = "checkout-config"
+# How long the catalog's "yes, sold" for a variant added to a cart is kept: as long
+# as pricing keeps the variants it prices a cart with (its variant_cache_seconds).
+SELLABLE_CACHE_SECONDS = 5.0
 
 
 class PeerError(ServiceError):
@@ -117,9 +120,16 @@ def pricing_cart(
 
 
 class Peers:
-    def __init__(self, *, settings_cache_seconds: float = 30.0, timeout: float = 3.0) -> None:
+    def __init__(
+        self,
+        *,
+        settings_cache_seconds: float = 30.0,
+        timeout: float = 3.0,
+        sellable_cache_seconds: float = SELLABLE_CACHE_SECONDS,
+    ) -> None:
         self.timeout = timeout
         self.config_cache = TtlCache(settings_cache_seconds, stale_if_error=True)
+        self.sellable_cache = TtlCache(sellable_cache_seconds, max_entries=20_000)
 
     # --- pricing ---------------------------------------------------------------------
 
@@ -309,6 +319,21 @@ class Peers:
             found.update({v.variant_id: v for v in resp.variants})
             missing.extend(resp.missing)
         return found, missing
+
+    async def sellable(self, variant_id: str) -> bool:
+        """Whether the catalog sells `variant_id`, for adding it to a cart. A yes is
+        kept `sellable_cache_seconds`: a variant withdrawn that recently may still go
+        into a cart, as the cart's prices (pricing's cached variants) still show it,
+        and placing the order reads the catalog afresh (pricing's HoldCoupons). A no
+        is never kept: a variant just created can be added at once."""
+        if self.sellable_cache.get(variant_id):
+            return True
+        found, _missing = await self.variants([variant_id])
+        snap = found.get(variant_id)
+        if snap is None or not snap.sellable:
+            return False
+        self.sellable_cache.put(variant_id, True)
+        return True
 
     # --- auth ------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from services.order.models import (
     OrderEdit,
     OrderItem,
     OrderNumberCounter,
+    OrderRestock,
     OrderStatusChange,
     Payment,
     SagaStep,
@@ -34,6 +35,24 @@ async def cart_items(s: AsyncSession, cart_id: str) -> list[CartItem]:
         select(CartItem).where(CartItem.cart_id == cart_id).order_by(CartItem.add_time, CartItem.id)
     )
     return list(rows)
+
+
+async def cart_with_items(
+    s: AsyncSession, where: ColumnElement[bool]
+) -> tuple[Cart | None, list[CartItem]]:
+    """The cart `where` selects and its items (as `cart_items` orders them), in one
+    query: (None, []) when there is no such cart."""
+    rows = (
+        await s.execute(
+            select(Cart, CartItem)
+            .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+            .where(where)
+            .order_by(CartItem.add_time, CartItem.id)
+        )
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [item for _, item in rows if item is not None]
 
 
 async def cart_by_customer(s: AsyncSession, customer_id: str) -> Cart | None:
@@ -50,6 +69,19 @@ async def locked(s: AsyncSession, model: type, ident: str, *, lock: bool = True)
 
 async def saga_by_request(s: AsyncSession, request_id: str) -> CheckoutSaga | None:
     return await s.scalar(select(CheckoutSaga).where(CheckoutSaga.request_id == request_id))
+
+
+async def sagas_by_request_or_session(
+    s: AsyncSession, request_id: str, session_id: str
+) -> list[CheckoutSaga]:
+    """The saga of `request_id` (of any session) and every saga of `session_id`, in
+    one query (both columns are indexed)."""
+    rows = await s.scalars(
+        select(CheckoutSaga).where(
+            or_(CheckoutSaga.request_id == request_id, CheckoutSaga.session_id == session_id)
+        )
+    )
+    return list(rows)
 
 
 async def saga_steps(s: AsyncSession, saga_id: str) -> list[SagaStep]:
@@ -75,13 +107,48 @@ async def order_history(s: AsyncSession, order_id: str) -> list[OrderStatusChang
     return list(rows)
 
 
-async def latest_payment(s: AsyncSession, order_id: str) -> Payment | None:
-    """The order's own latest payment attempt (not a balance payment of an edit)."""
-    return await s.scalar(
+def _latest_payment_query(order_id: str) -> Select[tuple[Payment]]:
+    return (
         select(Payment)
         .where(Payment.order_id == order_id, Payment.kind == "ORDER")
         .order_by(Payment.create_time.desc(), Payment.id.desc())
         .limit(1)
+    )
+
+
+async def latest_payment(s: AsyncSession, order_id: str) -> Payment | None:
+    """The order's own latest payment attempt (not a balance payment of an edit)."""
+    return await s.scalar(_latest_payment_query(order_id))
+
+
+async def order_and_latest_payment(
+    s: AsyncSession, order_id: str
+) -> tuple[Order | None, Payment | None]:
+    """An order and its own latest payment (`latest_payment`) in one query."""
+    row = (
+        await s.execute(
+            select(Order, Payment)
+            .outerjoin(Payment, and_(Payment.order_id == Order.id, Payment.kind == "ORDER"))
+            .where(Order.id == order_id)
+            .order_by(Payment.create_time.desc(), Payment.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+async def capture_latest_payment(
+    s: AsyncSession, order_id: str, provider_payment_id: str, now: datetime
+) -> Payment | None:
+    """The order's own latest payment marked CAPTURED by `provider_payment_id`, and
+    returned as it now is: one UPDATE ... RETURNING instead of a read and a write."""
+    latest = _latest_payment_query(order_id).with_only_columns(Payment.id).scalar_subquery()
+    return await s.scalar(
+        update(Payment)
+        .where(Payment.id == latest)
+        .values(state="CAPTURED", provider_payment_id=provider_payment_id, update_time=now)
+        .returning(Payment)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -90,6 +157,15 @@ async def payments(s: AsyncSession, order_id: str) -> list[Payment]:
         select(Payment)
         .where(Payment.order_id == order_id)
         .order_by(Payment.create_time, Payment.id)
+    )
+    return list(rows)
+
+
+async def order_restocks(s: AsyncSession, order_id: str) -> list[OrderRestock]:
+    rows = await s.scalars(
+        select(OrderRestock)
+        .where(OrderRestock.order_id == order_id)
+        .order_by(OrderRestock.create_time, OrderRestock.id)
     )
     return list(rows)
 

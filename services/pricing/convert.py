@@ -190,6 +190,8 @@ def variant(v: catalog_pb2.VariantSnapshot) -> d.Variant:
         tags=frozenset(v.tags),
         weight_grams=v.weight_grams,
         pieces_per_unit=max(v.pieces_per_unit, 1),  # 0: an older catalog, one piece
+        product_title=v.product_title,
+        variant_title=v.variant_title,
     )
 
 
@@ -225,6 +227,8 @@ def _fill_line(out: breakdown_pb2.PricedLine, ln: r.Line, cur: str) -> None:
     out.product_id = ln.product_id
     out.sku = ln.sku
     out.title = ln.title
+    out.product_title = ln.product_title
+    out.variant_title = ln.variant_title
     out.quantity = ln.quantity
     _set_money(out.unit_mrp, ln.unit_mrp, cur)
     _set_money(out.unit_price, ln.unit_price, cur)

@@ -65,3 +65,34 @@ def test_validation_rejects_a_broken_config(tmp_path: Path) -> None:
     cfg = envoy.config(env=ENV)
     cfg["static_resources"]["clusters"][0]["lb_policy"] = "NOT_A_POLICY"
     assert envoy.validate(_write(tmp_path, cfg)).returncode != 0
+
+
+REPLICAS = {
+    **ENV,
+    "CLEANSE_AUTH_REPLICAS": "2",
+    "CLEANSE_AUTH_ADDR": "127.0.0.1:41003,127.0.0.1:41004",
+}
+
+
+def test_every_replica_is_an_endpoint(tmp_path: Path) -> None:
+    cfg = envoy.config(env=REPLICAS)
+    cluster = cfg["static_resources"]["clusters"][0]
+    endpoints = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    got = [e["endpoint"]["address"]["socket_address"] for e in endpoints]
+    assert [(a["address"], a["port_value"]) for a in got] == [
+        (a.host, a.port) for a in registry.addresses("auth", REPLICAS)
+    ]
+    assert len(got) == 2 and cluster["lb_policy"] == "ROUND_ROBIN"
+    assert cluster["type"] == "STATIC"
+    done = envoy.validate(_write(tmp_path, cfg))
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Default ports: replica 1 on the registry's replica port.
+    default = envoy.config(env={"CLEANSE_AUTH_REPLICAS": "2"})
+    ports = [
+        e["endpoint"]["address"]["socket_address"]["port_value"]
+        for e in default["static_resources"]["clusters"][0]["load_assignment"]["endpoints"][0][
+            "lb_endpoints"
+        ]
+    ]
+    auth = registry.spec("auth").port
+    assert ports == [auth, auth + registry.REPLICA_PORT_STRIDE]

@@ -77,7 +77,8 @@ GENERATED_FROM_REGISTRY = {"compose.yaml"}
 
 
 def _registry_ports() -> set[int]:
-    ports: set[int] = set()
+    """Every port the registry hands out, replicas' ports included."""
+    ports: set[int] = set(registry.default_ports())
     for s in registry.SERVICES.values():
         ports.add(s.port)
         if s.metrics_port:

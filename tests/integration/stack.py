@@ -17,6 +17,10 @@ subject of a test (or not implemented yet), so the edge's /healthz can be SERVIN
 `infra`: local infrastructure from the supervisor's LOCAL_INFRA (e.g. "smtp", the
 SMTP sink writing <data dir>/mail/*.eml) run as processes of their own on ephemeral
 ports, started before the services.
+
+`replicas`: services run as several processes ({"order": 2}): each replica on its own
+ephemeral ports (CLEANSE_<NAME>_REPLICAS and address lists), supervised as order,
+order#1, ...; everything that calls the service spreads its calls over them.
 """
 
 from __future__ import annotations
@@ -66,11 +70,11 @@ class Stack:
 
     # --- addresses (all from the registry, with this stack's overrides) ----------------
 
-    def addr(self, name: str) -> registry.Address:
-        return registry.address(name, self.env)
+    def addr(self, name: str, replica: int = 0) -> registry.Address:
+        return registry.address(name, self.env, replica)
 
-    def metrics(self, name: str) -> registry.Address:
-        return registry.metrics_address(name, self.env)
+    def metrics(self, name: str, replica: int = 0) -> registry.Address:
+        return registry.metrics_address(name, self.env, replica)
 
     @property
     def edge_addr(self) -> registry.Address:
@@ -114,7 +118,8 @@ class Stack:
         return fields["email"].strip(), fields["password"].strip()
 
     def log(self, name: str) -> str:
-        return (self.data_dir / "logs" / f"{name}.log").read_text(errors="replace")
+        """A process's log: "order" (replica 0), "order#1", "auth", ..."""
+        return self.sup.procs[name].log_path.read_text(errors="replace")
 
     # --- one process at a time ---------------------------------------------------------
 
@@ -142,9 +147,10 @@ async def start_stack(
     infra: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     ready_timeout: float = 90.0,
+    replicas: Mapping[str, int] | None = None,
 ) -> AsyncIterator[Stack]:
-    """Start `infra` + `services` (real processes) + `stand_ins` + the edge; stop them
-    all after."""
+    """Start `infra` + `services` (real processes, `replicas` of some) + `stand_ins` +
+    the edge; stop them all after."""
     names = [*services, *stand_ins]
     async with contextlib.AsyncExitStack() as exits:
         urls: dict[str, str] = {}
@@ -152,8 +158,16 @@ async def start_stack(
             folder = data_dir / "db"
             folder.mkdir(parents=True, exist_ok=True)
             urls[name] = await exits.enter_async_context(temporary_database(backend, folder))
-        addresses = {n: free_address() for n in [*infra, *names, "edge"]}
-        metrics = {n: free_address() for n in names}
+        addresses: dict[str, registry.Address | list[registry.Address]] = {
+            n: free_address() for n in [*infra, *names, "edge"]
+        }
+        metrics: dict[str, registry.Address | list[registry.Address]] = {
+            n: free_address() for n in names
+        }
+        for n, count in (replicas or {}).items():
+            if count > 1:
+                addresses[n] = [free_address() for _ in range(count)]
+                metrics[n] = [free_address() for _ in range(count)]
         env = {
             **registry.override_env(addresses, metrics),
             **{f"CLEANSE_{n.upper()}_DATABASE_URL": url for n, url in urls.items()},
@@ -177,12 +191,12 @@ async def start_stack(
         try:
             await sup.start()
         except BaseException:
-            _dump_logs(data_dir, [*infra, *names, "edge"])
+            _dump_logs(data_dir, [p.log_path.stem for p in sup.procs.values()])
             await sup.stop()
             raise
         exits.push_async_callback(sup.stop)
         http = await exits.enter_async_context(
-            httpx.AsyncClient(base_url=addresses["edge"].url, timeout=20)
+            httpx.AsyncClient(base_url=registry.address("edge", env).url, timeout=20)
         )
         yield Stack(
             backend=backend,

@@ -2,8 +2,10 @@
 
     python -m tests.mesh.fake_service <name>
 
-Serves grpc health SERVING on the registry address of <name>, records the
-environment it got in $CLEANSE_DATA_DIR/<name>.env.json, and exits on SIGTERM
+Serves grpc health SERVING on the registry address of <name> (replica
+CLEANSE_REPLICA's), records the environment it got in
+$CLEANSE_DATA_DIR/<name>.env.json (<name>-<replica>.env.json for replicas 1, 2, ...),
+and exits on SIGTERM
 (unless FAKE_IGNORE_SIGTERM=1, to prove the supervisor escalates to SIGKILL).
 """
 
@@ -26,11 +28,18 @@ async def main(name: str) -> None:
     server = grpc.aio.server()
     servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    server.add_insecure_port(str(registry.address(name)))
+    server.add_insecure_port(str(registry.own_address(name)))
     await server.start()
     await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    keys = ("CLEANSE_INTERNAL_SECRET", "CLEANSE_DATA_DIR", "CLEANSE_SERVICE_NAME")
-    out = Path(os.environ["CLEANSE_DATA_DIR"]) / f"{name}.env.json"
+    keys = (
+        "CLEANSE_INTERNAL_SECRET",
+        "CLEANSE_DATA_DIR",
+        "CLEANSE_SERVICE_NAME",
+        "CLEANSE_REPLICA",
+    )
+    replica = registry.replica_index()
+    stem = name if replica == 0 else f"{name}-{replica}"
+    out = Path(os.environ["CLEANSE_DATA_DIR"]) / f"{stem}.env.json"
     out.write_text(json.dumps({k: os.environ.get(k, "") for k in keys} | {"pid": os.getpid()}))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -199,3 +199,93 @@ def test_cli_lists(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     from mesh.cli import main
 
     assert main(argv) == 0
+
+
+# --- replicas -----------------------------------------------------------------------------
+
+
+async def health_at(addr: registry.Address) -> int:
+    async with grpc.aio.insecure_channel(str(addr)) as ch:
+        resp = await health_pb2_grpc.HealthStub(ch).Check(
+            health_pb2.HealthCheckRequest(service=""), timeout=2
+        )
+    return resp.status
+
+
+async def test_a_service_with_two_replicas_runs_two_processes_each_on_its_own(
+    tmp_path: Path,
+) -> None:
+    host = registry.DEFAULT_HOST
+    env = registry.override_env(
+        {"catalog": [registry.Address(host, free_port()) for _ in range(2)]},
+        {"catalog": [registry.Address(host, free_port()) for _ in range(2)]},
+    ) | {"PYTHONPATH": str(ROOT)}
+    assert env["CLEANSE_CATALOG_REPLICAS"] == "2"
+    out = io.StringIO()
+    sup = Supervisor([fake("catalog")], env=env, data_dir=tmp_path, out=out, backoff_base=0.1)
+    assert list(sup.procs) == ["catalog", "catalog#1"] == sup.replicas("catalog")
+    await sup.start()
+    try:
+        addrs = registry.addresses("catalog", env)
+        for key, addr in zip(sup.replicas("catalog"), addrs, strict=True):
+            assert sup.state(key) == "serving"
+            assert await health_at(addr) == health_pb2.HealthCheckResponse.SERVING
+        pids = {k: sup.pid(k) for k in sup.replicas("catalog")}
+        assert None not in pids.values() and len(set(pids.values())) == 2
+        # Each knows which replica it is; each logs to a file of its own.
+        first = json.loads((tmp_path / "catalog.env.json").read_text())
+        second = json.loads((tmp_path / "catalog-1.env.json").read_text())
+        assert (first["CLEANSE_REPLICA"], second["CLEANSE_REPLICA"]) == ("0", "1")
+        assert first["CLEANSE_SERVICE_NAME"] == second["CLEANSE_SERVICE_NAME"] == "catalog"
+        assert (tmp_path / "logs" / "catalog.log").exists()
+        assert (tmp_path / "logs" / "catalog-1.log").exists()
+
+        # Replica 1 crashes: it alone is restarted, replica 0 keeps its process.
+        second_pid = pids["catalog#1"]
+        assert second_pid is not None
+        os.kill(second_pid, signal.SIGKILL)
+        await eventually(lambda: sup.state("catalog#1").startswith("restarting"))
+        await sup.wait_serving("catalog#1", within=15)
+        assert sup.pid("catalog#1") not in (None, second_pid)
+        assert sup.pid("catalog") == pids["catalog"] and sup.state("catalog") == "serving"
+        assert sup.procs["catalog#1"].restarts == 1 and sup.procs["catalog"].restarts == 0
+        assert await health_at(addrs[1]) == health_pb2.HealthCheckResponse.SERVING
+        assert "exited with" in (tmp_path / "logs" / "catalog-1.log").read_text()
+
+        # Replica 0 stopped on purpose: replica 1 serves on; replica 0 comes back alone.
+        await sup.stop_process("catalog")
+        with pytest.raises(grpc.aio.AioRpcError):
+            await health_at(addrs[0])
+        assert await health_at(addrs[1]) == health_pb2.HealthCheckResponse.SERVING
+        await sup.start_process("catalog", within=15)
+        assert await health_at(addrs[0]) == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        all_pids = [sup.pid(k) for k in sup.replicas("catalog")]
+        await sup.stop()
+    assert all(pid is not None and not alive(pid) for pid in all_pids)
+    text = out.getvalue()
+    assert f"catalog#1    pid {second_pid}" in text and "restarting(1)" in text
+    assert f"grpc {addrs[1]}" in sup.summary()
+
+
+def test_replica_mistakes_are_refused_before_anything_starts(tmp_path: Path) -> None:
+    host = registry.DEFAULT_HOST
+    # Two addresses for three replicas.
+    env = {
+        "CLEANSE_CATALOG_REPLICAS": "3",
+        "CLEANSE_CATALOG_ADDR": f"{host}:{free_port()},{host}:{free_port()}",
+    }
+    with pytest.raises(ValueError, match="lists 2 address"):
+        Supervisor([fake("catalog")], env=env, data_dir=tmp_path, out=io.StringIO())
+    # Two supervised processes on one port.
+    port = free_port()
+    env = {
+        "CLEANSE_CATALOG_ADDR": f"{host}:{port}",
+        "CLEANSE_PRICING_ADDR": f"{host}:{port}",
+        "CLEANSE_CATALOG_METRICS_ADDR": f"{host}:{free_port()}",
+        "CLEANSE_PRICING_METRICS_ADDR": f"{host}:{free_port()}",
+    }
+    with pytest.raises(ValueError, match="catalog and pricing both on"):
+        Supervisor(
+            [fake("catalog"), fake("pricing")], env=env, data_dir=tmp_path, out=io.StringIO()
+        )

@@ -40,7 +40,15 @@ from services.order.config import Settings
 from services.order.models import OUTBOX
 from services.order.payments.razorpay import RazorpayConfig, RazorpayGateway
 from tests.conftest import free_address, service_database_fixture
-from tests.order.fakes import FakeAuth, FakeInventory, FakePricing, Peer, Shop, make_peers
+from tests.order.fakes import (
+    FakeAuth,
+    FakeCatalog,
+    FakeInventory,
+    FakePricing,
+    Peer,
+    Shop,
+    make_peers,
+)
 from tests.support.fake_razorpay import FakeRazorpay
 from tests.support.rpc import TestKeys
 
@@ -116,6 +124,10 @@ class OrderEnv:
     @property
     def auth(self) -> FakeAuth:
         return self.peers["auth"].registrations[0][1]
+
+    @property
+    def catalog(self) -> FakeCatalog:
+        return self.peers["catalog"].registrations[0][1]
 
     async def restart(self, name: str) -> None:
         """Start a stopped peer again and wait until our channel to it reconnects."""

@@ -45,6 +45,7 @@ FLAT_SHIPPING = 4900
 FREE_SHIPPING_AT = 99900
 COD_FEE = 2500
 COD_MAX = 500000
+VARIANT_TITLE = "30 ml"  # every variant's, as the fake catalog names it
 STORE_NAME = "Cleanse Ayurveda"
 LEGAL_NAME = "Cleanse Ayurveda Private Limited"
 REGISTERED_ADDRESS = address_pb2.PostalAddress(
@@ -185,6 +186,8 @@ def price_cart(shop: Shop, cart: bd.Cart) -> bd.PriceBreakdown:
             product_id=f"prod_{v.variant_id[-6:]}",
             sku=f"SKU-{v.variant_id[-6:].upper()}",
             title=v.title,
+            product_title=v.title,
+            variant_title=VARIANT_TITLE,
             quantity=line.quantity,
             unit_mrp=inr(v.price + 10000),
             unit_price=inr(v.price),
@@ -209,6 +212,8 @@ def price_cart(shop: Shop, cart: bd.Cart) -> bd.PriceBreakdown:
                 product_id=f"prod_{v.variant_id[-6:]}",
                 sku=f"SKU-{v.variant_id[-6:].upper()}",
                 title=v.title,
+                product_title=v.title,
+                variant_title=VARIANT_TITLE,
                 quantity=qty,
                 unit_mrp=inr(v.price + 10000),
                 unit_price=inr(0),
@@ -265,15 +270,51 @@ class FakePricing(pricing_grpc.PricingServiceServicer, hold_grpc.CouponHoldServi
         self.holds: dict[str, hold_pb2.CouponHold] = {}
         self.by_request: dict[str, str] = {}
         self.calls: list[str] = []
+        # False: a pricing service from before PricedLine named the product and the
+        # variant (product_title, variant_title empty).
+        self.names_lines = True
+
+    def _priced(self, cart: bd.Cart) -> bd.PriceBreakdown:
+        out = price_cart(self.shop, cart)
+        if not self.names_lines:
+            for line in out.lines:
+                line.ClearField("product_title")
+                line.ClearField("variant_title")
+        return out
+
+    async def _refuse_unsold(self, cart: bd.Cart, context: Any) -> None:
+        """As pricing (handlers/quote.py `inputs`): a variant the catalog does not know
+        is INVALID_ARGUMENT on its line; one it does not sell, VARIANT_NOT_SELLABLE."""
+        unknown = [
+            (f"cart.lines[{i}].variant_id", "no such variant")
+            for i, ln in enumerate(cart.lines)
+            if ln.variant_id not in self.shop.variants
+        ]
+        if unknown:
+            await abort(context, InvalidArgument(unknown))
+        unsold = [
+            ln.variant_id for ln in cart.lines if not self.shop.variants[ln.variant_id].sellable
+        ]
+        if unsold:
+            await abort(
+                context,
+                FailedPrecondition(
+                    f"not for sale: {', '.join(unsold)}",
+                    reason="VARIANT_NOT_SELLABLE",
+                    metadata={"variant_ids": ",".join(unsold)},
+                ),
+            )
 
     async def CalculatePrice(self, request: Any, context: Any) -> Any:
         self.calls.append("CalculatePrice")
-        return price_cart(self.shop, request.cart)
+        await self._refuse_unsold(request.cart, context)
+        return self._priced(request.cart)
 
     async def HoldCoupons(self, request: Any, context: Any) -> Any:
         self.calls.append("HoldCoupons")
         if request.request_id in self.by_request:
             return self.holds[self.by_request[request.request_id]]
+        await self._refuse_unsold(request.cart, context)
         codes = sorted({c.upper() for c in request.cart.coupon_codes})
         for c in codes:
             if self.shop.coupons.get(c, 0) <= 0:
@@ -285,7 +326,7 @@ class FakePricing(pricing_grpc.PricingServiceServicer, hold_grpc.CouponHoldServi
                         metadata={"code": c},
                     ),
                 )
-        breakdown = price_cart(self.shop, request.cart)
+        breakdown = self._priced(request.cart)
         for c in codes:
             self.shop.coupons[c] -= 1
         name = f"couponHolds/{secrets.token_hex(8)}"
@@ -329,14 +370,17 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         self.shop = shop
         self.reservations: dict[str, inv_pb2.Reservation] = {}
         self.by_request: dict[str, str] = {}
+        # Reservation RPCs served, by method name, in order.
+        self.calls: list[str] = []
         self.restocked: dict[str, list[tuple[str, int]]] = {}
         # request id -> the reservation the units were put back against
         self.restocked_against: dict[str, str] = {}
         self._restock_bodies: dict[str, tuple[Any, ...]] = {}
         # A test's hook, awaited with each ReserveStock request before it is handled.
         self.before_reserve: Callable[[Any], Awaitable[None]] | None = None
-        # The same, awaited with each RestockReturn request.
-        self.before_restock: Callable[[Any], Awaitable[None]] | None = None
+        # The same, awaited with each RestockReturn request; an error it returns is
+        # the answer (e.g. Unavailable: inventory going down), nothing put back.
+        self.before_restock: Callable[[Any], Awaitable[ServiceError | None]] | None = None
 
     async def BatchGetAvailability(self, request: Any, context: Any) -> Any:
         out = avail_pb2.BatchGetAvailabilityResponse()
@@ -354,6 +398,7 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         return out
 
     async def ReserveStock(self, request: Any, context: Any) -> Any:
+        self.calls.append("ReserveStock")
         if self.before_reserve is not None:
             await self.before_reserve(request)
         if request.request_id in self.by_request:
@@ -391,6 +436,7 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         return res
 
     async def CommitReservation(self, request: Any, context: Any) -> Any:
+        self.calls.append("CommitReservation")
         res = self.reservations[request.name]
         if res.state in (inv_pb2.RESERVATION_STATE_RELEASED, inv_pb2.RESERVATION_STATE_EXPIRED):
             await abort(context, FailedPrecondition("not held", reason="RESERVATION_NOT_HELD"))
@@ -398,6 +444,7 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         return res
 
     async def ReleaseReservation(self, request: Any, context: Any) -> Any:
+        self.calls.append("ReleaseReservation")
         res = self.reservations[request.name]
         if res.state == inv_pb2.RESERVATION_STATE_COMMITTED:
             await abort(context, FailedPrecondition("committed", reason="RESERVATION_COMMITTED"))
@@ -408,6 +455,7 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         return res
 
     async def GetReservation(self, request: Any, context: Any) -> Any:
+        self.calls.append("GetReservation")
         return self.reservations[request.name]
 
     async def RestockReturn(self, request: Any, context: Any) -> Any:
@@ -422,7 +470,9 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         `warehouse` as well the units count against the reservation the same way;
         with `warehouse` alone they go back unchecked."""
         if self.before_restock is not None:
-            await self.before_restock(request)
+            error = await self.before_restock(request)
+            if error is not None:
+                await abort(context, error)
         body = (
             tuple(sorted((ln.variant_id, ln.quantity) for ln in request.lines)),
             request.reservation,
@@ -567,8 +617,11 @@ class FakeSettings(settings_grpc.SettingsInternalServiceServicer):
 class FakeCatalog(catalog_grpc.CatalogInternalServiceServicer):
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
+        # The variant ids of each BatchGetVariants, in order.
+        self.requests: list[list[str]] = []
 
     async def BatchGetVariants(self, request: Any, context: Any) -> Any:
+        self.requests.append(list(request.variant_ids))
         out = catalog_pb2.BatchGetVariantsResponse()
         for vid in request.variant_ids:
             v = self.shop.variants.get(vid)
@@ -580,7 +633,7 @@ class FakeCatalog(catalog_grpc.CatalogInternalServiceServicer):
                 product_id=f"prod_{vid[-6:]}",
                 sku=f"SKU-{vid[-6:].upper()}",
                 product_title=v.title,
-                variant_title="30 ml",
+                variant_title=VARIANT_TITLE,
                 price=inr(v.price),
                 hsn_code="33049990",
                 sellable=v.sellable,

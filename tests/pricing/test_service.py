@@ -685,3 +685,18 @@ async def test_holds_without_coupons_are_idempotent_and_commit(pricing: Pricing)
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await p.holds.ReleaseCouponHold(hpb.ReleaseCouponHoldRequest(name=first.name))
     assert reason(e.value) == "HOLD_COMMITTED"
+
+
+async def test_lines_name_the_product_and_variant_as_the_catalog_does(pricing: Pricing) -> None:
+    """What the order service snapshots as sold from the hold's breakdown (no catalog
+    read of its own): the catalog's product and variant titles, beside `title`."""
+    p = pricing
+    v = p.variant(39900, title="Kumkumadi Tailam", variant_title="12 ml")
+    b = await price(p, cart([(v, 1)]))
+    hold = await p.holds.HoldCoupons(
+        hpb.HoldCouponsRequest(request_id=secrets.token_hex(8), cart=cart([(v, 1)]))
+    )
+    for ln in (b.lines[0], hold.breakdown.lines[0]):
+        assert (ln.product_title, ln.variant_title) == ("Kumkumadi Tailam", "12 ml")
+        assert ln.title == "Kumkumadi Tailam - 12 ml"
+        assert (ln.product_id, ln.sku, ln.hsn_code) == (f"prd_{v}", v.upper(), "3304")

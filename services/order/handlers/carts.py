@@ -82,6 +82,26 @@ class CartHandlers:
             raise not_found(name)
         return cart
 
+    async def read(self, s: AsyncSession, name: str, token: str) -> tuple[Cart, list[CartItem]]:
+        """The cart `name` names, as `resolve` finds it (no lock, never created), with
+        its items (as `repo.cart_items` orders them), in one query."""
+        if name == MINE:
+            cid = customer_id()
+            if cid is None:
+                raise Unauthenticated("carts/mine needs a customer's access token")
+            cart, items = await repo.cart_with_items(s, Cart.customer_id == cid)
+            if cart is None:
+                raise not_found(name)
+            return cart, items
+        cart, items = await repo.cart_with_items(s, Cart.id == id_of(name, "carts"))
+        if (
+            cart is None
+            or cart.state != "ACTIVE"
+            or not owns(cart.customer_id, cart.token_hash, token)
+        ):
+            raise not_found(name)
+        return cart, items
+
     def _new(self, cid: str | None, token: str = "") -> Cart:
         now = self.clock()
         return Cart(
@@ -114,8 +134,7 @@ class CartHandlers:
 
     async def get(self, name: str, token: str) -> pb.Cart:
         async with self.db.session() as s:
-            cart = await self.resolve(s, name, token)
-            items = await repo.cart_items(s, cart.id)
+            cart, items = await self.read(s, name, token)
         now = self.clock()
         if now - cart.last_activity_time > ACTIVITY_GRANULARITY:
             async with self.db.transaction() as s:
@@ -181,9 +200,7 @@ class CartHandlers:
     # --- helpers ---------------------------------------------------------------------------
 
     async def _check_variant(self, variant_id: str) -> None:
-        found, _missing = await self.peers.variants([variant_id])
-        snap = found.get(variant_id)
-        if snap is None or not snap.sellable:
+        if not await self.peers.sellable(variant_id):
             raise InvalidArgument(
                 {"variant_id": "is not a product we sell"}, reason="UNKNOWN_VARIANT"
             )

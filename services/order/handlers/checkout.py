@@ -10,11 +10,14 @@ backward (compensation) otherwise.
 The journal is written with the saga's writes that happen anyway, not one
 transaction per line: a transaction costs several round trips, and a saga with a
 dozen steps spent most of its time journalling. What must be durable before the
-next remote call is written before it: the acquired names before a commit or a
-payment order, the committed reservation before a COD order is created. What a
-crash can lose is only "started" lines, and an acquisition made just before the
-crash whose name was not written yet: holds and reservations lapse on their own
-(both have a TTL), which is the backstop the sweeper relies on anyway.
+next remote call is written before it, each as one statement on its own: the
+acquired names (an UPDATE of the saga row) before a commit or a payment order, the
+committed reservation (the journal's lines, one INSERT) before a COD order is
+created. The sweeper reads only those. What a crash can lose is journal lines
+before the order's transaction (the names are on the saga row all the same), and
+an acquisition made just before the crash whose name was not written yet: holds
+and reservations lapse on their own (both have a TTL), which is the backstop the
+sweeper relies on anyway.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +52,7 @@ from mesh.errors import (
     Violations,
 )
 from mesh.india import PostalAddress
+from mesh.leases import Lease, LeaseLost
 from mesh.outbox import Outbox
 from observability.metrics import DEGRADED_CALLS, counter
 from services.order import convert
@@ -149,6 +153,9 @@ class CheckoutHandlers:
         self.sweepers: list[Callable[[], Awaitable[object]]] = []
         # Set by the app: refunds a payment captured after the order was given up.
         self.late_refund: Callable[[str, str], Awaitable[object]] | None = None
+        # Set by the app: the lease that keeps the sweeper on one replica at a time
+        # (services/order/README.md, "Replicas"); None: this process sweeps alone.
+        self.sweep_lease: Lease | None = None
 
     # =====================================================================================
     # checkout sessions
@@ -159,8 +166,7 @@ class CheckoutHandlers:
     ) -> pb.CheckoutSession:
         cid = customer_id()
         async with self.db.session() as s:
-            cart = await self.carts.resolve(s, req.cart, req.cart_token)
-            items = await repo.cart_items(s, cart.id)
+            cart, items = await self.carts.read(s, req.cart, req.cart_token)
         if not items:
             raise FailedPrecondition("the cart is empty", reason="CART_EMPTY")
         address = await self._delivery_address(req, cid)
@@ -331,11 +337,11 @@ class CheckoutHandlers:
         v.raise_if_any()
         session_id = id_of(session_name, "checkoutSessions", "checkout_session")
         body = rules.body_hash({"checkout_session": session_id})
-        saga, sess = await self._claim(request_id, body, session_name, session_id, token)
+        saga, sess, first = await self._claim(request_id, body, session_name, session_id, token)
         if sess is None:  # another call placed (or is placing) this order
             return await self._outcome(saga.id)
         try:
-            return await self._run(saga, sess)
+            return await self._run(saga, sess, first=first)
         except ServiceError as exc:
             await self._compensate(saga, exc)
             raise
@@ -355,11 +361,19 @@ class CheckoutHandlers:
 
     async def _claim(
         self, request_id: str, body: str, session_name: str, session_id: str, token: str
-    ) -> tuple[CheckoutSaga, CheckoutSession | None]:
-        """(the saga for request_id, its session when this call runs it). Locks the
-        session row first (NOT_FOUND unless the caller owns it), then looks the request
-        id up, so a concurrent duplicate waiting on the lock finds the first one's saga
-        (PostgreSQL READ COMMITTED sees it then)."""
+    ) -> tuple[CheckoutSaga, CheckoutSession | None, bool]:
+        """(the saga for request_id, its session when this call runs it, whether it is
+        the first saga of that session). Locks the session row first (NOT_FOUND unless
+        the caller owns it), then reads, in one query, the saga of the request id and
+        every saga of the session, so a concurrent duplicate waiting on the lock finds
+        the first one's saga (PostgreSQL READ COMMITTED sees it then), and a live saga
+        of the session (at most one: claims of a session run one at a time under its
+        lock) stops another from starting.
+
+        Three round trips between BEGIN and COMMIT: the lock, the sagas, the new saga.
+        The session row is not written: the saga's `session_id` is the link (sessions'
+        `saga_id` column is no longer kept). The "start"/"retry" journal line is
+        written with the saga's next write."""
         now = self.clock()
         try:
             async with self.db.transaction() as s:
@@ -368,22 +382,23 @@ class CheckoutHandlers:
                     row.customer_id, row.token_hash, token
                 ):
                     raise not_found(session_name)
-                existing = await repo.saga_by_request(s, request_id)
+                sagas = await repo.sagas_by_request_or_session(s, request_id, row.id)
+                existing = next((g for g in sagas if g.request_id == request_id), None)
+                others = [g for g in sagas if g.request_id != request_id]  # the session's
                 if existing is not None:
                     if existing.body_hash != body:
                         raise self._mismatch(request_id)
                     if existing.state != "FAILED":
-                        return existing, None
-                    await self._check_session_free(s, row, existing.id)
+                        return existing, None, False
+                    self._check_session_free(row, others)
                     existing.attempt += 1
                     existing.state = "RUNNING"
                     existing.hold_name = existing.reservation_name = ""
                     existing.error_code = existing.error_reason = existing.error_message = ""
                     existing.update_time = now
-                    row.saga_id = existing.id
-                    self._add_step(s, existing, "retry", "DONE", now)
-                    return existing, row
-                await self._check_session_free(s, row, None)
+                    self._note(existing, "retry", "DONE", now=now)
+                    return existing, row, False
+                self._check_session_free(row, others)
                 saga = CheckoutSaga(
                     id=new_id(),
                     request_id=request_id,
@@ -395,11 +410,8 @@ class CheckoutHandlers:
                     update_time=now,
                 )
                 s.add(saga)
-                row.saga_id = saga.id
-                row.update_time = now
-                await s.flush()
-                self._add_step(s, saga, "start", "DONE", now)
-                return saga, row
+                self._note(saga, "start", "DONE", now=now)
+                return saga, row, not others
         except IntegrityError:  # a concurrent duplicate inserted the request id first
             async with self.db.session() as s:
                 found = await repo.saga_by_request(s, request_id)
@@ -407,24 +419,23 @@ class CheckoutHandlers:
                 raise
             if found.body_hash != body:
                 raise self._mismatch(request_id) from None
-            return found, None
+            return found, None, False
 
-    async def _check_session_free(
-        self, s: AsyncSession, row: CheckoutSession, saga_id: str | None
-    ) -> None:
+    @staticmethod
+    def _check_session_free(row: CheckoutSession, others: Sequence[CheckoutSaga]) -> None:
+        """The session may start a saga: it placed no order, and none of its other
+        sagas is live (running, compensating, awaiting payment or completed)."""
         if row.state == "COMPLETED":
             raise FailedPrecondition(
                 f"this checkout session already placed orders/{row.order_id}",
                 reason="CHECKOUT_SESSION_USED",
                 metadata={"order": f"orders/{row.order_id}"},
             )
-        if row.saga_id and row.saga_id != saga_id:
-            other = await s.get(CheckoutSaga, row.saga_id)
-            if other is not None and other.state in LIVE_SAGA:
-                raise FailedPrecondition(
-                    "an order is already being placed from this checkout session",
-                    reason="CHECKOUT_IN_PROGRESS",
-                )
+        if any(other.state in LIVE_SAGA for other in others):
+            raise FailedPrecondition(
+                "an order is already being placed from this checkout session",
+                reason="CHECKOUT_IN_PROGRESS",
+            )
 
     async def _outcome(self, saga_id: str) -> pb.Order:
         """What the first call with this request id produced (waiting while it runs)."""
@@ -508,9 +519,37 @@ class CheckoutHandlers:
         self._note(saga, step, status, changes.pop("detail", ""), **changes)
         await self._save_journal(saga)
 
-    async def _run(self, saga: CheckoutSaga, sess: CheckoutSession) -> pb.Order:
+    async def _save_names(self, saga: CheckoutSaga) -> None:
+        """The names of what the saga holds, durable now: one UPDATE on its own (on
+        PostgreSQL one round trip; a transaction would add BEGIN and COMMIT). The
+        journal lines noted so far wait for the saga's next write: the sweeper needs
+        only the names to give everything back (and a DONE commit_reservation, which
+        `_save_steps` writes, to go forward)."""
+        await self.db.execute(
+            update(CheckoutSaga)
+            .where(CheckoutSaga.id == saga.id)
+            .values(
+                hold_name=saga.hold_name,
+                reservation_name=saga.reservation_name,
+                update_time=self.clock(),
+            )
+        )
+
+    async def _save_steps(self, saga: CheckoutSaga) -> None:
+        """The journal noted so far, durable now: one multi-row INSERT on its own."""
+        steps: list[SagaStep] = saga.__dict__.pop("_journal", [])
+        if steps:
+            cols = ("saga_id", "attempt", "step", "status", "detail", "time")
+            await self.db.execute(
+                insert(SagaStep).values(
+                    [{"id": new_id(), **{c: getattr(st, c) for c in cols}} for st in steps]
+                )
+            )
+
+    async def _run(self, saga: CheckoutSaga, sess: CheckoutSession, *, first: bool) -> pb.Order:
+        """`first`: no other saga ever ran for this session (`_reserve`)."""
         key = f"{saga.id}-{saga.attempt}"
-        # 1. validate: the session, the quote's age, the items still sold.
+        # 1. validate: the session, the quote's age (the items still sold: step 2).
         self._note(saga, "validate", "STARTED")
         now = self.clock()
         if now >= sess.quote_expire_time:
@@ -523,31 +562,34 @@ class CheckoutHandlers:
                 f"{sess.payment_method} is not available", reason="PAYMENT_METHOD_UNAVAILABLE"
             )
         lines = {str(v): int(q) for v, q in sess.lines}
-        catalog, _missing = await self.peers.variants(lines)
-        gone = sorted(v for v in lines if v not in catalog or not catalog[v].sellable)
-        if gone:
-            raise FailedPrecondition(
-                f"no longer sold: {', '.join(gone)}",
-                reason="ITEM_UNAVAILABLE",
-                metadata={"variant_ids": ",".join(gone)},
-            )
         self._note(saga, "validate", "DONE")
 
         # 2. hold coupon usage; the hold prices the cart: what the order charges.
+        # Pricing reads every variant from the catalog for it, uncached, and refuses
+        # one that is unknown or no longer sold (ITEM_UNAVAILABLE, below); its lines
+        # name what the order snapshots as sold, so no catalog read of our own.
         customer = f"users/{sess.customer_id}" if sess.customer_id else ""
         cart = pricing_cart(lines, sess.coupon_codes, sess.address["pincode"], sess.payment_method)
         self._note(saga, "hold_coupons", "STARTED", f"request_id=order-{key}")
-        hold = await self.peers.hold_coupons(
-            f"order-{key}", cart, customer, self.settings.hold_ttl_seconds
-        )
+        try:
+            hold = await self.peers.hold_coupons(
+                f"order-{key}", cart, customer, self.settings.hold_ttl_seconds
+            )
+        except PeerError as exc:
+            if exc.code == grpc.StatusCode.INVALID_ARGUMENT or exc.reason == "VARIANT_NOT_SELLABLE":
+                await self._sold(lines)  # ITEM_UNAVAILABLE, as the catalog says
+            raise
         self._note(saga, "hold_coupons", "DONE", hold.name, hold_name=hold.name)
+        catalog = sold_as(hold.breakdown)
+        if catalog is None:  # a pricing service from before its lines named them
+            catalog = await self._sold(lines)
 
         # 3. reserve stock: the session's reservation while it holds, else a new one.
         self._note(saga, "reserve_stock", "STARTED", f"request_id=order-{key}")
-        reservation = await self._reserve(saga, sess, lines, key)
-        self._note(
-            saga, "reserve_stock", "DONE", reservation.name, reservation_name=reservation.name
+        reservation = await self._reserve(
+            saga, sess, lines, key, on_record=first and provider != "COD"
         )
+        self._note(saga, "reserve_stock", "DONE", reservation, reservation_name=reservation)
 
         # 4. lock the price: the hold's total must be the quote the customer accepted.
         breakdown = hold.breakdown
@@ -564,13 +606,13 @@ class CheckoutHandlers:
 
         # 5. the payment.
         if provider == "COD":
-            await self._commit_remote(saga, reservation.name, hold.name)
+            await self._commit_remote(saga)
             return await self._create_order(
                 saga, sess, breakdown, catalog, provider, provider_order_id=None
             )
         # What the saga holds is on record before the payment order exists.
         self._note(saga, "create_payment", "STARTED", f"receipt=s-{saga.id}")
-        await self._save_journal(saga)
+        await self._save_names(saga)
         assert self.gateway is not None
         try:
             provider_order = await self.gateway.create_order(
@@ -586,31 +628,70 @@ class CheckoutHandlers:
             saga, sess, breakdown, catalog, provider, provider_order_id=provider_order.id
         )
 
+    async def _sold(self, lines: Mapping[str, int]) -> dict[str, catalog_pb2.VariantSnapshot]:
+        """The catalog's snapshot of `lines`; ITEM_UNAVAILABLE when one is no longer
+        sold (unknown, or not sellable)."""
+        catalog, _missing = await self.peers.variants(lines)
+        gone = sorted(v for v in lines if v not in catalog or not catalog[v].sellable)
+        if gone:
+            raise FailedPrecondition(
+                f"no longer sold: {', '.join(gone)}",
+                reason="ITEM_UNAVAILABLE",
+                metadata={"variant_ids": ",".join(gone)},
+            )
+        return catalog
+
     async def _reserve(
-        self, saga: CheckoutSaga, sess: CheckoutSession, lines: Mapping[str, int], key: str
-    ) -> inv_pb2.Reservation:
+        self,
+        saga: CheckoutSaga,
+        sess: CheckoutSession,
+        lines: Mapping[str, int],
+        key: str,
+        *,
+        on_record: bool,
+    ) -> str:
+        """The reservation the order takes: the session's own on a first attempt while
+        it holds and is not about to lapse, else a new one.
+
+        `on_record` (the session's first saga, an online payment): the session's own
+        record of the reservation's expiry answers, inventory is not asked. A
+        reservation ends before its expiry only when the order service releases it
+        (compensating a saga of the session, which is then not the first) or commits
+        it (an order was placed, the session is used); inventory's sweeper takes only
+        lapsed ones and nothing else releases them. Should it have ended all the same,
+        the payment's confirmation reserves again or refunds (`complete_paid_order`),
+        as for one that lapses while the customer pays. COD commits the reservation at
+        once, so it is looked at first as before: inventory down then fails the check,
+        before the saga takes the reservation, and a retry runs at once."""
         if saga.attempt == 1 and sess.reservation_name:
+            if on_record and sess.reservation_expire_time > self.clock() + RESERVATION_MARGIN:
+                return sess.reservation_name
             current = await self.peers.get_reservation(sess.reservation_name)
             expires = current.expire_time.ToDatetime(tzinfo=self.clock().tzinfo)
             if (
                 current.state == inv_pb2.RESERVATION_STATE_HELD
                 and expires > self.clock() + RESERVATION_MARGIN
             ):
-                return current
-        return await self.peers.reserve(
+                return current.name
+        reservation = await self.peers.reserve(
             f"order-{key}",
             lines,
             pincode=sess.address["pincode"],
             state_code=sess.address["state_code"],
             ttl_seconds=self.settings.reservation_ttl_seconds,
         )
+        return reservation.name
 
-    async def _commit_remote(self, saga: CheckoutSaga, reservation: str, hold: str) -> None:
-        """The point of no return: stock leaves on hand, coupon uses become permanent."""
-        await self._step(saga, "commit_reservation", "STARTED", detail=reservation)
-        await self.peers.commit_reservation(reservation)
-        await self._step(saga, "commit_reservation", "DONE", detail=reservation)  # resumable
-        await self._commit_hold(saga, hold)
+    async def _commit_remote(self, saga: CheckoutSaga) -> None:
+        """The point of no return: stock leaves on hand, coupon uses become permanent.
+        What the saga holds is on record before it (`_save_names`), and the DONE line
+        after it (`_save_steps`: the sweeper resumes forward from there)."""
+        await self._save_names(saga)
+        self._note(saga, "commit_reservation", "STARTED", saga.reservation_name)
+        await self.peers.commit_reservation(saga.reservation_name)
+        self._note(saga, "commit_reservation", "DONE", saga.reservation_name)
+        await self._save_steps(saga)  # resumable
+        await self._commit_hold(saga, saga.hold_name)
 
     async def _commit_hold(self, saga: CheckoutSaga, hold: str) -> None:
         self._note(saga, "commit_coupons", "STARTED", hold)
@@ -768,10 +849,7 @@ class CheckoutHandlers:
             row = await s.get(CheckoutSaga, saga_id)
             assert row is not None
             if done:
-                row.state = "FAILED"
-                sess = await s.get(CheckoutSession, row.session_id)
-                if sess is not None and sess.saga_id == row.id:
-                    sess.saga_id = None
+                row.state = "FAILED"  # the session may start another saga
             row.update_time = self.clock()
             self._add_step(s, row, "compensate", "DONE" if done else "FAILED", row.update_time)
         CHECKOUT_FAILURES.labels(exc.reason or exc.code.name).inc()
@@ -808,8 +886,7 @@ class CheckoutHandlers:
     ) -> pb.Order:
         order_id = id_of(order_name, "orders", "order")
         async with self.db.session() as s:
-            order = await s.get(Order, order_id)
-            payment = await repo.latest_payment(s, order_id) if order is not None else None
+            order, payment = await repo.order_and_latest_payment(s, order_id)
         if order is None or not owns(order.customer_id, order.cart_token_hash, token):
             raise not_found(order_name)
         if payment is None or payment.provider != "RAZORPAY":
@@ -992,11 +1069,7 @@ class CheckoutHandlers:
             assert isinstance(row, Order)
             if row.paid:
                 return await self.order_proto(order.id)
-            payment = await repo.latest_payment(s, order.id)
-            if payment is not None:
-                payment.state = "CAPTURED"
-                payment.provider_payment_id = payment_id
-                payment.update_time = now
+            payment = await repo.capture_latest_payment(s, order.id, payment_id, now)
             row.paid = True
             row.reservation_name = reservation
             if refund_reason:
@@ -1181,7 +1254,9 @@ class CheckoutHandlers:
                 await self._commit_hold(saga, saga.hold_name)
                 hold = await self._hold_breakdown(saga)
                 lines = {str(v): int(q) for v, q in sess.lines}
-                catalog, _ = await self.peers.variants(lines)
+                catalog = sold_as(hold)
+                if catalog is None:
+                    catalog, _ = await self.peers.variants(lines)
                 await self._create_order(
                     saga, sess, hold, catalog, provider, provider_order_id=None
                 )
@@ -1199,16 +1274,35 @@ class CheckoutHandlers:
     async def _hold_breakdown(self, saga: CheckoutSaga) -> breakdown_pb2.PriceBreakdown:
         return (await self.peers.get_hold(saga.hold_name)).breakdown
 
+    async def sweep_pass(self) -> None:
+        """One pass of every sweeper job: the saga sweeper, then the extra jobs."""
+        for job in (self.sweep_once, *self.sweepers):
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("order sweeper job failed")
+
     async def sweep_forever(self) -> None:
+        """A pass every `sweep_interval_seconds`; with replicas (`sweep_lease`) only on
+        the replica holding the lease, renewed while the pass runs."""
         while True:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
-            for job in (self.sweep_once, *self.sweepers):
-                try:
-                    await job()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("order sweeper job failed")
+            lease = self.sweep_lease
+            if lease is None:
+                await self.sweep_pass()
+                continue
+            try:
+                if not await lease.acquire():
+                    continue  # another replica sweeps
+                await lease.run(self.sweep_pass())
+            except LeaseLost:
+                log.warning("sweep pass stopped: the sweeper's lease was lost")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("order sweeper lease failed")
 
     # =====================================================================================
     # reading orders
@@ -1220,6 +1314,31 @@ class CheckoutHandlers:
             if order is None:
                 raise not_found(f"orders/{order_id}")
             return await order_view(s, order, self.gateway)
+
+
+def sold_as(
+    breakdown: breakdown_pb2.PriceBreakdown,
+) -> dict[str, catalog_pb2.VariantSnapshot] | None:
+    """What the catalog said of the breakdown's (paid) variants when pricing read it,
+    as `snapshot_items` takes it: the same facts a catalog read of the cart's lines
+    gives (free gift lines are not looked up, as they never were). None when pricing
+    did not name them (a pricing service from before PricedLine carried them)."""
+    out: dict[str, catalog_pb2.VariantSnapshot] = {}
+    for line in breakdown.lines:
+        if line.free_gift:
+            continue
+        if not line.product_title:
+            return None
+        out[line.variant_id] = catalog_pb2.VariantSnapshot(
+            variant_id=line.variant_id,
+            product_id=line.product_id,
+            product_title=line.product_title,
+            variant_title=line.variant_title,
+            sku=line.sku,
+            hsn_code=line.hsn_code,
+            sellable=True,
+        )
+    return out or None
 
 
 def snapshot_items(

@@ -54,7 +54,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import grpc
 from sqlalchemy import select
@@ -117,6 +117,10 @@ class EditHandlers:
         self.refunds = refunds
         self.peers = checkout.peers
         self.clock = clock
+        # Cancellations' recorded restocks: this sweeper retries them too.
+        self.cancel_restocks = restocks.Restocks(
+            db, self.peers, checkout.settings, lambda: self.clock()
+        )
 
     async def edit(self, req: admin_pb2.EditOrderRequest) -> admin_pb2.EditOrderResponse:
         oid = id_of(req.name, "orders")
@@ -658,42 +662,42 @@ class EditHandlers:
         tries again (backoff doubling from `edit_restock_retry_seconds`, at most an
         hour); a refusal for good is not retried by itself (CleanseRestockRefused).
         Returns "DONE", "RETRY" or "REFUSED"."""
-        try:
-            not_back = await restocks.put_back(
-                self.peers,
-                f"edit-{edit.id}",
-                await self._restock_plan(edit),
-                order.reservation_name,
-                f"{order.order_number} edited",
-            )
-        except (PeerError, Unavailable) as exc:
-            log.warning("edit restock pending", extra={"edit": edit.id, "error": str(exc)})
-            retry = _retryable(exc)
+        sent = await restocks.send(
+            self.peers,
+            f"edit-{edit.id}",
+            await self._restock_plan(edit),
+            order.reservation_name,
+            f"{order.order_number} edited",
+        )
+        if sent.outcome != "DONE" and not sent.not_back.refused:
+            # Inventory down or too slow (retried with backoff), or another error.
             attempts = edit.restock_attempts + (1 if sweep else 0)
             await self._update(
                 edit.id,
-                restock_error=f"stock not put back yet: {exc.message}"[:500],
+                restock_error=sent.error,
                 restock_attempts=attempts,
-                restock_retry_at=self._retry_at(attempts) if retry else None,
+                restock_retry_at=self._retry_at(attempts) if sent.outcome == "RETRY" else None,
             )
-            return "RETRY" if retry else "REFUSED"
-        if not_back.refused:  # for good: stays PENDING, with inventory's word
-            await self._update(edit.id, restock_error=not_back.summary(), restock_retry_at=None)
+            return sent.outcome
+        if sent.outcome == "REFUSED":  # for good: stays PENDING, with inventory's word
+            await self._update(edit.id, restock_error=sent.error, restock_retry_at=None)
             return "REFUSED"
         # Units sent nowhere stay in the recorded plan (under "").
         await self._update(edit.id, restock_state="DONE", restock_error="", restock_retry_at=None)
         return "DONE"
 
     def _retry_at(self, attempts: int) -> datetime:
-        base = self.checkout.settings.edit_restock_retry_seconds
-        return self.clock() + timedelta(seconds=min(base * 2 ** min(attempts, 20), 3600.0))
+        return restocks.retry_at(
+            self.clock(), self.checkout.settings.edit_restock_retry_seconds, attempts
+        )
 
     async def retry_restocks(self, limit: int | None = None) -> dict[str, int]:
-        """Sweeper: edits whose restock is PENDING for a retryable reason and due
-        (`restock_retry_at`), oldest due first, at most `limit`
-        (`edit_restock_retry_batch`) a sweep; each sent again (same request ids,
-        same recorded plan) and its outcome recorded (`_restock`). Refused restocks
-        have no `restock_retry_at` and are left alone."""
+        """Sweeper, for every recorded restock: edits' and cancellations'
+        (`order_restocks`, handlers/restocks.py `Restocks`) PENDING for a retryable
+        reason and due (`restock_retry_at` / `retry_at`), oldest due first, at most
+        `limit` (`edit_restock_retry_batch`) a sweep, edits first; each sent again
+        (same request ids, same recorded plan) and its outcome recorded (`_restock`,
+        `Restocks.finish`). Refused restocks have no retry time and are left alone."""
         limit = limit or self.checkout.settings.edit_restock_retry_batch
         now = self.clock()
         async with self.db.session() as s:
@@ -718,7 +722,8 @@ class EditHandlers:
                 done[await self._restock(edit, order, sweep=True)] += 1
             except Exception:
                 log.warning("edit restock sweep failed", extra={"edit": edit.id}, exc_info=True)
-        return done
+        cancels = await self.cancel_restocks.retry_due(now, limit - len(due))
+        return {k: n + cancels[k] for k, n in done.items()}
 
     async def _restock_plan(self, edit: OrderEdit) -> stock.Plan:
         """Where the edit's removed units go back: as recorded with the edit; an edit
@@ -732,10 +737,11 @@ class EditHandlers:
             row = await s.get(OrderEdit, edit.id)
             assert isinstance(order, Order) and row is not None
             if not row.restock_from:
-                edits = await repo.order_edits(s, order.id)
-                items = await repo.order_items(s, order.id)
+                # A cancellation's recorded plan counts too (the order may have been
+                # cancelled since this edit).
+                pool = await restocks.read_pool(s, order)
                 removed = {str(k): int(q) for k, q in row.removed_lines}
-                row.restock_from = stock.triples(restocks.pool(order, items, edits).plan(removed))
+                row.restock_from = stock.triples(pool.plan(removed))
             return stock.plan_of(row.restock_from)
 
     async def _update(self, edit_id: str, **changes: object) -> None:
@@ -744,23 +750,6 @@ class EditHandlers:
             assert row is not None
             for k, v in changes.items():
                 setattr(row, k, v)
-
-
-# Inventory's answers to a RestockReturn that a later attempt may not get.
-_RETRYABLE_CODES = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-    }
-)
-
-
-def _retryable(exc: PeerError | Unavailable) -> bool:
-    """Inventory down or too slow (the mesh's Unavailable), or an answer that a retry
-    may change; not a refusal (handlers/restocks.py) or another business error."""
-    return isinstance(exc, Unavailable) or exc.code in _RETRYABLE_CODES
 
 
 class _Duplicate(Exception):

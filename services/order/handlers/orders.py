@@ -26,7 +26,6 @@ from services.order.handlers.common import (
     Clock,
     id_of,
     not_found,
-    record,
     require_customer,
     transition,
 )
@@ -121,6 +120,7 @@ class OrderHandlers:
         self.refunds = refunds
         self.peers = checkout.peers
         self.clock = clock
+        self.restocks = restocks.Restocks(db, self.peers, checkout.settings, lambda: self.clock())
 
     async def _view(self, s: AsyncSession, order: Order) -> pb.Order:
         return await order_view(s, order, self.checkout.gateway)
@@ -158,6 +158,13 @@ class OrderHandlers:
     # --- cancelling ---------------------------------------------------------------------------
 
     async def cancel(self, name: str, reason: str, *, customer_id: str | None = None) -> pb.Order:
+        """Before shipment. A confirmed order's units go back on the shelf: planned and
+        recorded in the transaction that cancels it (the order row locked: an edit
+        records its lines, reservation and restock plan under the same lock, and one
+        reaching its transaction after this is refused), sent to inventory after the
+        commit, so no transaction waits for inventory; left PENDING for the sweeper
+        when inventory is down (handlers/restocks.py `Restocks`). A paid order is
+        refunded in full."""
         oid = id_of(name, "orders")
         async with self.db.session() as s:
             order = await s.get(Order, oid)
@@ -165,7 +172,9 @@ class OrderHandlers:
             raise not_found(name)
         current = Status(order.status)
         if current in (Status.CANCELLED, Status.REFUND_PENDING) and order.cancel_reason:
-            return await self.get(name)  # a repeat
+            # A repeat: a restock still pending is sent again (its recorded plan).
+            await self.restocks.finish_order(oid)
+            return await self.get(name)
         outcome = states.cancel_outcome(current, order.paid)
         if outcome.release_holds:
             await self.checkout.release_unpaid(order)
@@ -177,16 +186,13 @@ class OrderHandlers:
                 raise FailedPrecondition(
                     "the order changed meanwhile; try again", reason="CONCURRENT_CHANGE"
                 )
-            not_back = restocks.PutBack()
+            restock = None
             if current in (Status.CONFIRMED, Status.PACKED):
-                # Planned from the order's lines and sent with its row locked: an
-                # edit records its lines, its reservation and its restock plan under
-                # the same lock, so the plan counts every unit exactly once.
-                not_back = await self._restock(s, row)
+                # Planned from the order's lines and reservations with its row
+                # locked, and recorded; sent after the commit.
+                restock = await self.restocks.record_cancel(s, row, now)
             why = reason.strip()[:500] or "cancelled"
             transition(s, row, outcome.target, now, reason=why)
-            if not_back:  # refused by inventory (or out nowhere): for an admin to see
-                record(s, row, outcome.target.value, outcome.target, now, reason=not_back.summary())
             row.cancel_reason = why
             payment = await repo.latest_payment(s, row.id)
             if payment is not None and payment.state in ("CREATED", "PENDING_ON_DELIVERY"):
@@ -198,26 +204,11 @@ class OrderHandlers:
             await self.checkout.release_unpaid(row)
         if outcome.refund_owed:  # a paid order is refunded in full on cancel
             await self.refunds.refund_in_full(oid, why)
+        if restock is not None:
+            # Inventory down or refusing: recorded on the restock and the order's
+            # history; the cancellation stands.
+            await self.restocks.finish(restock.id)
         return await self.get(name)
-
-    async def _restock(self, s: AsyncSession, order: Order) -> restocks.PutBack:
-        """Every unit back on the shelf, each against the reservation that took it: the
-        order's own, or an edit's that added it (handlers/restocks.py); what did not go
-        back. Called with the order row locked (`s`). A refusal does not stop the
-        cancellation (a retry would be refused the same): it is recorded on the
-        order's history. Inventory down: Unavailable, nothing changed here."""
-        items = await repo.order_items(s, order.id)
-        pool = await restocks.read_pool(s, order, items)
-        lines = restocks.paid_lines(items)
-        if not lines:
-            return restocks.PutBack()
-        return await restocks.put_back(
-            self.peers,
-            f"cancel-{order.id}",
-            pool.plan(lines),
-            order.reservation_name,
-            f"{order.order_number} cancelled",
-        )
 
     async def cancel_mine(self, name: str, reason: str) -> pb.Order:
         return await self.cancel(name, reason, customer_id=require_customer())

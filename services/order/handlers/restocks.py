@@ -14,22 +14,37 @@ counted in `order_restocks_refused_total{reason}`) and returns them with the uni
 the plan sent nowhere; the caller records them where an admin sees them (README
 "Putting units back"). Inventory down raises Unavailable, as any other error does:
 a retry sends the same requests (each idempotent).
+
+`send` is that, with the outcome a record keeps: DONE, RETRY (inventory down or too
+slow: the sweeper sends it again, backoff `retry_at`) or REFUSED (for good). An
+edit's restock is recorded on its `order_edits` row (handlers/edits.py); a
+cancellation's in `order_restocks` (`Restocks`): planned and recorded in the
+cancellation's transaction, sent after the commit (no remote call while a
+transaction holds the order's lock), its outcome written in a short transaction of
+its own. The sweeper (`EditHandlers.retry_restocks`) retries both.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import grpc
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mesh.db import Database, new_id
+from mesh.errors import Unavailable
 from observability.metrics import counter
 from services.order import repository as repo
+from services.order.config import Settings
 from services.order.domain import edits as edit_rules
 from services.order.domain import stock
-from services.order.models import Order, OrderEdit, OrderItem, Return
+from services.order.domain.states import Status
+from services.order.handlers.common import record
+from services.order.models import Order, OrderEdit, OrderItem, OrderRestock, Return
 from services.order.peers import PeerError, Peers
 
 log = logging.getLogger("cleanse.order.restocks")
@@ -51,6 +66,15 @@ REFUSAL_CODES = frozenset(
         grpc.StatusCode.FAILED_PRECONDITION,
         grpc.StatusCode.INVALID_ARGUMENT,
         grpc.StatusCode.NOT_FOUND,
+    }
+)
+# Inventory's answers to a RestockReturn that a later attempt may not get.
+RETRYABLE_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
     }
 )
 
@@ -144,14 +168,17 @@ def pool(
     items: Sequence[OrderItem],
     edits: Sequence[OrderEdit],
     returns: Sequence[Return] = (),
+    recorded: Sequence[OrderRestock] = (),
 ) -> stock.Pool:
     """What each of the order's reservations has out still, given its rows (edits
-    oldest first; returns other than the one being planned)."""
+    oldest first; returns other than the one being planned; recorded restocks, a
+    cancellation's, counted as put back once recorded, sent or not)."""
     planned, unplanned = [], []
     for r in returns:
         p, u = return_plan(r)
         planned.append(p)
         unplanned.append(u)
+    planned.extend(stock.plan_of(x.plan) for x in recorded)
     return stock.Pool.of(
         order.reservation_name,
         paid_lines(items),
@@ -166,7 +193,8 @@ async def read_pool(
 ) -> stock.Pool:
     if items is None:
         items = await repo.order_items(s, order.id)
-    return pool(order, items, await repo.order_edits(s, order.id))
+    edits = await repo.order_edits(s, order.id)
+    return pool(order, items, edits, recorded=await repo.order_restocks(s, order.id))
 
 
 async def put_back(
@@ -201,3 +229,196 @@ async def put_back(
             extra={"request_id": request_id, "units": out.not_out},
         )
     return out
+
+
+# --- a recorded plan sent, and its outcome ---------------------------------------------
+
+
+def retryable(exc: PeerError | Unavailable) -> bool:
+    """Inventory down or too slow (the mesh's Unavailable), or an answer that a retry
+    may change; not a refusal (above) or another business error."""
+    return isinstance(exc, Unavailable) or exc.code in RETRYABLE_CODES
+
+
+def retry_at(now: datetime, first_seconds: float, attempts: int) -> datetime:
+    """When the sweeper sends a restock left PENDING again: `first_seconds` after the
+    failure, twice as long after each automatic attempt, at most an hour."""
+    return now + timedelta(seconds=min(first_seconds * 2 ** min(attempts, 20), 3600.0))
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What sending a recorded plan came to."""
+
+    outcome: str  # DONE | RETRY (inventory down or too slow) | REFUSED (not retried)
+    error: str  # "" when DONE; else why not, for the record
+    not_back: PutBack  # refusals and units sent nowhere (DONE may have the latter)
+    detail: str = ""  # the error's message when nothing was refused (inventory down, ...)
+
+
+async def send(
+    peers: Peers, request_id: str, plan: Mapping[str, Mapping[str, int]], base: str, note: str
+) -> Sent:
+    """`put_back` of a recorded plan (same request ids, same bodies every time)."""
+    try:
+        not_back = await put_back(peers, request_id, plan, base, note)
+    except (PeerError, Unavailable) as exc:
+        log.warning("restock pending", extra={"request_id": request_id, "error": str(exc)})
+        return Sent(
+            "RETRY" if retryable(exc) else "REFUSED",
+            f"stock not put back yet: {exc.message}"[:500],
+            PutBack(),
+            exc.message,
+        )
+    if not_back.refused:
+        return Sent("REFUSED", not_back.summary(), not_back)
+    return Sent("DONE", "", not_back)
+
+
+def _units(plan: Mapping[str, Mapping[str, int]]) -> str:
+    sent: dict[str, int] = {}
+    for r, lines in plan.items():
+        if r != stock.NOT_OUT:
+            for v, q in lines.items():
+                sent[v] = sent.get(v, 0) + q
+    return ", ".join(f"{v} x{q}" for v, q in sorted(sent.items()) if q > 0)
+
+
+class Restocks:
+    """A cancelled order's restock (`OrderRestock`, README "Putting units back").
+
+    `record_cancel` plans it in the cancellation's transaction, with the order row
+    locked (an edit records its lines, reservation and restock plan under the same
+    lock, and an edit of a cancelled order is refused, so the plan counts every unit
+    once) and records it PENDING, due for the sweeper should nothing send it. After
+    the commit `finish` sends exactly the recorded plan (the request ids and bodies
+    come from the row alone, so every retry is the same request) and writes the
+    outcome in a short transaction: DONE; PENDING with a `retry_at` (inventory down or
+    too slow: `retry_due`, the sweeper, sends it again with backoff); PENDING without
+    one (refused for good). The order's history says what happened: a row when the
+    restock is first left pending, when it is refused, and when it is put back after
+    all (plus any units the plan sent nowhere)."""
+
+    KIND_CANCEL = "CANCEL"
+
+    def __init__(
+        self,
+        db: Database,
+        peers: Peers,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.peers = peers
+        self.settings = settings
+        self.clock = clock
+
+    def _retry_at(self, now: datetime, attempts: int) -> datetime:
+        return retry_at(now, self.settings.edit_restock_retry_seconds, attempts)
+
+    async def record_cancel(
+        self, s: AsyncSession, order: Order, now: datetime
+    ) -> OrderRestock | None:
+        """Where every unit the order has out goes back, recorded PENDING (None when
+        it has no units out). Called in the cancellation's transaction, with the order
+        row locked; nothing is sent here."""
+        items = await repo.order_items(s, order.id)
+        lines = paid_lines(items)
+        if not lines:
+            return None
+        plan = (await read_pool(s, order, items)).plan(lines)
+        row = OrderRestock(
+            id=new_id(),
+            order_id=order.id,
+            kind=self.KIND_CANCEL,
+            request_id=f"cancel-{order.id}",
+            base_reservation=order.reservation_name,
+            plan=stock.triples(plan),
+            note=f"{order.order_number} cancelled"[:200],
+            state="PENDING",
+            error="",
+            # Due for the sweeper should the send after the commit not happen.
+            retry_at=self._retry_at(now, 0),
+            attempts=0,
+            create_time=now,
+            update_time=now,
+        )
+        s.add(row)
+        return row
+
+    async def finish(self, restock_id: str, *, sweep: bool = False) -> str:
+        """Send a PENDING restock's recorded plan (outside any transaction) and record
+        the outcome: "DONE", "RETRY" or "REFUSED". Never raises for inventory's
+        answers or its absence."""
+        async with self.db.session() as s:
+            r = await s.get(OrderRestock, restock_id)
+        if r is None or r.state != "PENDING":
+            return "DONE"
+        sent = await send(
+            self.peers, r.request_id, stock.plan_of(r.plan), r.base_reservation, r.note
+        )
+        now = self.clock()
+        attempts = r.attempts + (1 if sweep else 0)
+        who = "system" if sweep else None
+        async with self.db.transaction() as s:
+            order = await repo.locked(s, Order, r.order_id)
+            row = await s.get(OrderRestock, r.id)
+            assert isinstance(order, Order) and row is not None
+            if row.state != "PENDING":
+                return "DONE"  # a concurrent attempt (same requests) finished it
+            notes = []
+            if sent.outcome == "DONE":
+                if row.error:  # it was left pending: say it went back after all
+                    notes.append(f"stock put back: {_units(stock.plan_of(row.plan))}")
+                if sent.not_back:  # units the plan sent nowhere
+                    notes.append(sent.not_back.summary())
+                row.state, row.error, row.retry_at = "DONE", "", None
+            else:
+                if not row.error or (sent.outcome == "REFUSED" and sent.error != row.error):
+                    notes.append(
+                        f"stock not put back yet (the sweeper sends it again): {sent.detail}"
+                        if sent.outcome == "RETRY"
+                        else sent.error
+                    )
+                row.error = sent.error
+                row.retry_at = self._retry_at(now, attempts) if sent.outcome == "RETRY" else None
+            row.attempts = attempts
+            row.update_time = now
+            status = Status(order.status)
+            for text in notes:
+                record(s, order, status.value, status, now, reason=text, who=who)
+        return sent.outcome
+
+    async def finish_order(self, order_id: str) -> None:
+        """A repeat of the cancellation: its restock, if still PENDING, sent again
+        (the recorded plan, same request ids)."""
+        async with self.db.session() as s:
+            pending = [r.id for r in await repo.order_restocks(s, order_id) if r.state == "PENDING"]
+        for rid in pending:
+            await self.finish(rid)
+
+    async def retry_due(self, now: datetime, limit: int) -> dict[str, int]:
+        """Sweeper: PENDING restocks due (`retry_at` <= now), oldest due first, at most
+        `limit`; each sent again and its outcome recorded."""
+        done = {"DONE": 0, "RETRY": 0, "REFUSED": 0}
+        if limit <= 0:
+            return done
+        async with self.db.session() as s:
+            due = list(
+                await s.scalars(
+                    select(OrderRestock.id)
+                    .where(
+                        OrderRestock.state == "PENDING",
+                        OrderRestock.retry_at.is_not(None),
+                        OrderRestock.retry_at <= now,
+                    )
+                    .order_by(OrderRestock.retry_at, OrderRestock.id)
+                    .limit(limit)
+                )
+            )
+        for rid in due:
+            try:
+                done[await self.finish(rid, sweep=True)] += 1
+            except Exception:
+                log.warning("restock sweep failed", extra={"restock": rid}, exc_info=True)
+        return done

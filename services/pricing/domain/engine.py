@@ -220,6 +220,8 @@ def _gifts(run: _Run) -> list[Line]:
                 title=v.title,
                 hsn_code=v.hsn_code,
                 gift_rule=g.rule,
+                product_title=v.product_title,
+                variant_title=v.variant_title,
             )
         )
     return out
@@ -255,6 +257,8 @@ def _priced_line(run: _Run, s: Slot) -> Line:
         sku=v.sku,
         title=v.title,
         hsn_code=v.hsn_code,
+        product_title=v.product_title,
+        variant_title=v.variant_title,
     )
 
 

@@ -51,6 +51,9 @@ class Variant:
     tags: frozenset[str] = frozenset()
     weight_grams: int = 0  # one unit, as the catalog has it (0: not recorded)
     pieces_per_unit: int = 1  # pieces sold as one unit ("Pack of 2": 2), for GST slabs
+    # The catalog's own titles (`title` joins them): passed on to the priced line.
+    product_title: str = ""
+    variant_title: str = ""
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ class Line:
     title: str = ""
     hsn_code: str = ""
     gift_rule: str = ""
+    product_title: str = ""
+    variant_title: str = ""
 
     @property
     def discount_total(self) -> int:

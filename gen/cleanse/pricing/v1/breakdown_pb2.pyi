@@ -113,7 +113,7 @@ class TaxAmounts(_message.Message):
     def __init__(self, taxable_value: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., cgst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., sgst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., igst: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., total_tax: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class PricedLine(_message.Message):
-    __slots__ = ("variant_id", "product_id", "sku", "title", "quantity", "unit_mrp", "unit_price", "gross", "discounts", "discount_total", "net", "hsn_code", "gst_rate_basis_points", "tax_rule", "tax", "total", "free_gift", "gift_rule")
+    __slots__ = ("variant_id", "product_id", "sku", "title", "quantity", "unit_mrp", "unit_price", "gross", "discounts", "discount_total", "net", "hsn_code", "gst_rate_basis_points", "tax_rule", "tax", "total", "free_gift", "gift_rule", "product_title", "variant_title")
     VARIANT_ID_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +132,8 @@ class PricedLine(_message.Message):
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     FREE_GIFT_FIELD_NUMBER: _ClassVar[int]
     GIFT_RULE_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_TITLE_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_TITLE_FIELD_NUMBER: _ClassVar[int]
     variant_id: str
     product_id: str
     sku: str
@@ -150,7 +152,9 @@ class PricedLine(_message.Message):
     total: _money_pb2.Money
     free_gift: bool
     gift_rule: str
-    def __init__(self, variant_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_mrp: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discounts: _Optional[_Iterable[_Union[AppliedDiscount, _Mapping]]] = ..., discount_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., net: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., hsn_code: _Optional[str] = ..., gst_rate_basis_points: _Optional[int] = ..., tax_rule: _Optional[str] = ..., tax: _Optional[_Union[TaxAmounts, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., free_gift: _Optional[bool] = ..., gift_rule: _Optional[str] = ...) -> None: ...
+    product_title: str
+    variant_title: str
+    def __init__(self, variant_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_mrp: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., discounts: _Optional[_Iterable[_Union[AppliedDiscount, _Mapping]]] = ..., discount_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., net: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., hsn_code: _Optional[str] = ..., gst_rate_basis_points: _Optional[int] = ..., tax_rule: _Optional[str] = ..., tax: _Optional[_Union[TaxAmounts, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., free_gift: _Optional[bool] = ..., gift_rule: _Optional[str] = ..., product_title: _Optional[str] = ..., variant_title: _Optional[str] = ...) -> None: ...
 
 class CouponResult(_message.Message):
     __slots__ = ("code", "applied", "coupon", "rejection", "message", "savings")
