@@ -298,13 +298,14 @@ def counting(env: OrderEnv) -> Iterator[Trips]:
         event.remove(engine, "begin", on_begin)
 
 
+# Round trips are PostgreSQL's (SQLite is in-process): this test runs on PostgreSQL only.
+@pytest.mark.parametrize("order_database_url", ["postgres"], indirect=True)
 async def test_a_guest_checkout_round_trips(order_env: OrderEnv) -> None:
     """The bench's checkout (a guest, Razorpay UPI) step by step, as PostgreSQL sees
     it: the figures of services/order/README.md "Performance". At most, so a step
     that gets cheaper passes; one that gets dearer fails here first."""
     env = order_env
-    if env.backend != "postgres":
-        pytest.skip("round trips are PostgreSQL's (SQLite is in-process)")
+    assert env.backend == "postgres"
     oil = env.shop.variant()
     with counting(env) as create_cart:
         cart = await env.carts.CreateCart(cart_pb2.CreateCartRequest())

@@ -34,6 +34,7 @@ import grpc
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Update
 
 from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
 from cleanse.inventory.v1 import resources_pb2 as inv_pb2
@@ -503,16 +504,20 @@ class CheckoutHandlers:
     async def _save_journal(self, saga: CheckoutSaga) -> None:
         """Write the journal and the names of what the saga holds, in one transaction."""
         async with self.db.transaction() as s:
-            await s.execute(
-                update(CheckoutSaga)
-                .where(CheckoutSaga.id == saga.id)
-                .values(
-                    hold_name=saga.hold_name,
-                    reservation_name=saga.reservation_name,
-                    update_time=self.clock(),
-                )
-            )
+            await s.execute(self._names_update(saga))
             self._journal_into(s, saga)
+
+    def _names_update(self, saga: CheckoutSaga) -> Update:
+        """The UPDATE that saves the names of what the saga holds."""
+        return (
+            update(CheckoutSaga)
+            .where(CheckoutSaga.id == saga.id)
+            .values(
+                hold_name=saga.hold_name,
+                reservation_name=saga.reservation_name,
+                update_time=self.clock(),
+            )
+        )
 
     async def _step(self, saga: CheckoutSaga, step: str, status: str, **changes: Any) -> None:
         """Journal a step (and save what it acquired on the saga row) durably, now."""
@@ -525,15 +530,7 @@ class CheckoutHandlers:
         journal lines noted so far wait for the saga's next write: the sweeper needs
         only the names to give everything back (and a DONE commit_reservation, which
         `_save_steps` writes, to go forward)."""
-        await self.db.execute(
-            update(CheckoutSaga)
-            .where(CheckoutSaga.id == saga.id)
-            .values(
-                hold_name=saga.hold_name,
-                reservation_name=saga.reservation_name,
-                update_time=self.clock(),
-            )
-        )
+        await self.db.execute(self._names_update(saga))
 
     async def _save_steps(self, saga: CheckoutSaga) -> None:
         """The journal noted so far, durable now: one multi-row INSERT on its own."""
