@@ -47,3 +47,12 @@ def test_the_cpu_table_counts_every_replica() -> None:
     by = report["cores_by_process"]
     assert (by["order"], by["order#1"], by["pricing"]) == (0.6, 0.4, 0.2)
     assert report["replicas_summed"] == {"order": 1.0}
+
+
+def test_the_smtp_sink_is_the_outside_world_not_the_mesh() -> None:
+    # The SMTP sink stands in for the mail provider, as the fake Razorpay does for
+    # Razorpay: its CPU is the bench's, never counted in the mesh's CPU per order.
+    assert checkout.process_group("smtp") == "bench: SMTP sink"
+    assert checkout.process_group("order#1") == "order#1"
+    by = {"order": 0.7, "bench: SMTP sink": 0.1, "bench: fake Razorpay": 0.05, "edge": 0.1}
+    assert checkout.mesh_cores(by) == pytest.approx(0.8)
