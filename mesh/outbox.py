@@ -13,7 +13,10 @@ A producing service has its own `outbox` table (its migration creates it):
 
 `add` writes ONE ROW PER SUBSCRIBER (mesh.events.SUBSCRIBERS) in the caller's
 transaction: the event exists if and only if the change committed, and a slow or
-absent subscriber never holds up the others.
+absent subscriber never holds up the others. A subscriber listed with a filter
+(`mesh.events.Only`) gets a row only for the events its filter wants; a filter
+that cannot tell raises `EventFilterError` from `add` (the transaction fails, no
+event is silently dropped). An event no subscriber wants writes nothing.
 
 The relay delivers due rows to each subscriber's
 `cleanse.common.v1.EventSinkService/Deliver` through `mesh.client` (internal
@@ -45,7 +48,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,7 +78,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cleanse.common.v1 import events_pb2, events_pb2_grpc
 from mesh import client
 from mesh.db import Database, UTCDateTime, new_id, utcnow
-from mesh.events import subscribers
+from mesh.events import SubscriberTable, recipients, subscribers
 from observability.metrics import counter, gauge
 
 log = logging.getLogger("mesh.outbox")
@@ -116,7 +119,7 @@ class Outbox:
         table: Table,
         source: str,
         *,
-        topics: Mapping[str, tuple[str, ...]] | None = None,
+        topics: SubscriberTable | None = None,
     ) -> None:
         self.table = table
         self.source = source
@@ -125,13 +128,19 @@ class Outbox:
         self.wake = asyncio.Event()
 
     def subscribers(self, topic: str) -> tuple[str, ...]:
+        """Every service subscribed to `topic`, filtered or not."""
         return subscribers(topic, self._topics)
+
+    def recipients(self, topic: str, payload: Message) -> tuple[str, ...]:
+        """The subscribers of `topic` that want this `payload` (their filters)."""
+        return recipients(topic, payload, self._topics)
 
     async def add(
         self, session: AsyncSession, topic: str, payload: Message, *, event_id: str | None = None
     ) -> events_pb2.Event:
-        """Write `payload` as an event on `topic` for every subscriber; returns the event."""
-        subs = self.subscribers(topic)
+        """Write `payload` as an event on `topic` for every subscriber that wants it
+        (mesh.events filters); returns the event (also when nobody wants it)."""
+        subs = self.recipients(topic, payload)
         now = utcnow()
         occurred = Timestamp()
         occurred.FromDatetime(now)
@@ -139,8 +148,8 @@ class Outbox:
             event_id=event_id or new_id(), topic=topic, occurred_at=occurred, source=self.source
         )
         ev.payload.Pack(payload)
-        data = ev.SerializeToString()
         if subs:
+            data = ev.SerializeToString()
             await session.execute(
                 insert(self.table),
                 [

@@ -26,7 +26,7 @@ from services.shipping.carriers.base import CarrierAdapter, ManualCarrier
 from services.shipping.config import Settings
 from services.shipping.handlers.config import ConfigHandlers
 from services.shipping.handlers.order_updates import ORDER_UPDATED, OrderUpdates
-from services.shipping.handlers.orders import OrderEvents
+from services.shipping.handlers.orders import OrderEvents, ShippingEventSink
 from services.shipping.handlers.shipments import ShipmentHandlers, Warehouses
 from services.shipping.models import OUTBOX, PROCESSED
 from services.shipping.secrets import SecretBox
@@ -85,12 +85,9 @@ def build(
         config.cache,
         booking_lease_seconds=settings.booking_lease_seconds,
     )
-    sink = EventSink(db, PROCESSED)
-    sink.register(
-        ORDER_PLACED,
-        order_events.OrderPlacedEvent,
-        OrderEvents(shipments, settings).on_order_placed,
-    )
+    orders = OrderEvents(shipments, settings)
+    sink = ShippingEventSink(db, PROCESSED, orders)
+    sink.register(ORDER_PLACED, order_events.OrderPlacedEvent, orders.on_order_placed)
     sink.register(
         ORDER_UPDATED,
         order_events.OrderUpdatedEvent,

@@ -1,13 +1,17 @@
 """Shipments: created from order.placed, by admins or as return pickups; booked with
 carriers; moved along their status timeline by signed webhooks and admins. Every
-change writes "shipment.status_changed" to the outbox in the same transaction.
+change writes "shipment.status_changed" to the outbox in the same transaction (for
+the subscribers that want it: a forward shipment's creation is filtered out for all,
+mesh.events).
 
 A new shipment is written with as few statements as the database allows (on
 PostgreSQL one: the shipment, its items and its first history row in a single
-INSERT ... WITH), and, when its carrier books automatically, handed to the booker in
-memory once its transaction commits: the booker wakes at once and books it from
-what was written, without reading it back. A sweep every `booking_interval_seconds`
-books whatever that missed (retries, a restart, another replica's shipments).
+INSERT ... WITH; for an order.placed event, the event's processed mark and all its
+shipments in one, `create_for_event`), and, when its carrier books automatically,
+handed to the booker in memory once its transaction commits: the booker wakes at
+once and books it from what was written, without reading it back. A sweep every
+`booking_interval_seconds` books whatever that missed (retries, a restart, another
+replica's shipments).
 A booker claims the shipment before it calls the carrier (one conditional UPDATE:
 a claim token and a lease), so only one booking call is in flight per shipment
 across replicas, the sweep and admins; a lapsed lease (its booker died) is taken
@@ -29,7 +33,19 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, case, event, insert, or_, select, union_all, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -142,42 +158,123 @@ class NewShipment:
         return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _shipment_ctes(item_count: int, p: str, after: Any = None) -> tuple[Any, tuple[Any, ...]]:
+    """PostgreSQL: the CTE inserting a shipment (bound parameters {p}s_<column>) and
+    the CTEs inserting its items ({p}i<n>_<column>) and first history row
+    ({p}h_<column>), each only if the shipment was inserted. Without `after`: nothing
+    on a request-id conflict. With `after` (a CTE): one shipment per row of it (0 or
+    1), and a request-id conflict is an error (the whole statement fails)."""
+    binds = [bindparam(f"{p}s_{c.name}", type_=c.type) for c in S.columns]
+    if after is None:
+        insert_shipment = (
+            postgresql.insert(S)
+            .values(dict(zip((c.name for c in S.columns), binds, strict=True)))
+            .on_conflict_do_nothing(index_elements=[S.c.request_id])
+        )
+    else:
+        insert_shipment = insert(S).from_select(
+            [c.name for c in S.columns], select(*binds).select_from(after)
+        )
+    shipment = insert_shipment.returning(S.c.id).cte(f"{p}new_shipment")
+    ctes: list[Any] = []
+    if item_count:
+        rows = [
+            select(
+                *(bindparam(f"{p}i{n}_{c}", type_=ITEMS.c[c].type) for c in ITEM_COLUMNS),
+                shipment.c.id,
+            ).select_from(shipment)
+            for n in range(item_count)
+        ]
+        ctes.append(
+            insert(ITEMS)
+            .from_select(
+                [*ITEM_COLUMNS, "shipment_id"], rows[0] if item_count == 1 else union_all(*rows)
+            )
+            .cte(f"{p}new_items")
+        )
+    history = select(
+        *(bindparam(f"{p}h_{c}", type_=HISTORY.c[c].type) for c in HISTORY_COLUMNS),
+        shipment.c.id,
+    ).select_from(shipment)
+    ctes.append(
+        insert(HISTORY)
+        .from_select([*HISTORY_COLUMNS, "shipment_id"], history)
+        .cte(f"{p}new_history")
+    )
+    return shipment, tuple(ctes)
+
+
+def _shipment_params(
+    p: str,
+    fields: Mapping[str, Any],
+    item_rows: Sequence[tuple[Any, ...]],
+    history: Mapping[str, Any],
+) -> dict[str, Any]:
+    params = {f"{p}s_{k}": v for k, v in fields.items()}
+    params.update({f"{p}h_{k}": history[k] for k in HISTORY_COLUMNS})
+    for n, r in enumerate(item_rows):
+        params.update({f"{p}i{n}_{c}": x for c, x in zip(ITEM_COLUMNS, r, strict=True)})
+    return params
+
+
 @functools.lru_cache(maxsize=32)
 def _pg_create(item_count: int) -> Select[Any]:
     """PostgreSQL: a shipment (nothing on a request-id conflict), then its items and its
     first history row only if it was inserted, in one statement; bound parameters
     s_<column>, i<n>_<column>, h_<column>. Built once per item count, so SQLAlchemy
     compiles it once."""
-    shipment = (
-        postgresql.insert(S)
-        .values({c.name: bindparam(f"s_{c.name}", type_=c.type) for c in S.columns})
-        .on_conflict_do_nothing(index_elements=[S.c.request_id])
-        .returning(S.c.id)
-        .cte("new_shipment")
-    )
-    stmt = select(shipment.c.id)
-    if item_count:
-        rows = [
-            select(
-                *(bindparam(f"i{n}_{c}", type_=ITEMS.c[c].type) for c in ITEM_COLUMNS),
-                shipment.c.id,
-            ).select_from(shipment)
-            for n in range(item_count)
-        ]
-        stmt = stmt.add_cte(
-            insert(ITEMS)
-            .from_select(
-                [*ITEM_COLUMNS, "shipment_id"], rows[0] if item_count == 1 else union_all(*rows)
-            )
-            .cte("new_items")
+    shipment, ctes = _shipment_ctes(item_count, "")
+    return select(shipment.c.id).add_cte(*ctes)
+
+
+@functools.lru_cache(maxsize=32)
+def _pg_create_for_event(processed: Table, shapes: tuple[int, ...]) -> Select[Any]:
+    """PostgreSQL: an event's processed mark (e_<column>) and its shipments (one per
+    entry of `shapes`, its item count; parameters prefixed k<n>_) in ONE statement.
+    The mark is written only if it is new and no shipment with one of the request
+    ids exists; each shipment, its items and history only if the mark was written.
+    Answers (marked: 0/1, made: shipments inserted, seen: the event was marked
+    before, taken: a request id was in use), the last two as of the statement's
+    start. A request id taken concurrently fails the statement (unique key):
+    nothing written."""
+    request_ids = [
+        bindparam(f"k{k}_s_request_id", type_=S.c.request_id.type) for k in range(len(shapes))
+    ]
+    taken = select(S.c.id).where(S.c.request_id.in_(request_ids)).exists()
+    mark_values = select(
+        *(
+            bindparam(f"e_{c}", type_=processed.c[c].type)
+            for c in ("event_id", "topic", "source", "processed_at")
         )
-    history = select(
-        *(bindparam(f"h_{c}", type_=HISTORY.c[c].type) for c in HISTORY_COLUMNS),
-        shipment.c.id,
-    ).select_from(shipment)
-    return stmt.add_cte(
-        insert(HISTORY).from_select([*HISTORY_COLUMNS, "shipment_id"], history).cte("new_history")
+    ).where(~taken)
+    mark = (
+        postgresql.insert(processed)
+        .from_select(["event_id", "topic", "source", "processed_at"], mark_values)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(processed.c.event_id)
+        .cte("processed_event")
     )
+    shipments: list[Any] = []
+    ctes: list[Any] = []
+    for k, item_count in enumerate(shapes):
+        shipment, more = _shipment_ctes(item_count, f"k{k}_", after=mark)
+        shipments.append(shipment)
+        ctes.extend(more)
+    made = [select(func.count()).select_from(sh).scalar_subquery() for sh in shipments]
+    total = made[0]
+    for m in made[1:]:
+        total = total + m
+    seen = (
+        select(processed.c.event_id)
+        .where(processed.c.event_id == bindparam("e_event_id", type_=processed.c.event_id.type))
+        .exists()
+    )
+    return select(
+        select(func.count()).select_from(mark).scalar_subquery().label("marked"),
+        total.label("made"),
+        seen.label("seen"),
+        taken.label("taken"),
+    ).add_cte(*ctes)
 
 
 class CarrierLike(Protocol):
@@ -261,6 +358,8 @@ class ShipmentHandlers:
         self.route = route
         # Carriers and PIN rows for new shipments (shared with the quotes).
         self.cache = cache or ConfigCache(db)
+        # One statement, one unit of work (create_for_event): no BEGIN/COMMIT.
+        self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         # New shipments to book, handed over when their transaction commits; `wake`
         # is set then, and the booker (app.py) waits on it between sweeps.
         self.wake = asyncio.Event()
@@ -401,21 +500,20 @@ class ShipmentHandlers:
             )
         return str(found.id)
 
-    async def create_in(self, s: AsyncSession, new: NewShipment, source: str) -> str:
-        """Create in `s` (or find the one made before for the same request id); its id."""
-        try:
-            carrier = await self.carrier_for(
-                new.address.get("pincode", ""), new.carrier_id, new.method_kind
-            )
-            if new.awb and carrier.kind != "MANUAL":
-                raise InvalidArgument({"awb": "only the manual carrier takes an AWB from an admin"})
-        except InvalidArgument:
-            # A retry of a request that succeeded answers with its shipment, even if
-            # the carrier has been deactivated since.
-            existing = await self._existing(s, new)
-            if existing is not None:
-                return existing
-            raise
+    async def _carrier_of(self, new: NewShipment) -> CarrierInfo:
+        """The new shipment's carrier (InvalidArgument: none, or an AWB it cannot take)."""
+        carrier = await self.carrier_for(
+            new.address.get("pincode", ""), new.carrier_id, new.method_kind
+        )
+        if new.awb and carrier.kind != "MANUAL":
+            raise InvalidArgument({"awb": "only the manual carrier takes an AWB from an admin"})
+        return carrier
+
+    @staticmethod
+    def _new_rows(
+        new: NewShipment, carrier: CarrierInfo, source: str
+    ) -> tuple[dict[str, Any], list[tuple[Any, ...]], dict[str, Any]]:
+        """The shipment's columns, its item rows (ITEM_COLUMNS) and its first history row."""
         now = utcnow()
         fields: dict[str, Any] = dict(
             id=new_id(),
@@ -444,7 +542,10 @@ class ShipmentHandlers:
             create_time=now,
             update_time=now,
         )
-        row = Written(**fields)
+        item_rows = [
+            (new_id(), i.variant_id, i.sku, i.title, i.quantity, i.unit_weight_grams)
+            for i in new.items
+        ]
         history = {
             "id": new_id(),
             "from_status": "",
@@ -457,7 +558,22 @@ class ShipmentHandlers:
             "applied": True,
             "time": now,
         }
-        if not await self._insert(s, fields, new.items, history):
+        return fields, item_rows, history
+
+    async def create_in(self, s: AsyncSession, new: NewShipment, source: str) -> str:
+        """Create in `s` (or find the one made before for the same request id); its id."""
+        try:
+            carrier = await self._carrier_of(new)
+        except InvalidArgument:
+            # A retry of a request that succeeded answers with its shipment, even if
+            # the carrier has been deactivated since.
+            existing = await self._existing(s, new)
+            if existing is not None:
+                return existing
+            raise
+        fields, item_rows, history = self._new_rows(new, carrier, source)
+        row = Written(**fields)
+        if not await self._insert(s, fields, item_rows, history):
             existing = await self._existing(s, new)
             if existing is None:  # pragma: no cover - a conflict leaves the row behind
                 raise AlreadyExists(f"request_id {new.request_id!r} is in use")
@@ -469,23 +585,71 @@ class ShipmentHandlers:
             self._book_after_commit(s, BookingJob(row, list(new.items), carrier))
         return row.id
 
+    async def create_for_event(
+        self, event: Any, processed: Table, news: Sequence[NewShipment], source: str
+    ) -> bool | None:
+        """PostgreSQL, an event that makes `news` (none with an AWB): the event's
+        processed mark and every shipment, its items and first history row as ONE
+        statement in autocommit, instead of BEGIN, the mark, a statement per shipment
+        and COMMIT. True: the event was handled before (nothing written); False:
+        handled now. None, with nothing written, when it does not fit (SQLite, a
+        carrier that cannot be used, a creation event some subscriber wants, a
+        request id already in use): the caller goes the usual way (a transaction
+        through `create_in`), which answers those cases as always."""
+        if self.db.dialect != "postgresql" or not news:
+            return None
+        made: list[tuple[Written, NewShipment, CarrierInfo]] = []
+        params: dict[str, Any] = {
+            "e_event_id": event.event_id,
+            "e_topic": event.topic,
+            "e_source": event.source,
+            "e_processed_at": utcnow(),
+        }
+        for k, new in enumerate(news):
+            try:
+                carrier = await self._carrier_of(new)
+            except InvalidArgument:
+                return None
+            fields, item_rows, history = self._new_rows(new, carrier, source)
+            row = Written(**fields)
+            if row.awb or self.outbox.recipients(
+                STATUS_CHANGED, self._status_event(row, carrier, "", "CREATED", "shipment created")
+            ):
+                return None  # its creation is an outbox row: written in a transaction
+            params.update(_shipment_params(f"k{k}_", fields, item_rows, history))
+            made.append((row, new, carrier))
+        statement = _pg_create_for_event(processed, tuple(len(new.items) for new in news))
+        try:
+            async with self._autocommit.connect() as conn:
+                marked, count, seen, taken = (await conn.execute(statement, params)).one()
+        except IntegrityError:  # a request id taken meanwhile: nothing was written
+            return None
+        if not marked:
+            # Handled before, or by a concurrent delivery that committed while this
+            # one waited on its mark; else another event made one of these shipments
+            # (the usual way tells a retry from a reused request id).
+            return True if seen or not taken else None
+        assert count == len(news)  # the mark is written only with every shipment
+        jobs = [
+            BookingJob(row, list(new.items), carrier)
+            for row, new, carrier in made
+            if self.books_now(carrier)
+        ]
+        if jobs:
+            self._queue(jobs)
+        return False
+
     async def _insert(
         self,
         s: AsyncSession,
         fields: dict[str, Any],
-        items: Sequence[NewItem],
+        item_rows: Sequence[tuple[Any, ...]],
         history: dict[str, Any],
     ) -> bool:
         """Insert the shipment, its items and its first history row unless a shipment
         with its request id exists; True when inserted."""
-        item_rows = [
-            (new_id(), i.variant_id, i.sku, i.title, i.quantity, i.unit_weight_grams) for i in items
-        ]
         if self.db.dialect == "postgresql":
-            params = {f"s_{k}": v for k, v in fields.items()}
-            params.update({f"h_{k}": history[k] for k in HISTORY_COLUMNS})
-            for n, r in enumerate(item_rows):
-                params.update({f"i{n}_{c}": x for c, x in zip(ITEM_COLUMNS, r, strict=True)})
+            params = _shipment_params("", fields, item_rows, history)
             return (await s.execute(_pg_create(len(item_rows)), params)).first() is not None
         inserted = await s.scalar(
             sqlite.insert(S)
@@ -514,7 +678,11 @@ class ShipmentHandlers:
         jobs.append(job)
 
     def _hand_over(self, session: Any) -> None:
-        for job in session.info.pop(_NEW_BOOKINGS, ()):
+        self._queue(session.info.pop(_NEW_BOOKINGS, ()))
+
+    def _queue(self, jobs: Sequence[BookingJob]) -> None:
+        """Hand committed new shipments to the booker (app.py) and wake it."""
+        for job in jobs:
             if len(self._queued) < MAX_QUEUED:
                 self._queued[job.shipment.id] = job
         self.wake.set()
@@ -871,26 +1039,34 @@ class ShipmentHandlers:
                 )
             )
         await self.outbox.add(
-            s,
-            STATUS_CHANGED,
-            events_pb2.ShipmentStatusChangedEvent(
-                shipment=row.name,
-                order=f"orders/{row.order_id}",
-                order_number=row.order_number,
-                direction=pb.ShipmentDirection.Value(f"SHIPMENT_DIRECTION_{row.direction}"),
-                return_request=row.return_request,
-                previous_status=convert.status_pb(from_status),
-                status=convert.status_pb(to_status),
-                carrier=f"carriers/{row.carrier_id}",
-                awb=row.awb or "",
-                tracking_url=convert.tracking_url(
-                    carrier.tracking_url_template if carrier else "", row.awb
-                ),
-                recipient_name=row.address.get("recipient_name", ""),
-                phone=row.address.get("phone", ""),
-                email=row.email,
-                note=note,
+            s, STATUS_CHANGED, self._status_event(row, carrier, from_status, to_status, note)
+        )
+
+    @staticmethod
+    def _status_event(
+        row: Shipment | Written,
+        carrier: CarrierLike | None,
+        from_status: str,
+        to_status: str,
+        note: str,
+    ) -> events_pb2.ShipmentStatusChangedEvent:
+        return events_pb2.ShipmentStatusChangedEvent(
+            shipment=row.name,
+            order=f"orders/{row.order_id}",
+            order_number=row.order_number,
+            direction=pb.ShipmentDirection.Value(f"SHIPMENT_DIRECTION_{row.direction}"),
+            return_request=row.return_request,
+            previous_status=convert.status_pb(from_status),
+            status=convert.status_pb(to_status),
+            carrier=f"carriers/{row.carrier_id}",
+            awb=row.awb or "",
+            tracking_url=convert.tracking_url(
+                carrier.tracking_url_template if carrier else "", row.awb
             ),
+            recipient_name=row.address.get("recipient_name", ""),
+            phone=row.address.get("phone", ""),
+            email=row.email,
+            note=note,
         )
 
     async def update_status(
