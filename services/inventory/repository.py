@@ -397,23 +397,54 @@ RETURNING id
 """
 ).bindparams(bindparam("now", type_=UTCDateTime()))
 
-# ReserveStock on PostgreSQL, first try: ONE autocommit statement after an unlocked
-# read (VARIANT_STOCKS) and allocation in Python. It locks the planned stock rows in
-# (variant_id, warehouse_id) order and goes ahead only if, on the rows as they are
-# now, every one still has the units AND stays clear of its reorder point with no
-# alert pending (then the low-stock ledger has nothing to do: no event, no flag to
-# change). Then the reservation unless its request_id exists, its lines and the
-# reserved units. `fits` false: nothing was written (take the locking path); `id`
-# NULL with fits true: a reservation with this request_id exists.
-PG_RESERVE_IF_FITS = text(
-    """
-WITH plan AS (
-    SELECT * FROM unnest(
-        CAST(:line_ids AS VARCHAR[]), CAST(:stock_ids AS VARCHAR[]),
-        CAST(:variant_ids AS VARCHAR[]), CAST(:warehouse_ids AS VARCHAR[]),
-        CAST(:quantities AS INTEGER[])
-    ) AS t(line_id, stock_id, variant_id, warehouse_id, quantity)
-), locked AS (
+# --- PostgreSQL through the driver (Database.fetch, mesh/db.py) --------------------
+#
+# The checkout path's statements on PostgreSQL, each ONE autocommit statement run
+# straight on asyncpg (`Database.fetch`): `$n` parameters, each cast to its type. They say
+# what their Core/ORM counterparts above say (tests run both back ends).
+
+# BatchGetAvailability: AVAILABILITY.
+PG_AVAILABILITY = """
+SELECT inventory.variant_id, inventory.on_hand, inventory.reserved, inventory.safety_stock,
+    inventory.reorder_point, inventory.backorder_allowed, inventory.backorder_limit,
+    inventory.backordered
+FROM inventory JOIN warehouses ON warehouses.id = inventory.warehouse_id
+WHERE inventory.variant_id = ANY($1::varchar[]) AND warehouses.active
+"""
+
+_PG_RESERVATION_WITH_LINES = """
+SELECT r.id, r.request_id, r.body_hash, r.state, r.delivery_pincode, r.delivery_state_code,
+    r.expire_time, r.create_time, r.update_time,
+    l.variant_id AS line_variant_id, l.warehouse_id AS line_warehouse_id,
+    l.quantity AS line_quantity, l.backordered_quantity AS line_backordered_quantity
+FROM inventory_reservations r
+LEFT JOIN inventory_reservation_lines l ON l.reservation_id = r.id
+WHERE {where}
+ORDER BY l.variant_id, l.warehouse_id
+"""
+# RESERVATION_BY_ID / RESERVATION_BY_REQUEST.
+PG_RESERVATION_BY_ID = _PG_RESERVATION_WITH_LINES.format(where="r.id = $1::varchar")
+PG_RESERVATION_BY_REQUEST = _PG_RESERVATION_WITH_LINES.format(where="r.request_id = $1::varchar")
+
+# The stock rows allocation reads (VARIANT_STOCKS), as a CTE of the statements below.
+_PG_VARIANT_ROWS = """
+    SELECT inventory.id, inventory.variant_id, inventory.warehouse_id, inventory.on_hand,
+        inventory.reserved, inventory.safety_stock, inventory.reorder_point,
+        inventory.backorder_allowed, inventory.backorder_limit, inventory.backordered,
+        inventory.low_stock_alerted, warehouses.pincode, warehouses.state_code
+    FROM inventory JOIN warehouses ON warehouses.id = inventory.warehouse_id
+    WHERE inventory.variant_id = ANY($8::varchar[]) AND warehouses.active
+"""
+
+# The write both ReserveStock statements end with, once `plan` (stock_id, variant_id,
+# warehouse_id, quantity, line_id) is known: lock the planned rows in (variant_id,
+# warehouse_id) order and go ahead only if, on the rows as they are NOW (a row lock
+# reads the latest version), every one still has the units AND stays clear of its
+# reorder point with no alert pending (then the low-stock ledger has nothing to do:
+# no event, no flag to change). Then the reservation unless its request_id exists
+# ($1..$7), its lines and the reserved units.
+_PG_RESERVE_PLANNED = """
+locked AS (
     SELECT inventory.on_hand - inventory.reserved - inventory.safety_stock - plan.quantity
             AS left_after,
         inventory.reorder_point, inventory.low_stock_alerted
@@ -424,15 +455,15 @@ WITH plan AS (
     ORDER BY inventory.variant_id, inventory.warehouse_id
     FOR UPDATE OF inventory
 ), fits AS (
-    SELECT count(*) = cardinality(CAST(:stock_ids AS VARCHAR[])) AND coalesce(bool_and(
+    SELECT count(*) = (SELECT count(*) FROM plan) AND count(*) > 0 AND coalesce(bool_and(
         left_after >= 0 AND NOT low_stock_alerted
         AND (reorder_point <= 0 OR left_after > reorder_point)), false) AS ok
     FROM locked
 ), r AS (
     INSERT INTO inventory_reservations (id, request_id, body_hash, state, delivery_pincode,
         delivery_state_code, expire_time, create_time, update_time)
-    SELECT :id, :request_id, :body_hash, 'HELD', :delivery_pincode, :delivery_state_code,
-        :expire_time, :now, :now
+    SELECT $1::varchar, $2::varchar, $3::varchar, 'HELD', $4::varchar, $5::varchar,
+        $6::timestamptz, $7::timestamptz, $7::timestamptz
     FROM fits WHERE fits.ok
     ON CONFLICT (request_id) DO NOTHING
     RETURNING id
@@ -442,39 +473,109 @@ WITH plan AS (
     SELECT plan.line_id, r.id, plan.variant_id, plan.warehouse_id, plan.quantity, 0
     FROM r CROSS JOIN plan
 ), stock AS (
-    UPDATE inventory SET reserved = inventory.reserved + plan.quantity, update_time = :now
+    UPDATE inventory SET reserved = inventory.reserved + plan.quantity,
+        update_time = $7::timestamptz
     FROM r CROSS JOIN plan
     WHERE inventory.id = plan.stock_id
 )
-SELECT (SELECT ok FROM fits) AS fits, (SELECT id FROM r) AS id
 """
-).bindparams(
-    bindparam("expire_time", type_=UTCDateTime()),
-    bindparam("now", type_=UTCDateTime()),
+
+# ReserveStock on PostgreSQL, first try: the whole reservation in ONE statement when
+# one warehouse can ship every line (allocation step 1, domain/allocation.py): the
+# stock rows are read, the best-ranked warehouse whose available covers every line
+# chosen, exactly as `allocation.allocate` ranks them (pincode prefix distance, then
+# state differs, then warehouse id in code-point order), and written as
+# _PG_RESERVE_PLANNED says. Parameters: $1..$7 the reservation (id, request_id,
+# body_hash, pincode, state, expire_time, now); $8 the variant ids, $9 their
+# quantities, $10 a line id each (the demand, summed per variant).
+# Returns one row: `best` the warehouse chosen (NULL: none can ship everything),
+# `fits` (false: nothing written), `reserved_id` (NULL with fits: the request id
+# exists). When no warehouse was chosen, one row per stock row read instead (the
+# columns of VARIANT_STOCKS), for allocation in Python (splits, backorders).
+PG_RESERVE_BEST = (
+    """
+WITH demand AS (
+    SELECT * FROM unnest($8::varchar[], $9::integer[], $10::varchar[])
+        AS t(variant_id, quantity, line_id)
+), stock_rows AS ("""
+    + _PG_VARIANT_ROWS
+    + """), best AS (
+    SELECT stock_rows.warehouse_id
+    FROM stock_rows JOIN demand ON demand.variant_id = stock_rows.variant_id
+    WHERE stock_rows.on_hand - stock_rows.reserved - stock_rows.safety_stock
+        >= demand.quantity
+    GROUP BY stock_rows.warehouse_id, stock_rows.pincode, stock_rows.state_code
+    HAVING count(*) = cardinality($8::varchar[])
+    ORDER BY
+        CASE
+            WHEN $4::varchar = '' OR stock_rows.pincode = '' THEN 3
+            WHEN left(stock_rows.pincode, 3) = left($4::varchar, 3) THEN 0
+            WHEN left(stock_rows.pincode, 2) = left($4::varchar, 2) THEN 1
+            WHEN left(stock_rows.pincode, 1) = left($4::varchar, 1) THEN 2
+            ELSE 3
+        END,
+        CASE WHEN $5::varchar <> '' AND stock_rows.state_code = $5::varchar THEN 0 ELSE 1 END,
+        stock_rows.warehouse_id COLLATE "C"
+    LIMIT 1
+), plan AS (
+    SELECT stock_rows.id AS stock_id, demand.variant_id, stock_rows.warehouse_id,
+        demand.quantity, demand.line_id
+    FROM best
+    JOIN stock_rows ON stock_rows.warehouse_id = best.warehouse_id
+    JOIN demand ON demand.variant_id = stock_rows.variant_id
+), """
+    + _PG_RESERVE_PLANNED
+    + """
+SELECT outcome.best, outcome.fits, outcome.reserved_id, stock_rows.*
+FROM (
+    SELECT (SELECT warehouse_id FROM best) AS best, (SELECT ok FROM fits) AS fits,
+        (SELECT id FROM r) AS reserved_id
+) outcome
+LEFT JOIN stock_rows ON outcome.best IS NULL
+ORDER BY stock_rows.variant_id, stock_rows.warehouse_id
+"""
+)
+
+# ReserveStock on PostgreSQL, second try (no one warehouse could ship everything): the
+# plan allocation made in Python from the rows PG_RESERVE_BEST returned, written as
+# _PG_RESERVE_PLANNED says. $1..$7 as above; $8 line ids, $9 stock ids, $10 variant
+# ids, $11 warehouse ids, $12 quantities (one per planned stock row). Returns `fits`
+# (false: nothing written) and `reserved_id` (NULL with fits: the request id exists).
+PG_RESERVE_IF_FITS = (
+    """
+WITH plan AS (
+    SELECT * FROM unnest(
+        $8::varchar[], $9::varchar[], $10::varchar[], $11::varchar[], $12::integer[]
+    ) AS t(line_id, stock_id, variant_id, warehouse_id, quantity)
+), """
+    + _PG_RESERVE_PLANNED
+    + """
+SELECT (SELECT ok FROM fits) AS fits, (SELECT id FROM r) AS reserved_id
+"""
 )
 
 # CommitReservation on PostgreSQL, first try: the whole commit of a hold without
 # backorders in ONE autocommit statement, read included. Its lines cannot change
 # (only backorder fills edit lines), so they are read in the same statement; the
-# SALE adjustments take their ids from :adjustment_ids in (variant_id, warehouse_id)
-# order, so a hold with more lines than ids given (or a line without its stock row)
-# is left alone. Returns the committed reservation with its lines, one row per line;
-# nothing: nothing changed (not held, lapsed, backorders, too many lines, gone).
-PG_COMMIT_SIMPLE = (
-    text(
-        """
+# SALE adjustments take their ids from $3 in (variant_id, warehouse_id) order, so a
+# hold with more lines than ids given (or a line without its stock row) is left
+# alone. $1 the reservation id, $2 now, $3 adjustment ids, $4 actor, $5 reference.
+# Returns the committed reservation with its lines, one row per line (the columns of
+# RESERVATION_BY_ID); nothing: nothing changed (not held, lapsed, backorders, too many
+# lines, gone).
+PG_COMMIT_SIMPLE = """
 WITH r AS (
-    UPDATE inventory_reservations SET state = 'COMMITTED', update_time = :now
-    WHERE id = :reservation_id AND state = 'HELD' AND expire_time > :now
+    UPDATE inventory_reservations SET state = 'COMMITTED', update_time = $2::timestamptz
+    WHERE id = $1::varchar AND state = 'HELD' AND expire_time > $2::timestamptz
         AND NOT EXISTS (
             SELECT 1 FROM inventory_reservation_lines l
             LEFT JOIN inventory s
                 ON s.variant_id = l.variant_id AND s.warehouse_id = l.warehouse_id
-            WHERE l.reservation_id = :reservation_id
+            WHERE l.reservation_id = $1::varchar
                 AND (l.backordered_quantity > 0 OR l.quantity <= 0 OR s.id IS NULL))
         AND (SELECT count(*) FROM inventory_reservation_lines l
-            WHERE l.reservation_id = :reservation_id)
-            <= cardinality(CAST(:adjustment_ids AS VARCHAR[]))
+            WHERE l.reservation_id = $1::varchar)
+            <= cardinality($3::varchar[])
     RETURNING id, request_id, body_hash, state, delivery_pincode, delivery_state_code,
         expire_time, create_time, update_time
 ), held AS (
@@ -492,17 +593,17 @@ WITH r AS (
     UPDATE inventory SET
         on_hand = inventory.on_hand - locked.quantity,
         reserved = inventory.reserved - locked.quantity,
-        update_time = :now
+        update_time = $2::timestamptz
     FROM locked
     WHERE inventory.id = locked.id
     RETURNING inventory.variant_id, inventory.warehouse_id, inventory.on_hand, locked.quantity
 ), sales AS (
     INSERT INTO inventory_adjustments (id, warehouse_id, variant_id, delta, reason, note,
         actor, on_hand_after, reference, create_time)
-    SELECT (CAST(:adjustment_ids AS VARCHAR[]))[CAST(
+    SELECT ($3::varchar[])[CAST(
             row_number() OVER (ORDER BY stock.variant_id, stock.warehouse_id) AS INTEGER)],
         stock.warehouse_id, stock.variant_id, -stock.quantity, 'SALE', '',
-        CAST(:actor AS VARCHAR), stock.on_hand, CAST(:reference AS VARCHAR), :now
+        $4::varchar, stock.on_hand, $5::varchar, $2::timestamptz
     FROM stock
 )
 SELECT r.id, r.request_id, r.body_hash, r.state, r.delivery_pincode, r.delivery_state_code,
@@ -512,12 +613,5 @@ SELECT r.id, r.request_id, r.body_hash, r.state, r.delivery_pincode, r.delivery_
 FROM r LEFT JOIN held ON true
 ORDER BY held.variant_id, held.warehouse_id
 """
-    )
-    .columns(
-        *(c for c in _RESERVATION_COLUMNS),
-        *(c.label(f"line_{c.name}") for c in _LINE_COLUMNS),
-    )
-    .bindparams(bindparam("now", type_=UTCDateTime()))
-)
 # Ids offered to PG_COMMIT_SIMPLE: enough for any usual cart.
 COMMIT_SIMPLE_MAX_LINES = 8

@@ -17,6 +17,7 @@ import logging
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from mesh.db import Database, utcnow
 from services.inventory.models import Adjustment, Stock, Warehouse
@@ -57,7 +58,18 @@ def demo_variant_id(sku: str) -> str:
 
 
 async def seed_demo(db: Database, stock_file: Path = DEMO_STOCK) -> bool:
-    """Load the demo data unless warehouses exist; True when it did."""
+    """Load the demo data unless warehouses exist; True when it did. Replicas starting
+    together: SQLite's BEGIN IMMEDIATE lets one in at a time (the next finds the
+    warehouses); on PostgreSQL both may find none, and the later one's warehouse
+    inserts wait for the first transaction and then conflict: nothing of it is
+    written, and it returns False as if it had found them."""
+    try:
+        return await _seed(db, stock_file)
+    except IntegrityError:  # another replica seeded at the same moment
+        return False
+
+
+async def _seed(db: Database, stock_file: Path) -> bool:
     async with db.transaction() as s:
         if await s.scalar(select(func.count()).select_from(Warehouse)):
             return False

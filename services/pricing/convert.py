@@ -25,12 +25,19 @@ def money(paise: int, currency: str = "INR") -> money_pb2.Money:
     return money_pb2.Money(amount_minor=paise, currency_code=currency)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    """A Timestamp of an aware datetime (built directly: about a third of
+    Timestamp.FromDatetime's cost, the same value); a naive one is taken as local
+    time, as FromDatetime(value.astimezone(UTC)) takes it."""
     if value is None:
         return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
+    if value.tzinfo is None:
+        value = value.astimezone(UTC)
+    d = value - _EPOCH  # days may be negative; seconds and microseconds never are
+    return timestamp_pb2.Timestamp(seconds=d.days * 86400 + d.seconds, nanos=d.microseconds * 1000)
 
 
 def when(msg: Message, field: str) -> datetime | None:

@@ -280,29 +280,6 @@ MARK_USED = (
     .values(times_used=COUPONS.c.times_used + 1)
 )
 
-# The same on PostgreSQL as ONE statement (so it runs in autocommit: no BEGIN/COMMIT
-# round trips): the hold's row is locked and committed first, then its coupons'
-# times_used counted (a hold's coupon ids are distinct). Nothing back: not held.
-PG_COMMIT_HELD = (
-    text(
-        """
-WITH h AS (
-    UPDATE coupon_holds SET state = 'COMMITTED', update_time = :now
-    WHERE id = :hold_id AND state = 'HELD'
-    RETURNING *
-), used AS (
-    UPDATE coupons SET times_used = coupons.times_used + 1
-    WHERE coupons.id IN (SELECT json_array_elements_text(h.coupon_ids) FROM h)
-)
-SELECT id, request_id, body_hash, customer_id, state, codes, coupon_ids, breakdown,
-    expire_time, create_time, update_time
-FROM h
-"""
-    )
-    .columns(*_HOLD_COLUMNS)
-    .bindparams(bindparam("now", type_=UTCDateTime()))
-)
-
 
 # Every active promotion rule and the stacking cap in ONE round trip (the price path
 # reloads them every rules_cache_seconds): rows of (kind, the RuleColumns..., cap),
@@ -336,3 +313,40 @@ ACTIVE_RULES_AND_CAP = union_all(
         _SETTINGS.c.stacking_cap_bp,
     ).where(_SETTINGS.c.id == SETTINGS_ID),
 )
+
+
+# --- PostgreSQL through the driver (Database.fetch, mesh/db.py) -----------------------
+#
+# The hold path's single statements on PostgreSQL, run straight on asyncpg
+# (`Database.fetch`, autocommit): `$n` parameters, each cast to its type. JSON travels as
+# text both ways (json.dumps in, `::text` out and json.loads), whatever codecs the
+# connection has.
+
+# A new hold unless its request_id exists (INSERT_HOLD): $1 id, $2 request_id,
+# $3 body_hash, $4 customer_id, $5 state, $6 codes (JSON text), $7 coupon_ids (JSON
+# text), $8 breakdown, $9 expire_time, $10 now. The id comes back only if inserted.
+PG_INSERT_HOLD = """
+INSERT INTO coupon_holds (id, request_id, body_hash, customer_id, state, codes, coupon_ids,
+    breakdown, expire_time, create_time, update_time)
+VALUES ($1::varchar, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::text::json,
+    $7::text::json, $8::bytea, $9::timestamptz, $10::timestamptz, $10::timestamptz)
+ON CONFLICT (request_id) DO NOTHING
+RETURNING id
+"""
+
+# CommitCouponHold as ONE statement (COMMIT_HELD, then MARK_USED): the hold's row is
+# locked and committed first, then its coupons' times_used counted (a hold's coupon
+# ids are distinct). Nothing back: not held. $1 hold id, $2 now.
+PG_COMMIT_HELD = """
+WITH h AS (
+    UPDATE coupon_holds SET state = 'COMMITTED', update_time = $2::timestamptz
+    WHERE id = $1::varchar AND state = 'HELD'
+    RETURNING *
+), used AS (
+    UPDATE coupons SET times_used = coupons.times_used + 1
+    WHERE coupons.id IN (SELECT json_array_elements_text(h.coupon_ids) FROM h)
+)
+SELECT id, request_id, body_hash, customer_id, state, codes::text AS codes,
+    coupon_ids::text AS coupon_ids, breakdown, expire_time, create_time, update_time
+FROM h
+"""

@@ -3,6 +3,7 @@ demo_stock.csv under the catalog's deterministic ids, loaded once."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 
 from sqlalchemy import func, select
@@ -37,3 +38,19 @@ async def test_demo_seed_loads_once(database_url: str) -> None:
         assert levels == {w: int(rows[0][w]) for w in warehouses}
     finally:
         await db.dispose()
+
+
+async def test_two_replicas_seeding_at_once_load_it_once(database_url: str) -> None:
+    dbs = [Database("inventory", database_url) for _ in range(2)]
+    try:
+        await dbs[0].migrate()
+        done = await asyncio.gather(*(seed_demo(db) for db in dbs))
+        assert sorted(done) == [False, True]
+        with DEMO_STOCK.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        async with dbs[1].session() as s:
+            assert await s.scalar(select(func.count()).select_from(Warehouse)) == 3
+            assert await s.scalar(select(func.count()).select_from(Stock)) == 3 * len(rows)
+    finally:
+        for db in dbs:
+            await db.dispose()

@@ -9,11 +9,14 @@ answer with its reservation. On SQLite a write unit of work begins with BEGIN
 IMMEDIATE: writers run one at a time.
 
 The checkout path runs prebuilt statements (repository, end of module) and as
-few round trips as the guarantees allow (README "Concurrency"):
+few round trips as the guarantees allow (README "Concurrency"); on PostgreSQL its
+single statements go straight to the driver (Database.fetch, mesh/db.py):
 
-- ReserveStock on PostgreSQL: an unlocked read, allocation, then ONE autocommit
-  statement that locks the planned rows in order and writes only if each still has
-  the units and the low-stock ledger has nothing to do. Otherwise (and on SQLite)
+- ReserveStock on PostgreSQL: ONE autocommit statement that reads the stock rows,
+  picks the warehouse allocation step 1 would (one ships everything), locks its rows
+  in order and writes only if each still has the units and the low-stock ledger has
+  nothing to do; when no one warehouse can, it returns the rows, allocation splits
+  them here and one more such statement writes the plan. Otherwise (and on SQLite)
   the locking path: lock the stock rows, allocate, then INSERT the reservation ON
   CONFLICT (request_id) DO NOTHING (nothing back: a duplicate won, answer with it),
   its lines and the stock rows' holds (one statement on PostgreSQL). The request-id
@@ -279,14 +282,18 @@ class ReservationHandlers:
                 view = await self._reserve(req, demand, ttl, body)
         except IntegrityError:
             # A concurrent duplicate committed first (unique request_id): answer with it.
-            async with self.db.session() as s:
-                existing = await _read(
-                    s, repo.RESERVATION_BY_REQUEST, {"request_id": req.request_id}
-                )
+            existing = await self._by_request(req.request_id)
             if existing is None:
                 raise
             view = self._replay(existing, body)
         return view
+
+    async def _by_request(self, request_id: str) -> ReservationView | None:
+        """The reservation with this request id, with its lines (one SELECT)."""
+        if not self.db.is_sqlite:
+            return _view(await self.db.fetch(repo.PG_RESERVATION_BY_REQUEST, request_id))
+        async with self.db.session() as s:
+            return await _read(s, repo.RESERVATION_BY_REQUEST, {"request_id": request_id})
 
     def _replay(self, existing: ReservationView, body: str) -> ReservationView:
         if existing.reservation.body_hash != body:
@@ -306,49 +313,60 @@ class ReservationHandlers:
         ttl: int,
         body: str,
     ) -> ReservationView | None:
-        """PostgreSQL's first try: an unlocked read, allocation, then ONE autocommit
-        statement (repo.PG_RESERVE_IF_FITS) that locks the planned rows and writes only
-        if each still has the units and the low-stock ledger has nothing to do. None:
-        nothing written, take the locking path (short of stock, backorders, a reorder
-        point reached, or the rows changed under the plan)."""
-        async with self.db.session() as s:
-            rows = (await s.execute(repo.VARIANT_STOCKS, {"ids": list(demand)})).all()
+        """PostgreSQL's first try, without BEGIN/COMMIT: ONE statement
+        (repo.PG_RESERVE_BEST) that reserves everything in the best-ranked warehouse
+        able to ship every line, if there is one; when there is none it returns the
+        stock rows instead, allocation splits them here and ONE more statement
+        (repo.PG_RESERVE_IF_FITS) writes the plan. Either writes only if every planned
+        row, locked, still has the units and the low-stock ledger has nothing to do.
+        None: nothing written, take the locking path (short of stock, backorders, a
+        reorder point reached, or the rows changed under the plan)."""
+        now = self.clock()
+        res = _new_reservation(req, body, ttl, now)
+        reservation = (
+            res.id,
+            res.request_id,
+            res.body_hash,
+            res.delivery_pincode,
+            res.delivery_state_code,
+            res.expire_time,
+            now,
+        )
+        rows = await self.db.fetch(
+            repo.PG_RESERVE_BEST,
+            *reservation,
+            list(demand),
+            list(demand.values()),
+            [new_id() for _ in demand],
+        )
+        outcome = rows[0]
+        if outcome.best is not None:
+            plan = [allocation.Allocated(v, outcome.best, q, 0) for v, q in demand.items()]
+        else:
+            stock = [r for r in rows if r.id is not None]
             try:
-                plan = _allocate(rows, demand, req)
+                plan = _allocate(stock, demand, req)
             except allocation.OutOfStock:
                 return None
             if any(a.backordered for a in plan):
                 return None
-            stock_ids = {(r.variant_id, r.warehouse_id): r.id for r in rows}
-            now = self.clock()
-            res = _new_reservation(req, body, ttl, now)
-            got = (
-                await s.execute(
+            stock_ids = {(r.variant_id, r.warehouse_id): r.id for r in stock}
+            outcome = (
+                await self.db.fetch(
                     repo.PG_RESERVE_IF_FITS,
-                    {
-                        "id": res.id,
-                        "request_id": res.request_id,
-                        "body_hash": res.body_hash,
-                        "delivery_pincode": res.delivery_pincode,
-                        "delivery_state_code": res.delivery_state_code,
-                        "expire_time": res.expire_time,
-                        "now": now,
-                        "line_ids": [new_id() for _ in plan],
-                        "stock_ids": [stock_ids[(a.variant_id, a.warehouse_id)] for a in plan],
-                        "variant_ids": [a.variant_id for a in plan],
-                        "warehouse_ids": [a.warehouse_id for a in plan],
-                        "quantities": [a.quantity for a in plan],
-                    },
+                    *reservation,
+                    [new_id() for _ in plan],
+                    [stock_ids[(a.variant_id, a.warehouse_id)] for a in plan],
+                    [a.variant_id for a in plan],
+                    [a.warehouse_id for a in plan],
+                    [a.quantity for a in plan],
                 )
-            ).one()
-            await _end_write(s)
-            if not got.fits:
-                return None
-            if got.id is None:  # a reservation with this request_id exists
-                existing = await _read(
-                    s, repo.RESERVATION_BY_REQUEST, {"request_id": req.request_id}
-                )
-                return None if existing is None else self._replay(existing, body)
+            )[0]
+        if not outcome.fits:
+            return None
+        if outcome.reserved_id is None:  # a reservation with this request_id exists
+            existing = await self._by_request(req.request_id)
+            return None if existing is None else self._replay(existing, body)
         RESERVATIONS.labels("reserved").inc()
         return ReservationView(
             res, [LineRecord(a.variant_id, a.warehouse_id, a.quantity, 0) for a in plan]
@@ -521,11 +539,11 @@ class ReservationHandlers:
     async def commit(self, name: str) -> ReservationView:
         rid = id_of(name, "reservations")
         now = self.clock()
+        if not self.db.is_sqlite:
+            done = await self._commit_simple_pg(rid, now)
+            if done is not None:
+                return done
         async with self.db.session() as s:
-            if not self.db.is_sqlite:
-                done = await self._commit_simple_pg(s, rid, now)
-                if done is not None:
-                    return done
             current = await _read(s, repo.RESERVATION_BY_ID, {"id": rid})
             if current is None:
                 raise not_found("reservation", name)
@@ -551,25 +569,17 @@ class ReservationHandlers:
         # Backorders, a lapsed or released hold, or a race lost: lock, then read.
         return await self._commit_locked(name)
 
-    async def _commit_simple_pg(
-        self, s: AsyncSession, rid: str, now: datetime
-    ) -> ReservationView | None:
+    async def _commit_simple_pg(self, rid: str, now: datetime) -> ReservationView | None:
         """PostgreSQL's first try: a hold without backorders committed, read included,
         in ONE autocommit statement (repo.PG_COMMIT_SIMPLE); None: nothing changed."""
-        ids = [new_id() for _ in range(repo.COMMIT_SIMPLE_MAX_LINES)]
-        rows = (
-            await s.execute(
-                repo.PG_COMMIT_SIMPLE,
-                {
-                    "reservation_id": rid,
-                    "now": now,
-                    "adjustment_ids": ids,
-                    "actor": actor(),
-                    "reference": f"reservations/{rid}"[:64],
-                },
-            )
-        ).all()
-        await _end_write(s)
+        rows = await self.db.fetch(
+            repo.PG_COMMIT_SIMPLE,
+            rid,
+            now,
+            [new_id() for _ in range(repo.COMMIT_SIMPLE_MAX_LINES)],
+            actor(),
+            f"reservations/{rid}"[:64],
+        )
         return _view(rows)
 
     @staticmethod
@@ -703,8 +713,11 @@ class ReservationHandlers:
 
     async def get(self, name: str) -> ReservationView:
         rid = id_of(name, "reservations")
-        async with self.db.session() as s:
-            view = await _read(s, repo.RESERVATION_BY_ID, {"id": rid})
+        if not self.db.is_sqlite:
+            view = _view(await self.db.fetch(repo.PG_RESERVATION_BY_ID, rid))
+        else:
+            async with self.db.session() as s:
+                view = await _read(s, repo.RESERVATION_BY_ID, {"id": rid})
         if view is None:
             raise not_found("reservation", name)
         return view
@@ -892,13 +905,18 @@ class ReservationHandlers:
         if len(variant_ids) > MAX_BATCH:
             raise InvalidArgument({"variant_ids": f"at most {MAX_BATCH} ids"})
         totals: dict[str, list[int]] = {}
-        async with self.db.session() as s:
-            rows = await s.execute(repo.AVAILABILITY, {"ids": list(set(variant_ids))})
-            for vid, on_hand, reserved, safety, reorder, bo_ok, bo_limit, bo in rows.all():
-                t = totals.setdefault(vid, [0, 0, 0])
-                t[0] += rules.available(on_hand, reserved, safety)
-                t[1] += reorder
-                t[2] += rules.backorder_room(bo_ok, bo_limit, bo)
+        ids = list(set(variant_ids))
+        rows: Sequence[Any]
+        if not self.db.is_sqlite:
+            rows = await self.db.fetch(repo.PG_AVAILABILITY, ids)
+        else:
+            async with self.db.session() as s:
+                rows = (await s.execute(repo.AVAILABILITY, {"ids": ids})).all()
+        for vid, on_hand, reserved, safety, reorder, bo_ok, bo_limit, bo in rows:
+            t = totals.setdefault(vid, [0, 0, 0])
+            t[0] += rules.available(on_hand, reserved, safety)
+            t[1] += reorder
+            t[2] += rules.backorder_room(bo_ok, bo_limit, bo)
         out = availability_service_pb2.BatchGetAvailabilityResponse()
         for vid in variant_ids:
             avail, reorder, room = totals.get(vid, [0, 0, 0])

@@ -22,14 +22,15 @@ Round trips (a checkout calls HoldCoupons and CommitCouponHold once each):
   is that one INSERT, which on PostgreSQL runs on its own in autocommit.
 - CommitCouponHold on PostgreSQL is one statement (the hold HELD -> COMMITTED, then
   its coupons' times_used), also in autocommit.
+- On PostgreSQL those single statements go straight to the driver
+  (Database.fetch, mesh/db.py): no session, no SQLAlchemy Connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,6 +107,23 @@ def _record(row: Any) -> HoldRecord:
     )
 
 
+def _record_pg(row: Any) -> HoldRecord:
+    """_record for a row of repo.PG_COMMIT_HELD (its JSON columns as text)."""
+    return HoldRecord(
+        row.id,
+        row.request_id,
+        row.body_hash,
+        row.customer_id,
+        row.state,
+        json.loads(row.codes),
+        json.loads(row.coupon_ids),
+        row.breakdown,
+        row.expire_time,
+        row.create_time,
+        row.update_time,
+    )
+
+
 def _refusal(b: Breakdown) -> tuple[str, FailedPrecondition] | None:
     """A code asked for that did not apply fails the hold (the order must not charge
     a price the customer did not see): (metrics outcome, the error)."""
@@ -134,21 +152,6 @@ class HoldHandlers:
         self.quoter = quoter
         self.settings = settings
         self.clock = clock
-
-    @asynccontextmanager
-    async def _one_statement(self) -> AsyncIterator[AsyncSession]:
-        """A session for ONE self-contained write statement: on PostgreSQL the
-        autocommit read session (the statement commits on its own, no BEGIN/COMMIT
-        round trips; should that session not be autocommit, it is committed), on
-        SQLite a BEGIN IMMEDIATE transaction like every writer there."""
-        if self.db.is_sqlite:
-            async with self.db.transaction() as s:
-                yield s
-        else:
-            async with self.db.session() as s:
-                yield s
-                if s.bind.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-                    await s.commit()
 
     async def _by_request(self, request_id: str) -> HoldRecord | None:
         async with self.db.session() as s:
@@ -237,8 +240,23 @@ class HoldHandlers:
             "create_time": now,
             "update_time": now,
         }
-        if not applied:
-            async with self._one_statement() as s:
+        if not applied and not self.db.is_sqlite:
+            inserted = await self.db.fetch(
+                repo.PG_INSERT_HOLD,
+                hold.id,
+                hold.request_id,
+                hold.body_hash,
+                hold.customer_id,
+                hold.state,
+                json.dumps(hold.codes),
+                json.dumps(hold.coupon_ids),
+                hold.breakdown,
+                hold.expire_time,
+                now,
+            )
+            new = bool(inserted)
+        elif not applied:
+            async with self.db.transaction() as s:
                 inserted = await s.execute(repo.INSERT_HOLD[s.bind.dialect.name], row)
                 new = inserted.first() is not None
         else:
@@ -295,11 +313,12 @@ class HoldHandlers:
                 row = (await s.execute(repo.COMMIT_HELD, {"hold_id": hid, "now": now})).first()
                 if row is not None and row.coupon_ids:
                     await s.execute(repo.MARK_USED, {"coupon_ids": list(row.coupon_ids)})
+            if row is not None:
+                return HoldView(_record(row))
         else:
-            async with self._one_statement() as s:
-                row = (await s.execute(repo.PG_COMMIT_HELD, {"hold_id": hid, "now": now})).first()
-        if row is not None:
-            return HoldView(_record(row))
+            rows = await self.db.fetch(repo.PG_COMMIT_HELD, hid, now)
+            if rows:
+                return HoldView(_record_pg(rows[0]))
         # Not held (committed already, released, expired) or not there.
         async with self.db.transaction() as s:
             hold = await self._locked(s, name)

@@ -1,0 +1,76 @@
+"""Database.fetch: one statement straight on asyncpg, from the engine's own pool.
+
+PostgreSQL only (the driver path is PostgreSQL's; on SQLite it refuses): a violated
+constraint is SQLAlchemy's IntegrityError, as from a session, and changes nothing;
+after statements cancelled midway every connection the pool hands out works; rows
+read by key and as attributes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from mesh.db import Database, pool_limits
+from tests.conftest import temporary_database
+
+
+@pytest.fixture
+async def pg(tmp_path: Path) -> AsyncIterator[Database]:
+    async with temporary_database("postgres", tmp_path) as url:
+        db = Database("fetchtest", url)
+        async with db.transaction() as s:
+            await s.execute(text("CREATE TABLE t (id int PRIMARY KEY, n int CHECK (n >= 0))"))
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
+async def test_rows_read_by_key_and_as_attributes(pg: Database) -> None:
+    rows = await pg.fetch("INSERT INTO t VALUES ($1::int, $2::int) RETURNING id, n", 1, 5)
+    assert (rows[0].id, rows[0]["n"]) == (1, 5)
+    with pytest.raises(AttributeError):
+        _ = rows[0].missing
+    # Autocommit: a session sees it at once.
+    async with pg.session() as s:
+        assert (await s.execute(text("SELECT n FROM t WHERE id = 1"))).scalar_one() == 5
+
+
+async def test_a_violated_constraint_is_an_integrity_error_and_changes_nothing(
+    pg: Database,
+) -> None:
+    await pg.fetch("INSERT INTO t VALUES (1, 5)")
+    for sql in ("INSERT INTO t VALUES (1, 6)", "UPDATE t SET n = -1 WHERE id = 1"):
+        with pytest.raises(IntegrityError):
+            await pg.fetch(sql)
+    assert [tuple(r) for r in await pg.fetch("SELECT id, n FROM t")] == [(1, 5)]
+
+
+async def test_a_cancelled_statement_leaves_no_broken_connection_in_the_pool(
+    pg: Database,
+) -> None:
+    for _ in range(3):
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await pg.fetch("SELECT pg_sleep(2)")
+    size, overflow = pool_limits("fetchtest")
+    # More than the pool holds, several at once: every connection it gives works.
+    answers = await asyncio.gather(
+        *(pg.fetch("SELECT $1::int AS k", k) for k in range(2 * (size + overflow)))
+    )
+    assert [rows[0].k for rows in answers] == list(range(2 * (size + overflow)))
+
+
+async def test_sqlite_refuses(tmp_path: Path) -> None:
+    db = Database("fetchtest", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        with pytest.raises(RuntimeError, match="PostgreSQL"):
+            await db.fetch("SELECT 1")
+    finally:
+        await db.dispose()
