@@ -5,7 +5,8 @@ orders them: "foundation" is this module's GetJwks bench (below); any other name
 runs `python -m bench.<name>` as its own process when bench/<name>.py exists
 (catalog: product page and search through the edge; inventory: reservations per
 second; pricing: CalculatePrice; checkout: orders per second end to end;
-mesh_client: a service's CPU per call to another). One
+mesh_client: a service's CPU per call to another; http_client: the outside-party
+HTTP client's CPU per request, mesh/http.py against httpx). One
 that fails is reported and the others still run; the exit status is non-zero only
 when one crashed (a missed target is not a crash).
 

@@ -208,7 +208,7 @@ def _service_full_name(add_fn: Callable[..., None]) -> str:
 def run(app: ServiceApp) -> None:
     """Entry point for a service process (`python -m services.<name>`).
 
-    The event loop is uvloop's, as the edge's: asyncpg's and httpx's socket I/O and
+    The event loop is uvloop's, as the edge's: asyncpg's and aiohttp's socket I/O and
     the loop's own callbacks cost about a tenth less CPU per request than on the
     standard loop. CLEANSE_EVENT_LOOP=asyncio chooses the standard loop.
     """

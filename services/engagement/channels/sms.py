@@ -19,9 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import httpx
-
 from mesh.db import new_id
+from mesh.http import HttpError, JsonHttpClient
 from services.engagement.channels.email import SendError
 
 log = logging.getLogger("cleanse.engagement.sms")
@@ -93,15 +92,12 @@ def msisdn(phone: str) -> str:
 
 
 class Msg91SmsProvider:
-    def __init__(
-        self, config: Msg91Config, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, config: Msg91Config, *, http: JsonHttpClient | None = None) -> None:
         self.config = config
-        self._client = httpx.AsyncClient(
-            base_url=config.base_url,
-            timeout=httpx.Timeout(config.timeout),
+        self._client = http or JsonHttpClient(
+            config.base_url,
+            timeout=config.timeout,
             headers={"authkey": config.authkey, "accept": "application/json"},
-            transport=transport,
         )
 
     async def send(self, sms: OutgoingSms) -> str:
@@ -115,9 +111,9 @@ class Msg91SmsProvider:
             "recipients": [recipient],
         }
         try:
-            resp = await self._client.post(FLOW_PATH, json=body)
-        except httpx.HTTPError as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}") from None
+            resp = await self._client.request("POST", FLOW_PATH, json_body=body)
+        except HttpError as exc:
+            raise SendError(str(exc)) from None
         try:
             data = resp.json()
         except ValueError:

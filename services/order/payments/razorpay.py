@@ -1,4 +1,4 @@
-"""Razorpay, spoken over its REST API (https://razorpay.com/docs/api/) with httpx.
+"""Razorpay, spoken over its REST API (https://razorpay.com/docs/api/) with mesh.http.
 
     POST /v1/orders                       create the order the checkout widget pays
     GET  /v1/orders/{id}
@@ -47,8 +47,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
-
+from mesh.http import HttpError, HttpResponse, HttpTimeout, JsonHttpClient
 from services.order.payments.gateway import (
     GatewayAuthError,
     GatewayUnavailable,
@@ -149,17 +148,16 @@ class RazorpayGateway:
         self,
         config: RazorpayConfig,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        http: JsonHttpClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.config = config
         self._sleep = sleep
-        self._client = httpx.AsyncClient(
-            base_url=config.base_url,
-            auth=httpx.BasicAuth(config.key_id, config.key_secret),
-            timeout=httpx.Timeout(config.timeout_seconds),
+        self._client = http or JsonHttpClient(
+            config.base_url,
+            timeout=config.timeout_seconds,
             headers={"user-agent": _USER_AGENT, "accept": "application/json"},
-            transport=transport,
+            basic_auth=(config.key_id, config.key_secret),
         )
 
     @classmethod
@@ -286,13 +284,15 @@ class RazorpayGateway:
                 cap = self.config.backoff_seconds * (2 ** (attempt - 1))
                 await self._sleep(random.uniform(cap / 2, cap))
             try:
-                resp = await self._client.request(method, path, json=json_body, headers=headers)
-            except httpx.TimeoutException:
+                resp = await self._client.request(
+                    method, path, json_body=json_body, headers=headers
+                )
+            except HttpTimeout:
                 error = GatewayUnavailable(f"Razorpay timed out on {method} {_template(path)}")
                 continue
-            except httpx.TransportError as exc:
+            except HttpError as exc:
                 error = GatewayUnavailable(
-                    f"Razorpay unreachable on {method} {_template(path)}: {type(exc).__name__}"
+                    f"Razorpay unreachable on {method} {_template(path)}: {exc.kind}"
                 )
                 continue
             if resp.status_code < 400:
@@ -323,7 +323,7 @@ def _template(path: str) -> str:
     return re.sub(r"/(order|pay|rfnd)_[^/]+", r"/{\1}", path)
 
 
-def _error_from(resp: httpx.Response, path: str) -> PaymentError:
+def _error_from(resp: HttpResponse, path: str) -> PaymentError:
     status = resp.status_code
     try:
         err = resp.json().get("error") or {}

@@ -24,8 +24,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
+from mesh.http import HttpError, JsonHttpClient
 from services.shipping.carriers.base import Booking, CarrierError, Parcel, TrackingUpdate
 from services.shipping.config import AggregatorConfig
 
@@ -47,7 +46,8 @@ STATUS_MAP = {
     "CANCELLED": "CANCELLED",
     "LOST": "LOST",
 }
-TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+TIMEOUT_SECONDS = 10.0  # each read of an answer, and a wait for a pooled connection
+CONNECT_TIMEOUT_SECONDS = 3.0
 
 
 def map_status(label: str) -> str:
@@ -60,9 +60,11 @@ def map_status(label: str) -> str:
 class AggregatorCarrier:
     kind = "AGGREGATOR"
 
-    def __init__(self, config: AggregatorConfig, *, client: httpx.AsyncClient | None = None):
+    def __init__(self, config: AggregatorConfig, *, client: JsonHttpClient | None = None):
         self.config = config
-        self._client = client or httpx.AsyncClient(base_url=config.base_url, timeout=TIMEOUT)
+        self._client = client or JsonHttpClient(
+            config.base_url, timeout=TIMEOUT_SECONDS, connect_timeout=CONNECT_TIMEOUT_SECONDS
+        )
         self._token = ""
 
     @property
@@ -77,9 +79,10 @@ class AggregatorCarrier:
         await self._client.aclose()
 
     async def _login(self) -> str:
-        resp = await self._client.post(
+        resp = await self._client.request(
+            "POST",
             "/v1/external/auth/login",
-            json={"email": self.config.email, "password": self.config.password},
+            json_body={"email": self.config.email, "password": self.config.password},
         )
         if resp.status_code != 200:
             raise CarrierError(f"login failed: HTTP {resp.status_code}", transient=False)
@@ -93,10 +96,10 @@ class AggregatorCarrier:
             token = self._token or await self._login()
             try:
                 resp = await self._client.request(
-                    method, path, json=body, headers={"Authorization": f"Bearer {token}"}
+                    method, path, json_body=body, headers={"Authorization": f"Bearer {token}"}
                 )
-            except httpx.HTTPError as exc:
-                raise CarrierError(f"{method} {path}: {type(exc).__name__}") from None
+            except HttpError as exc:
+                raise CarrierError(f"{method} {path}: {exc.kind}") from None
             if resp.status_code == 401 and attempt == 1:
                 self._token = ""
                 continue
