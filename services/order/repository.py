@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Insert,
+    Row,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
-from mesh.db import Database, decode_page_token, next_page_token
+from mesh.db import Database, decode_page_token, new_id, next_page_token
 from mesh.errors import InvalidArgument
 from services.order.models import (
+    Base,
     Cart,
     CartItem,
     CheckoutSaga,
     CheckoutSession,
+    Invoice,
     InvoiceCounter,
     Order,
     OrderEdit,
@@ -29,30 +51,307 @@ from services.order.models import (
     SagaStep,
 )
 
+E = TypeVar("E", bound=Base)
+S = TypeVar("S")
+
+# --- writing without the unit of work ---------------------------------------------------
+#
+# Rows that are only written go out as Core statements (no session.add, no flush), and a
+# group of writes that must happen together is ONE statement on PostgreSQL: the writes as
+# data-modifying CTEs of a single statement, which is atomic on its own (all or nothing,
+# foreign keys checked at its end), so it needs no BEGIN/COMMIT. SQLite has no
+# data-modifying CTEs: there the same statements run one after the other.
+#
+# The statements are templates: their SQL depends only on their shape (tables, columns,
+# row counts), the values are bound parameters. Each shape is built once, so its cache
+# key is computed once and it is compiled once; building a statement with its values
+# (`insert().values(...)`) costs more CPU than running it.
+
+_TEMPLATES: dict[Hashable, Any] = {}
+_MAX_TEMPLATES = 2000  # shapes: row counts are bounded (50 cart lines), so this is ample
+
+
+def template(key: Hashable, build: Callable[[], S]) -> S:
+    """The statement of shape `key`, built by `build` the first time."""
+    stmt = _TEMPLATES.get(key)
+    if stmt is None:
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:  # pragma: no cover - a safety valve
+            _TEMPLATES.clear()
+        stmt = _TEMPLATES[key] = build()
+    return stmt  # type: ignore[no-any-return]
+
+
+def values_of(obj: Base) -> dict[str, Any]:
+    """A new ORM object's column values as its INSERT writes them. Column defaults it
+    does not set (plain values, or callables such as `new_id`) are filled in on `obj`
+    first, so it holds exactly what was written (as `Database.insert`)."""
+    mapper = sa_inspect(type(obj))
+    state = obj.__dict__
+    values: dict[str, Any] = {}
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        if attr.key not in state:
+            default = column.default
+            if default is None or not (default.is_scalar or default.is_callable):
+                continue  # left to the database (NULL or a server default)
+            setattr(obj, attr.key, default.arg(None) if default.is_callable else default.arg)
+        values[column.name] = state[attr.key]
+    return values
+
+
+def entity(model: type[E], row: Row[Any]) -> E:
+    """A transient ORM object holding a Core row of `model`'s table (read or RETURNING)."""
+    return model(**row._mapping)
+
+
+def _insert_template(table: Table, names: tuple[str, ...], rows: int, tag: str) -> Insert:
+    """INSERT of `rows` rows of `names`, parameters `<tag><row>_<name>`. Several rows
+    as INSERT ... SELECT of a UNION ALL (a multi-row VALUES is never cached)."""
+
+    def param(i: int, n: str) -> BindParameter[Any]:
+        return bindparam(f"{tag}{i}_{n}", type_=table.c[n].type)
+
+    if rows == 1:
+        return insert(table).values({n: param(0, n) for n in names})
+    source = union_all(*(select(*(param(i, n) for n in names)) for i in range(rows)))
+    return insert(table).from_select(list(names), source)
+
+
+def _update_template(table: Table, names: tuple[str, ...], tag: str) -> Update:
+    """UPDATE of the row whose primary key is `<tag>key`, setting `<tag>_<name>`."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam(f"{tag}key", type_=table.c.id.type))
+        .values({n: bindparam(f"{tag}_{n}", type_=table.c[n].type) for n in names})
+    )
+
+
+_STEP_NAMES = ("step", "status", "detail", "time")
+
+
+def _steps_template(steps: int, tag: str) -> Insert:
+    """INSERT of `steps` journal lines of the saga `<tag>saga` with the attempt its row
+    has when the statement runs (no rows when there is no such saga)."""
+    g, t = CheckoutSaga.__table__, SagaStep.__table__
+    saga = bindparam(f"{tag}saga", type_=g.c.id.type)
+    sources = [
+        select(
+            bindparam(f"{tag}{i}_id", type_=t.c.id.type),
+            g.c.id,
+            g.c.attempt,
+            *(bindparam(f"{tag}{i}_{n}", type_=t.c[n].type) for n in _STEP_NAMES),
+        ).where(g.c.id == saga)
+        for i in range(steps)
+    ]
+    source = sources[0] if steps == 1 else union_all(*sources)
+    cols = ["id", "saga_id", "attempt", *_STEP_NAMES]
+    return insert(t).from_select(cols, source)
+
+
+class Writes:
+    """Writes that go together (`write_together`, `write_at_once`), from templates:
+    each write's SQL is fixed by its shape, its values are parameters named after its
+    position (`w<position>_...`), so a group's combined statement is built once too."""
+
+    def __init__(self) -> None:
+        self._shapes: list[Hashable] = []
+        self._builds: list[Callable[[], UpdateBase]] = []
+        self._params: list[dict[str, Any]] = []
+
+    def _add(
+        self, shape: Hashable, build: Callable[[str], UpdateBase], params: dict[str, Any]
+    ) -> None:
+        tag = f"w{len(self._shapes)}_"
+        self._shapes.append((shape, tag))
+        self._builds.append(lambda: build(tag))
+        self._params.append({f"{tag}{k}": v for k, v in params.items()})
+
+    def insert(self, objs: Sequence[Base]) -> Writes:
+        """INSERT new ORM objects of one class (they stay transient, holding what was
+        written: defaults filled in, as `values_of`)."""
+        if not objs:
+            return self
+        table = sa_inspect(type(objs[0])).local_table
+        rows = [values_of(o) for o in objs]
+        names = tuple(rows[0])
+        if any(tuple(r) != names for r in rows):  # pragma: no cover - one class, one shape
+            for obj in objs:
+                self.insert([obj])
+            return self
+        params = {f"{i}_{n}": r[n] for i, r in enumerate(rows) for n in names}
+        self._add(
+            ("insert", table.name, names, len(rows)),
+            lambda tag: _insert_template(table, names, len(rows), tag),
+            params,
+        )
+        return self
+
+    def update(self, model: type[Base], ident: str, **values: Any) -> Writes:
+        """UPDATE the row of `model` whose primary key (`id`) is `ident`."""
+        table = sa_inspect(model).local_table
+        names = tuple(values)
+        params = {"key": ident, **{f"_{n}": v for n, v in values.items()}}
+        self._add(
+            ("update", table.name, names),
+            lambda tag: _update_template(table, names, tag),
+            params,
+        )
+        return self
+
+    def steps(self, saga_id: str, steps: Sequence[SagaStep]) -> Writes:
+        """INSERT journal lines of a saga with its row's attempt (none without the row)."""
+        if not steps:
+            return self
+        params: dict[str, Any] = {"saga": saga_id}
+        for i, st in enumerate(steps):
+            params[f"{i}_id"] = new_id()
+            params.update({f"{i}_{n}": getattr(st, n) for n in _STEP_NAMES})
+            params[f"{i}_detail"] = st.detail or ""
+        self._add(("steps", len(steps)), lambda tag: _steps_template(len(steps), tag), params)
+        return self
+
+    def statements(self) -> list[tuple[UpdateBase, dict[str, Any]]]:
+        """Each write alone with its parameters (SQLite)."""
+        return [
+            (template(shape, build), params)
+            for shape, build, params in zip(self._shapes, self._builds, self._params, strict=True)
+        ]
+
+    def combined(
+        self, main_shape: Hashable | None = None, main: Callable[[], UpdateBase] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """One statement (PostgreSQL): the writes as CTEs of `main` (or of SELECT 1)."""
+
+        def build() -> Any:
+            ctes = [b().cte(f"w{i}") for i, b in enumerate(self._builds)]
+            return (select(literal(1)) if main is None else main()).add_cte(*ctes)
+
+        params: dict[str, Any] = {}
+        for p in self._params:
+            params.update(p)
+        return template(("combined", tuple(self._shapes), main_shape), build), params
+
+
+async def write_together(
+    s: AsyncSession,
+    dialect: str,
+    writes: Writes,
+    main: tuple[Hashable, Callable[[], UpdateBase], dict[str, Any]] | None = None,
+) -> Row[Any] | None:
+    """`writes` (and `main`: (shape, template builder, parameters), whose first
+    RETURNING row is returned) in the transaction `s`: on PostgreSQL one statement (the
+    writes as CTEs of `main`, or of a SELECT 1), one round trip; on SQLite one after
+    the other. The writes must not depend on each other's effects (on PostgreSQL they
+    all see the statement's snapshot), bar foreign keys (checked when it ends)."""
+    if dialect == "postgresql":
+        alone = writes.statements()
+        if main is None and len(alone) == 1:
+            stmt, params = alone[0]
+            await s.execute(stmt, params)
+            return None
+        if main is None:
+            stmt, params = writes.combined()
+            await s.execute(stmt, params)
+            return None
+        shape, build, main_params = main
+        stmt, params = writes.combined(shape, build)
+        return (await s.execute(stmt, {**params, **main_params})).first()
+    for stmt, params in writes.statements():
+        await s.execute(stmt, params)
+    if main is None:
+        return None
+    shape, build, main_params = main
+    return (await s.execute(template(shape, build), main_params)).first()
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Database, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+async def execute_alone(db: Database, stmt: Any, params: dict[str, Any]) -> list[Row[Any]]:
+    """One statement with its parameters as a unit of work of its own, as
+    `Database.execute` (which takes no parameters): on PostgreSQL in autocommit, one
+    round trip (no BEGIN, no COMMIT); on SQLite in a BEGIN IMMEDIATE transaction."""
+    if db.is_sqlite:
+        async with db.transaction() as s:
+            result = await (await s.connection()).execute(stmt, params)
+            return list(result.all()) if result.returns_rows else []
+    engine = _AUTOCOMMIT.get(db)
+    if engine is None:
+        engine = _AUTOCOMMIT[db] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        result = await conn.execute(stmt, params)
+        return list(result.all()) if result.returns_rows else []
+
+
+async def write_at_once(db: Database, writes: Writes) -> None:
+    """`writes` as one unit of work of their own: on PostgreSQL ONE statement in
+    autocommit (`execute_alone`: a single statement is atomic on its own), on SQLite
+    one transaction (BEGIN IMMEDIATE)."""
+    if db.dialect == "postgresql":
+        alone = writes.statements()
+        stmt, params = alone[0] if len(alone) == 1 else writes.combined()
+        await execute_alone(db, stmt, params)
+        return
+    async with db.transaction() as s:
+        await write_together(s, db.dialect, writes)
+
 
 async def cart_items(s: AsyncSession, cart_id: str) -> list[CartItem]:
-    rows = await s.scalars(
-        select(CartItem).where(CartItem.cart_id == cart_id).order_by(CartItem.add_time, CartItem.id)
-    )
-    return list(rows)
+    """The cart's items by time added, as transient objects (read with Core: changes
+    to them are written by the caller's statements, never by a flush)."""
+    t = CartItem.__table__
+    rows = await s.execute(select(t).where(t.c.cart_id == cart_id).order_by(t.c.add_time, t.c.id))
+    return [entity(CartItem, row) for row in rows]
+
+
+_CART_NAMES = [c.name for c in Cart.__table__.c]
+_CART_ITEM_NAMES = [c.name for c in CartItem.__table__.c]  # id first
 
 
 async def cart_with_items(
     s: AsyncSession, where: ColumnElement[bool]
 ) -> tuple[Cart | None, list[CartItem]]:
     """The cart `where` selects and its items (as `cart_items` orders them), in one
-    query: (None, []) when there is no such cart."""
+    query: (None, []) when there is no such cart. Transient objects (Core rows)."""
+    carts, items = Cart.__table__, CartItem.__table__
     rows = (
         await s.execute(
-            select(Cart, CartItem)
-            .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+            select(*carts.c, *(c.label(f"item__{c.name}") for c in items.c))
+            .outerjoin(items, items.c.cart_id == carts.c.id)
             .where(where)
-            .order_by(CartItem.add_time, CartItem.id)
+            .order_by(items.c.add_time, items.c.id)
         )
     ).all()
     if not rows:
         return None, []
-    return rows[0][0], [item for _, item in rows if item is not None]
+    n = len(_CART_NAMES)
+    cart = Cart(**dict(zip(_CART_NAMES, rows[0][:n], strict=True)))
+    found = [
+        CartItem(**dict(zip(_CART_ITEM_NAMES, row[n:], strict=True)))
+        for row in rows
+        if row[n] is not None  # the outer join's item id: NULL for a cart without items
+    ]
+    return cart, found
+
+
+def _touch_template(by: str) -> Update:
+    t = Cart.__table__
+    now = bindparam("now", type_=t.c.update_time.type)
+    return (
+        update(t)
+        .where(t.c[by] == bindparam("key", type_=t.c[by].type))
+        .values(update_time=now, last_activity_time=now)
+        .returning(*t.c)
+    )
+
+
+async def touch_cart(s: AsyncSession, by: str, key: str, now: datetime) -> Cart | None:
+    """The cart whose `by` column ("id" or "customer_id") is `key`, locked and its
+    update and activity times set to `now` by one UPDATE ... RETURNING (a SELECT ...
+    FOR UPDATE and an UPDATE before)."""
+    stmt = template(("touch_cart", by), lambda: _touch_template(by))
+    row = (await s.execute(stmt, {"key": key, "now": now})).first()
+    return None if row is None else entity(Cart, row)
 
 
 async def cart_by_customer(s: AsyncSession, customer_id: str) -> Cart | None:
@@ -71,17 +370,31 @@ async def saga_by_request(s: AsyncSession, request_id: str) -> CheckoutSaga | No
     return await s.scalar(select(CheckoutSaga).where(CheckoutSaga.request_id == request_id))
 
 
+_SAGAS = CheckoutSaga.__table__
+_SESSIONS = CheckoutSession.__table__
+_SAGAS_BY_REQUEST_OR_SESSION = select(_SAGAS).where(
+    or_(_SAGAS.c.request_id == bindparam("request_id"), _SAGAS.c.session_id == bindparam("sid"))
+)
+_SESSION_LOCKED = select(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid")).with_for_update()
+
+
 async def sagas_by_request_or_session(
     s: AsyncSession, request_id: str, session_id: str
 ) -> list[CheckoutSaga]:
     """The saga of `request_id` (of any session) and every saga of `session_id`, in
-    one query (both columns are indexed)."""
-    rows = await s.scalars(
-        select(CheckoutSaga).where(
-            or_(CheckoutSaga.request_id == request_id, CheckoutSaga.session_id == session_id)
-        )
+    one query (both columns are indexed). Transient objects: a change to one is
+    written by the caller's own UPDATE."""
+    rows = await s.execute(
+        _SAGAS_BY_REQUEST_OR_SESSION, {"request_id": request_id, "sid": session_id}
     )
-    return list(rows)
+    return [entity(CheckoutSaga, row) for row in rows]
+
+
+async def locked_session(s: AsyncSession, session_id: str) -> CheckoutSession | None:
+    """A checkout session locked FOR UPDATE (PostgreSQL; SQLite: writers serialize),
+    read-only (a transient object)."""
+    row = (await s.execute(_SESSION_LOCKED, {"sid": session_id})).first()
+    return None if row is None else entity(CheckoutSession, row)
 
 
 async def saga_steps(s: AsyncSession, saga_id: str) -> list[SagaStep]:
@@ -89,6 +402,96 @@ async def saga_steps(s: AsyncSession, saga_id: str) -> list[SagaStep]:
         select(SagaStep).where(SagaStep.saga_id == saga_id).order_by(SagaStep.time, SagaStep.id)
     )
     return list(rows)
+
+
+# Reads of the checkout's path, as statements built once (their cache key is computed
+# once) with Core rows made into transient objects: read-only uses, never flushed (a
+# caller that changes or deletes the rows uses the ORM reads below).
+_ITEMS = OrderItem.__table__
+_HISTORY = OrderStatusChange.__table__
+_EDITS = OrderEdit.__table__
+_INVOICES = Invoice.__table__
+_ITEMS_OF_ORDER = (
+    select(_ITEMS).where(_ITEMS.c.order_id == bindparam("order_id")).order_by(_ITEMS.c.position)
+)
+_HISTORY_OF_ORDER = (
+    select(_HISTORY)
+    .where(_HISTORY.c.order_id == bindparam("order_id"))
+    .order_by(_HISTORY.c.time, _HISTORY.c.id)
+)
+_EDITS_OF_ORDER = (
+    select(_EDITS)
+    .where(_EDITS.c.order_id == bindparam("order_id"))
+    .order_by(_EDITS.c.create_time, _EDITS.c.id)
+)
+_TAX_INVOICE_OF_ORDER = select(_INVOICES).where(
+    _INVOICES.c.order_id == bindparam("order_id"), _INVOICES.c.kind == "TAX_INVOICE"
+)
+
+
+_ITEMS_WITH_COUNTS = (
+    select(
+        _ITEMS,
+        select(func.count())
+        .select_from(_EDITS)
+        .where(_EDITS.c.order_id == bindparam("order_id"))
+        .scalar_subquery()
+        .label("edit_count"),
+        select(func.count())
+        .select_from(_INVOICES)
+        .where(_INVOICES.c.order_id == bindparam("order_id"), _INVOICES.c.kind == "TAX_INVOICE")
+        .scalar_subquery()
+        .label("tax_invoice_count"),
+    )
+    .where(_ITEMS.c.order_id == bindparam("order_id"))
+    .order_by(_ITEMS.c.position)
+)
+_ITEM_NAMES = [c.name for c in _ITEMS.c]
+
+
+@dataclass(frozen=True)
+class ItemsAndCounts:
+    items: list[OrderItem]
+    edit_count: int | None  # None: not known (an order without items)
+    tax_invoiced: bool | None
+
+
+async def read_order_items_and_counts(s: AsyncSession, order_id: str) -> ItemsAndCounts:
+    """The order's items (as `read_order_items`) and, in the same query, how many
+    edits it has and whether it has a tax invoice: the confirmation reads edits and
+    the invoice only when there are any (one round trip instead of three). Read under
+    the order's row lock, the counts stay true until the transaction ends (edits and
+    invoices are written with that lock held)."""
+    rows = (await s.execute(_ITEMS_WITH_COUNTS, {"order_id": order_id})).all()
+    if not rows:
+        return ItemsAndCounts([], None, None)
+    n = len(_ITEM_NAMES)
+    items = [OrderItem(**dict(zip(_ITEM_NAMES, row[:n], strict=True))) for row in rows]
+    return ItemsAndCounts(items, int(rows[0][n]), bool(rows[0][n + 1]))
+
+
+async def read_order_items(s: AsyncSession, order_id: str) -> list[OrderItem]:
+    """As `order_items`, read-only (transient objects)."""
+    rows = await s.execute(_ITEMS_OF_ORDER, {"order_id": order_id})
+    return [entity(OrderItem, row) for row in rows]
+
+
+async def read_order_history(s: AsyncSession, order_id: str) -> list[OrderStatusChange]:
+    """As `order_history`, read-only (transient objects)."""
+    rows = await s.execute(_HISTORY_OF_ORDER, {"order_id": order_id})
+    return [entity(OrderStatusChange, row) for row in rows]
+
+
+async def read_order_edits(s: AsyncSession, order_id: str) -> list[OrderEdit]:
+    """As `order_edits`, read-only (transient objects)."""
+    rows = await s.execute(_EDITS_OF_ORDER, {"order_id": order_id})
+    return [entity(OrderEdit, row) for row in rows]
+
+
+async def read_tax_invoice(s: AsyncSession, order_id: str) -> Invoice | None:
+    """The order's tax invoice, if issued, read-only (a transient object)."""
+    row = (await s.execute(_TAX_INVOICE_OF_ORDER, {"order_id": order_id})).first()
+    return None if row is None else entity(Invoice, row)
 
 
 async def order_items(s: AsyncSession, order_id: str) -> list[OrderItem]:
@@ -121,35 +524,94 @@ async def latest_payment(s: AsyncSession, order_id: str) -> Payment | None:
     return await s.scalar(_latest_payment_query(order_id))
 
 
+_ORDERS = Order.__table__
+_PAYMENTS = Payment.__table__
+_ORDER_NAMES = [c.name for c in _ORDERS.c]
+_PAYMENT_NAMES = [c.name for c in _PAYMENTS.c]  # id first
+_ORDER_AND_LATEST_PAYMENT = (
+    select(*_ORDERS.c, *(c.label(f"payment__{c.name}") for c in _PAYMENTS.c))
+    .outerjoin(_PAYMENTS, and_(_PAYMENTS.c.order_id == _ORDERS.c.id, _PAYMENTS.c.kind == "ORDER"))
+    .where(_ORDERS.c.id == bindparam("order_id"))
+    .order_by(_PAYMENTS.c.create_time.desc(), _PAYMENTS.c.id.desc())
+    .limit(1)
+)
+
+
 async def order_and_latest_payment(
     s: AsyncSession, order_id: str
 ) -> tuple[Order | None, Payment | None]:
-    """An order and its own latest payment (`latest_payment`) in one query."""
-    row = (
-        await s.execute(
-            select(Order, Payment)
-            .outerjoin(Payment, and_(Payment.order_id == Order.id, Payment.kind == "ORDER"))
-            .where(Order.id == order_id)
-            .order_by(Payment.create_time.desc(), Payment.id.desc())
-            .limit(1)
-        )
-    ).first()
-    return (None, None) if row is None else (row[0], row[1])
+    """An order and its own latest payment (`latest_payment`) in one query, as
+    transient objects (read-only)."""
+    row = (await s.execute(_ORDER_AND_LATEST_PAYMENT, {"order_id": order_id})).first()
+    if row is None:
+        return None, None
+    n = len(_ORDER_NAMES)
+    order = Order(**dict(zip(_ORDER_NAMES, row[:n], strict=True)))
+    if row[n] is None:  # no payment (its id is NULL)
+        return order, None
+    return order, Payment(**dict(zip(_PAYMENT_NAMES, row[n:], strict=True)))
 
 
-async def capture_latest_payment(
-    s: AsyncSession, order_id: str, provider_payment_id: str, now: datetime
-) -> Payment | None:
-    """The order's own latest payment marked CAPTURED by `provider_payment_id`, and
-    returned as it now is: one UPDATE ... RETURNING instead of a read and a write."""
-    latest = _latest_payment_query(order_id).with_only_columns(Payment.id).scalar_subquery()
-    return await s.scalar(
-        update(Payment)
-        .where(Payment.id == latest)
-        .values(state="CAPTURED", provider_payment_id=provider_payment_id, update_time=now)
-        .returning(Payment)
-        .execution_options(synchronize_session=False)
+MainWrite = tuple[Hashable, Callable[[], UpdateBase], dict[str, Any]]
+
+
+def _capture_template() -> UpdateBase:
+    t = Payment.__table__
+    latest = (
+        select(t.c.id)
+        .where(t.c.order_id == bindparam("m_order"), t.c.kind == "ORDER")
+        .order_by(t.c.create_time.desc(), t.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+    return (
+        update(t)
+        .where(t.c.id == latest)
+        .values(
+            state="CAPTURED",
+            provider_payment_id=bindparam("m_payment", type_=t.c.provider_payment_id.type),
+            update_time=bindparam("m_now", type_=t.c.update_time.type),
+        )
+        .returning(*t.c)
+    )
+
+
+def capture_latest_payment(order_id: str, provider_payment_id: str, now: datetime) -> MainWrite:
+    """The UPDATE that marks the order's own latest payment CAPTURED by
+    `provider_payment_id`, RETURNING it as it then is (one statement instead of a read
+    and a write; Core, not the ORM's bulk UPDATE: `entity(Payment, row)` makes the
+    object), as `write_together` takes its main statement."""
+    params = {"m_order": order_id, "m_payment": provider_payment_id, "m_now": now}
+    return ("capture_latest_payment", _capture_template, params)
+
+
+def _pay_order_template(names: tuple[str, ...]) -> Update:
+    t = Order.__table__
+    return (
+        update(t)
+        .where(
+            t.c.id == bindparam("order_id"),
+            t.c.paid.is_(False),
+            t.c.status == bindparam("from_status", type_=t.c.status.type),
+        )
+        .values(paid=True, **{n: bindparam(f"v_{n}", type_=t.c[n].type) for n in names})
+        .returning(*t.c)
+    )
+
+
+async def pay_order(
+    s: AsyncSession, order_id: str, from_status: str, values: dict[str, Any]
+) -> Order | None:
+    """The order marked paid with `values` (status, ...) if it is still unpaid in
+    `from_status`, RETURNING it as it then is: one UPDATE that locks the row, checks
+    and writes it (PostgreSQL re-checks the WHERE on the row it waited for). None: not
+    unpaid in that status any more (the caller locks and reads it)."""
+    names = tuple(values)
+    stmt = template(("pay_order", names), lambda: _pay_order_template(names))
+    params = {"order_id": order_id, "from_status": from_status}
+    params.update({f"v_{n}": v for n, v in values.items()})
+    row = (await s.execute(stmt, params)).first()
+    return None if row is None else entity(Order, row)
 
 
 async def payments(s: AsyncSession, order_id: str) -> list[Payment]:
@@ -192,13 +654,22 @@ async def payment_by_provider_order(s: AsyncSession, provider_order_id: str) -> 
     return await s.scalar(select(Payment).where(Payment.provider_order_id == provider_order_id))
 
 
-def _counter_increment(dialect: str, table: type, key: str, key_value: object) -> Any:
-    """INSERT the counter at 1, or add 1 to it: one statement, RETURNING the value."""
+def _counter_template(dialect: str, table: Any, key: str) -> Any:
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = ins(table).values({key: key_value, "last_value": 1})
+    stmt = ins(table).values(
+        {key: bindparam("key", type_=table.__table__.c[key].type), "last_value": 1}
+    )
     return stmt.on_conflict_do_update(
         index_elements=[key], set_={"last_value": table.last_value + 1}
     ).returning(table.last_value)
+
+
+def _counter_increment(dialect: str, table: Any, key: str) -> Any:
+    """INSERT the counter at 1, or add 1 to it: one statement, RETURNING the value; its
+    key is the parameter "key" (a template: built once)."""
+    return template(
+        ("counter", dialect, table.__tablename__), lambda: _counter_template(dialect, table, key)
+    )
 
 
 async def next_order_number(db: Database, year: int) -> int:
@@ -210,7 +681,8 @@ async def next_order_number(db: Database, year: int) -> int:
     distinct; an order whose transaction then fails leaves its number unused (order
     numbers may have gaps; invoice numbers, below, may not).
     """
-    rows = await db.execute(_counter_increment(db.dialect, OrderNumberCounter, "year", year))
+    stmt = _counter_increment(db.dialect, OrderNumberCounter, "year")
+    rows = await execute_alone(db, stmt, {"key": year})
     return int(rows[0][0])
 
 
@@ -218,7 +690,7 @@ async def next_invoice_value(s: AsyncSession, dialect: str, series: str) -> int:
     """The next number of an invoice series, inside the caller's transaction: the
     counter row stays locked until the invoice commits, so numbers have no gaps and
     no duplicates. Call it last in the transaction: it serializes invoicing."""
-    value = await s.scalar(_counter_increment(dialect, InvoiceCounter, "series", series))
+    value = await s.scalar(_counter_increment(dialect, InvoiceCounter, "series"), {"key": series})
     assert value is not None
     return int(value)
 

@@ -440,6 +440,14 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
         res = self.reservations[request.name]
         if res.state in (inv_pb2.RESERVATION_STATE_RELEASED, inv_pb2.RESERVATION_STATE_EXPIRED):
             await abort(context, FailedPrecondition("not held", reason="RESERVATION_NOT_HELD"))
+        # As inventory answers (services/inventory/handlers/reservations.py
+        # `_commit_locked`): a hold past its expiry that its sweeper has not taken yet.
+        if res.state == inv_pb2.RESERVATION_STATE_HELD and res.expire_time.ToDatetime(
+            tzinfo=UTC
+        ) <= datetime.now(UTC):
+            await abort(
+                context, FailedPrecondition("reservation has expired", reason="RESERVATION_EXPIRED")
+            )
         res.state = inv_pb2.RESERVATION_STATE_COMMITTED
         return res
 
@@ -576,6 +584,11 @@ class FakeInventory(res_grpc.ReservationServiceServicer, avail_grpc.Availability
                 for v, q in lines:
                     out[v] = out.get(v, 0) + q
         return out
+
+    def lapse(self, name: str) -> None:
+        """The reservation's expiry passes; inventory's sweeper has not taken it yet
+        (still HELD, its units still out)."""
+        self.reservations[name].expire_time.CopyFrom(ts(datetime.now(UTC) - timedelta(seconds=1)))
 
     def expire(self, name: str) -> None:
         """The reservation lapses (the inventory sweeper gave it back)."""

@@ -283,6 +283,64 @@ async def test_payment_after_reservation_lapsed_is_re_reserved(order_env: OrderE
     assert paid.status == pb.ORDER_STATUS_CONFIRMED and env.shop.variants[oil].stock == 1
 
 
+async def test_payment_after_reservation_lapsed_but_not_swept_is_re_reserved(
+    order_env: OrderEnv,
+) -> None:
+    """Past its expiry, not yet swept: inventory refuses the commit with
+    RESERVATION_EXPIRED (not NOT_HELD); the payment reserves again all the same, the
+    lapsed hold's units given back first (here the last one: not refunded)."""
+    env = order_env
+    oil = env.shop.variant(stock=1)
+    co = await env.start_checkout([(oil, 1)], method="razorpay_upi")
+    order = await env.place(co)
+    env.inventory.lapse(co.session.reservation)
+    pid, sig = env.razorpay.pay(order.payment.provider_order_id)
+    paid = await env.checkout.ConfirmPayment(confirm_request(order, pid, sig), metadata=co.md)
+    assert paid.status == pb.ORDER_STATUS_CONFIRMED and paid.paid
+    assert paid.payment.state == pb.PAYMENT_STATE_CAPTURED
+    assert env.razorpay.payments[pid]["status"] == "captured"
+    repay = env.inventory.by_request[f"repay-{order.name.removeprefix('orders/')}"]
+    assert env.inventory.reservations[repay].state == inv.RESERVATION_STATE_COMMITTED
+    lapsed = env.inventory.reservations[co.session.reservation]
+    assert lapsed.state == inv.RESERVATION_STATE_RELEASED
+    assert env.shop.variants[oil].stock == 0  # one unit, sold once
+
+
+async def test_payment_after_reservation_lapsed_without_stock_is_refunded(
+    order_env: OrderEnv,
+) -> None:
+    """Lapsed, not swept, and the stock gone by the time the payment reserves again
+    (another shopper took the unit given back): refunded automatically."""
+    env = order_env
+    oil = env.shop.variant(stock=1)
+    co = await env.start_checkout([(oil, 1)], method="razorpay_upi")
+    order = await env.place(co)
+    env.inventory.lapse(co.session.reservation)
+
+    async def sold_meanwhile(request: object) -> None:
+        if getattr(request, "request_id", "").startswith("repay-"):
+            env.shop.variants[oil].stock = 0
+
+    env.inventory.before_reserve = sold_meanwhile
+    try:
+        pid, sig = env.razorpay.pay(order.payment.provider_order_id)
+        paid = await env.checkout.ConfirmPayment(confirm_request(order, pid, sig), metadata=co.md)
+    finally:
+        env.inventory.before_reserve = None
+    assert paid.paid
+    assert paid.status in (pb.ORDER_STATUS_REFUND_PENDING, pb.ORDER_STATUS_REFUNDED)
+    assert env.razorpay.payments[pid]["status"] == "refunded"  # paid back in full
+
+
+def confirm_request(order: pb.Order, pid: str, sig: str) -> co_pb2.ConfirmPaymentRequest:
+    return co_pb2.ConfirmPaymentRequest(
+        order=order.name,
+        provider_order_id=order.payment.provider_order_id,
+        provider_payment_id=pid,
+        signature=sig,
+    )
+
+
 async def test_price_change_since_quote_fails_and_compensates(order_env: OrderEnv) -> None:
     env = order_env
     oil = env.shop.variant(price=30000, stock=4)

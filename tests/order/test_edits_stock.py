@@ -86,6 +86,9 @@ async def test_pending_order_edit_counts_its_own_held_units(order_env: OrderEnv)
         metadata=co.md,
     )
     assert paid.status == pb.ORDER_STATUS_CONFIRMED
+    # The answer carries the edits made while it awaited payment (three accepted).
+    assert len(paid.edits) == 3
+    assert [e.name for e in paid.edits] == [e.name for e in after.edits]
     final = env.inventory.reservations[await reservation_of(env, order)]
     assert final.state == inv.RESERVATION_STATE_COMMITTED
     assert {ln.variant_id: ln.quantity for ln in final.lines} == {oil: 2}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy import select
 
 from cleanse.inventory.v1 import resources_pb2 as inv
 from cleanse.order.v1 import checkout_service_pb2 as co_pb2
@@ -121,3 +122,34 @@ async def test_confirm_and_webhook_racing_confirm_once(order_env: OrderEnv) -> N
         pb.ORDER_STATUS_CONFIRMED,
     ]
     assert await placed_events(env, order) == 1
+
+
+async def test_a_completion_from_a_stale_read_of_the_order_is_a_no_op(
+    order_env: OrderEnv,
+) -> None:
+    """`complete_paid_order` marks the order paid with one conditional UPDATE when it
+    is still as the caller read it (unpaid, awaiting payment); one read before another
+    call confirmed it finds it paid under the row lock and changes nothing: one
+    CONFIRMED, one "order.placed", one tax invoice."""
+    from services.order import repository as repo
+    from services.order.models import Invoice
+
+    env = order_env
+    co, order = await razorpay_order(env)
+    oid = order.name.removeprefix("orders/")
+    async with env.wired.db.session() as s:
+        stale, _ = await repo.order_and_latest_payment(s, oid)
+    assert stale is not None and not stale.paid
+    pid, sig = env.razorpay.pay(order.payment.provider_order_id, capture=True)
+    paid = await env.checkout.ConfirmPayment(confirm_req(order, pid, sig), metadata=co.md)
+    assert paid.status == pb.ORDER_STATUS_CONFIRMED
+    again = await env.wired.checkout.complete_paid_order(oid, pid, order=stale)
+    assert again.status == pb.ORDER_STATUS_CONFIRMED and again.paid
+    assert [h.to_status for h in again.status_history] == [
+        pb.ORDER_STATUS_PENDING_PAYMENT,
+        pb.ORDER_STATUS_CONFIRMED,
+    ]
+    assert await placed_events(env, order) == 1
+    async with env.wired.db.session() as s:
+        invoices = (await s.scalars(select(Invoice.id).where(Invoice.order_id == oid))).all()
+    assert len(invoices) == 1

@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,7 +120,7 @@ class CartHandlers:
         if cid is None:
             token = rules.new_cart_token()
             cart = self._new(None, token)
-            await self.db.insert(cart)
+            await repo.write_at_once(self.db, repo.Writes().insert([cart]))
             view = await self.view(cart, [])
             view.cart_token = token
             return view
@@ -208,36 +208,80 @@ class CartHandlers:
     async def _mutate(
         self, name: str, token: str, change: Callable[[dict[str, int]], dict[str, int]]
     ) -> pb.Cart:
+        now = self.clock()
         async with self.db.transaction() as s:
-            cart = await self.resolve(s, name, token, lock=True, create=True)
-            items = await repo.cart_items(s, cart.id)
+            cart = await self._touch(s, name, token, now)
+            items = await repo.cart_items(s, cart.id)  # read under the cart's lock
             lines = change({i.variant_id: i.quantity for i in items})
-            items = await self._write_lines(s, cart, items, lines)
+            items = await self._write_lines(s, cart, items, lines, now)
         return await self.view(cart, items)
 
+    async def _touch(self, s: AsyncSession, name: str, token: str, now: datetime) -> Cart:
+        """The cart `name` names (as `resolve` with lock and create), locked and its
+        times set to `now` by one UPDATE ... RETURNING; NOT_FOUND unless the caller
+        may use it (the transaction then rolls the UPDATE back)."""
+        if name == MINE:
+            cid = customer_id()
+            if cid is None:
+                raise Unauthenticated("carts/mine needs a customer's access token")
+            cart = await repo.touch_cart(s, "customer_id", cid, now)
+            if cart is None:
+                cart = self._new(cid)
+                cart.update_time = cart.last_activity_time = now
+                await repo.write_together(s, self.db.dialect, repo.Writes().insert([cart]))
+            return cart
+        cart = await repo.touch_cart(s, "id", id_of(name, "carts"), now)
+        if (
+            cart is None
+            or cart.state != "ACTIVE"
+            or not owns(cart.customer_id, cart.token_hash, token)
+        ):
+            raise not_found(name)
+        return cart
+
     async def _write_lines(
-        self, s: AsyncSession, cart: Cart, items: list[CartItem], lines: dict[str, int]
+        self,
+        s: AsyncSession,
+        cart: Cart,
+        items: list[CartItem],
+        lines: dict[str, int],
+        now: datetime | None = None,
     ) -> list[CartItem]:
-        """Make the cart's rows say `lines`; returns the rows as written (in the order
-        `repo.cart_items` reads them: by time added)."""
-        now = self.clock()
+        """Make the cart's rows say `lines` (Core statements: `items` are transient,
+        as `repo.cart_items` reads them); returns the rows as written (in the order
+        `repo.cart_items` reads them: by time added). Sets the cart's times on `cart`
+        (written by the caller: `_touch`, or the flush of a cart loaded in `s`)."""
+        now = now or self.clock()
+        t = CartItem.__table__
         by_variant = {i.variant_id: i for i in items}
         kept: list[CartItem] = []
+        gone: list[str] = []
+        changed: list[dict[str, object]] = []
         for vid, item in by_variant.items():
             if vid not in lines:
-                await s.delete(item)
+                gone.append(item.id)
                 continue
             if item.quantity != lines[vid]:
                 item.quantity = lines[vid]
+                changed.append({"item_id": item.id, "qty": item.quantity})
             kept.append(item)
-        for vid, qty in lines.items():
-            if vid not in by_variant:
-                item = CartItem(cart_id=cart.id, variant_id=vid, quantity=qty, add_time=now)
-                s.add(item)
-                kept.append(item)
+        added = [
+            CartItem(cart_id=cart.id, variant_id=vid, quantity=qty, add_time=now)
+            for vid, qty in lines.items()
+            if vid not in by_variant
+        ]
+        if gone:
+            await s.execute(delete(t).where(t.c.id.in_(gone)))
+        if changed:
+            await s.execute(
+                update(t).where(t.c.id == bindparam("item_id")).values(quantity=bindparam("qty")),
+                changed,
+            )
+        if added:
+            await repo.write_together(s, self.db.dialect, repo.Writes().insert(added))
+        kept.extend(added)
         cart.update_time = now
         cart.last_activity_time = now
-        await s.flush()
         return kept
 
     async def view(self, cart: Cart, items: list[CartItem]) -> pb.Cart:

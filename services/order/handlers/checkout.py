@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
@@ -61,7 +61,7 @@ from services.order import repository as repo
 from services.order.config import Settings
 from services.order.domain import checkout as rules
 from services.order.domain.numbers import format_order_number
-from services.order.domain.states import Status
+from services.order.domain.states import Status, can_transition, check_transition
 from services.order.handlers import notify
 from services.order.handlers.carts import CartHandlers
 from services.order.handlers.common import (
@@ -71,7 +71,6 @@ from services.order.handlers.common import (
     id_of,
     not_found,
     owns,
-    record,
     transition,
 )
 from services.order.handlers.invoices import InvoiceHandlers, Seller
@@ -105,6 +104,9 @@ CHECKOUT_FAILURES = counter(
 LIVE_SAGA = ("RUNNING", "COMPENSATING", "AWAITING_PAYMENT", "COMPLETED")
 MAX_REQUEST_ID = 128
 RESERVATION_MARGIN = timedelta(seconds=60)
+# CommitReservation's refusals of a reservation that is not held any more: the
+# payment reserves again (or refunds) instead of failing.
+LAPSED = ("RESERVATION_NOT_HELD", "RESERVATION_EXPIRED")
 
 
 def gateway_error(exc: PaymentError) -> ServiceError:
@@ -262,7 +264,7 @@ class CheckoutHandlers:
             update_time=now,
         )
         try:
-            await self.db.insert(row)
+            await repo.write_at_once(self.db, repo.Writes().insert([row]))
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.peers.release_reservation(reservation.name)
@@ -378,10 +380,8 @@ class CheckoutHandlers:
         now = self.clock()
         try:
             async with self.db.transaction() as s:
-                row = await repo.locked(s, CheckoutSession, session_id)
-                if not isinstance(row, CheckoutSession) or not owns(
-                    row.customer_id, row.token_hash, token
-                ):
+                row = await repo.locked_session(s, session_id)
+                if row is None or not owns(row.customer_id, row.token_hash, token):
                     raise not_found(session_name)
                 sagas = await repo.sagas_by_request_or_session(s, request_id, row.id)
                 existing = next((g for g in sagas if g.request_id == request_id), None)
@@ -397,6 +397,19 @@ class CheckoutHandlers:
                     existing.hold_name = existing.reservation_name = ""
                     existing.error_code = existing.error_reason = existing.error_message = ""
                     existing.update_time = now
+                    retry = repo.Writes().update(
+                        CheckoutSaga,
+                        existing.id,
+                        attempt=existing.attempt,
+                        state="RUNNING",
+                        hold_name="",
+                        reservation_name="",
+                        error_code="",
+                        error_reason="",
+                        error_message="",
+                        update_time=now,
+                    )
+                    await repo.write_together(s, self.db.dialect, retry)
                     self._note(existing, "retry", "DONE", now=now)
                     return existing, row, False
                 self._check_session_free(row, others)
@@ -410,7 +423,8 @@ class CheckoutHandlers:
                     create_time=now,
                     update_time=now,
                 )
-                s.add(saga)
+                # A Core INSERT (no flush): `saga` stays transient, holding what was written.
+                await repo.write_together(s, self.db.dialect, repo.Writes().insert([saga]))
                 self._note(saga, "start", "DONE", now=now)
                 return saga, row, not others
         except IntegrityError:  # a concurrent duplicate inserted the request id first
@@ -508,10 +522,12 @@ class CheckoutHandlers:
             self._journal_into(s, saga)
 
     def _names_update(self, saga: CheckoutSaga) -> Update:
-        """The UPDATE that saves the names of what the saga holds."""
+        """The UPDATE that saves the names of what the saga holds (Core, on the table:
+        the ORM's bulk UPDATE would look for the saga in the session first)."""
+        t = CheckoutSaga.__table__
         return (
-            update(CheckoutSaga)
-            .where(CheckoutSaga.id == saga.id)
+            update(t)
+            .where(t.c.id == saga.id)
             .values(
                 hold_name=saga.hold_name,
                 reservation_name=saga.reservation_name,
@@ -530,7 +546,14 @@ class CheckoutHandlers:
         journal lines noted so far wait for the saga's next write: the sweeper needs
         only the names to give everything back (and a DONE commit_reservation, which
         `_save_steps` writes, to go forward)."""
-        await self.db.execute(self._names_update(saga))
+        names = repo.Writes().update(
+            CheckoutSaga,
+            saga.id,
+            hold_name=saga.hold_name,
+            reservation_name=saga.reservation_name,
+            update_time=self.clock(),
+        )
+        await repo.write_at_once(self.db, names)
 
     async def _save_steps(self, saga: CheckoutSaga) -> None:
         """The journal noted so far, durable now: one multi-row INSERT on its own."""
@@ -719,89 +742,98 @@ class CheckoutHandlers:
         who = actor()
         seller = await self.invoices.seller() if cod and self.invoices else None
         value = await repo.next_order_number(self.db, now.year)
-        async with self.db.transaction() as s:
-            # A guest session carries its cart's token hash (a cart's never changes).
-            token_hash = sess.token_hash
-            if token_hash is None:
-                cart = await s.get(Cart, sess.cart_id)
-                token_hash = cart.token_hash if cart is not None else None
-            order = Order(
-                id=new_id(),
-                order_number=format_order_number(
-                    now.year, value, self.settings.order_number_prefix
-                ),
-                request_id=saga.request_id,
-                customer_id=sess.customer_id,
-                status=status.value,
-                email=sess.email,
-                phone=sess.phone,
-                address=sess.address,
-                currency=breakdown.currency_code or "INR",
-                subtotal_minor=breakdown.subtotal.amount_minor,
-                discount_minor=breakdown.discount_total.amount_minor,
-                shipping_minor=breakdown.shipping.fee.amount_minor,
-                cod_fee_minor=breakdown.cod_fee.amount_minor,
-                taxable_minor=tax.taxable_value.amount_minor,
-                cgst_minor=tax.cgst.amount_minor,
-                sgst_minor=tax.sgst.amount_minor,
-                igst_minor=tax.igst.amount_minor,
-                tax_minor=tax.total_tax.amount_minor,
-                total_minor=breakdown.total.amount_minor,
-                coupon_codes=list(sess.coupon_codes),
-                payment_method=sess.payment_method,
-                payment_provider=provider,
-                paid=False,
-                place_of_supply=breakdown.place_of_supply_state_code,
-                inter_state=breakdown.inter_state,
-                shipping_option=sess.shipping_option,
-                shipping_source=sess.shipping_source,
-                reservation_name=saga.reservation_name,
-                coupon_hold_name=saga.hold_name,
-                session_id=sess.id,
-                saga_id=saga.id,
-                cart_token_hash=token_hash,
-                breakdown=breakdown.SerializeToString(),
-                create_time=now,
-                update_time=now,
-            )
-            s.add(order)
-            await s.flush()
-            items = snapshot_items(order.id, breakdown, catalog)
-            s.add_all(items)
-            placed = record(s, order, "", status, now, reason="order placed", who=who)
-            payment = Payment(
+        # A guest session carries its cart's token hash (a cart's never changes, so it
+        # is read before the order's write, not in it).
+        token_hash = sess.token_hash
+        if token_hash is None:
+            async with self.db.session() as s:
+                token_hash = await s.scalar(select(Cart.token_hash).where(Cart.id == sess.cart_id))
+        order = Order(
+            id=new_id(),
+            order_number=format_order_number(now.year, value, self.settings.order_number_prefix),
+            request_id=saga.request_id,
+            customer_id=sess.customer_id,
+            status=status.value,
+            email=sess.email,
+            phone=sess.phone,
+            address=sess.address,
+            currency=breakdown.currency_code or "INR",
+            subtotal_minor=breakdown.subtotal.amount_minor,
+            discount_minor=breakdown.discount_total.amount_minor,
+            shipping_minor=breakdown.shipping.fee.amount_minor,
+            cod_fee_minor=breakdown.cod_fee.amount_minor,
+            taxable_minor=tax.taxable_value.amount_minor,
+            cgst_minor=tax.cgst.amount_minor,
+            sgst_minor=tax.sgst.amount_minor,
+            igst_minor=tax.igst.amount_minor,
+            tax_minor=tax.total_tax.amount_minor,
+            total_minor=breakdown.total.amount_minor,
+            coupon_codes=list(sess.coupon_codes),
+            payment_method=sess.payment_method,
+            payment_provider=provider,
+            paid=False,
+            place_of_supply=breakdown.place_of_supply_state_code,
+            inter_state=breakdown.inter_state,
+            shipping_option=sess.shipping_option,
+            shipping_source=sess.shipping_source,
+            reservation_name=saga.reservation_name,
+            coupon_hold_name=saga.hold_name,
+            session_id=sess.id,
+            saga_id=saga.id,
+            cart_token_hash=token_hash,
+            breakdown=breakdown.SerializeToString(),
+            create_time=now,
+            update_time=now,
+        )
+        items = snapshot_items(order.id, breakdown, catalog)
+        placed = OrderStatusChange(
+            order_id=order.id,
+            from_status="",
+            to_status=status.value,
+            actor=who,
+            reason="order placed",
+            time=now,
+        )
+        payment = Payment(
+            order_id=order.id,
+            provider=provider,
+            method=sess.payment_method,
+            state="PENDING_ON_DELIVERY" if cod else "CREATED",
+            amount_minor=order.total_minor,
+            currency=order.currency,
+            provider_order_id=provider_order_id,
+            create_time=now,
+            update_time=now,
+        )
+        self._note(saga, "create_order", "DONE", order.order_number, now=now)
+        journal: list[SagaStep] = saga.__dict__.pop("_journal", [])
+        # The order, its lines, history row and payment, the saga's state and journal,
+        # the session used: rows only written, as Core statements (no unit of work).
+        writes = (
+            repo.Writes()
+            .insert([order])
+            .insert(items)
+            .insert([placed])
+            .insert([payment])
+            .update(
+                CheckoutSaga,
+                saga.id,
+                state="COMPLETED" if cod else "AWAITING_PAYMENT",
                 order_id=order.id,
-                provider=provider,
-                method=sess.payment_method,
-                state="PENDING_ON_DELIVERY" if cod else "CREATED",
-                amount_minor=order.total_minor,
-                currency=order.currency,
-                provider_order_id=provider_order_id,
-                create_time=now,
+                hold_name=saga.hold_name,
+                reservation_name=saga.reservation_name,
                 update_time=now,
             )
-            s.add(payment)
-            await s.execute(
-                update(CheckoutSaga)
-                .where(CheckoutSaga.id == saga.id)
-                .values(
-                    state="COMPLETED" if cod else "AWAITING_PAYMENT",
-                    order_id=order.id,
-                    hold_name=saga.hold_name,
-                    reservation_name=saga.reservation_name,
-                    update_time=now,
-                )
-            )
-            self._note(saga, "create_order", "DONE", order.order_number, now=now)
-            self._journal_into(s, saga)
-            await s.execute(
-                update(CheckoutSession)
-                .where(CheckoutSession.id == sess.id)
-                .values(state="COMPLETED", order_id=order.id, update_time=now)
-            )
-            if cod:
+            .update(CheckoutSession, sess.id, state="COMPLETED", order_id=order.id, update_time=now)
+            .insert(journal)
+        )
+        if not cod:
+            # One statement on PostgreSQL, atomic on its own: no BEGIN, no COMMIT.
+            await repo.write_at_once(self.db, writes)
+        else:
+            async with self.db.transaction() as s:
+                await repo.write_together(s, self.db.dialect, writes)
                 await self._confirmed(s, order, seller, now)
-        if cod:
             ORDERS_PLACED.labels(provider).inc()
             return await self.order_proto(order.id)  # the invoice and event wrote more
         # A new order is exactly what was just written: no need to read it back.
@@ -1027,7 +1059,8 @@ class CheckoutHandlers:
 
         Safe to call twice and concurrently (the storefront's confirm and the
         webhook): the remote commits are idempotent and the local transaction locks
-        the order row and does nothing for an order already paid. A reservation that
+        the order row (the UPDATE that marks it paid only while it is unpaid, else a
+        SELECT ... FOR UPDATE) and does nothing for an order already paid. A reservation that
         lapsed before the payment is reserved again; when the stock is gone the paid
         order goes to REFUND_PENDING.
 
@@ -1050,8 +1083,16 @@ class CheckoutHandlers:
             self._note(saga, "commit_reservation", "STARTED", reservation)
             await self.peers.commit_reservation(reservation)
         except PeerError as exc:
-            if exc.reason != "RESERVATION_NOT_HELD":
+            # Not held any more: released or swept (NOT_HELD), or lapsed and not swept
+            # yet (EXPIRED: inventory refuses to commit a hold past its expiry).
+            if exc.reason not in LAPSED:
                 raise
+            if exc.reason == "RESERVATION_EXPIRED":
+                # Its units are still out until inventory's sweeper takes it: given
+                # back first, so that the new reservation can have them (else the last
+                # units would be refunded while they sit in the lapsed hold).
+                with contextlib.suppress(PeerError, Unavailable):
+                    await self.peers.release_reservation(reservation)
             reservation, refund_reason = await self._re_reserve(order)
         self._note(saga, "commit_reservation", "DONE", reservation)
         if refund_reason:
@@ -1061,35 +1102,73 @@ class CheckoutHandlers:
             await self._commit_hold(saga, order.coupon_hold_name)
         now = self.clock()
         seller = await self.invoices.seller() if self.invoices else None
+        target = Status.REFUND_PENDING if refund_reason else Status.CONFIRMED
+        changes: dict[str, Any] = {
+            "status": target.value,
+            "reservation_name": reservation,
+            "update_time": now,
+        }
+        if refund_reason:
+            changes["cancel_reason"] = refund_reason
         async with self.db.transaction() as s:
-            row = await repo.locked(s, Order, order.id)
-            assert isinstance(row, Order)
-            if row.paid:
-                return await self.order_proto(order.id)
-            payment = await repo.capture_latest_payment(s, order.id, payment_id, now)
-            row.paid = True
-            row.reservation_name = reservation
-            if refund_reason:
-                transition(s, row, Status.REFUND_PENDING, now, reason=refund_reason, who="system")
-                row.cancel_reason = refund_reason
-                items = await repo.order_items(s, row.id)
-            else:
-                transition(s, row, Status.CONFIRMED, now, reason=f"paid {method}".strip())
-                items = await self._confirmed(s, row, seller, now)
-            attempt = await s.scalar(
-                update(CheckoutSaga)
-                .where(CheckoutSaga.id == order.saga_id)
-                .values(state="COMPLETED", update_time=now)
-                .returning(CheckoutSaga.attempt)
+            # The order as read (unpaid, in a status it may leave for `target`): locked,
+            # re-checked and marked paid by one UPDATE ... RETURNING. Else it changed
+            # meanwhile: locked and read, then as before (paid: a no-op; the transition
+            # checked, ILLEGAL_TRANSITION).
+            before = order.status
+            row = (
+                await repo.pay_order(s, order.id, before, changes)
+                if can_transition(Status(before), target)
+                else None
             )
-            if attempt is not None:
-                self._note(saga, "confirm_order", "DONE", payment_id, now=now)
-                for step in saga.__dict__.get("_journal", []):
-                    step.attempt = attempt
-                self._journal_into(s, saga)
-            # The answer from what this transaction holds: two reads, not a new session.
-            history = await repo.order_history(s, row.id)
-            edits = await repo.order_edits(s, row.id)
+            if row is None:
+                current = await repo.locked(s, Order, order.id)
+                assert isinstance(current, Order)
+                if current.paid:
+                    return await self.order_proto(order.id)
+                check_transition(Status(current.status), target)
+                before = current.status
+                row = await repo.pay_order(s, order.id, before, changes)
+                assert row is not None  # the row is locked
+            change = OrderStatusChange(
+                order_id=row.id,
+                from_status=before,
+                to_status=target.value,
+                actor="system" if refund_reason else actor(),
+                reason=(refund_reason or f"paid {method}".strip())[:500],
+                time=now,
+            )
+            # The answer's rows, read before the writes below (the new history row is
+            # added to what is read), so the invoice counter's lock, taken last, is
+            # held for one statement and the COMMIT. The items come with whether there
+            # are edits or a tax invoice (one query): those are read only when any.
+            found = await repo.read_order_items_and_counts(s, row.id)
+            items = found.items
+            history = await repo.read_order_history(s, row.id)
+            edits = await repo.read_order_edits(s, row.id) if found.edit_count != 0 else []
+            writes = repo.Writes().insert([change])
+            if not refund_reason:
+                await notify.order_placed(self.outbox, s, row, items)
+                if self.invoices is not None and seller is not None:
+                    invoice, new = await self.invoices.tax_invoice(
+                        s, row, seller, now, items, none_yet=found.tax_invoiced is False
+                    )
+                    if new:
+                        writes.insert([invoice])
+            self._note(saga, "confirm_order", "DONE", payment_id, now=now)
+            journal: list[SagaStep] = saga.__dict__.pop("_journal", [])
+            writes.update(CheckoutSaga, order.saga_id, state="COMPLETED", update_time=now)
+            writes.steps(order.saga_id, journal)
+            # The payment CAPTURED, the history row, the invoice, the saga COMPLETED
+            # and its journal (with the saga's attempt): one statement on PostgreSQL.
+            captured = await repo.write_together(
+                s,
+                self.db.dialect,
+                writes,
+                repo.capture_latest_payment(order.id, payment_id, now),
+            )
+            payment = None if captured is None else repo.entity(Payment, captured)
+        history = sorted([*history, change], key=lambda h: (h.time, h.id))
         if not refund_reason:
             ORDERS_PLACED.labels("RAZORPAY").inc()
         elif self.refund_owed is not None:

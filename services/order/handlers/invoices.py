@@ -250,11 +250,31 @@ class InvoiceHandlers:
         items: Sequence[OrderItem] | None = None,
     ) -> Invoice | None:
         """`items`: the order's items when the caller has them (by position)."""
-        existing = await s.scalar(
-            select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "TAX_INVOICE")
-        )
+        invoice, new = await self.tax_invoice(s, order, seller, now, items)
+        if new:
+            s.add(invoice)
+        return invoice
+
+    async def tax_invoice(
+        self,
+        s: AsyncSession,
+        order: Order,
+        seller: Seller,
+        now: datetime,
+        items: Sequence[OrderItem] | None = None,
+        *,
+        none_yet: bool = False,
+    ) -> tuple[Invoice, bool]:
+        """(the order's tax invoice, whether it is new). A new one is numbered in the
+        transaction `s` (the series' counter row stays locked until it commits) and
+        not written: the caller writes it in that same transaction (`issue_tax_invoice`
+        adds it; the confirmation writes it with its other rows in one statement). One
+        issued already is returned as read (a transient object). `none_yet`: the
+        caller read, in `s` under the order's row lock, that there is none (not read
+        again)."""
+        existing = None if none_yet else await repo.read_tax_invoice(s, order.id)
         if existing is not None:
-            return existing
+            return existing, False
         number, fy = await self._number(s, seller.prefix, now)
         inv = self._header(order, seller, pb.INVOICE_KIND_TAX_INVOICE, number, fy, now)
         cur = order.currency
@@ -265,7 +285,7 @@ class InvoiceHandlers:
         for fee in order_fees(order):
             inv.lines.append(self._fee_line(fee, fee.tax, cur))
         self._totals(inv, cur)
-        return self._store(s, order, inv, "TAX_INVOICE", fy, now, None)
+        return self._row(order, inv, "TAX_INVOICE", fy, now, None), True
 
     async def issue_credit_note(
         self, s: AsyncSession, order: Order, refund: Refund, seller: Seller, now: datetime
@@ -394,6 +414,15 @@ class InvoiceHandlers:
         now: datetime,
         refund_id: str | None,
     ) -> Invoice:
+        row = self._row(order, inv, kind, fy, now, refund_id)
+        s.add(row)
+        return row
+
+    @staticmethod
+    def _row(
+        order: Order, inv: pb.Invoice, kind: str, fy: str, now: datetime, refund_id: str | None
+    ) -> Invoice:
+        """The invoice's row (not added to a session), its document named by it."""
         row = Invoice(
             id=new_id(),
             order_id=order.id,
@@ -406,7 +435,6 @@ class InvoiceHandlers:
         )
         inv.name = f"orders/{order.id}/invoices/{row.id}"
         row.document = inv.SerializeToString()
-        s.add(row)
         return row
 
     # --- reading -------------------------------------------------------------------------
