@@ -55,7 +55,6 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import (
     Column,
     Index,
@@ -79,6 +78,7 @@ from cleanse.common.v1 import events_pb2, events_pb2_grpc
 from mesh import client
 from mesh.db import Database, UTCDateTime, new_id, utcnow
 from mesh.events import SubscriberTable, recipients, subscribers
+from mesh.timestamps import ts
 from observability.metrics import counter, gauge
 
 log = logging.getLogger("mesh.outbox")
@@ -142,10 +142,8 @@ class Outbox:
         (mesh.events filters); returns the event (also when nobody wants it)."""
         subs = self.recipients(topic, payload)
         now = utcnow()
-        occurred = Timestamp()
-        occurred.FromDatetime(now)
         ev = events_pb2.Event(
-            event_id=event_id or new_id(), topic=topic, occurred_at=occurred, source=self.source
+            event_id=event_id or new_id(), topic=topic, occurred_at=ts(now), source=self.source
         )
         ev.payload.Pack(payload)
         if subs:

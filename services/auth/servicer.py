@@ -9,10 +9,10 @@ services rely on the token's 15-minute lifetime).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 import grpc
-from google.protobuf import empty_pb2, timestamp_pb2
+from google.protobuf import empty_pb2
 
 from cleanse.auth.v1 import (
     account_service_pb2,
@@ -27,6 +27,7 @@ from cleanse.common.v1 import address_pb2
 from mesh.db import next_page_token, page_after
 from mesh.errors import InvalidArgument
 from mesh.india import PostalAddress
+from mesh.timestamps import ts
 from services.auth.handlers.account import AccountHandlers
 from services.auth.handlers.admin import AdminHandlers
 from services.auth.handlers.auth import AuthHandlers, Tokens
@@ -35,14 +36,6 @@ from services.auth.models import Address, AdminUser, AuditLog, Role, Session, Us
 from services.auth.repository import AuditFilter
 
 # --- conversions -------------------------------------------------------------------
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
 
 
 def user_pb(u: User) -> resources_pb2.User:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from google.protobuf import timestamp_pb2
-
 from cleanse.catalog.v1 import resources_pb2 as res
 from cleanse.common.v1 import money_pb2
+from mesh.timestamps import ts
 from services.catalog.models import (
     Brand,
     Bundle,
@@ -45,14 +42,6 @@ COLLECTION_KIND = {"manual": res.COLLECTION_KIND_MANUAL, "smart": res.COLLECTION
 
 def reverse(table: dict[str, int]) -> dict[int, str]:
     return {v: k for k, v in table.items()}
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
 
 
 def money(amount: int | None, currency: str = "INR") -> money_pb2.Money | None:

@@ -7,11 +7,11 @@ enforced each RPC's access policy, checked REQUIRED fields and clamped page_size
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, json_format, timestamp_pb2
+from google.protobuf import empty_pb2, json_format
 
 from cleanse.engagement.v1 import (
     notification_admin_service_pb2 as admin_pb2,
@@ -27,6 +27,7 @@ from cleanse.engagement.v1 import (
 )
 from cleanse.engagement.v1 import resources_pb2 as pb
 from mesh import context as call_context
+from mesh.timestamps import ts
 from services.engagement.handlers import (
     NotificationFilter,
     NotificationHandlers,
@@ -39,14 +40,6 @@ from services.engagement.handlers import (
 from services.engagement.models import Notification, Preferences
 
 Ctx = grpc.aio.ServicerContext
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
 
 
 def _enum_name(enum: Any, prefix: str, value: int) -> str:

@@ -6,11 +6,10 @@ enforced each RPC's access policy, checked REQUIRED fields and clamped page_size
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, timestamp_pb2
+from google.protobuf import empty_pb2
 
 from cleanse.common.v1 import address_pb2
 from cleanse.inventory.v1 import (
@@ -21,6 +20,7 @@ from cleanse.inventory.v1 import (
     reservation_service_pb2_grpc,
     resources_pb2,
 )
+from mesh.timestamps import ts
 from services.inventory.domain import stock as rules
 from services.inventory.handlers.admin import AdminHandlers, TransferView
 from services.inventory.handlers.reservations import ReservationHandlers, ReservationView
@@ -28,21 +28,6 @@ from services.inventory.models import Adjustment, Backorder, Stock, Warehouse
 
 Ctx = grpc.aio.ServicerContext
 admin_pb2 = inventory_admin_service_pb2
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    """A Timestamp of an aware datetime (built directly: about a third of
-    Timestamp.FromDatetime's cost, the same value); a naive one is taken as local
-    time, as FromDatetime(value.astimezone(UTC)) takes it."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.astimezone(UTC)
-    d = value - _EPOCH  # days may be negative; seconds and microseconds never are
-    return timestamp_pb2.Timestamp(seconds=d.days * 86400 + d.seconds, nanos=d.microseconds * 1000)
 
 
 def warehouse_pb(w: Warehouse) -> resources_pb2.Warehouse:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import breakdown_pb2
+from mesh.timestamps import ts
 from services.order.domain.checkout import PricedLineFacts
 from services.order.models import (
     CheckoutSession,
@@ -26,14 +24,6 @@ INR = "INR"
 
 def money(minor: int, currency: str = INR) -> money_pb2.Money:
     return money_pb2.Money(amount_minor=minor, currency_code=currency or INR)
-
-
-def ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    t = Timestamp()
-    t.FromDatetime(value)
-    return t
 
 
 def address_out(d: dict[str, Any]) -> address_pb2.PostalAddress:

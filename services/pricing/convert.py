@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from google.protobuf import timestamp_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.message import Message
 
 from cleanse.catalog.v1 import catalog_internal_service_pb2 as catalog_pb2
 from cleanse.common.v1 import money_pb2
 from cleanse.pricing.v1 import breakdown_pb2, resources_pb2
+from mesh.timestamps import ts
 from services.pricing import models
 from services.pricing.domain import model as d
 from services.pricing.domain import result as r
@@ -23,21 +23,6 @@ OUTPUT_ONLY = ("name", "times_used", "times_held", "created_by", "create_time", 
 
 def money(paise: int, currency: str = "INR") -> money_pb2.Money:
     return money_pb2.Money(amount_minor=paise, currency_code=currency)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    """A Timestamp of an aware datetime (built directly: about a third of
-    Timestamp.FromDatetime's cost, the same value); a naive one is taken as local
-    time, as FromDatetime(value.astimezone(UTC)) takes it."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.astimezone(UTC)
-    d = value - _EPOCH  # days may be negative; seconds and microseconds never are
-    return timestamp_pb2.Timestamp(seconds=d.days * 86400 + d.seconds, nanos=d.microseconds * 1000)
 
 
 def when(msg: Message, field: str) -> datetime | None:

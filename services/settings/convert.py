@@ -10,6 +10,7 @@ from google.type import date_pb2
 from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.settings.v1 import resources_pb2 as res
 from mesh.errors import InvalidArgument
+from mesh.timestamps import ts
 from services.settings.domain import segments as seg
 from services.settings.domain import tax
 from services.settings.domain.store import Address, StoreConfig
@@ -32,14 +33,6 @@ def minor(m: money_pb2.Money, field: str) -> int:
     if m.currency_code not in ("", INR):
         raise InvalidArgument({f"{field}.currency_code": "only INR is supported"})
     return m.amount_minor
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
 
 
 def from_ts(t: timestamp_pb2.Timestamp) -> datetime:

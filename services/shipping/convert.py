@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-
-from google.protobuf import timestamp_pb2
 
 from cleanse.common.v1 import address_pb2, money_pb2
 from cleanse.shipping.v1 import resources_pb2 as pb
+from mesh.timestamps import ts
 from services.shipping.models import (
     Carrier,
     Method,
@@ -20,14 +18,6 @@ from services.shipping.models import (
 )
 
 ADDRESS_FIELDS = tuple(address_pb2.PostalAddress.DESCRIPTOR.fields_by_name)
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
 
 
 def money(minor: int) -> money_pb2.Money:

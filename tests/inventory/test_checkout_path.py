@@ -7,7 +7,6 @@
   violated constraint of inventory's surfaces as SQLAlchemy's IntegrityError, as the
   handlers expect (the pool's side: tests/mesh/test_db_fetch.py);
 - two expiry sweepers at once (two replicas) give every lapsed hold back once;
-- `servicer.ts` builds the same Timestamp as Timestamp.FromDatetime.
 """
 
 from __future__ import annotations
@@ -15,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
 
 import grpc
 import pytest
-from google.protobuf import timestamp_pb2
 from sqlalchemy.exc import IntegrityError
 
 from cleanse.inventory.v1 import inventory_admin_service_pb2 as admin_pb2
@@ -27,7 +24,6 @@ from cleanse.inventory.v1 import reservation_service_pb2 as res_pb2
 from cleanse.inventory.v1 import resources_pb2
 from services.inventory.domain import allocation
 from services.inventory.handlers.reservations import ReservationHandlers
-from services.inventory.servicer import ts
 from tests.inventory.conftest import Inventory, address
 from tests.support.rpc import reason
 
@@ -162,19 +158,3 @@ async def test_two_sweepers_release_each_lapsed_hold_once(inventory: Inventory) 
         res_pb2.CommitReservationRequest(name=keep.name)
     )
     assert done.state == State.RESERVATION_STATE_COMMITTED
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC),
-        datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
-        datetime(2030, 1, 1, 5, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
-        datetime(2026, 5, 1, 12, 0, 0),  # naive: local time, as astimezone takes it
-    ],
-)
-def test_ts_is_from_datetime(value: datetime) -> None:
-    expected = timestamp_pb2.Timestamp()
-    expected.FromDatetime(value.astimezone(UTC))
-    assert ts(value) == expected
-    assert ts(None) is None

@@ -5,17 +5,15 @@
   columns round-trip as text (the pool's side: tests/mesh/test_db_fetch.py);
 - two expiry sweepers at once (two replicas) give every lapsed hold's uses back once,
   and two replicas seeding an empty database at once load the demo promotions once;
-- `convert.ts` builds the same Timestamp as Timestamp.FromDatetime.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
-from google.protobuf import timestamp_pb2
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +22,6 @@ from cleanse.pricing.v1 import pricing_admin_service_pb2 as apb
 from mesh.db import Database
 from services.pricing import models, seed
 from services.pricing import repository as repo
-from services.pricing.convert import ts
 from services.pricing.handlers.holds import HoldHandlers
 from tests.pricing.conftest import Pricing
 from tests.pricing.test_service import cart, coupon
@@ -95,22 +92,6 @@ async def test_two_sweepers_give_each_lapsed_hold_back_once(pricing: Pricing) ->
     assert done.state == hpb.HOLD_STATE_COMMITTED and list(done.coupon_codes) == [c.code]
     got = await p.admin.GetCoupon(apb.GetCouponRequest(name=c.name), metadata=p.md())
     assert (got.times_used, got.times_held) == (1, 0)
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC),
-        datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
-        datetime(2030, 1, 1, 5, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
-        datetime(2026, 5, 1, 12, 0, 0),  # naive: local time, as astimezone takes it
-    ],
-)
-def test_ts_is_from_datetime(value: datetime) -> None:
-    expected = timestamp_pb2.Timestamp()
-    expected.FromDatetime(value.astimezone(UTC))
-    assert ts(value) == expected
-    assert ts(None) is None
 
 
 async def test_two_replicas_seeding_at_once_load_it_once(database_url: str) -> None:

@@ -7,10 +7,10 @@ app.add(search_service_pb2_grpc.add_SearchServiceServicer_to_server, SearchServi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import grpc
-from google.protobuf import empty_pb2, timestamp_pb2
+from google.protobuf import empty_pb2
 from sqlalchemy import delete, select
 
 from cleanse.catalog.v1 import search_service_pb2 as pb
@@ -19,6 +19,7 @@ from cleanse.common.v1 import money_pb2
 from mesh import context as call_context
 from mesh.db import Database, decode_page_token, encode_page_token, utcnow
 from mesh.errors import InvalidArgument, NotFound, Violations
+from mesh.timestamps import ts
 from services.catalog.search import analytics
 from services.catalog.search.engine import BAND_IDS, Filters, Hit, SearchEngine
 from services.catalog.search.indexer import bump_version, reindex_all
@@ -38,12 +39,6 @@ SYNONYM_PREFIX = "searchSynonyms/"
 
 def money(paise: int | None) -> money_pb2.Money | None:
     return None if paise is None else money_pb2.Money(amount_minor=paise, currency_code="INR")
-
-
-def ts(value: datetime) -> timestamp_pb2.Timestamp:
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
 
 
 def hit_pb(h: Hit) -> pb.SearchHit:
