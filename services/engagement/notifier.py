@@ -15,8 +15,9 @@ writes as ONE statement in autocommit (see `EngagementEventSink`).
 
 The dispatcher (a background task, like the outbox relay) sends with no transaction
 open, then records SENT with the provider's message id, or RETRYING with
-exponential backoff, or DEAD_LETTER after `max_attempts` (one UPDATE). What it sends
-comes from two places:
+exponential backoff, or DEAD_LETTER after `max_attempts` (one UPDATE; what one turn
+sent is recorded together, one UPDATE per kind of outcome on PostgreSQL). What it
+sends comes from two places:
 
 - rows this process just wrote: `enqueue` writes a new PENDING row already leased
   to this process (`next_attempt_at` = now + the lease) and, once the transaction
@@ -41,14 +42,16 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, bindparam, func, literal_column, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
@@ -88,6 +91,7 @@ NOTIFICATIONS = counter(
 )
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 _N = Notification.__table__
 _T = Template.__table__
@@ -184,6 +188,18 @@ def _outgoing(row: Any, handed_over: float = 0.0) -> Outgoing:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """What came of sending a notification: a provider message id, an error, or
+    why it was not sent (`suppressed`)."""
+
+    notification: Outgoing
+    recipient: str
+    message_id: str
+    error: SendError | None
+    suppressed: str
+
+
+@dataclass(frozen=True)
 class ActiveTemplate:
     """An active template with its current version's content (None: no such version)."""
 
@@ -233,11 +249,18 @@ class TemplateCache:
         self._generation += 1
         self._entries.clear()
 
-    async def active(self, conn: AsyncConnection, event_type: str) -> tuple[ActiveTemplate, ...]:
-        now = time.monotonic()
+    def cached(self, event_type: str) -> tuple[ActiveTemplate, ...] | None:
+        """The event type's templates if cached and fresh (no database), else None."""
         hit = self._entries.get(event_type)
-        if hit is not None and now - hit[0] < self.ttl:
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
+        return None
+
+    async def active(self, conn: AsyncConnection, event_type: str) -> tuple[ActiveTemplate, ...]:
+        hit = self.cached(event_type)
+        if hit is not None:
+            return hit
+        now = time.monotonic()
         generation = self._generation
         result = await conn.execute(_ACTIVE_TEMPLATES, {"event_type": event_type})
         rows = tuple(ActiveTemplate(*r) for r in result.all())
@@ -320,6 +343,45 @@ def _record_statement(columns: tuple[str, ...]) -> Any:
 
 
 _BUILT: dict[Any, Any] = {}
+
+# The hot path's statements on PostgreSQL run straight on the driver
+# (`Database.fetch`: a fraction of the CPU of a SQLAlchemy connection): each is
+# compiled ONCE from the same construct the SQLAlchemy path executes, to its `$n`
+# text (every parameter cast to its type) and the names of its parameters in order.
+_PG_DIALECT = asyncpg_dialect()
+_DRIVER_SQL: dict[Any, tuple[str, tuple[str, ...]]] = {}
+
+
+def _driver_sql(key: Any, statement: Callable[[], Any]) -> tuple[str, tuple[str, ...]]:
+    """(`$n` SQL, parameter names in order) of `statement()`, compiled once per key."""
+    got = _DRIVER_SQL.get(key)
+    if got is None:
+        compiled = statement().compile(dialect=_PG_DIALECT)
+        names = tuple(compiled.positiontup or ())
+        got = _DRIVER_SQL[key] = (compiled.string, names)
+    return got
+
+
+_RECORD_MANY: dict[tuple[str, ...], str] = {}
+
+
+def _record_many_sql(columns: tuple[str, ...]) -> str:
+    """PostgreSQL: `_record_statement(columns)` for many rows as one statement: $1
+    the ids, then one array per column, in `columns` order."""
+    sql = _RECORD_MANY.get(columns)
+    if sql is None:
+        names = ("id", *columns)
+        arrays = ", ".join(
+            f"${i}::{_N.c[c].type.compile(dialect=_PG_DIALECT)}[]" for i, c in enumerate(names, 1)
+        )
+        sets = ", ".join(f'"{c}" = v."{c}"' for c in columns)
+        aliases = ", ".join(f'"{c}"' for c in names)
+        due = ", ".join(f"'{s}'" for s in DUE)
+        sql = _RECORD_MANY[columns] = (
+            f"UPDATE {_N.name} AS n SET {sets} FROM unnest({arrays}) AS v({aliases})"
+            f" WHERE n.id = v.id AND n.status IN ({due})"
+        )
+    return sql
 
 
 def _pieces(along: Alongside, dialect: str, gated: bool = False) -> tuple[tuple[Any, ...], ...]:
@@ -457,13 +519,24 @@ class Notifier:
     def base_data(self) -> dict[str, Any]:
         return {"store_name": "Cleanse Ayurveda", "storefront_url": self.settings.storefront_url}
 
-    async def _rows(self, conn: AsyncConnection, trigger: Trigger) -> list[dict[str, Any]]:
-        """The trigger's notification rows (rendered; not written)."""
-        templates = [
-            t
-            for t in await self.templates.active(conn, trigger.event_type)
-            if t.channel in trigger.channels
-        ]
+    async def _read(self, conn: AsyncConnection | None, read: Callable[[Any], Awaitable[T]]) -> T:
+        """`read(connection)` on `conn`, or without one on a connection of its own."""
+        if conn is not None:
+            return await read(conn)
+        engine = self._autocommit if self._autocommit is not None else self.db.engine
+        async with engine.connect() as own:
+            return await read(own)
+
+    async def _rows(self, conn: AsyncConnection | None, trigger: Trigger) -> list[dict[str, Any]]:
+        """The trigger's notification rows (rendered; not written). `conn`: where to
+        read templates and preferences (None: a connection only when something must
+        be read: the templates are usually cached)."""
+        active = self.templates.cached(trigger.event_type)
+        if active is None:
+            active = await self._read(
+                conn, partial(self.templates.active, event_type=trigger.event_type)
+            )
+        templates = [t for t in active if t.channel in trigger.channels]
         if not templates:
             log.warning("no active template", extra={"event_type": trigger.event_type})
             return []
@@ -493,7 +566,8 @@ class Notifier:
                 if render_error:
                     status, error = DEAD_LETTER, render_error
                 elif t.category == cat.MARKETING and r.user:
-                    if not await self.allows_marketing(conn, r.user, t.channel):
+                    allows = partial(self.allows_marketing, user=r.user, channel=t.channel)
+                    if not await self._read(conn, allows):
                         status, error = SUPPRESSED, "customer opted out of marketing"
                 c = content or tpl.Content("", "", "")
                 rows.append(
@@ -590,24 +664,26 @@ class Notifier:
         before (nothing written), False when handled now. None, with nothing
         written, when it cannot be one statement (SQLite, or more than one row):
         the caller goes the way of a transaction."""
-        if self._autocommit is None:
+        if self.db.is_sqlite:
             return None
-        async with self._autocommit.connect() as conn:
-            rows = await self._rows(conn, trigger)
-            if len(rows) > 1:
-                return None
-            params: dict[str, Any] = {
-                "e_event_id": event.event_id,
-                "e_topic": event.topic,
-                "e_source": event.source,
-                "e_processed_at": utcnow(),
-            }
-            if rows:
-                params.update(_bind(rows[0]))
-            if alongside is not None:
-                params.update(alongside.params)
-            result = await conn.execute(_event_statement(alongside, bool(rows)), params)
-            fresh, note_id = result.one()
+        rows = await self._rows(None, trigger)
+        if len(rows) > 1:
+            return None
+        params: dict[str, Any] = {
+            "e_event_id": event.event_id,
+            "e_topic": event.topic,
+            "e_source": event.source,
+            "e_processed_at": utcnow(),
+        }
+        if rows:
+            params.update(_bind(rows[0]))
+        if alongside is not None:
+            params.update(alongside.params)
+        with_row = bool(rows)
+        key = ("event", alongside.key if alongside is not None else None, with_row)
+        sql, names = _driver_sql(key, partial(_event_statement, alongside, with_row))
+        [result] = await self.db.fetch(sql, *(params[n] for n in names))
+        fresh, note_id = result[0], result[1]
         if not fresh:
             return True
         self._hand_over(self._written([r for r in rows if r["id"] == note_id]))
@@ -702,7 +778,8 @@ class Notifier:
             if timeout <= 0:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self.wake.wait()
 
     async def dispatch_once(self) -> int:
         """Send what was handed over and, when the table is due a look, claim the due
@@ -718,11 +795,12 @@ class Notifier:
             return 1
         sem = asyncio.Semaphore(self.settings.dispatch_concurrency)
 
-        async def one(n: Outgoing) -> None:
+        async def one(n: Outgoing) -> Attempt:
             async with sem:
-                await self._send_and_record(n)
+                return await self._attempt(n)
 
-        await asyncio.gather(*(one(n) for n in jobs))
+        # Sent side by side, recorded together: one UPDATE per kind of outcome.
+        await self._record_all(await asyncio.gather(*(one(n) for n in jobs)))
         return len(jobs)
 
     def _take_handoff(self, limit: int) -> list[Outgoing]:
@@ -761,6 +839,10 @@ class Notifier:
             return list(result.all()) if result.returns_rows else []
 
     async def _send_and_record(self, n: Outgoing) -> None:
+        await self._record_all([await self._attempt(n)])
+
+    async def _attempt(self, n: Outgoing) -> Attempt:
+        """Send `n` (its address looked up first if need be): what came of it."""
         recipient = n.recipient
         message_id = ""
         error: SendError | None = None
@@ -771,9 +853,8 @@ class Notifier:
                 if not recipient:
                     suppressed = f"no {'email address' if n.channel == cat.EMAIL else 'phone'}"
             if not suppressed:
-                message_id = await asyncio.wait_for(
-                    self._send(n, recipient), self.settings.send_timeout_seconds
-                )
+                async with asyncio.timeout(self.settings.send_timeout_seconds):
+                    message_id = await self._send(n, recipient)
         except SendError as exc:
             error = exc
         except TimeoutError:
@@ -783,7 +864,7 @@ class Notifier:
         except Exception as exc:  # a contact lookup that failed, a provider bug
             log.warning("send failed", exc_info=True, extra={"notification": n.id})
             error = SendError(f"{type(exc).__name__}: {exc}"[:300])
-        await self._record(n, recipient, message_id, error, suppressed)
+        return Attempt(n, recipient, message_id, error, suppressed)
 
     async def _resolve(self, n: Outgoing) -> str:
         contact = await self.contacts.lookup(n.user)
@@ -821,24 +902,25 @@ class Notifier:
             )
         )
 
-    async def _record(
-        self,
-        n: Outgoing,
-        recipient: str,
-        message_id: str,
-        error: SendError | None,
-        suppressed: str,
-    ) -> None:
+    def _outcome(self, a: Attempt) -> tuple[str, dict[str, Any]]:
+        """An attempt's outcome and the columns that record it."""
+        n, error = a.notification, a.error
         now = self.clock()
         s = self.settings
-        attempts = n.attempts + (0 if suppressed else 1)
-        values: dict[str, Any] = {"attempts": attempts, "update_time": now, "recipient": recipient}
-        if suppressed:
+        attempts = n.attempts + (0 if a.suppressed else 1)
+        values: dict[str, Any] = {
+            "attempts": attempts,
+            "update_time": now,
+            "recipient": a.recipient,
+        }
+        if a.suppressed:
             outcome = "suppressed"
-            values.update(status=SUPPRESSED, last_error=suppressed)
+            values.update(status=SUPPRESSED, last_error=a.suppressed)
         elif error is None:
             outcome = "sent"
-            values.update(status=SENT, provider_message_id=message_id, sent_time=now, last_error="")
+            values.update(
+                status=SENT, provider_message_id=a.message_id, sent_time=now, last_error=""
+            )
         elif error.permanent or attempts >= s.max_attempts:
             outcome = "dead_letter"
             values.update(status=DEAD_LETTER, last_error=str(error)[:1000])
@@ -854,10 +936,41 @@ class Notifier:
             self._poll_at = min(self._poll_at, time.monotonic() + delay)
         if n.sensitive and values["status"] in (SENT, DEAD_LETTER):
             values.update(subject="", text_body="", html_body="", context_json="{}")
-        columns = tuple(sorted(values))
-        params = {f"v_{c}": values[c] for c in columns}
-        params["n_id"] = n.id
-        await self._execute(_record_statement(columns), params)
+        return outcome, values
+
+    async def _record_all(self, done: Sequence[Attempt]) -> None:
+        """Record attempts (each only while its row is still due): one UPDATE per
+        set of columns written (on SQLite, one per row)."""
+        groups: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = {}
+        outcomes = []
+        for a in done:
+            outcome, values = self._outcome(a)
+            outcomes.append(outcome)
+            groups.setdefault(tuple(sorted(values)), []).append((a.notification.id, values))
+        for columns, rows in groups.items():
+            if self.db.is_sqlite:
+                for id_, values in rows:
+                    params = {f"v_{c}": values[c] for c in columns}
+                    params["n_id"] = id_
+                    await self._execute(_record_statement(columns), params)
+            elif len(rows) == 1:
+                [(id_, values)] = rows
+                params = {f"v_{c}": values[c] for c in columns}
+                params["n_id"] = id_
+                sql, names = _driver_sql(("record", columns), partial(_record_statement, columns))
+                await self.db.fetch(sql, *(params[k] for k in names))
+            else:
+                await self.db.fetch(
+                    _record_many_sql(columns),
+                    [id_ for id_, _ in rows],
+                    *([values[c] for _, values in rows] for c in columns),
+                )
+        for a, outcome in zip(done, outcomes, strict=True):
+            self._recorded(a, outcome)
+
+    def _recorded(self, a: Attempt, outcome: str) -> None:
+        n, error = a.notification, a.error
+        attempts = n.attempts + (0 if a.suppressed else 1)
         NOTIFICATIONS.labels(n.channel, n.event_type, outcome).inc()
         if outcome in ("retrying", "dead_letter"):
             log.warning(

@@ -3,8 +3,13 @@
     python -m services.engagement.smtp_sink      # listens on the registry's "smtp"
 
 Mail goes to <data dir>/mail/<time>-<n>.eml (CLEANSE_DATA_DIR, else ./data). Nothing
-is relayed anywhere. Tests use `SmtpSink.running()` on an ephemeral port and read
-`sink.messages`.
+is relayed anywhere, and the standalone process keeps nothing in memory: the files
+are the record (`keep=False`), so a long `make run` or a benchmark costs it no
+growing memory and no parsing.
+
+Tests use `SmtpSink.running()` on an ephemeral port (`keep=True`) and read
+`sink.messages` / `sink.to(address)`: the raw bytes are kept as they arrive and
+parsed (`email.policy.default`) only when read, once each.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,26 +44,52 @@ class _Handler:
 
 
 class SmtpSink:
-    def __init__(self, folder: Path | None = None) -> None:
+    """`folder`: where each message is written as an .eml file (None: nowhere).
+    `keep`: keep the messages in memory for `messages`, `recipients`, `to()` and
+    `arrived` (tests); without it the files are all there is."""
+
+    def __init__(self, folder: Path | None = None, *, keep: bool = True) -> None:
+        if not keep and folder is None:
+            raise ValueError("an SMTP sink that keeps nothing needs a folder to write to")
         self.folder = folder
-        self.messages: list[EmailMessage] = []
+        self.keep = keep
         self.recipients: list[list[str]] = []
-        self._seq = itertools.count(1)
+        self.stored = 0  # messages accepted (kept or not)
         self.arrived = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.controller: Controller | None = None
+        self._raw: list[bytes] = []
+        self._parsed: list[EmailMessage] = []
+        self._parse_lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._folder_ready = False
 
     def store(self, data: bytes, rcpt: list[str]) -> None:
-        msg = message_from_bytes(data, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        self.recipients.append(rcpt)
+        """One accepted message (called on the SMTP server's thread)."""
+        self.stored += 1
         if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            if not self._folder_ready:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._folder_ready = True
             name = f"{time.strftime('%Y%m%dT%H%M%S')}-{next(self._seq):05d}.eml"
             (self.folder / name).write_bytes(data)
+        if not self.keep:
+            return
+        # Recipients first: a reader that sees the message sees its recipients.
+        self.recipients.append(rcpt)
+        self._raw.append(data)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.arrived.set)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """The kept messages in arrival order, parsed on first read."""
+        with self._parse_lock:
+            for data in self._raw[len(self._parsed) :]:
+                msg = message_from_bytes(data, policy=policy.default)
+                assert isinstance(msg, EmailMessage)
+                self._parsed.append(msg)
+            return list(self._parsed)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]
@@ -80,9 +112,9 @@ class SmtpSink:
     @classmethod
     @asynccontextmanager
     async def running(
-        cls, address: registry.Address, folder: Path | None = None
+        cls, address: registry.Address, folder: Path | None = None, *, keep: bool = True
     ) -> AsyncIterator[SmtpSink]:
-        sink = cls(folder)
+        sink = cls(folder, keep=keep)
         sink.start(address.host, address.port)
         try:
             yield sink
@@ -90,10 +122,16 @@ class SmtpSink:
             sink.stop()
 
 
+def standalone(folder: Path) -> SmtpSink:
+    """The sink `python -m services.engagement.smtp_sink` runs: .eml files under
+    `folder`, nothing kept in memory."""
+    return SmtpSink(folder, keep=False)
+
+
 async def _main() -> None:
     addr = registry.address("smtp")
     folder = data_dir() / "mail"
-    sink = SmtpSink(folder)
+    sink = standalone(folder)
     sink.start(addr.host, addr.port)
     print(f"SMTP sink on {addr}: mail is stored as .eml files under {folder}", flush=True)
     stop = asyncio.Event()

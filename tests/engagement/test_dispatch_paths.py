@@ -104,6 +104,37 @@ async def test_a_connection_the_sink_dropped_is_replaced_and_the_mail_sent_once(
     assert [(r.status, r.attempts) for r in rows] == [(pb.NOTIFICATION_STATUS_SENT, 1)] * 2
 
 
+async def test_notifications_sent_together_are_recorded_together_each_with_its_outcome(
+    e: Engagement,
+) -> None:
+    # Three hand-offs in one dispatcher turn: two sent, one with no address to send
+    # to (suppressed); recorded with one UPDATE per kind of outcome on PostgreSQL.
+    emails = [f"{unique('batch')}@example.in" for _ in range(2)]
+    ghost = f"users/{new_id()}"  # not known to auth: no address
+    events = [new_id() for _ in range(3)]
+    for event_id, email in zip(events, emails, strict=False):
+        await e.deliver("order.placed", placed(email), event_id)
+    nobody = placed("")
+    nobody.customer = ghost
+    await e.deliver("order.placed", nobody, events[2])
+    assert await e.wired.notifier.dispatch_once() >= 3
+    async with e.wired.db.session() as s:
+        rows = {
+            n.event_id: n
+            for n in await s.scalars(select(Notification).where(Notification.event_id.in_(events)))
+        }
+    for event_id, email in zip(events, emails, strict=False):
+        [mail] = e.smtp.to(email)
+        row = rows[event_id]
+        assert (row.status, row.attempts, row.recipient) == ("SENT", 1, email)
+        assert row.provider_message_id == mail["Message-ID"] and row.sent_time is not None
+    row = rows[events[2]]
+    assert (row.status, row.attempts, row.last_error) == ("SUPPRESSED", 0, "no email address")
+    assert row.provider_message_id == "" and row.sent_time is None
+    # Recorded only while due: a second record of the same attempt changes nothing.
+    assert await e.wired.notifier.dispatch_once() == 0
+
+
 class _ClosingHandler:
     """Takes one message per connection, then answers the next MAIL with 421 and
     hangs up: a server that dropped an idle client, seen only when it is used."""
