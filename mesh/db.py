@@ -6,6 +6,8 @@
         s.add(thing)
     async with db.session() as s:              # reads
         rows = (await s.scalars(select(Thing))).all()
+    rows = await db.run(STMT, {"id": x})         # a Core statement built ONCE: on PostgreSQL
+    rows = await db.run_in(s, STMT, {"id": x})   # straight on asyncpg (alone / in `s`)
     app = ServiceApp("auth", readiness=db.ready)
     with on_conflict(AlreadyExists("brands/x already exists")):
         async with db.transaction() as s:      # a unique race the pre-check missed:
@@ -43,6 +45,7 @@ import secrets
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
@@ -53,8 +56,10 @@ import asyncpg
 from sqlalchemy import DateTime, Executable, event, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, Connection, Row, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -137,14 +142,59 @@ def pool_limits(service: str, env: Mapping[str, str] | None = None) -> tuple[int
 
 
 class DriverRow(asyncpg.Record):
-    """A row from `Database.fetch`: columns by key (`row["id"]`) or as attributes
-    (`row.id`), like SQLAlchemy's rows."""
+    """A row from `Database.fetch` or `Database.run`: columns by key (`row["id"]`), as
+    attributes (`row.id`), by position (`row[0]`, `row[2:]`) and as a mapping
+    (`row._mapping`), so code written for SQLAlchemy's rows reads these too."""
 
     def __getattr__(self, name: str) -> Any:
         try:
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    @property
+    def _mapping(self) -> Mapping[str, Any]:
+        return dict(self.items())
+
+
+# Rows of `Database.run`: the driver's on PostgreSQL, SQLAlchemy's on SQLite. Both read
+# by attribute, by position (slices too) and through `_mapping`.
+AnyRow = DriverRow | Row[Any]
+
+
+class _Bind:
+    """One `$n` parameter of a compiled statement: where its value comes from and the
+    type processing SQLAlchemy applies to it before the driver sees it."""
+
+    __slots__ = ("default", "name", "process", "required")
+
+    def __init__(
+        self, name: str, process: Callable[[Any], Any] | None, default: Any, required: bool
+    ) -> None:
+        self.name, self.process, self.default, self.required = name, process, default, required
+
+
+class _DriverStatement:
+    """A Core statement compiled once for asyncpg: its `$n` SQL and its parameters in
+    `$n` order."""
+
+    __slots__ = ("binds", "sql")
+
+    def __init__(self, sql: str, binds: tuple[_Bind, ...]) -> None:
+        self.sql, self.binds = sql, binds
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        for b in self.binds:
+            if b.name in params:
+                value = params[b.name]
+            elif b.required:  # as SQLAlchemy raises it
+                missing = InvalidRequestError(f"A value is required for bind parameter {b.name!r}")
+                raise StatementError(str(missing), self.sql, dict(params), missing)
+            else:
+                value = b.default
+            out.append(value if b.process is None else b.process(value))
+        return out
 
 
 class Database:
@@ -190,6 +240,11 @@ class Database:
         self._sessions = async_sessionmaker(read_engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
         self._heads: set[str] | None = None
+        # `run`'s statements compiled for the driver, by statement OBJECT (its id, with
+        # a weak reference that drops the entry when the statement goes away).
+        self._driver_statements: dict[int, tuple[weakref.ref[Any], _DriverStatement]] = {}
+        self.driver_compiles = 0  # statements compiled for the driver (tests)
+        self.driver_round_trips = 0  # statements run straight on the driver (tests)
 
     def __repr__(self) -> str:
         return f"Database({self.service!r}, {self.url.render_as_string(hide_password=True)!r})"
@@ -243,7 +298,8 @@ class Database:
         block is autocommit, like `session()`'s reads on PostgreSQL, so nothing is
         left open when the connection goes back to the pool); written for PostgreSQL
         with `$n` parameters, each cast to its type; `timestamptz` values are aware
-        datetimes both ways. The service keeps a SQLAlchemy path for SQLite.
+        datetimes both ways. The service keeps a SQLAlchemy path for SQLite (or
+        writes a Core statement once and runs it with `run`, which takes both).
 
         Errors: a constraint violation is raised as SQLAlchemy's IntegrityError, as
         from a session, so conflict handling is the same on either path; any other
@@ -253,9 +309,14 @@ class Database:
         """
         if self.is_sqlite:
             raise RuntimeError("Database.fetch is PostgreSQL's; SQLite takes the session path")
+        return await self._on_driver(sql, args)
+
+    async def _on_driver(self, sql: str, args: Sequence[Any]) -> list[DriverRow]:
+        """`sql` on a connection of the pool, autocommit (`fetch`)."""
         conn = await self.engine.raw_connection()
         try:
             driver: asyncpg.Connection = conn.driver_connection  # type: ignore[assignment]
+            self.driver_round_trips += 1
             return await driver.fetch(sql, *args, record_class=DriverRow)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(sql, args, exc) from exc
@@ -266,6 +327,89 @@ class Database:
             raise
         finally:
             conn.close()
+
+    # --- Core statements on the driver -----------------------------------------------
+
+    async def run(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> list[AnyRow]:
+        """One Core statement with its parameters as a unit of work of its own; the
+        rows it returns (none for a statement without RETURNING).
+
+        PostgreSQL: straight on the driver as `fetch` runs hand-written SQL (autocommit,
+        one round trip, the same pool, the same errors), the statement compiled ONCE
+        for the driver (`driver_statement`): build it once (a module constant or a
+        template), never per call, or it is compiled per call. SQLite: through
+        SQLAlchemy in a BEGIN IMMEDIATE transaction, as `execute`. Either way the same
+        values reach the database and the same values come back (SQLAlchemy's bind
+        processing is applied; rows read by attribute, position and `_mapping`).
+        """
+        if self.is_sqlite:
+            _refuse_orm(statement)
+            async with self._write_engine.begin() as conn:
+                result = await conn.execute(statement, params)
+                return list(result.all()) if result.returns_rows else []
+        compiled = self.driver_statement(statement)
+        return await self._on_driver(compiled.sql, compiled.args(params or {}))
+
+    async def run_in(
+        self,
+        s: AsyncSession | AsyncConnection,
+        statement: Executable,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[AnyRow]:
+        """`run`, inside the session's (or connection's) transaction: on PostgreSQL on
+        its own driver connection, the way SQLAlchemy's asyncpg adapter runs a
+        statement there.
+
+        The adapter begins its asyncpg transaction lazily, before the first statement
+        (under its execute lock): so does this, with the adapter's own state and
+        method, so a transaction whose first statement runs here is begun exactly as
+        through SQLAlchemy, and an autocommit connection (`session()`'s reads) stays
+        autocommit. COMMIT and ROLLBACK stay SQLAlchemy's. A constraint violation is
+        IntegrityError (the caller's block then rolls back); another server error
+        propagates as asyncpg's; anything else invalidates the connection."""
+        if self.is_sqlite:
+            _refuse_orm(statement)
+            conn = await s.connection() if isinstance(s, AsyncSession) else s
+            result = await conn.execute(statement, params)
+            return list(result.all()) if result.returns_rows else []
+        compiled = self.driver_statement(statement)
+        args = compiled.args(params or {})
+        fairy = await _pooled_connection(s)
+        adapter: Any = fairy.dbapi_connection  # sqlalchemy's AsyncAdapt_asyncpg_connection
+        driver: asyncpg.Connection = fairy.driver_connection  # type: ignore[assignment]
+        try:
+            async with adapter._execute_mutex:
+                if adapter._transaction is None:
+                    await adapter._start_transaction()  # BEGIN, unless autocommit
+                self.driver_round_trips += 1
+                return await driver.fetch(compiled.sql, *args, record_class=DriverRow)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(compiled.sql, args, exc) from exc
+        except asyncpg.PostgresError:
+            raise
+        except BaseException as exc:
+            conn = await s.connection() if isinstance(s, AsyncSession) else s
+            await conn.invalidate(exc if isinstance(exc, Exception) else None)
+            raise
+
+    def driver_statement(self, statement: Executable) -> _DriverStatement:
+        """`statement` compiled for asyncpg, once per statement object (kept while the
+        statement lives; never looked up by its SQL or its values)."""
+        key = id(statement)
+        entry = self._driver_statements.get(key)
+        if entry is not None and entry[0]() is statement:
+            return entry[1]
+        compiled = _compile_for_driver(statement, self.engine.dialect)
+        self.driver_compiles += 1
+        cache = self._driver_statements
+
+        def forget(_ref: weakref.ref[Any], key: int = key) -> None:
+            cache.pop(key, None)
+
+        self._driver_statements[key] = (weakref.ref(statement, forget), compiled)
+        return compiled
 
     async def insert(self, obj: Any) -> None:
         """One new ORM object written as a single INSERT of its own (`execute`): on
@@ -374,6 +518,77 @@ def on_conflict(error: ServiceError) -> Iterator[None]:
         raise error from None
 
 
+# Result types whose processing is the identity on what asyncpg decodes: UTCDateTime
+# (timestamptz arrives aware, in UTC, and stays as it is). JSON, bytes, strings,
+# integers and booleans have no result processing on SQLAlchemy's asyncpg dialect (its
+# JSON codecs, installed on every connection of the pool, decode JSON in the driver).
+# (`_DRIVER_RESULT_IDENTITY`, defined below UTCDateTime.)
+
+
+_POOLED = "mesh.db.pooled"  # a session's info key: (its Connection, the pooled connection)
+
+
+async def _pooled_connection(s: AsyncSession | AsyncConnection) -> Any:
+    """The pool's connection under `s`'s transaction (SQLAlchemy's _ConnectionFairy).
+
+    `AsyncSession.connection()` and `AsyncConnection.get_raw_connection()` each switch
+    greenlets, which costs about as much CPU as the statement: a session keeps its
+    answer in its `info` for as long as that Connection is the one in use (open, valid,
+    in its transaction; a session's next transaction gets a new one)."""
+    if isinstance(s, AsyncSession):
+        kept = s.info.get(_POOLED)
+        if kept is not None:
+            sync, fairy = kept
+            if not sync.closed and not sync.invalidated and sync.in_transaction():
+                return fairy
+        conn = await s.connection()
+        fairy = await conn.get_raw_connection()
+        s.info[_POOLED] = (conn.sync_connection, fairy)
+        return fairy
+    return await s.get_raw_connection()
+
+
+def _refuse_orm(statement: Executable) -> None:
+    """`run` takes Core statements: an ORM statement (`select(Model)`) would return
+    objects through a session (and autoflush it first), rows here."""
+    if statement._propagate_attrs.get("compile_state_plugin") == "orm":
+        raise NotImplementedError("Database.run takes Core statements (tables, not models)")
+
+
+def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverStatement:
+    """`statement` as asyncpg takes it: SQLAlchemy's `$n` SQL (with its casts), the
+    parameters in `$n` order with their bind processors and defaults (literal values
+    in the statement). Refuses what it would not run exactly as SQLAlchemy does:
+    parameters rendered at execution (expanding IN, literal_execute), defaults computed
+    at execution, implicit RETURNING, results that need processing."""
+    _refuse_orm(statement)
+    compiled: Any = statement.compile(dialect=dialect)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        raise NotImplementedError("Database.run: parameters rendered at execution (IN lists)")
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        raise NotImplementedError("Database.run: column defaults computed at execution")
+    if getattr(compiled, "implicit_returning", None) or compiled.escaped_bind_names:
+        raise NotImplementedError("Database.run: implicit RETURNING or escaped parameter names")
+    for column in compiled._result_columns:
+        try:
+            processed = column.type._cached_result_processor(dialect, None) is not None
+        except Exception:  # processing that depends on the driver's type (Numeric)
+            processed = True
+        if processed and not isinstance(column.type, _DRIVER_RESULT_IDENTITY):
+            raise NotImplementedError(
+                f"Database.run: result column {column.name!r} of type {column.type!r} "
+                "needs processing; run it through a session"
+            )
+    processors: Mapping[str, Callable[[Any], Any]] = compiled._bind_processors
+    binds: list[_Bind] = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        if bind.callable is not None:
+            raise NotImplementedError(f"Database.run: parameter {name!r} has a callable value")
+        binds.append(_Bind(name, processors.get(name), bind.value, bool(bind.required)))
+    return _DriverStatement(compiled.string, tuple(binds))
+
+
 def _enable_wal(path: str) -> None:
     """Put the SQLite file in WAL mode (a property of the file: set once, before the
     pool opens connections). The switch needs the file to itself, and SQLite refuses
@@ -477,6 +692,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_DRIVER_RESULT_IDENTITY: tuple[type, ...] = (UTCDateTime,)
 
 
 def utcnow() -> datetime:

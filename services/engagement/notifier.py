@@ -345,21 +345,10 @@ def _record_statement(columns: tuple[str, ...]) -> Any:
 _BUILT: dict[Any, Any] = {}
 
 # The hot path's statements on PostgreSQL run straight on the driver
-# (`Database.fetch`: a fraction of the CPU of a SQLAlchemy connection): each is
-# compiled ONCE from the same construct the SQLAlchemy path executes, to its `$n`
-# text (every parameter cast to its type) and the names of its parameters in order.
+# (`Database.run`: each compiled ONCE from the same construct the SQLAlchemy path
+# executes); recording many sends at once is one hand-written UPDATE ... FROM unnest
+# (`Database.fetch`), its arrays cast to the columns' types.
 _PG_DIALECT = asyncpg_dialect()
-_DRIVER_SQL: dict[Any, tuple[str, tuple[str, ...]]] = {}
-
-
-def _driver_sql(key: Any, statement: Callable[[], Any]) -> tuple[str, tuple[str, ...]]:
-    """(`$n` SQL, parameter names in order) of `statement()`, compiled once per key."""
-    got = _DRIVER_SQL.get(key)
-    if got is None:
-        compiled = statement().compile(dialect=_PG_DIALECT)
-        names = tuple(compiled.positiontup or ())
-        got = _DRIVER_SQL[key] = (compiled.string, names)
-    return got
 
 
 _RECORD_MANY: dict[tuple[str, ...], str] = {}
@@ -680,9 +669,7 @@ class Notifier:
         if alongside is not None:
             params.update(alongside.params)
         with_row = bool(rows)
-        key = ("event", alongside.key if alongside is not None else None, with_row)
-        sql, names = _driver_sql(key, partial(_event_statement, alongside, with_row))
-        [result] = await self.db.fetch(sql, *(params[n] for n in names))
+        [result] = await self.db.run(_event_statement(alongside, with_row), params)
         fresh, note_id = result[0], result[1]
         if not fresh:
             return True
@@ -957,8 +944,7 @@ class Notifier:
                 [(id_, values)] = rows
                 params = {f"v_{c}": values[c] for c in columns}
                 params["n_id"] = id_
-                sql, names = _driver_sql(("record", columns), partial(_record_statement, columns))
-                await self.db.fetch(sql, *(params[k] for k in names))
+                await self.db.run(_record_statement(columns), params)
             else:
                 await self.db.fetch(
                     _record_many_sql(columns),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,9 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
     Insert,
-    Row,
     Select,
     Table,
     Update,
@@ -28,10 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from mesh.db import Database, decode_page_token, new_id, next_page_token
+from mesh.db import AnyRow, Database, decode_page_token, new_id, next_page_token
 from mesh.errors import InvalidArgument
 from services.order.models import (
     Base,
@@ -99,7 +96,7 @@ def values_of(obj: Base) -> dict[str, Any]:
     return values
 
 
-def entity(model: type[E], row: Row[Any]) -> E:
+def entity(model: type[E], row: AnyRow) -> E:
     """A transient ORM object holding a Core row of `model`'s table (read or RETURNING)."""
     return model(**row._mapping)
 
@@ -234,53 +231,46 @@ class Writes:
 
 async def write_together(
     s: AsyncSession,
-    dialect: str,
+    db: Database,
     writes: Writes,
     main: tuple[Hashable, Callable[[], UpdateBase], dict[str, Any]] | None = None,
-) -> Row[Any] | None:
+) -> AnyRow | None:
     """`writes` (and `main`: (shape, template builder, parameters), whose first
     RETURNING row is returned) in the transaction `s`: on PostgreSQL one statement (the
     writes as CTEs of `main`, or of a SELECT 1), one round trip; on SQLite one after
     the other. The writes must not depend on each other's effects (on PostgreSQL they
-    all see the statement's snapshot), bar foreign keys (checked when it ends)."""
-    if dialect == "postgresql":
+    all see the statement's snapshot), bar foreign keys (checked when it ends).
+    Statements run with `Database.run_in` (on PostgreSQL straight on the driver)."""
+    if db.dialect == "postgresql":
         alone = writes.statements()
         if main is None and len(alone) == 1:
             stmt, params = alone[0]
-            await s.execute(stmt, params)
+            await db.run_in(s, stmt, params)
             return None
         if main is None:
             stmt, params = writes.combined()
-            await s.execute(stmt, params)
+            await db.run_in(s, stmt, params)
             return None
         shape, build, main_params = main
         stmt, params = writes.combined(shape, build)
-        return (await s.execute(stmt, {**params, **main_params})).first()
+        return _first(await db.run_in(s, stmt, {**params, **main_params}))
     for stmt, params in writes.statements():
-        await s.execute(stmt, params)
+        await db.run_in(s, stmt, params)
     if main is None:
         return None
     shape, build, main_params = main
-    return (await s.execute(template(shape, build), main_params)).first()
+    return _first(await db.run_in(s, template(shape, build), main_params))
 
 
-_AUTOCOMMIT: weakref.WeakKeyDictionary[Database, AsyncEngine] = weakref.WeakKeyDictionary()
+def _first(rows: list[AnyRow]) -> AnyRow | None:
+    return rows[0] if rows else None
 
 
-async def execute_alone(db: Database, stmt: Any, params: dict[str, Any]) -> list[Row[Any]]:
-    """One statement with its parameters as a unit of work of its own, as
-    `Database.execute` (which takes no parameters): on PostgreSQL in autocommit, one
-    round trip (no BEGIN, no COMMIT); on SQLite in a BEGIN IMMEDIATE transaction."""
-    if db.is_sqlite:
-        async with db.transaction() as s:
-            result = await (await s.connection()).execute(stmt, params)
-            return list(result.all()) if result.returns_rows else []
-    engine = _AUTOCOMMIT.get(db)
-    if engine is None:
-        engine = _AUTOCOMMIT[db] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        result = await conn.execute(stmt, params)
-        return list(result.all()) if result.returns_rows else []
+async def execute_alone(db: Database, stmt: Any, params: dict[str, Any]) -> list[AnyRow]:
+    """One statement with its parameters as a unit of work of its own (`Database.run`):
+    on PostgreSQL in autocommit straight on the driver, one round trip (no BEGIN, no
+    COMMIT); on SQLite in a BEGIN IMMEDIATE transaction."""
+    return await db.run(stmt, params)
 
 
 async def write_at_once(db: Database, writes: Writes) -> None:
@@ -293,14 +283,21 @@ async def write_at_once(db: Database, writes: Writes) -> None:
         await execute_alone(db, stmt, params)
         return
     async with db.transaction() as s:
-        await write_together(s, db.dialect, writes)
+        await write_together(s, db, writes)
 
 
-async def cart_items(s: AsyncSession, cart_id: str) -> list[CartItem]:
+_CART_ITEMS_T = CartItem.__table__
+_ITEMS_OF_CART = (
+    select(_CART_ITEMS_T)
+    .where(_CART_ITEMS_T.c.cart_id == bindparam("cart_id"))
+    .order_by(_CART_ITEMS_T.c.add_time, _CART_ITEMS_T.c.id)
+)
+
+
+async def cart_items(db: Database, s: AsyncSession, cart_id: str) -> list[CartItem]:
     """The cart's items by time added, as transient objects (read with Core: changes
     to them are written by the caller's statements, never by a flush)."""
-    t = CartItem.__table__
-    rows = await s.execute(select(t).where(t.c.cart_id == cart_id).order_by(t.c.add_time, t.c.id))
+    rows = await db.run_in(s, _ITEMS_OF_CART, {"cart_id": cart_id})
     return [entity(CartItem, row) for row in rows]
 
 
@@ -308,20 +305,24 @@ _CART_NAMES = [c.name for c in Cart.__table__.c]
 _CART_ITEM_NAMES = [c.name for c in CartItem.__table__.c]  # id first
 
 
-async def cart_with_items(
-    s: AsyncSession, where: ColumnElement[bool]
-) -> tuple[Cart | None, list[CartItem]]:
-    """The cart `where` selects and its items (as `cart_items` orders them), in one
-    query: (None, []) when there is no such cart. Transient objects (Core rows)."""
+def _cart_with_items_template(by: str) -> Select[Any]:
     carts, items = Cart.__table__, CartItem.__table__
-    rows = (
-        await s.execute(
-            select(*carts.c, *(c.label(f"item__{c.name}") for c in items.c))
-            .outerjoin(items, items.c.cart_id == carts.c.id)
-            .where(where)
-            .order_by(items.c.add_time, items.c.id)
-        )
-    ).all()
+    return (
+        select(*carts.c, *(c.label(f"item__{c.name}") for c in items.c))
+        .outerjoin(items, items.c.cart_id == carts.c.id)
+        .where(carts.c[by] == bindparam("key", type_=carts.c[by].type))
+        .order_by(items.c.add_time, items.c.id)
+    )
+
+
+async def cart_with_items(
+    db: Database, s: AsyncSession, by: str, key: str
+) -> tuple[Cart | None, list[CartItem]]:
+    """The cart whose `by` column ("id" or "customer_id") is `key` and its items (as
+    `cart_items` orders them), in one query: (None, []) when there is no such cart.
+    Transient objects (Core rows)."""
+    stmt = template(("cart_with_items", by), lambda: _cart_with_items_template(by))
+    rows = await db.run_in(s, stmt, {"key": key})
     if not rows:
         return None, []
     n = len(_CART_NAMES)
@@ -345,12 +346,14 @@ def _touch_template(by: str) -> Update:
     )
 
 
-async def touch_cart(s: AsyncSession, by: str, key: str, now: datetime) -> Cart | None:
+async def touch_cart(
+    db: Database, s: AsyncSession, by: str, key: str, now: datetime
+) -> Cart | None:
     """The cart whose `by` column ("id" or "customer_id") is `key`, locked and its
     update and activity times set to `now` by one UPDATE ... RETURNING (a SELECT ...
     FOR UPDATE and an UPDATE before)."""
     stmt = template(("touch_cart", by), lambda: _touch_template(by))
-    row = (await s.execute(stmt, {"key": key, "now": now})).first()
+    row = _first(await db.run_in(s, stmt, {"key": key, "now": now}))
     return None if row is None else entity(Cart, row)
 
 
@@ -379,21 +382,21 @@ _SESSION_LOCKED = select(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid")).wi
 
 
 async def sagas_by_request_or_session(
-    s: AsyncSession, request_id: str, session_id: str
+    db: Database, s: AsyncSession, request_id: str, session_id: str
 ) -> list[CheckoutSaga]:
     """The saga of `request_id` (of any session) and every saga of `session_id`, in
     one query (both columns are indexed). Transient objects: a change to one is
     written by the caller's own UPDATE."""
-    rows = await s.execute(
-        _SAGAS_BY_REQUEST_OR_SESSION, {"request_id": request_id, "sid": session_id}
+    rows = await db.run_in(
+        s, _SAGAS_BY_REQUEST_OR_SESSION, {"request_id": request_id, "sid": session_id}
     )
     return [entity(CheckoutSaga, row) for row in rows]
 
 
-async def locked_session(s: AsyncSession, session_id: str) -> CheckoutSession | None:
+async def locked_session(db: Database, s: AsyncSession, session_id: str) -> CheckoutSession | None:
     """A checkout session locked FOR UPDATE (PostgreSQL; SQLite: writers serialize),
     read-only (a transient object)."""
-    row = (await s.execute(_SESSION_LOCKED, {"sid": session_id})).first()
+    row = _first(await db.run_in(s, _SESSION_LOCKED, {"sid": session_id}))
     return None if row is None else entity(CheckoutSession, row)
 
 
@@ -456,13 +459,15 @@ class ItemsAndCounts:
     tax_invoiced: bool | None
 
 
-async def read_order_items_and_counts(s: AsyncSession, order_id: str) -> ItemsAndCounts:
+async def read_order_items_and_counts(
+    db: Database, s: AsyncSession, order_id: str
+) -> ItemsAndCounts:
     """The order's items (as `read_order_items`) and, in the same query, how many
     edits it has and whether it has a tax invoice: the confirmation reads edits and
     the invoice only when there are any (one round trip instead of three). Read under
     the order's row lock, the counts stay true until the transaction ends (edits and
     invoices are written with that lock held)."""
-    rows = (await s.execute(_ITEMS_WITH_COUNTS, {"order_id": order_id})).all()
+    rows = await db.run_in(s, _ITEMS_WITH_COUNTS, {"order_id": order_id})
     if not rows:
         return ItemsAndCounts([], None, None)
     n = len(_ITEM_NAMES)
@@ -470,27 +475,29 @@ async def read_order_items_and_counts(s: AsyncSession, order_id: str) -> ItemsAn
     return ItemsAndCounts(items, int(rows[0][n]), bool(rows[0][n + 1]))
 
 
-async def read_order_items(s: AsyncSession, order_id: str) -> list[OrderItem]:
+async def read_order_items(db: Database, s: AsyncSession, order_id: str) -> list[OrderItem]:
     """As `order_items`, read-only (transient objects)."""
-    rows = await s.execute(_ITEMS_OF_ORDER, {"order_id": order_id})
+    rows = await db.run_in(s, _ITEMS_OF_ORDER, {"order_id": order_id})
     return [entity(OrderItem, row) for row in rows]
 
 
-async def read_order_history(s: AsyncSession, order_id: str) -> list[OrderStatusChange]:
+async def read_order_history(
+    db: Database, s: AsyncSession, order_id: str
+) -> list[OrderStatusChange]:
     """As `order_history`, read-only (transient objects)."""
-    rows = await s.execute(_HISTORY_OF_ORDER, {"order_id": order_id})
+    rows = await db.run_in(s, _HISTORY_OF_ORDER, {"order_id": order_id})
     return [entity(OrderStatusChange, row) for row in rows]
 
 
-async def read_order_edits(s: AsyncSession, order_id: str) -> list[OrderEdit]:
+async def read_order_edits(db: Database, s: AsyncSession, order_id: str) -> list[OrderEdit]:
     """As `order_edits`, read-only (transient objects)."""
-    rows = await s.execute(_EDITS_OF_ORDER, {"order_id": order_id})
+    rows = await db.run_in(s, _EDITS_OF_ORDER, {"order_id": order_id})
     return [entity(OrderEdit, row) for row in rows]
 
 
-async def read_tax_invoice(s: AsyncSession, order_id: str) -> Invoice | None:
+async def read_tax_invoice(db: Database, s: AsyncSession, order_id: str) -> Invoice | None:
     """The order's tax invoice, if issued, read-only (a transient object)."""
-    row = (await s.execute(_TAX_INVOICE_OF_ORDER, {"order_id": order_id})).first()
+    row = _first(await db.run_in(s, _TAX_INVOICE_OF_ORDER, {"order_id": order_id}))
     return None if row is None else entity(Invoice, row)
 
 
@@ -538,11 +545,11 @@ _ORDER_AND_LATEST_PAYMENT = (
 
 
 async def order_and_latest_payment(
-    s: AsyncSession, order_id: str
+    db: Database, s: AsyncSession, order_id: str
 ) -> tuple[Order | None, Payment | None]:
     """An order and its own latest payment (`latest_payment`) in one query, as
     transient objects (read-only)."""
-    row = (await s.execute(_ORDER_AND_LATEST_PAYMENT, {"order_id": order_id})).first()
+    row = _first(await db.run_in(s, _ORDER_AND_LATEST_PAYMENT, {"order_id": order_id}))
     if row is None:
         return None, None
     n = len(_ORDER_NAMES)
@@ -600,7 +607,7 @@ def _pay_order_template(names: tuple[str, ...]) -> Update:
 
 
 async def pay_order(
-    s: AsyncSession, order_id: str, from_status: str, values: dict[str, Any]
+    db: Database, s: AsyncSession, order_id: str, from_status: str, values: dict[str, Any]
 ) -> Order | None:
     """The order marked paid with `values` (status, ...) if it is still unpaid in
     `from_status`, RETURNING it as it then is: one UPDATE that locks the row, checks
@@ -610,7 +617,7 @@ async def pay_order(
     stmt = template(("pay_order", names), lambda: _pay_order_template(names))
     params = {"order_id": order_id, "from_status": from_status}
     params.update({f"v_{n}": v for n, v in values.items()})
-    row = (await s.execute(stmt, params)).first()
+    row = _first(await db.run_in(s, stmt, params))
     return None if row is None else entity(Order, row)
 
 
@@ -654,14 +661,13 @@ async def payment_by_provider_order(s: AsyncSession, provider_order_id: str) -> 
     return await s.scalar(select(Payment).where(Payment.provider_order_id == provider_order_id))
 
 
-def _counter_template(dialect: str, table: Any, key: str) -> Any:
+def _counter_template(dialect: str, model: Any, key: str) -> Any:
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = ins(table).values(
-        {key: bindparam("key", type_=table.__table__.c[key].type), "last_value": 1}
-    )
+    t = model.__table__  # Core: `Database.run` takes table statements
+    stmt = ins(t).values({key: bindparam("key", type_=t.c[key].type), "last_value": 1})
     return stmt.on_conflict_do_update(
-        index_elements=[key], set_={"last_value": table.last_value + 1}
-    ).returning(table.last_value)
+        index_elements=[key], set_={"last_value": t.c.last_value + 1}
+    ).returning(t.c.last_value)
 
 
 def _counter_increment(dialect: str, table: Any, key: str) -> Any:
@@ -686,13 +692,13 @@ async def next_order_number(db: Database, year: int) -> int:
     return int(rows[0][0])
 
 
-async def next_invoice_value(s: AsyncSession, dialect: str, series: str) -> int:
+async def next_invoice_value(db: Database, s: AsyncSession, series: str) -> int:
     """The next number of an invoice series, inside the caller's transaction: the
     counter row stays locked until the invoice commits, so numbers have no gaps and
     no duplicates. Call it last in the transaction: it serializes invoicing."""
-    value = await s.scalar(_counter_increment(dialect, InvoiceCounter, "series"), {"key": series})
-    assert value is not None
-    return int(value)
+    stmt = _counter_increment(db.dialect, InvoiceCounter, "series")
+    rows = await db.run_in(s, stmt, {"key": series})
+    return int(rows[0][0])
 
 
 @dataclass(frozen=True)

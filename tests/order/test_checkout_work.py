@@ -278,7 +278,8 @@ class Trips:
 @contextmanager
 def counting(env: OrderEnv) -> Iterator[Trips]:
     """The order database's statements and transactions while the block runs (the
-    outbox relay and the sweepers are quiet in these tests: their own intervals)."""
+    outbox relay and the sweepers are quiet in these tests: their own intervals):
+    SQLAlchemy's and those run straight on the driver (`Database.run`, `run_in`)."""
     trips = Trips()
     engine = env.wired.db.engine.sync_engine
 
@@ -289,6 +290,8 @@ def counting(env: OrderEnv) -> Iterator[Trips]:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             trips.transactions += 1
 
+    db = env.wired.db
+    on_driver = db.driver_round_trips  # statements run straight on asyncpg (Database.run)
     event.listen(engine, "before_cursor_execute", on_statement)
     event.listen(engine, "begin", on_begin)
     try:
@@ -296,6 +299,7 @@ def counting(env: OrderEnv) -> Iterator[Trips]:
     finally:
         event.remove(engine, "before_cursor_execute", on_statement)
         event.remove(engine, "begin", on_begin)
+        trips.statements += db.driver_round_trips - on_driver
 
 
 # Round trips are PostgreSQL's (SQLite is in-process): this test runs on PostgreSQL only.

@@ -138,7 +138,7 @@ async def test_a_completion_from_a_stale_read_of_the_order_is_a_no_op(
     co, order = await razorpay_order(env)
     oid = order.name.removeprefix("orders/")
     async with env.wired.db.session() as s:
-        stale, _ = await repo.order_and_latest_payment(s, oid)
+        stale, _ = await repo.order_and_latest_payment(env.wired.db, s, oid)
     assert stale is not None and not stale.paid
     pid, sig = env.razorpay.pay(order.payment.provider_order_id, capture=True)
     paid = await env.checkout.ConfirmPayment(confirm_req(order, pid, sig), metadata=co.md)

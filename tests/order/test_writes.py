@@ -81,7 +81,7 @@ async def test_a_failing_write_leaves_nothing_of_its_group(order_env: OrderEnv) 
     c2 = cart(now)
     with pytest.raises(IntegrityError):
         async with db.transaction() as s:
-            await repo.write_together(s, db.dialect, repo.Writes().insert([c2]).insert([orphan]))
+            await repo.write_together(s, db, repo.Writes().insert([c2]).insert([orphan]))
     assert await carts_with(db, [c2.id]) == []
 
 
@@ -93,9 +93,9 @@ async def test_updates_and_a_returning_main_statement(order_env: OrderEnv) -> No
     await repo.write_at_once(db, repo.Writes().insert([a]).insert([b]))
     later = now + timedelta(minutes=5)
     async with db.transaction() as s:
-        touched = await repo.touch_cart(s, "id", b.id, later)
+        touched = await repo.touch_cart(db, s, "id", b.id, later)
         await repo.write_together(
-            s, db.dialect, repo.Writes().update(Cart, a.id, state="MERGED", merged_into=b.id)
+            s, db, repo.Writes().update(Cart, a.id, state="MERGED", merged_into=b.id)
         )
     assert touched is not None and touched.id == b.id and touched.update_time == later
     async with db.session() as s:

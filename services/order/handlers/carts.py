@@ -89,11 +89,11 @@ class CartHandlers:
             cid = customer_id()
             if cid is None:
                 raise Unauthenticated("carts/mine needs a customer's access token")
-            cart, items = await repo.cart_with_items(s, Cart.customer_id == cid)
+            cart, items = await repo.cart_with_items(self.db, s, "customer_id", cid)
             if cart is None:
                 raise not_found(name)
             return cart, items
-        cart, items = await repo.cart_with_items(s, Cart.id == id_of(name, "carts"))
+        cart, items = await repo.cart_with_items(self.db, s, "id", id_of(name, "carts"))
         if (
             cart is None
             or cart.state != "ACTIVE"
@@ -182,8 +182,8 @@ class CartHandlers:
                 if guest.merged_into != mine.id:
                     raise not_found(guest_name)
             else:
-                guest_items = await repo.cart_items(s, guest.id)
-                mine_items = await repo.cart_items(s, mine.id)
+                guest_items = await repo.cart_items(self.db, s, guest.id)
+                mine_items = await repo.cart_items(self.db, s, mine.id)
                 merged, notes = rules.merge(
                     {i.variant_id: i.quantity for i in mine_items},
                     {i.variant_id: i.quantity for i in guest_items},
@@ -211,7 +211,7 @@ class CartHandlers:
         now = self.clock()
         async with self.db.transaction() as s:
             cart = await self._touch(s, name, token, now)
-            items = await repo.cart_items(s, cart.id)  # read under the cart's lock
+            items = await repo.cart_items(self.db, s, cart.id)  # read under the cart's lock
             lines = change({i.variant_id: i.quantity for i in items})
             items = await self._write_lines(s, cart, items, lines, now)
         return await self.view(cart, items)
@@ -224,13 +224,13 @@ class CartHandlers:
             cid = customer_id()
             if cid is None:
                 raise Unauthenticated("carts/mine needs a customer's access token")
-            cart = await repo.touch_cart(s, "customer_id", cid, now)
+            cart = await repo.touch_cart(self.db, s, "customer_id", cid, now)
             if cart is None:
                 cart = self._new(cid)
                 cart.update_time = cart.last_activity_time = now
-                await repo.write_together(s, self.db.dialect, repo.Writes().insert([cart]))
+                await repo.write_together(s, self.db, repo.Writes().insert([cart]))
             return cart
-        cart = await repo.touch_cart(s, "id", id_of(name, "carts"), now)
+        cart = await repo.touch_cart(self.db, s, "id", id_of(name, "carts"), now)
         if (
             cart is None
             or cart.state != "ACTIVE"
@@ -278,7 +278,7 @@ class CartHandlers:
                 changed,
             )
         if added:
-            await repo.write_together(s, self.db.dialect, repo.Writes().insert(added))
+            await repo.write_together(s, self.db, repo.Writes().insert(added))
         kept.extend(added)
         cart.update_time = now
         cart.last_activity_time = now

@@ -380,10 +380,10 @@ class CheckoutHandlers:
         now = self.clock()
         try:
             async with self.db.transaction() as s:
-                row = await repo.locked_session(s, session_id)
+                row = await repo.locked_session(self.db, s, session_id)
                 if row is None or not owns(row.customer_id, row.token_hash, token):
                     raise not_found(session_name)
-                sagas = await repo.sagas_by_request_or_session(s, request_id, row.id)
+                sagas = await repo.sagas_by_request_or_session(self.db, s, request_id, row.id)
                 existing = next((g for g in sagas if g.request_id == request_id), None)
                 others = [g for g in sagas if g.request_id != request_id]  # the session's
                 if existing is not None:
@@ -409,7 +409,7 @@ class CheckoutHandlers:
                         error_message="",
                         update_time=now,
                     )
-                    await repo.write_together(s, self.db.dialect, retry)
+                    await repo.write_together(s, self.db, retry)
                     self._note(existing, "retry", "DONE", now=now)
                     return existing, row, False
                 self._check_session_free(row, others)
@@ -424,7 +424,7 @@ class CheckoutHandlers:
                     update_time=now,
                 )
                 # A Core INSERT (no flush): `saga` stays transient, holding what was written.
-                await repo.write_together(s, self.db.dialect, repo.Writes().insert([saga]))
+                await repo.write_together(s, self.db, repo.Writes().insert([saga]))
                 self._note(saga, "start", "DONE", now=now)
                 return saga, row, not others
         except IntegrityError:  # a concurrent duplicate inserted the request id first
@@ -832,7 +832,7 @@ class CheckoutHandlers:
             await repo.write_at_once(self.db, writes)
         else:
             async with self.db.transaction() as s:
-                await repo.write_together(s, self.db.dialect, writes)
+                await repo.write_together(s, self.db, writes)
                 await self._confirmed(s, order, seller, now)
             ORDERS_PLACED.labels(provider).inc()
             return await self.order_proto(order.id)  # the invoice and event wrote more
@@ -915,7 +915,7 @@ class CheckoutHandlers:
     ) -> pb.Order:
         order_id = id_of(order_name, "orders", "order")
         async with self.db.session() as s:
-            order, payment = await repo.order_and_latest_payment(s, order_id)
+            order, payment = await repo.order_and_latest_payment(self.db, s, order_id)
         if order is None or not owns(order.customer_id, order.cart_token_hash, token):
             raise not_found(order_name)
         if payment is None or payment.provider != "RAZORPAY":
@@ -1117,7 +1117,7 @@ class CheckoutHandlers:
             # checked, ILLEGAL_TRANSITION).
             before = order.status
             row = (
-                await repo.pay_order(s, order.id, before, changes)
+                await repo.pay_order(self.db, s, order.id, before, changes)
                 if can_transition(Status(before), target)
                 else None
             )
@@ -1128,7 +1128,7 @@ class CheckoutHandlers:
                     return await self.order_proto(order.id)
                 check_transition(Status(current.status), target)
                 before = current.status
-                row = await repo.pay_order(s, order.id, before, changes)
+                row = await repo.pay_order(self.db, s, order.id, before, changes)
                 assert row is not None  # the row is locked
             change = OrderStatusChange(
                 order_id=row.id,
@@ -1142,10 +1142,10 @@ class CheckoutHandlers:
             # added to what is read), so the invoice counter's lock, taken last, is
             # held for one statement and the COMMIT. The items come with whether there
             # are edits or a tax invoice (one query): those are read only when any.
-            found = await repo.read_order_items_and_counts(s, row.id)
+            found = await repo.read_order_items_and_counts(self.db, s, row.id)
             items = found.items
-            history = await repo.read_order_history(s, row.id)
-            edits = await repo.read_order_edits(s, row.id) if found.edit_count != 0 else []
+            history = await repo.read_order_history(self.db, s, row.id)
+            edits = await repo.read_order_edits(self.db, s, row.id) if found.edit_count != 0 else []
             writes = repo.Writes().insert([change])
             if not refund_reason:
                 await notify.order_placed(self.outbox, s, row, items)
@@ -1163,7 +1163,7 @@ class CheckoutHandlers:
             # and its journal (with the saga's attempt): one statement on PostgreSQL.
             captured = await repo.write_together(
                 s,
-                self.db.dialect,
+                self.db,
                 writes,
                 repo.capture_latest_payment(order.id, payment_id, now),
             )

@@ -165,7 +165,7 @@ class InvoiceHandlers:
 
     async def _number(self, s: AsyncSession, prefix: str, now: datetime) -> tuple[str, str]:
         fy = rules.financial_year(now)
-        value = await repo.next_invoice_value(s, self.db.dialect, rules.series_key(prefix, fy))
+        value = await repo.next_invoice_value(self.db, s, rules.series_key(prefix, fy))
         return rules.invoice_number(prefix, fy, value), fy
 
     def _header(
@@ -272,7 +272,7 @@ class InvoiceHandlers:
         issued already is returned as read (a transient object). `none_yet`: the
         caller read, in `s` under the order's row lock, that there is none (not read
         again)."""
-        existing = None if none_yet else await repo.read_tax_invoice(s, order.id)
+        existing = None if none_yet else await repo.read_tax_invoice(self.db, s, order.id)
         if existing is not None:
             return existing, False
         number, fy = await self._number(s, seller.prefix, now)
