@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from google.protobuf import timestamp_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.message import Message
 
@@ -23,6 +24,20 @@ OUTPUT_ONLY = ("name", "times_used", "times_held", "created_by", "create_time", 
 
 def money(paise: int, currency: str = "INR") -> money_pb2.Money:
     return money_pb2.Money(amount_minor=paise, currency_code=currency)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def set_ts(out: timestamp_pb2.Timestamp, value: datetime | None) -> None:
+    """mesh.timestamps.ts(value), written into `out` in place (None: left unset)."""
+    if value is None:
+        return
+    if value.tzinfo is None:
+        value = value.astimezone(UTC)
+    d = value - _EPOCH  # days may be negative; seconds and microseconds never are
+    out.seconds = d.days * 86400 + d.seconds
+    out.nanos = d.microseconds * 1000
 
 
 def when(msg: Message, field: str) -> datetime | None:
@@ -242,45 +257,61 @@ def _fill_line(out: breakdown_pb2.PricedLine, ln: r.Line, cur: str) -> None:
     out.gift_rule = ln.gift_rule
 
 
+def _fill_coupon(out: breakdown_pb2.CouponResult, o: r.CouponOutcome, cur: str) -> None:
+    out.code = o.code
+    out.applied = o.applied
+    out.coupon = o.coupon
+    out.rejection = int(o.rejection)
+    out.message = o.message
+    _set_money(out.savings, o.savings, cur)
+
+
+def _fill_progress(out: breakdown_pb2.Progress, p: r.Progress, cur: str) -> None:
+    out.kind = int(p.kind)
+    out.rule = p.rule
+    out.title = p.title
+    _set_money(out.threshold, p.threshold, cur)
+    _set_money(out.remaining, p.remaining, cur)
+    out.percent_basis_points = p.percent_bp
+    out.message = p.message
+
+
 def coupon_result(o: r.CouponOutcome, cur: str = "INR") -> breakdown_pb2.CouponResult:
-    return breakdown_pb2.CouponResult(
-        code=o.code,
-        applied=o.applied,
-        coupon=o.coupon,
-        rejection=int(o.rejection),
-        message=o.message,
-        savings=money(o.savings, cur),
-    )
+    out = breakdown_pb2.CouponResult()
+    _fill_coupon(out, o, cur)
+    return out
 
 
 def progress(p: r.Progress, cur: str = "INR") -> breakdown_pb2.Progress:
-    return breakdown_pb2.Progress(
-        kind=int(p.kind),
-        rule=p.rule,
-        title=p.title,
-        threshold=money(p.threshold, cur),
-        remaining=money(p.remaining, cur),
-        percent_basis_points=p.percent_bp,
-        message=p.message,
-    )
+    out = breakdown_pb2.Progress()
+    _fill_progress(out, p, cur)
+    return out
 
 
 def breakdown(b: r.Breakdown) -> breakdown_pb2.PriceBreakdown:
-    cur = b.currency
     out = breakdown_pb2.PriceBreakdown()
+    fill_breakdown(out, b)
+    return out
+
+
+def fill_breakdown(out: breakdown_pb2.PriceBreakdown, b: r.Breakdown) -> None:
+    """`b` into `out` (empty), e.g. a CouponHold's `breakdown` field in place."""
+    cur = b.currency
     for ln in b.lines:
         _fill_line(out.lines.add(), ln, cur)
     for x in b.discounts:
         _fill_discount(out.discounts.add(), x, cur)
-    out.coupons.extend(coupon_result(o, cur) for o in b.coupons)
+    for o in b.coupons:
+        _fill_coupon(out.coupons.add(), o, cur)
     s = b.shipping
-    _set_money(out.shipping.fee, s.fee, cur)
-    _set_money(out.shipping.base_fee, s.base_fee, cur)
-    out.shipping.source = s.source
-    out.shipping.free = s.free
-    out.shipping.free_reason = s.free_reason
-    _fill_tax(out.shipping.tax, s.tax, cur)
-    out.shipping.gst_rate_basis_points = s.gst_rate_bp
+    shipping = out.shipping
+    _set_money(shipping.fee, s.fee, cur)
+    _set_money(shipping.base_fee, s.base_fee, cur)
+    shipping.source = s.source
+    shipping.free = s.free
+    shipping.free_reason = s.free_reason
+    _fill_tax(shipping.tax, s.tax, cur)
+    shipping.gst_rate_basis_points = s.gst_rate_bp
     _set_money(out.cod_fee, b.payment_fee, cur)
     _fill_tax(out.cod_fee_tax, b.payment_fee_tax, cur)
     out.cod_fee_gst_rate_basis_points = b.payment_fee_gst_rate_bp
@@ -293,8 +324,8 @@ def breakdown(b: r.Breakdown) -> breakdown_pb2.PriceBreakdown:
     out.place_of_supply_state_code = b.place_of_supply
     out.inter_state = b.inter_state
     out.prices_include_tax = b.prices_include_tax
-    out.progress.extend(progress(p, cur) for p in b.progress)
+    for p in b.progress:
+        _fill_progress(out.progress.add(), p, cur)
     out.payment_method_available = b.payment_method_available
     out.messages.extend(b.messages)
     out.currency_code = cur
-    return out

@@ -15,6 +15,7 @@ from cleanse.pricing.v1 import (
     pricing_service_pb2_grpc,
 )
 from services.pricing import convert
+from services.pricing.convert import set_ts
 from services.pricing.handlers.admin import KINDS, AdminHandlers
 from services.pricing.handlers.common import customer_id
 from services.pricing.handlers.holds import HoldHandlers, HoldView
@@ -39,18 +40,25 @@ class PricingService(pricing_service_pb2_grpc.PricingServiceServicer):
 
 
 def hold_pb(view: HoldView) -> coupon_hold_service_pb2.CouponHold:
+    """The CouponHold of `view`, filled in place: a new hold's message already holds
+    its breakdown; a stored one's is parsed straight into the field (no copies)."""
     h = view.hold
-    return coupon_hold_service_pb2.CouponHold(
-        name=h.name,
-        request_id=h.request_id,
-        customer=f"users/{h.customer_id}" if h.customer_id else "",
-        state=HOLD_STATES[h.state],
-        coupon_codes=list(h.codes),
-        breakdown=view.breakdown,
-        expire_time=convert.ts(h.expire_time),
-        create_time=convert.ts(h.create_time),
-        update_time=convert.ts(h.update_time),
-    )
+    out = view.message
+    if out is None:
+        out = coupon_hold_service_pb2.CouponHold()
+        if h.breakdown:
+            out.breakdown.MergeFromString(h.breakdown)
+        else:
+            out.breakdown.SetInParent()
+    out.name = h.name
+    out.request_id = h.request_id
+    out.customer = f"users/{h.customer_id}" if h.customer_id else ""
+    out.state = HOLD_STATES[h.state]
+    out.coupon_codes.extend(h.codes)
+    set_ts(out.expire_time, h.expire_time)
+    set_ts(out.create_time, h.create_time)
+    set_ts(out.update_time, h.update_time)
+    return out
 
 
 class CouponHoldService(coupon_hold_service_pb2_grpc.CouponHoldServiceServicer):

@@ -8,7 +8,7 @@ for the cart's parcel:
   quantity; a variant with no weight recorded (0) counts `DEFAULT_UNIT_WEIGHT_GRAMS`
   (500 g, the shipping service's first weight step) per unit;
 - order value: the merchandise total after discounts, in paise (the lines' totals,
-  so Quoter prices the cart once to learn it, then again with the quote);
+  so Quoter prices the lines first to learn it, then settles shipping with the quote);
 - the delivery PIN code and the payment method ("cod" asks for cash on delivery).
 
 **Who owns the free-shipping threshold.** Exactly one side applies it. On a quote

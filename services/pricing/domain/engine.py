@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from services.pricing.domain import coupons as coupon_rules
 from services.pricing.domain.model import (
     COD,
+    Checkout,
     Coupon,
     Eligibility,
     Kind,
@@ -60,6 +61,7 @@ class _Run:
     meta: dict[str, Discount] = field(default_factory=dict)
     free_shipping_rule: str = ""
     messages: list[str] = field(default_factory=list)
+    best_tier: Tier | None = None  # the tier reached (_tier), for _progress too
 
     _eligible: dict[int, list[Slot]] = field(default_factory=dict)
 
@@ -120,7 +122,7 @@ def _automatic(run: _Run, any_coupon: bool) -> None:
 
 
 def _tier(run: _Run) -> None:
-    tier = _best_tier(run.inp, run.subtotal)
+    tier = run.best_tier = _best_tier(run.inp, run.subtotal)
     if tier is None:
         return
     offer = Offer(Kind.PERCENTAGE, percent_bp=tier.percent_bp, max_discount=tier.max_discount)
@@ -263,9 +265,12 @@ def _priced_line(run: _Run, s: Slot) -> Line:
 
 
 def _shipping(
-    run: _Run, merchandise: int, coupons: list[Coupon], outcomes: dict[str, CouponOutcome]
+    run: _Run,
+    co: Checkout,
+    merchandise: int,
+    coupons: list[Coupon],
+    outcomes: dict[str, CouponOutcome],
 ) -> Shipping:
-    co = run.inp.checkout
     base = co.shipping_fee
     reason = ""
     if co.shipping_free:  # the shipping service's own threshold waived it
@@ -294,11 +299,11 @@ def _shipping(
     return Shipping(0 if reason else base, base, co.shipping_source, reason)
 
 
-def _payment(run: _Run, order_value: int) -> tuple[int, bool]:
+def _payment(run: _Run, co: Checkout, order_value: int) -> tuple[int, bool]:
     code = run.inp.payment_method
     if not code:
         return 0, True
-    pm = run.inp.checkout.payment_methods.get(code)
+    pm = co.payment_methods.get(code)
     name = (pm.display_name if pm else "") or code
     if pm is None or not pm.enabled:
         run.messages.append(f"{name} is not available")
@@ -309,7 +314,6 @@ def _payment(run: _Run, order_value: int) -> tuple[int, bool]:
     if pm.max_order_value and order_value > pm.max_order_value:
         run.messages.append(f"{name} is available up to Rs {rupees(pm.max_order_value)}")
         return 0, False
-    co = run.inp.checkout
     if code == COD:
         if co.cod_available is False:  # the shipping service cannot collect at this PIN
             run.messages.append(f"{name} is not available for this PIN code")
@@ -319,9 +323,9 @@ def _payment(run: _Run, order_value: int) -> tuple[int, bool]:
     return pm.fee, True
 
 
-def _progress(run: _Run, merchandise: int, shipping: Shipping) -> list[Progress]:
+def _progress(run: _Run, co: Checkout, merchandise: int, shipping: Shipping) -> list[Progress]:
     inp, out = run.inp, []
-    best = _best_tier(inp, run.subtotal)
+    best = run.best_tier
     for t in sorted(inp.rules.tiers, key=lambda t: (t.min_subtotal, t.id)):
         if not (t.active and t.window.open_at(inp.now)) or t.min_subtotal <= run.subtotal:
             continue
@@ -338,7 +342,7 @@ def _progress(run: _Run, merchandise: int, shipping: Shipping) -> list[Progress]
         left = g.min_subtotal - run.subtotal
         text = f"Add Rs {rupees(left)} more to get a free gift: {g.title}"
         out.append(Progress(ProgressKind.FREE_GIFT, g.rule, g.title, g.min_subtotal, left, text))
-    threshold = inp.checkout.free_shipping_threshold
+    threshold = co.free_shipping_threshold
     if not shipping.free and threshold and merchandise < threshold:
         left = threshold - merchandise
         text = f"Add Rs {rupees(left)} more for free shipping"
@@ -346,8 +350,25 @@ def _progress(run: _Run, merchandise: int, shipping: Shipping) -> list[Progress]
     return out
 
 
-def calculate(inp: PricingInput) -> Breakdown:
-    """The breakdown of `inp`. Same input, same paise: no clock, no I/O, no randomness."""
+@dataclass
+class Merchandise:
+    """A cart priced up to its merchandise: lines discounted and taxed, coupons chosen.
+
+    None of it depends on the shipping charge or the payment fee, so a shipping
+    quote (which needs `total`, the merchandise after discounts) can be asked for in
+    between and the rest settled by `finish` without pricing the lines twice.
+    """
+
+    run: _Run
+    subtotal: int
+    lines: list[Line]
+    outcomes: dict[str, CouponOutcome]
+    shipping_coupons: list[Coupon]
+    total: int  # the lines' totals: the order value after discounts
+
+
+def merchandise(inp: PricingInput) -> Merchandise:
+    """Steps 1-3 and the lines' GST of `calculate` (everything before shipping)."""
     merged: dict[str, int] = {}
     for vid, qty in inp.lines:
         merged[vid] = merged.get(vid, 0) + qty
@@ -363,36 +384,80 @@ def calculate(inp: PricingInput) -> Breakdown:
     _automatic(run, any_coupon=bool(chosen))
     _tier(run)
     shipping_coupons = _apply_coupons(run, chosen, outcomes)
-    lines = [_priced_line(run, s) for s in slots]
-    merchandise = sum(ln.total for ln in lines)
-    shipping = _shipping(run, merchandise, shipping_coupons, outcomes)
-    fee, available = _payment(run, merchandise + shipping.fee)
-    co = inp.checkout
-    rate = fee_rate_bp(lines)
-    shipping = replace(
-        shipping, tax=fee_tax(shipping.fee, rate, inter_state=co.inter_state), gst_rate_bp=rate
+    lines = [_priced_line(run, s) for s in run.slots]
+    total = sum(ln.total for ln in lines)
+    return Merchandise(run, subtotal, lines, outcomes, shipping_coupons, total)
+
+
+def _same_lines(a: Checkout, b: Checkout) -> bool:
+    """Whether lines priced under `a` are priced the same under `b` (only shipping and
+    COD fields differ: shipping.apply)."""
+    return (
+        a.prices_include_tax == b.prices_include_tax
+        and a.registered_state == b.registered_state
+        and a.place_of_supply == b.place_of_supply
     )
-    fee_gst = fee_tax(fee, rate, inter_state=co.inter_state)
+
+
+def finish(m: Merchandise, checkout: Checkout | None = None) -> Breakdown:
+    """The breakdown of `m`'s input with `checkout` (default: the input's own; it may
+    differ from it only in its shipping and COD fields, as shipping.apply makes it).
+    `m` is not changed: it can be finished again with another checkout."""
+    first = m.run
+    inp = first.inp
+    co = inp.checkout if checkout is None else checkout
+    if co is not inp.checkout and not _same_lines(co, inp.checkout):
+        return calculate(replace(inp, checkout=co))
+    # What is settled below only appends messages and coupon outcomes: to copies.
+    run = _Run(
+        inp,
+        first.slots,
+        first.subtotal,
+        first.budget,
+        first.applied,
+        first.meta,
+        first.free_shipping_rule,
+        list(first.messages),
+        first.best_tier,
+        first._eligible,
+    )
+    outcomes = dict(m.outcomes)
+    lines = list(m.lines)
+    merchandise_total = m.total
+    shipping = _shipping(run, co, merchandise_total, m.shipping_coupons, outcomes)
+    fee, available = _payment(run, co, merchandise_total + shipping.fee)
+    rate = fee_rate_bp(lines)
+    inter_state = co.inter_state
+    shipping = Shipping(
+        shipping.fee,
+        shipping.base_fee,
+        shipping.source,
+        shipping.free_reason,
+        fee_tax(shipping.fee, rate, inter_state=inter_state),
+        rate,
+    )
+    fee_gst = fee_tax(fee, rate, inter_state=inter_state)
     lines.extend(_gifts(run))
     tax = shipping.tax + fee_gst
     for ln in lines:
         tax = tax + ln.tax
     ordered = tuple(outcomes[c] for c in sorted(outcomes))
+    slots = run.slots
     return Breakdown(
         lines=tuple(lines),
         discounts=tuple(run.applied),
         coupons=ordered,
         shipping=shipping,
         payment_fee=fee,
-        subtotal=subtotal,
+        subtotal=m.subtotal,
         mrp_total=sum(max(s.variant.mrp, s.variant.price) * s.quantity for s in slots),
         tax=tax,
-        total=merchandise + shipping.fee + fee,
+        total=merchandise_total + shipping.fee + fee,
         registered_state=co.registered_state,
         place_of_supply=co.place_of_supply,
-        inter_state=co.inter_state,
+        inter_state=inter_state,
         prices_include_tax=co.prices_include_tax,
-        progress=tuple(_progress(run, merchandise, shipping)),
+        progress=tuple(_progress(run, co, merchandise_total, shipping)),
         payment_method_available=available,
         messages=tuple(run.messages),
         currency=co.currency,
@@ -400,3 +465,8 @@ def calculate(inp: PricingInput) -> Breakdown:
         payment_fee_tax=fee_gst,
         payment_fee_gst_rate_bp=rate,
     )
+
+
+def calculate(inp: PricingInput) -> Breakdown:
+    """The breakdown of `inp`. Same input, same paise: no clock, no I/O, no randomness."""
+    return finish(merchandise(inp))

@@ -36,23 +36,28 @@ def customer_id(requested: str = "", *, field: str = "customer") -> str:
 def cart_lines(cart: breakdown_pb2.Cart, prefix: str = "cart") -> tuple[tuple[str, int], ...]:
     """Validated lines, merged by variant, sorted by variant id."""
     v = Violations()
-    v.check(len(cart.lines) <= MAX_LINES, f"{prefix}.lines", f"at most {MAX_LINES} lines")
-    v.check(len(cart.coupon_codes) <= MAX_CODES, f"{prefix}.coupon_codes", f"at most {MAX_CODES}")
-    for i, code in enumerate(cart.coupon_codes):
-        v.check(len(code) <= 64, f"{prefix}.coupon_codes[{i}]", "at most 64 characters")
-    if cart.delivery_pincode:
-        v.check(
-            is_valid_pincode(cart.delivery_pincode),
-            f"{prefix}.delivery_pincode",
-            "must be 6 digits, not starting with 0",
-        )
+    # Every request runs this: the violations' texts are only built for a bad cart.
+    lines = cart.lines
+    codes = cart.coupon_codes
+    if len(lines) > MAX_LINES:
+        v.add(f"{prefix}.lines", f"at most {MAX_LINES} lines")
+    if len(codes) > MAX_CODES:
+        v.add(f"{prefix}.coupon_codes", f"at most {MAX_CODES}")
+    for i, code in enumerate(codes):
+        if len(code) > 64:
+            v.add(f"{prefix}.coupon_codes[{i}]", "at most 64 characters")
+    pincode = cart.delivery_pincode
+    if pincode and not is_valid_pincode(pincode):
+        v.add(f"{prefix}.delivery_pincode", "must be 6 digits, not starting with 0")
     merged: dict[str, int] = {}
-    for i, line in enumerate(cart.lines):
-        if not line.variant_id or len(line.variant_id) > 64:
+    for i, line in enumerate(lines):
+        vid = line.variant_id
+        qty = line.quantity
+        if not vid or len(vid) > 64:
             v.add(f"{prefix}.lines[{i}].variant_id", "is required (at most 64 characters)")
-        if not 0 < line.quantity <= MAX_QUANTITY:
+        if not 0 < qty <= MAX_QUANTITY:
             v.add(f"{prefix}.lines[{i}].quantity", f"must be between 1 and {MAX_QUANTITY}")
-        merged[line.variant_id] = merged.get(line.variant_id, 0) + line.quantity
+        merged[vid] = merged.get(vid, 0) + qty
     v.raise_if_any()
     over = [vid for vid, q in merged.items() if q > MAX_QUANTITY]
     if over:
@@ -60,9 +65,15 @@ def cart_lines(cart: breakdown_pb2.Cart, prefix: str = "cart") -> tuple[tuple[st
     return tuple(sorted(merged.items()))
 
 
-def body_hash(cart: breakdown_pb2.Cart, customer: str, ttl: int) -> str:
+def body_hash(
+    cart: breakdown_pb2.Cart,
+    customer: str,
+    ttl: int,
+    lines: tuple[tuple[str, int], ...] | None = None,
+) -> str:
+    """The idempotency hash of a hold request; `lines`: cart_lines(cart), if known."""
     payload = {
-        "lines": cart_lines(cart),
+        "lines": cart_lines(cart) if lines is None else lines,
         "codes": normalize_codes(cart.coupon_codes),
         "pincode": cart.delivery_pincode,
         "payment": cart.payment_method,

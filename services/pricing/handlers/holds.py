@@ -48,7 +48,7 @@ from services.pricing import repository as repo
 from services.pricing.config import Settings
 from services.pricing.domain import model as d
 from services.pricing.domain.result import Breakdown, Rejection
-from services.pricing.handlers.common import Clock, body_hash
+from services.pricing.handlers.common import Clock, body_hash, cart_lines
 from services.pricing.handlers.quote import Quoter
 from services.pricing.models import CouponHold
 
@@ -81,13 +81,15 @@ class HoldRecord:
 @dataclass(frozen=True)
 class HoldView:
     hold: CouponHold | HoldRecord
-    # The breakdown already as a proto (a new hold); otherwise parsed from the row.
-    parsed: breakdown_pb2.PriceBreakdown | None = None
+    # A new hold: the response message with its breakdown already built in place
+    # (servicer.hold_pb fills in the rest); otherwise the breakdown is parsed from
+    # the row.
+    message: coupon_hold_service_pb2.CouponHold | None = None
 
     @property
     def breakdown(self) -> breakdown_pb2.PriceBreakdown:
-        if self.parsed is not None:
-            return self.parsed
+        if self.message is not None:
+            return self.message.breakdown
         return breakdown_pb2.PriceBreakdown.FromString(self.hold.breakdown)
 
 
@@ -181,9 +183,10 @@ class HoldHandlers:
         )
         v.raise_if_any()
         ttl = req.ttl_seconds or self.settings.hold_ttl_seconds
-        body = body_hash(req.cart, customer_id, ttl)
+        lines = cart_lines(req.cart)
+        body = body_hash(req.cart, customer_id, ttl, lines)
         try:
-            inp = await self.quoter.inputs(req.cart, customer_id, fresh=True)
+            inp = await self.quoter.inputs(req.cart, customer_id, fresh=True, lines=lines)
             b = await self.quoter.price(inp, req.cart, fresh=True)
             refused = _refusal(b)
         except Exception:
@@ -213,7 +216,9 @@ class HoldHandlers:
         applied = [inp.rules.coupons[code] for code in b.applied_codes]
         cid = inp.customer.id
         now = self.clock()
-        breakdown = convert.breakdown(b)
+        # Built once, in place in the response (no copy), and stored as its bytes.
+        message = coupon_hold_service_pb2.CouponHold()
+        convert.fill_breakdown(message.breakdown, b)
         hold = HoldRecord(
             id=new_id(),
             request_id=request_id,
@@ -222,7 +227,7 @@ class HoldHandlers:
             state="HELD",
             codes=[c.code for c in applied],
             coupon_ids=[c.id for c in applied],
-            breakdown=breakdown.SerializeToString(),
+            breakdown=message.breakdown.SerializeToString(),
             expire_time=now + timedelta(seconds=ttl),
             create_time=now,
             update_time=now,
@@ -273,7 +278,7 @@ class HoldHandlers:
                 raise IntegrityError("coupon hold request_id", None, Exception("conflict"))
             return self._replay(existing, body)
         HOLDS.labels("held").inc()
-        return HoldView(hold, breakdown)
+        return HoldView(hold, message)
 
     async def _take_one(self, s: AsyncSession, c: d.Coupon, cid: str, hold_id: str) -> None:
         if not await repo.take_coupon_use(s, c.id):

@@ -16,7 +16,7 @@ from services.pricing import repository as repo
 from services.pricing.config import Settings
 from services.pricing.domain import model as d
 from services.pricing.domain.coupons import normalize_codes
-from services.pricing.domain.engine import calculate
+from services.pricing.domain.engine import finish, merchandise
 from services.pricing.domain.result import Breakdown, Rejection
 from services.pricing.handlers.common import Clock, cart_lines
 from services.pricing.peers import Peers
@@ -52,6 +52,9 @@ class Quoter:
         # Own rules, cached `rules_cache_seconds`; admin writes in this process clear it.
         self.rules_cache = TtlCache(settings.rules_cache_seconds, max_entries=4096)
         self._rule_memo: dict[tuple[str, str], tuple[Any, Any]] = {}
+        # The Checkout of the cached settings answer, per place of supply: rebuilt
+        # only when settings' checkout config is fetched again (another object).
+        self._checkouts: tuple[Any, dict[str, d.Checkout]] = (None, {})
 
     def invalidate(self) -> None:
         self.rules_cache.clear()
@@ -131,8 +134,11 @@ class Quoter:
         *,
         extra_codes: tuple[str, ...] = (),
         fresh: bool = False,
+        lines: tuple[tuple[str, int], ...] | None = None,
     ) -> d.PricingInput:
-        lines = cart_lines(cart)
+        """`lines`: cart_lines(cart), when the caller has them already."""
+        if lines is None:
+            lines = cart_lines(cart)
         codes = normalize_codes([*cart.coupon_codes, *extra_codes])
         # One after the other: on the hot path each is an in-memory cache hit, and
         # awaiting a coroutine that does not suspend costs less than a task.
@@ -162,27 +168,7 @@ class Quoter:
         rates = await self.peers.tax_rates([variants[v] for v in line_ids])
         stock = await self.peers.stock([g for g in gift_ids if g in variants])
         customer = await self._customer(customer_id, coupons)
-        # Priced first with settings' flat rate; `price` swaps in shipping's quote.
-        checkout = d.Checkout(
-            registered_state=registered,
-            place_of_supply=place or registered,
-            prices_include_tax=config.prices_include_tax,
-            shipping_fee=config.flat_shipping_rate.amount_minor,
-            shipping_source=FLAT_RATE,
-            free_shipping_threshold=config.free_shipping_threshold.amount_minor,
-            payment_methods={
-                pm.code: d.PaymentMethod(
-                    pm.code,
-                    pm.enabled,
-                    pm.min_order_value.amount_minor,
-                    pm.max_order_value.amount_minor,
-                    pm.fee.amount_minor,
-                    pm.display_name,
-                )
-                for pm in config.payment_methods
-            },
-            currency=config.currency_code or "INR",
-        )
+        checkout = self._checkout(config, place or registered)
         return d.PricingInput(
             lines=lines,
             variants=variants,
@@ -202,31 +188,63 @@ class Quoter:
             gift_stock=stock,
         )
 
+    def _checkout(self, config: Any, place: str) -> d.Checkout:
+        """Settings' checkout config as the engine's Checkout, priced with the flat
+        rate (`price` swaps in shipping's quote). Built once per config answer and
+        place of supply: the cached answer is not changed, a new one is a new object."""
+        seen, by_place = self._checkouts
+        if seen is not config:
+            by_place = {}
+            self._checkouts = (config, by_place)
+        hit = by_place.get(place)
+        if hit is not None:
+            return hit
+        registered = config.registered_state_code
+        checkout = d.Checkout(
+            registered_state=registered,
+            place_of_supply=place,
+            prices_include_tax=config.prices_include_tax,
+            shipping_fee=config.flat_shipping_rate.amount_minor,
+            shipping_source=FLAT_RATE,
+            free_shipping_threshold=config.free_shipping_threshold.amount_minor,
+            payment_methods={
+                pm.code: d.PaymentMethod(
+                    pm.code,
+                    pm.enabled,
+                    pm.min_order_value.amount_minor,
+                    pm.max_order_value.amount_minor,
+                    pm.fee.amount_minor,
+                    pm.display_name,
+                )
+                for pm in config.payment_methods
+            },
+            currency=config.currency_code or "INR",
+        )
+        if len(by_place) < 1024:
+            by_place[place] = checkout
+        return checkout
+
     async def price(
         self, inp: d.PricingInput, cart: breakdown_pb2.Cart, *, fresh: bool = False
     ) -> Breakdown:
         """The breakdown of `inp` with the shipping service's quote when it answers.
 
         Shipping's free-shipping threshold compares the order value after discounts,
-        which only the engine knows: the cart is priced with the flat rate, then (a
-        quote from shipping in hand) again. Shipping never changes the merchandise
-        total, so the order value sent is exact. Shipping down: the first breakdown.
+        which only the engine knows: the lines are priced first (engine.merchandise),
+        then, a quote from shipping in hand, shipping, the fee and the totals are
+        settled (engine.finish). Shipping never changes the merchandise total, so the
+        order value sent is exact. Shipping down: settled with the flat rate.
         """
-        b = calculate(inp)
+        m = merchandise(inp)
         if not self.shipping.enabled or not cart.delivery_pincode:
-            return b
+            return finish(m)
         weight, lines = parcel(inp.lines, inp.variants)
-        req = QuoteRequest(
-            cart.delivery_pincode,
-            b.total - b.shipping.fee - b.payment_fee,
-            weight,
-            inp.payment_method,
-            lines,
-        )
+        req = QuoteRequest(cart.delivery_pincode, m.total, weight, inp.payment_method, lines)
         quote = await self.shipping.quote(req, inp.checkout.shipping_fee, fresh=fresh)
         if quote.source == FLAT_RATE:
-            return b
-        return calculate(replace(inp, checkout=apply(inp.checkout, quote)))
+            return finish(m)
+        # The lines do not depend on the shipping charge: they are priced once.
+        return finish(m, apply(inp.checkout, quote))
 
     # --- RPCs ----------------------------------------------------------------------
 
