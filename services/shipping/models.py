@@ -169,7 +169,7 @@ class Shipment(Base):
     # times (order edits): a booking made from another version is not recorded.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A booker's claim while it calls the carrier, so only one booking call is in
-    # flight per shipment across replicas (handlers/shipments.py `_claim`): its token
+    # flight per shipment across replicas (handlers/shipments.py `_CLAIM`): its token
     # and until when it holds; NULL when nobody is booking. A lapsed lease (the booker
     # died) is taken over by the sweep.
     booking_claim: Mapped[str | None] = mapped_column(String(32), nullable=True)

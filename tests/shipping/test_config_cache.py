@@ -10,6 +10,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import pytest
@@ -41,16 +42,25 @@ class FakeClock:
 
 @contextmanager
 def statements(db: Database) -> Iterator[list[str]]:
-    """The SQL statements `db` sends while the block runs."""
+    """The SQL statements `db` sends while the block runs: through SQLAlchemy, and
+    straight on the driver (`Database.run` / `run_in` on PostgreSQL, which look their
+    statement up with `driver_statement` each time they run one)."""
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, _params, _context, _many) -> None:
         seen.append(statement)
 
+    def on_driver(statement: Any) -> Any:
+        compiled = type(db).driver_statement(db, statement)
+        seen.append(compiled.sql)
+        return compiled
+
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    db.driver_statement = on_driver  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        del db.driver_statement
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 

@@ -19,7 +19,6 @@ from services.shipping.models import OUTBOX, PROCESSED
 from tests.shipping.test_config_cache import statements
 from tests.shipping.test_shipments import deliver, order_shipments, placed_event
 
-
 # The one-statement path is PostgreSQL's (SQLite takes the transaction, which the
 # rest of tests/shipping covers on both): these run on PostgreSQL only.
 POSTGRES_ONLY = pytest.mark.parametrize("shipping_database_url", ["postgres"], indirect=True)
@@ -48,9 +47,11 @@ async def test_order_placed_is_one_statement(shipping) -> None:
     assert await deliver(placed_event(secrets.token_hex(6))) is False  # the cache loaded
     order_id = secrets.token_hex(6)
     ev = placed_event(order_id)
+    on_driver = shipping.db.driver_round_trips
     with statements(shipping.db) as sql:
         assert await deliver(ev) is False
     assert len(sql) == 1 and sql[0].lstrip().upper().startswith("WITH")
+    assert shipping.db.driver_round_trips == on_driver + 1  # straight on asyncpg
     assert await processed(shipping, ev.event_id) == 1
     ships = await order_shipments(shipping, order_id)
     assert sorted(s.warehouse for s in ships) == ["warehouses/bhw-1", "warehouses/blr-1"]

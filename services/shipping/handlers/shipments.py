@@ -277,6 +277,54 @@ def _pg_create_for_event(processed: Table, shapes: tuple[int, ...]) -> Select[An
     ).add_cte(*ctes)
 
 
+# The booker's claim: ONE conditional UPDATE, taken only while the shipment has no
+# AWB, is CREATED and nobody else holds a live claim on it (ours again renews it),
+# answering the shipment's version and carrier as they are now. Built once, run on
+# the driver (`Database.run`): parameters sid, token, now, lease (until).
+_CLAIM = (
+    update(S)
+    .where(
+        S.c.id == bindparam("sid", type_=S.c.id.type),
+        S.c.awb.is_(None),
+        S.c.status == "CREATED",
+        or_(
+            S.c.booking_claim.is_(None),
+            S.c.booking_claim == bindparam("token", type_=S.c.booking_claim.type),
+            S.c.booking_lease_until < bindparam("now", type_=S.c.booking_lease_until.type),
+        ),
+    )
+    .values(
+        booking_claim=bindparam("token", type_=S.c.booking_claim.type),
+        booking_lease_until=bindparam("lease", type_=S.c.booking_lease_until.type),
+    )
+    .returning(S.c.version, S.c.carrier_id)
+)
+
+# A booking's AWB, recorded only if the shipment is still the one booked (no AWB,
+# CREATED, the same carrier and version, our claim), letting go of the claim; answers
+# the status. Built once (`Database.run_in`).
+_BOOKED = (
+    update(S)
+    .where(
+        S.c.id == bindparam("sid", type_=S.c.id.type),
+        S.c.awb.is_(None),
+        S.c.status == "CREATED",
+        S.c.carrier_id == bindparam("carrier", type_=S.c.carrier_id.type),
+        S.c.version == bindparam("b_version", type_=S.c.version.type),
+        S.c.booking_claim == bindparam("token", type_=S.c.booking_claim.type),
+    )
+    .values(
+        awb=bindparam("b_awb", type_=S.c.awb.type),
+        carrier_shipment_id=bindparam("carrier_shipment", type_=S.c.carrier_shipment_id.type),
+        booking_error="",
+        booking_claim=None,
+        booking_lease_until=None,
+        update_time=bindparam("now", type_=S.c.update_time.type),
+    )
+    .returning(S.c.status)
+)
+
+
 class CarrierLike(Protocol):
     """A carriers row or its cached copy (services/shipping/cache.py)."""
 
@@ -358,8 +406,6 @@ class ShipmentHandlers:
         self.route = route
         # Carriers and PIN rows for new shipments (shared with the quotes).
         self.cache = cache or ConfigCache(db)
-        # One statement, one unit of work (create_for_event): no BEGIN/COMMIT.
-        self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         # New shipments to book, handed over when their transaction commits; `wake`
         # is set then, and the booker (app.py) waits on it between sweeps.
         self.wake = asyncio.Event()
@@ -620,8 +666,9 @@ class ShipmentHandlers:
             made.append((row, new, carrier))
         statement = _pg_create_for_event(processed, tuple(len(new.items) for new in news))
         try:
-            async with self._autocommit.connect() as conn:
-                marked, count, seen, taken = (await conn.execute(statement, params)).one()
+            # Straight on the driver, autocommit (`Database.run`): the statement is
+            # built once per shape (lru_cache), so it is compiled once.
+            ((marked, count, seen, taken),) = await self.db.run(statement, params)
         except IntegrityError:  # a request id taken meanwhile: nothing was written
             return None
         if not marked:
@@ -650,7 +697,7 @@ class ShipmentHandlers:
         with its request id exists; True when inserted."""
         if self.db.dialect == "postgresql":
             params = _shipment_params("", fields, item_rows, history)
-            return (await s.execute(_pg_create(len(item_rows)), params)).first() is not None
+            return bool(await self.db.run_in(s, _pg_create(len(item_rows)), params))
         inserted = await s.scalar(
             sqlite.insert(S)
             .values(fields)
@@ -792,7 +839,7 @@ class ShipmentHandlers:
         )
 
     async def _book(self, job: BookingJob) -> bool:
-        """Book `job` under a claim of our own (`_claim`); a booking that went stale
+        """Book `job` under a claim of our own (`_CLAIM`); a booking that went stale
         while the carrier was being called (the shipment changed: an order edit) is
         cancelled and the shipment booked again as it is now, still under that claim,
         up to MAX_REBOOKS times (then the claim is let go and the sweep books it)."""
@@ -810,26 +857,10 @@ class ShipmentHandlers:
         await self.db.execute(_release(job.shipment.id, token))
         return False
 
-    def _claim(self, shipment_id: str, token: str) -> Any:
-        """The booker's claim: ONE conditional UPDATE, taken only while the shipment
-        has no AWB, is CREATED and nobody else holds a live claim on it (ours again
-        renews it), answering the shipment's version and carrier as they are now."""
+    def _claim_params(self, shipment_id: str, token: str) -> dict[str, Any]:
+        """`_CLAIM`'s parameters: ours, leased from now."""
         now = utcnow()
-        return (
-            update(S)
-            .where(
-                S.c.id == shipment_id,
-                S.c.awb.is_(None),
-                S.c.status == "CREATED",
-                or_(
-                    S.c.booking_claim.is_(None),
-                    S.c.booking_claim == token,
-                    S.c.booking_lease_until < now,
-                ),
-            )
-            .values(booking_claim=token, booking_lease_until=now + self.booking_lease)
-            .returning(S.c.version, S.c.carrier_id)
-        )
+        return {"sid": shipment_id, "token": token, "now": now, "lease": now + self.booking_lease}
 
     async def _book_once(self, job: BookingJob, token: str) -> bool | None:
         """One booking: True when booked, False when not (the carrier failed, the
@@ -837,7 +868,7 @@ class ShipmentHandlers:
         booking went stale and was cancelled, or the shipment changed since `job` was
         read (book again from the table).
 
-        First the claim (`_claim`): a shipment another booker is booking (another
+        First the claim (`_CLAIM`): a shipment another booker is booking (another
         replica, the sweep, an admin's "book now") is left to it, so the carrier is
         called once. A job read (or handed over in memory) before the shipment changed
         is not sent: the claim answers the version.
@@ -855,7 +886,7 @@ class ShipmentHandlers:
         self._attempted[sid] = None
         while len(self._attempted) > MAX_QUEUED:
             del self._attempted[next(iter(self._attempted))]
-        claimed = await self.db.execute(self._claim(sid, token))
+        claimed = await self.db.run(_CLAIM, self._claim_params(sid, token))
         if not claimed:  # booked, cancelled, or being booked by someone else
             return False
         if (claimed[0].version, claimed[0].carrier_id) != (row.version, carrier.id):
@@ -882,26 +913,20 @@ class ShipmentHandlers:
         async with self.db.transaction() as s:
             # One statement when nothing changed meanwhile: the row is locked by the
             # UPDATE and the conditions are checked on it as it is now; the claim goes.
-            status = await s.scalar(
-                update(S)
-                .where(
-                    S.c.id == sid,
-                    S.c.awb.is_(None),
-                    S.c.status == "CREATED",
-                    S.c.carrier_id == carrier.id,
-                    S.c.version == row.version,
-                    S.c.booking_claim == token,
-                )
-                .values(
-                    awb=booking.awb,
-                    carrier_shipment_id=booking.carrier_shipment_id,
-                    booking_error="",
-                    booking_claim=None,
-                    booking_lease_until=None,
-                    update_time=utcnow(),
-                )
-                .returning(S.c.status)
+            booked = await self.db.run_in(
+                s,
+                _BOOKED,
+                {
+                    "sid": sid,
+                    "carrier": carrier.id,
+                    "b_version": row.version,
+                    "token": token,
+                    "b_awb": booking.awb,
+                    "carrier_shipment": booking.carrier_shipment_id,
+                    "now": utcnow(),
+                },
             )
+            status = booked[0].status if booked else None
             stale: list[str] = []
             if status is None:  # changed meanwhile: compare what the carrier has, locked
                 current = await s.get(Shipment, sid, with_for_update=True)
