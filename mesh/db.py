@@ -66,6 +66,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from mesh import registry
 from mesh.errors import InvalidArgument, ServiceError
@@ -323,10 +324,13 @@ class Database:
         except asyncpg.PostgresError:
             raise  # the server answered: the connection is fine
         except BaseException:
-            conn.invalidate()
+            # Closing a connection awaits asyncpg: SQLAlchemy does that in a greenlet.
+            await greenlet_spawn(conn.invalidate)
             raise
         finally:
-            conn.close()
+            # Back to the pool, which closes it when the pool is full (an overflow
+            # connection): that too awaits asyncpg, so in a greenlet, never bare.
+            await greenlet_spawn(conn.close)
 
     # --- Core statements on the driver -----------------------------------------------
 

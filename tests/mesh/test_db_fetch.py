@@ -74,3 +74,27 @@ async def test_sqlite_refuses(tmp_path: Path) -> None:
             await db.fetch("SELECT 1")
     finally:
         await db.dispose()
+
+
+async def test_an_overflow_connection_goes_back_closed_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A pool of 1 (+2): statements three at a time make overflow connections, which
+    # the pool closes as they come back. Closing awaits asyncpg, so it must happen in
+    # SQLAlchemy's greenlet: done bare, the pool logs MissingGreenlet and the
+    # connection is left open at the server.
+    monkeypatch.setenv("CLEANSE_OVERFLOWTEST_DB_POOL_SIZE", "1")
+    monkeypatch.setenv("CLEANSE_DB_POOL_OVERFLOW", "2")
+    async with temporary_database("postgres", tmp_path) as url:
+        db = Database("overflowtest", url)
+        try:
+            with caplog.at_level("ERROR", logger="sqlalchemy.pool"):
+                for _ in range(3):
+                    await asyncio.gather(*(db.fetch("SELECT pg_sleep(0.05)") for _ in range(3)))
+            assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+            opened = await db.fetch(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+            )
+            assert opened[0].n == 1  # the pooled connection, asking this
+        finally:
+            await db.dispose()
