@@ -93,32 +93,22 @@ class HoldView:
         return breakdown_pb2.PriceBreakdown.FromString(self.hold.breakdown)
 
 
-def _record(row: Any) -> HoldRecord:
-    return HoldRecord(
-        row.id,
-        row.request_id,
-        row.body_hash,
-        row.customer_id,
-        row.state,
-        list(row.codes),
-        list(row.coupon_ids),
-        row.breakdown,
-        row.expire_time,
-        row.create_time,
-        row.update_time,
+def _record(row: Any, *, json_as_text: bool = False) -> HoldRecord:
+    """A hold row as a HoldRecord; `json_as_text` for a row of repo.PG_COMMIT_HELD,
+    whose JSON columns come back as text."""
+    codes, coupon_ids = (
+        (json.loads(row.codes), json.loads(row.coupon_ids))
+        if json_as_text
+        else (list(row.codes), list(row.coupon_ids))
     )
-
-
-def _record_pg(row: Any) -> HoldRecord:
-    """_record for a row of repo.PG_COMMIT_HELD (its JSON columns as text)."""
     return HoldRecord(
         row.id,
         row.request_id,
         row.body_hash,
         row.customer_id,
         row.state,
-        json.loads(row.codes),
-        json.loads(row.coupon_ids),
+        codes,
+        coupon_ids,
         row.breakdown,
         row.expire_time,
         row.create_time,
@@ -323,7 +313,7 @@ class HoldHandlers:
         else:
             rows = await self.db.fetch(repo.PG_COMMIT_HELD, hid, now)
             if rows:
-                return HoldView(_record_pg(rows[0]))
+                return HoldView(_record(rows[0], json_as_text=True))
         # Not held (committed already, released, expired) or not there.
         async with self.db.transaction() as s:
             hold = await self._locked(s, name)
