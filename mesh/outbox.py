@@ -65,6 +65,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     event,
     func,
@@ -111,6 +112,18 @@ def outbox_table(metadata: MetaData, name: str = "outbox") -> Table:
     )
 
 
+_ROW_COLUMNS = (
+    "id",
+    "event_id",
+    "topic",
+    "subscriber",
+    "event",
+    "created_at",
+    "next_attempt_at",
+    "attempts",
+)
+
+
 class Outbox:
     """Writes events into a service's outbox table, in the caller's transaction."""
 
@@ -120,10 +133,17 @@ class Outbox:
         source: str,
         *,
         topics: SubscriberTable | None = None,
+        db: Database | None = None,
     ) -> None:
+        """`db`: the service's database, when given the rows are written with
+        `Database.run_in` (on PostgreSQL straight on the driver, in the caller's
+        transaction) instead of through the session; either way the same rows."""
         self.table = table
         self.source = source
         self._topics = topics
+        self.db = db
+        # `db`'s INSERT of n rows, by n: built once, so it is compiled once.
+        self._inserts: dict[int, Any] = {}
         # Set after a transaction that added events commits: the relay wakes at once.
         self.wake = asyncio.Event()
 
@@ -148,24 +168,39 @@ class Outbox:
         ev.payload.Pack(payload)
         if subs:
             data = ev.SerializeToString()
-            await session.execute(
-                insert(self.table),
-                [
-                    {
-                        "id": new_id(),
-                        "event_id": ev.event_id,
-                        "topic": topic,
-                        "subscriber": sub,
-                        "event": data,
-                        "created_at": now,
-                        "next_attempt_at": now,
-                        "attempts": 0,
-                    }
-                    for sub in subs
-                ],
-            )
+            rows = [
+                {
+                    "id": new_id(),
+                    "event_id": ev.event_id,
+                    "topic": topic,
+                    "subscriber": sub,
+                    "event": data,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                    "attempts": 0,
+                }
+                for sub in subs
+            ]
+            if self.db is None:
+                await session.execute(insert(self.table), rows)
+            else:
+                params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+                await self.db.run_in(session, self._insert_of(len(rows)), params)
             event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
         return ev
+
+    def _insert_of(self, n: int) -> Any:
+        """INSERT of `n` rows, parameters `<column>_<row>` (a template: built once)."""
+        stmt = self._inserts.get(n)
+        if stmt is None:
+            c = self.table.c
+            stmt = self._inserts[n] = insert(self.table).values(
+                [
+                    {k: bindparam(f"{k}_{i}", type_=c[k].type) for k in _ROW_COLUMNS}
+                    for i in range(n)
+                ]
+            )
+        return stmt
 
     def _after_commit(self, _session: object) -> None:
         self.wake.set()

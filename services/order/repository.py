@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.sql.dml import UpdateBase
 
 from mesh.db import AnyRow, Database, decode_page_token, new_id, next_page_token
@@ -96,9 +97,39 @@ def values_of(obj: Base) -> dict[str, Any]:
     return values
 
 
+def _configured(model: type[E]) -> type[E]:
+    """`model` with the mappers configured: `Model(...)` configures them on first use,
+    `new_instance()` does not, and an attribute set on an object made before they are
+    finds no implementation behind it. A no-op once configured."""
+    configure_mappers()
+    return model
+
+
+def make(model: type[E], /, **values: Any) -> E:
+    """A new transient ORM object of `model` holding `values` (its attribute names), as
+    `model(**values)` gives, without the ORM's constructor: no init event, no
+    instrumented attribute set per value (the values go straight into the object's
+    dict, as the ORM's loader does). Such an object is still a full ORM instance:
+    `Writes.insert` (`values_of`) takes it, and so would `session.add` (a flush
+    INSERTs the values it holds). For the hot path's objects that only carry values."""
+    obj: E = _configured(model)._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(values)
+    return obj
+
+
+def _made(model: type[E], names: Sequence[str], values: Sequence[Any]) -> E:
+    """`make` from column names (= attribute names here) and their values."""
+    obj: E = _configured(model)._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(zip(names, values, strict=True))
+    return obj
+
+
 def entity(model: type[E], row: AnyRow) -> E:
-    """A transient ORM object holding a Core row of `model`'s table (read or RETURNING)."""
-    return model(**row._mapping)
+    """A transient ORM object holding a Core row of `model`'s table (read or RETURNING),
+    made as `make` makes one."""
+    obj: E = _configured(model)._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(row._mapping)
+    return obj
 
 
 def _insert_template(table: Table, names: tuple[str, ...], rows: int, tag: str) -> Insert:
@@ -326,9 +357,9 @@ async def cart_with_items(
     if not rows:
         return None, []
     n = len(_CART_NAMES)
-    cart = Cart(**dict(zip(_CART_NAMES, rows[0][:n], strict=True)))
+    cart = _made(Cart, _CART_NAMES, rows[0][:n])
     found = [
-        CartItem(**dict(zip(_CART_ITEM_NAMES, row[n:], strict=True)))
+        _made(CartItem, _CART_ITEM_NAMES, row[n:])
         for row in rows
         if row[n] is not None  # the outer join's item id: NULL for a cart without items
     ]
@@ -471,7 +502,7 @@ async def read_order_items_and_counts(
     if not rows:
         return ItemsAndCounts([], None, None)
     n = len(_ITEM_NAMES)
-    items = [OrderItem(**dict(zip(_ITEM_NAMES, row[:n], strict=True))) for row in rows]
+    items = [_made(OrderItem, _ITEM_NAMES, row[:n]) for row in rows]
     return ItemsAndCounts(items, int(rows[0][n]), bool(rows[0][n + 1]))
 
 
@@ -553,10 +584,10 @@ async def order_and_latest_payment(
     if row is None:
         return None, None
     n = len(_ORDER_NAMES)
-    order = Order(**dict(zip(_ORDER_NAMES, row[:n], strict=True)))
+    order = _made(Order, _ORDER_NAMES, row[:n])
     if row[n] is None:  # no payment (its id is NULL)
         return order, None
-    return order, Payment(**dict(zip(_PAYMENT_NAMES, row[n:], strict=True)))
+    return order, _made(Payment, _PAYMENT_NAMES, row[n:])
 
 
 MainWrite = tuple[Hashable, Callable[[], UpdateBase], dict[str, Any]]

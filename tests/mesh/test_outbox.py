@@ -296,3 +296,40 @@ def test_registry_knows_the_subscribers() -> None:
     for topic in SUBSCRIBERS:
         for name in subscribers(topic):
             assert registry.spec(name).kind == "grpc"
+
+
+async def test_outbox_with_its_database_writes_the_same_rows(
+    env: tuple[Database, Subscriber],
+) -> None:
+    """`Outbox(db=...)` writes with `Database.run_in` (PostgreSQL: on the driver, in the
+    caller's transaction): the rows are those the session path writes, a rolled back
+    transaction writes none, and a commit wakes the relay."""
+    db, _ = env
+    plain = Outbox(OUTBOX, PRODUCER, topics=TOPICS)
+    direct = Outbox(OUTBOX, PRODUCER, topics=TOPICS, db=db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as s:
+            await direct.add(s, TOPIC, inventory_events_pb2.LowStockEvent(variant_id="v1"))
+            raise RuntimeError("the business change failed")
+    assert await rows(db) == []
+    assert not direct.wake.is_set()
+    written = {}
+    for outbox in (plain, direct):
+        async with db.transaction() as s:
+            ev = await outbox.add(s, TOPIC, inventory_events_pb2.LowStockEvent(variant_id="v1"))
+        assert outbox.wake.is_set()
+        found = await rows(db, event_id=ev.event_id)
+        assert sorted(r["subscriber"] for r in found) == sorted(TOPICS[TOPIC])
+        assert len({r["id"] for r in found}) == len(found)
+        for r in found:
+            assert events_pb2.Event.FromString(r["event"]) == ev
+            assert r["created_at"] == r["next_attempt_at"]
+            assert r["created_at"].tzinfo is not None
+        written[outbox is direct] = sorted(
+            (r["subscriber"], r["topic"], r["attempts"], r["last_error"], r["delivered_at"])
+            for r in found
+        )
+    assert written[True] == written[False]
+    async with db.transaction() as s:  # one subscriber: the one-row statement
+        ev = await direct.add(s, "testing.single", inventory_events_pb2.LowStockEvent())
+    assert [r["subscriber"] for r in await rows(db, event_id=ev.event_id)] == [SUBSCRIBER]

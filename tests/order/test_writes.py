@@ -103,3 +103,60 @@ async def test_updates_and_a_returning_main_statement(order_env: OrderEnv) -> No
     assert (rows[a.id].state, rows[a.id].merged_into) == ("MERGED", b.id)
     assert rows[a.id].update_time == now  # only what was asked
     assert (rows[b.id].state, rows[b.id].last_activity_time) == ("ACTIVE", later)
+
+
+async def test_made_objects_are_those_the_constructor_makes(order_env: OrderEnv) -> None:
+    """`repo.make` (the hot path's objects, without the ORM's constructor) and
+    `repo.entity` give ORM objects holding what `Model(**values)` holds: the same
+    values written by `Writes.insert`, the same defaults filled in, and a session
+    that adds one INSERTs it."""
+    db = order_env.wired.db
+    now = datetime.now(UTC).replace(microsecond=0)
+    values = {
+        "customer_id": None,
+        "token_hash": secrets.token_hex(32),
+        "create_time": now,
+        "update_time": now,
+        "last_activity_time": now,
+    }
+    made, built = repo.make(Cart, **values), Cart(**values)
+    assert type(made) is Cart
+    assert made.state is None and built.state is None  # not set: the INSERT's default
+    made_values, built_values = repo.values_of(made), repo.values_of(built)
+    assert made_values.pop("id") != built_values.pop("id")  # each its own new_id()
+    assert made_values == built_values and made.state == "ACTIVE"
+    await repo.write_at_once(db, repo.Writes().insert([made]))
+    async with db.session() as s:
+        row = (await s.execute(select(Cart.__table__).where(Cart.id == made.id))).one()
+    read = repo.entity(Cart, row)
+    assert type(read) is Cart
+    assert {k: getattr(read, k) for k in made_values} == made_values
+    added = repo.make(Cart, **{**values, "token_hash": secrets.token_hex(32)})
+    async with db.transaction() as s:
+        s.add(added)
+    async with db.session() as s:
+        found = await s.get(Cart, added.id)
+        assert found is not None and found.token_hash == added.token_hash
+        assert found.state == "ACTIVE"
+
+
+def test_an_object_made_first_in_a_fresh_process_takes_attribute_sets() -> None:
+    # `make` before anything has built a model the usual way (a new order process's
+    # first request: a customer's first cart): the mappers are not configured yet, and
+    # setting an attribute on the made object must still work.
+    import subprocess
+    import sys
+
+    code = (
+        "from datetime import UTC, datetime\n"
+        "from services.order import repository as repo\n"
+        "from services.order.models import Cart\n"
+        "cart = repo.make(Cart, id='c1', state='ACTIVE')\n"
+        "cart.update_time = datetime(2026, 1, 1, tzinfo=UTC)\n"
+        "print(cart.id, cart.update_time.year)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["c1", "2026"]

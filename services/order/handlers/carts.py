@@ -104,7 +104,8 @@ class CartHandlers:
 
     def _new(self, cid: str | None, token: str = "") -> Cart:
         now = self.clock()
-        return Cart(
+        return repo.make(
+            Cart,
             customer_id=cid,
             token_hash=rules.token_hash(token) if token else None,
             state="ACTIVE",

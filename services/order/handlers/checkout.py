@@ -235,7 +235,8 @@ class CheckoutHandlers:
             ttl_seconds=self.settings.reservation_ttl_seconds,
         )
         now = self.clock()
-        row = CheckoutSession(
+        row = repo.make(
+            CheckoutSession,
             id=session_id,
             cart_id=cart.id,
             customer_id=cid,
@@ -413,7 +414,8 @@ class CheckoutHandlers:
                     self._note(existing, "retry", "DONE", now=now)
                     return existing, row, False
                 self._check_session_free(row, others)
-                saga = CheckoutSaga(
+                saga = repo.make(
+                    CheckoutSaga,
                     id=new_id(),
                     request_id=request_id,
                     body_hash=body,
@@ -500,7 +502,8 @@ class CheckoutHandlers:
             setattr(saga, k, v)
         pending: list[SagaStep] = saga.__dict__.setdefault("_journal", [])
         pending.append(
-            SagaStep(
+            repo.make(
+                SagaStep,
                 saga_id=saga.id,
                 attempt=saga.attempt,
                 step=step,
@@ -748,7 +751,8 @@ class CheckoutHandlers:
         if token_hash is None:
             async with self.db.session() as s:
                 token_hash = await s.scalar(select(Cart.token_hash).where(Cart.id == sess.cart_id))
-        order = Order(
+        order = repo.make(
+            Order,
             id=new_id(),
             order_number=format_order_number(now.year, value, self.settings.order_number_prefix),
             request_id=saga.request_id,
@@ -786,7 +790,8 @@ class CheckoutHandlers:
             update_time=now,
         )
         items = snapshot_items(order.id, breakdown, catalog)
-        placed = OrderStatusChange(
+        placed = repo.make(
+            OrderStatusChange,
             order_id=order.id,
             from_status="",
             to_status=status.value,
@@ -794,7 +799,8 @@ class CheckoutHandlers:
             reason="order placed",
             time=now,
         )
-        payment = Payment(
+        payment = repo.make(
+            Payment,
             order_id=order.id,
             provider=provider,
             method=sess.payment_method,
@@ -1076,7 +1082,8 @@ class CheckoutHandlers:
             raise not_found(f"orders/{order_id}")
         if order.paid:
             return await self.order_proto(order.id)
-        saga = CheckoutSaga(id=order.saga_id, attempt=0)  # holds the journal until written
+        # Holds the journal until written.
+        saga = repo.make(CheckoutSaga, id=order.saga_id, attempt=0)
         reservation = order.reservation_name
         refund_reason = ""
         try:
@@ -1130,7 +1137,8 @@ class CheckoutHandlers:
                 before = current.status
                 row = await repo.pay_order(self.db, s, order.id, before, changes)
                 assert row is not None  # the row is locked
-            change = OrderStatusChange(
+            change = repo.make(
+                OrderStatusChange,
                 order_id=row.id,
                 from_status=before,
                 to_status=target.value,
@@ -1437,7 +1445,8 @@ def snapshot_items(
             breakdown.place_of_supply_state_code,
         )
         out.append(
-            OrderItem(
+            repo.make(
+                OrderItem,
                 order_id=order_id,
                 position=pos,
                 variant_id=facts.variant_id,
