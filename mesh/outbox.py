@@ -3,7 +3,7 @@
 A producing service has its own `outbox` table (its migration creates it):
 
     outbox_rows = outbox_table(Base.metadata)               # models.py
-    outbox = Outbox(outbox_rows, source="inventory")
+    outbox = Outbox(outbox_rows, "inventory", db)
     async with db.transaction() as s:                       # the business change...
         stock.reserved += qty
         await outbox.add(s, "inventory.low_stock", LowStockEvent(...))  # ...and its event
@@ -16,7 +16,9 @@ transaction: the event exists if and only if the change committed, and a slow or
 absent subscriber never holds up the others. A subscriber listed with a filter
 (`mesh.events.Only`) gets a row only for the events its filter wants; a filter
 that cannot tell raises `EventFilterError` from `add` (the transaction fails, no
-event is silently dropped). An event no subscriber wants writes nothing.
+event is silently dropped). An event no subscriber wants writes nothing. The rows
+go in as one INSERT through `Database.run_in` (on PostgreSQL straight on the driver,
+inside the caller's transaction), built once per number of rows.
 
 The relay delivers due rows to each subscriber's
 `cleanse.common.v1.EventSinkService/Deliver` through `mesh.client` (internal
@@ -131,18 +133,17 @@ class Outbox:
         self,
         table: Table,
         source: str,
+        db: Database,
         *,
         topics: SubscriberTable | None = None,
-        db: Database | None = None,
     ) -> None:
-        """`db`: the service's database, when given the rows are written with
-        `Database.run_in` (on PostgreSQL straight on the driver, in the caller's
-        transaction) instead of through the session; either way the same rows."""
+        """`db`: the service's database; the rows are written with `Database.run_in`
+        (on PostgreSQL straight on the driver), in the caller's transaction."""
         self.table = table
         self.source = source
         self._topics = topics
         self.db = db
-        # `db`'s INSERT of n rows, by n: built once, so it is compiled once.
+        # The INSERT of n rows, by n: built once, so it is compiled once.
         self._inserts: dict[int, Any] = {}
         # Set after a transaction that added events commits: the relay wakes at once.
         self.wake = asyncio.Event()
@@ -181,11 +182,8 @@ class Outbox:
                 }
                 for sub in subs
             ]
-            if self.db is None:
-                await session.execute(insert(self.table), rows)
-            else:
-                params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
-                await self.db.run_in(session, self._insert_of(len(rows)), params)
+            params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+            await self.db.run_in(session, self._insert_of(len(rows)), params)
             event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
         return ev
 

@@ -52,7 +52,7 @@ def build(
 ) -> InventoryApp:
     settings = settings or Settings.from_env()
     app = ServiceApp(SERVICE, readiness=db.ready, jwks_source=jwks_source)
-    outbox = Outbox(OUTBOX, SERVICE)
+    outbox = Outbox(OUTBOX, SERVICE, db)
     relay = OutboxRelay(db, outbox, relay_settings)
     reservations = ReservationHandlers(db, outbox, settings, clock)
     admin = AdminHandlers(db, outbox, settings.low_stock_threshold, clock)

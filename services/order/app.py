@@ -96,7 +96,7 @@ def build(
     "razorpay.not_configured"."""
     settings = settings or Settings.from_env()
     app = ServiceApp(SERVICE, readiness=db.ready, jwks_source=jwks_source)
-    outbox = Outbox(OUTBOX, SERVICE, db=db)
+    outbox = Outbox(OUTBOX, SERVICE, db)
     relay = OutboxRelay(db, outbox, relay_settings)
     peers = Peers(
         settings_cache_seconds=settings.settings_cache_seconds,

@@ -105,7 +105,7 @@ def build(
 ) -> SettingsApp:
     settings = settings or Settings.from_env()
     app = ServiceApp(SERVICE, readiness=db.ready, jwks_source=jwks_source)
-    outbox = make_outbox()
+    outbox = make_outbox(db)
     relay = OutboxRelay(db, outbox, relay_settings)
     cache = TtlCache(ttl=settings.read_cache_seconds)
     changes = Changes(outbox, cache)

@@ -67,7 +67,7 @@ def build(
     settings = settings or Settings.from_env()
     app = ServiceApp(SERVICE, readiness=db.ready, jwks_source=jwks_source)
     box = SecretBox(settings.secrets_key)
-    outbox = Outbox(OUTBOX, SERVICE)
+    outbox = Outbox(OUTBOX, SERVICE, db)
     relay = OutboxRelay(db, outbox, relay_settings)
     adapters: dict[str, CarrierAdapter] = {
         "MANUAL": ManualCarrier(),

@@ -59,18 +59,18 @@ def placed(customer: str = "") -> order_events.OrderPlacedEvent:
 
 
 async def test_guest_order_placed_skips_settings(db: Database) -> None:
-    outbox = Outbox(OUTBOX, "order")
+    outbox = Outbox(OUTBOX, "order", db)
     assert await written(db, outbox, "order.placed", placed()) == ["engagement", "shipping"]
 
 
 async def test_customer_order_placed_reaches_all_three(db: Database) -> None:
-    outbox = Outbox(OUTBOX, "order")
+    outbox = Outbox(OUTBOX, "order", db)
     got = await written(db, outbox, "order.placed", placed("users/u1"))
     assert got == ["engagement", "settings", "shipping"]
 
 
 async def test_refunds_follow_the_same_rule(db: Database) -> None:
-    outbox = Outbox(OUTBOX, "order")
+    outbox = Outbox(OUTBOX, "order", db)
     guest = order_events.OrderRefundedEvent(order="orders/o1")
     customer = order_events.OrderRefundedEvent(order="orders/o1", customer="users/u1")
     assert await written(db, outbox, "order.refunded", guest) == ["engagement"]
@@ -78,7 +78,7 @@ async def test_refunds_follow_the_same_rule(db: Database) -> None:
 
 
 async def test_an_event_nobody_wants_writes_nothing(db: Database) -> None:
-    outbox = Outbox(OUTBOX, "shipping")
+    outbox = Outbox(OUTBOX, "shipping", db)
     created = shipping_events.ShipmentStatusChangedEvent(
         shipment="shipments/s1",
         direction=shipping_resources.SHIPMENT_DIRECTION_FORWARD,
@@ -135,7 +135,7 @@ LOUD = {
 async def test_a_filter_that_cannot_tell_fails_the_transaction(
     db: Database, topic: str, payload: Message, message: str
 ) -> None:
-    outbox = Outbox(OUTBOX, "order", topics=LOUD)
+    outbox = Outbox(OUTBOX, "order", db, topics=LOUD)
     with pytest.raises(EventFilterError, match=message):
         async with db.transaction() as s:
             await outbox.add(s, topic, payload)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cleanse.settings.v1 import events_pb2
 from mesh import context
 from mesh.cached import TtlCache
+from mesh.db import Database
 from mesh.errors import Violations
 from mesh.outbox import Outbox
 from services.settings.models import OUTBOX
@@ -23,9 +24,9 @@ TAX_RATES = "taxRates"
 SEGMENTS = "customerSegments"
 
 
-def make_outbox() -> Outbox:
+def make_outbox(db: Database) -> Outbox:
     """The settings outbox: "settings.changed" goes to the services mesh.events lists."""
-    return Outbox(OUTBOX, "settings")
+    return Outbox(OUTBOX, "settings", db)
 
 
 class Changes:
