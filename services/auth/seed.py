@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from mesh.db import Database, utcnow
@@ -67,6 +68,9 @@ async def seed(
     known = known_permissions()
     now = utcnow()
     async with unit_of_work(db) as r:
+        # INSERT ... ON CONFLICT DO NOTHING: a role that exists is left as it is, and
+        # replicas seeding an empty database at once do not fail on each other's rows.
+        ins = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
         for spec in SEED_ROLES:
             if await r.roles.get(spec.id) is not None:
                 continue
@@ -75,8 +79,9 @@ async def seed(
                 if spec.prefixes
                 else set(spec.extra)
             )
-            r.roles.add(
-                Role(
+            await r.session.execute(
+                ins(Role)
+                .values(
                     id=spec.id,
                     display_name=spec.display_name,
                     description=spec.description,
@@ -85,6 +90,7 @@ async def seed(
                     create_time=now,
                     update_time=now,
                 )
+                .on_conflict_do_nothing(index_elements=["id"])
             )
     async with unit_of_work(db, write=False) as r:
         if await r.admins.count() > 0:

@@ -28,6 +28,7 @@ from typing import Protocol
 
 from google.protobuf import timestamp_pb2
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cleanse.order.v1 import cart_internal_service_pb2 as carts_pb2
 from cleanse.order.v1 import cart_internal_service_pb2_grpc as carts_grpc
@@ -151,10 +152,17 @@ class CartReminders:
         if not (email or c.phone or c.user):
             return False
         async with self.notifier.db.transaction() as session:
+            # The cart's row exists before it is locked: two replicas scanning at once
+            # wait on one row lock (the second then sees the first's reminder) instead
+            # of both inserting it and one failing its whole scan.
+            ins = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            await session.execute(
+                ins(CartReminder)
+                .values(cart=c.cart, user=c.user, email=email, reminders_sent=0)
+                .on_conflict_do_nothing(index_elements=["cart"])
+            )
             row = await session.get(CartReminder, c.cart, with_for_update=True)
-            if row is None:
-                row = CartReminder(cart=c.cart, user=c.user, email=email, reminders_sent=0)
-                session.add(row)
+            assert row is not None
             if row.closed_at is not None or row.reminders_sent >= s.cart_max_reminders:
                 return False
             gap = timedelta(minutes=s.cart_reminder_gap_minutes)

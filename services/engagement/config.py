@@ -103,6 +103,12 @@ class Settings:
             raise RuntimeError("CLEANSE_ENGAGEMENT_CART_MAX_REMINDERS must not be negative")
         if self.cart_source not in ("order", "none"):
             raise RuntimeError("CLEANSE_ENGAGEMENT_CART_SOURCE must be 'order' or 'none'")
+        # A dispatcher sends only while a send and a tenth of the lease are left of it
+        # (notifier.py), and takes hand-offs up to half a lease old.
+        if self.send_timeout_seconds + 0.1 * self.dispatch_lease_seconds >= (
+            0.5 * self.dispatch_lease_seconds
+        ):
+            raise RuntimeError("the send timeout must be under 40% of the dispatch lease")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

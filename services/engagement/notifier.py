@@ -29,6 +29,16 @@ sends comes from two places:
   replicas share the work), when a retry falls due, when asked (`poke`), and
   every `dispatch_poll_seconds` otherwise.
 
+A lease only keeps a row from other replicas while it lasts, so a dispatcher sends
+and records within it: a notification is sent only while at least
+`send_timeout_seconds` plus a margin (`_LEASE_MARGIN` of the lease: the record's
+round trip, clocks of replicas that disagree a little) are left of the shortest
+lease of its turn; the rest of the turn is not sent but released (due now) and
+claimed again with a fresh lease. The contact lookup counts as part of the send.
+Without this, a slow turn (a provider hanging until the send timeout, 8 at a time)
+outlived its leases and another replica sent the same rows again, even those this
+one had already sent but not yet recorded.
+
 Active templates are cached per event type for `template_cache_seconds` (edits made
 through this process drop the cache at once; another replica's edits are seen
 within that time).
@@ -104,6 +114,9 @@ _HANDOFF_MAX_AGE = 0.5
 # At most this many notifications wait in the local hand-off queue; past it new
 # rows are written due now and go through the table.
 _HANDOFF_MAX = 1000
+# This share of a lease is kept free at its end: a turn's sends are over and being
+# recorded by then (and replicas' clocks may disagree by a little of it).
+_LEASE_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,8 @@ class Outgoing:
     attempts: int
     # monotonic time of a local hand-off (0: claimed from the table)
     handed_over: float = 0.0
+    # monotonic time its lease (to this process) runs out
+    lease_end: float = 0.0
 
     @property
     def name(self) -> str:
@@ -183,8 +198,10 @@ _OUTGOING_COLUMNS = (
 )
 
 
-def _outgoing(row: Any, handed_over: float = 0.0) -> Outgoing:
-    return Outgoing(*(row[c] for c in _OUTGOING_COLUMNS), handed_over=handed_over)
+def _outgoing(row: Any, handed_over: float = 0.0, lease_end: float = 0.0) -> Outgoing:
+    return Outgoing(
+        *(row[c] for c in _OUTGOING_COLUMNS), handed_over=handed_over, lease_end=lease_end
+    )
 
 
 @dataclass(frozen=True)
@@ -602,8 +619,11 @@ class Notifier:
 
     def _hand_over(self, outgoing: list[Outgoing]) -> None:
         at = time.monotonic()
+        # (the lease began when the row was made, a moment before: the margin covers it)
+        lease_end = at + self.settings.dispatch_lease_seconds
         for n in outgoing:
             n.handed_over = at
+            n.lease_end = lease_end
         self._handoff.extend(outgoing)
         if outgoing:
             self.wake.set()
@@ -733,6 +753,10 @@ class Notifier:
         next dispatcher sends it without waiting for the lease to run out."""
         ids = [n.id for n in self._handoff]
         self._handoff.clear()
+        await self._release(ids)
+
+    async def _release(self, ids: list[str]) -> None:
+        """Make rows leased to this process and not sent due now."""
         if not ids:
             return
         try:
@@ -777,17 +801,37 @@ class Notifier:
             jobs += await self._claim(batch - len(jobs))
         if not jobs:
             return 0
+        s = self.settings
+        # Every send of this turn ends, and the turn is recorded, before the shortest
+        # of its leases runs out (a replica may claim the rows after that).
+        last_start = (
+            min(n.lease_end for n in jobs)
+            - s.dispatch_lease_seconds * _LEASE_MARGIN
+            - s.send_timeout_seconds
+        )
         if len(jobs) == 1:
-            await self._send_and_record(jobs[0])
+            if time.monotonic() > last_start:
+                await self._release([jobs[0].id])
+                self._poll_at = 0.0
+            else:
+                await self._send_and_record(jobs[0])
             return 1
-        sem = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        sem = asyncio.Semaphore(s.dispatch_concurrency)
+        late: list[str] = []
 
-        async def one(n: Outgoing) -> Attempt:
+        async def one(n: Outgoing) -> Attempt | None:
             async with sem:
+                if time.monotonic() > last_start:
+                    late.append(n.id)  # not sent: released below
+                    return None
                 return await self._attempt(n)
 
         # Sent side by side, recorded together: one UPDATE per kind of outcome.
-        await self._record_all(await asyncio.gather(*(one(n) for n in jobs)))
+        done = await asyncio.gather(*(one(n) for n in jobs))
+        await self._record_all([a for a in done if a is not None])
+        if late:
+            await self._release(late)
+            self._poll_at = 0.0  # claim them again (fresh lease) at the next turn
         return len(jobs)
 
     def _take_handoff(self, limit: int) -> list[Outgoing]:
@@ -803,8 +847,10 @@ class Notifier:
 
     async def _claim(self, limit: int) -> list[Outgoing]:
         now = self.clock()
-        self._poll_at = time.monotonic() + self.settings.dispatch_poll_seconds
+        started = time.monotonic()
+        self._poll_at = started + self.settings.dispatch_poll_seconds
         lease = now + timedelta(seconds=self.settings.dispatch_lease_seconds)
+        lease_end = started + self.settings.dispatch_lease_seconds
         params = {"now": now, "lease": lease, "n": limit}
         if self.db.is_sqlite:
             # A read first: no write lock taken when nothing is due.
@@ -812,7 +858,9 @@ class Notifier:
                 if (await s.execute(_ANY_DUE, {"now": now})).first() is None:
                     return []
         rows = await self._execute(_CLAIM, params)
-        return sorted((_outgoing(r._mapping) for r in rows), key=lambda n: n.id)
+        return sorted(
+            (_outgoing(r._mapping, lease_end=lease_end) for r in rows), key=lambda n: n.id
+        )
 
     async def _execute(self, statement: Executable, params: dict[str, Any]) -> list[Row[Any]]:
         """One statement as its own unit of work (PostgreSQL: autocommit, one round
@@ -835,12 +883,13 @@ class Notifier:
         error: SendError | None = None
         suppressed = ""
         try:
-            if not recipient:
-                recipient = await self._resolve(n)
+            # The lookup and the send together: they must end within the lease.
+            async with asyncio.timeout(self.settings.send_timeout_seconds):
                 if not recipient:
-                    suppressed = f"no {'email address' if n.channel == cat.EMAIL else 'phone'}"
-            if not suppressed:
-                async with asyncio.timeout(self.settings.send_timeout_seconds):
+                    recipient = await self._resolve(n)
+                    if not recipient:
+                        suppressed = f"no {'email address' if n.channel == cat.EMAIL else 'phone'}"
+                if not suppressed:
                     message_id = await self._send(n, recipient)
         except SendError as exc:
             error = exc

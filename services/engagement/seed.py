@@ -7,13 +7,17 @@ one, deactivate it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from mesh.db import Database, utcnow
 from services.engagement import catalogue as c
 from services.engagement.models import Template, TemplateVersion
+
+log = logging.getLogger("cleanse.engagement.seed")
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,20 @@ SEEDS: tuple[Seed, ...] = (
 
 
 async def seed_templates(db: Database) -> int:
-    """Create the seeded templates that are missing; returns how many were created."""
+    """Create the seeded templates that are missing; returns how many were created.
+
+    Replicas starting together on an empty database both find the templates
+    missing; the one that commits second hits the unique keys, rolls back, and
+    looks again (finding them all: it creates none)."""
+    for _ in range(2):
+        try:
+            return await _seed_missing(db)
+        except IntegrityError:  # another replica seeded at the same moment
+            log.info("templates seeded by another replica meanwhile; looking again")
+    return await _seed_missing(db)
+
+
+async def _seed_missing(db: Database) -> int:
     async with db.transaction() as s:
         existing = set((await s.scalars(select(Template.id))).all())
         now = utcnow()

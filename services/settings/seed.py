@@ -42,6 +42,7 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from cleanse.settings.v1 import resources_pb2 as res
 from mesh.db import Database, new_id, utcnow
@@ -146,7 +147,18 @@ DEMO_SEGMENTS = (
 
 
 async def seed_demo(db: Database) -> bool:
-    """Seed an empty database; False (and nothing written) when settings exist."""
+    """Seed an empty database; False (and nothing written) when settings exist.
+
+    Replicas starting together on an empty database both find it empty; the one
+    that commits second hits the unique keys and writes nothing (False)."""
+    try:
+        return await _seed_empty(db)
+    except IntegrityError:  # another replica seeded at the same moment
+        log.info("demo settings seeded by another replica meanwhile")
+        return False
+
+
+async def _seed_empty(db: Database) -> bool:
     async with db.transaction() as s:
         if (await s.scalar(select(func.count()).select_from(Setting))) or 0:
             return False
