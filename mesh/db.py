@@ -142,6 +142,12 @@ def pool_limits(service: str, env: Mapping[str, str] | None = None) -> tuple[int
     )
 
 
+class UnsupportedStatement(TypeError):
+    """A statement `Database.run` cannot run exactly as SQLAlchemy would (an ORM
+    statement, parameters or defaults rendered at execution, results that need
+    processing): a programming error, raised when it is first compiled."""
+
+
 class DriverRow(asyncpg.Record):
     """A row from `Database.fetch` or `Database.run`: columns by key (`row["id"]`), as
     attributes (`row.id`), by position (`row[0]`, `row[2:]`) and as a mapping
@@ -556,7 +562,7 @@ def _refuse_orm(statement: Executable) -> None:
     """`run` takes Core statements: an ORM statement (`select(Model)`) would return
     objects through a session (and autoflush it first), rows here."""
     if statement._propagate_attrs.get("compile_state_plugin") == "orm":
-        raise NotImplementedError("Database.run takes Core statements (tables, not models)")
+        raise UnsupportedStatement("Database.run takes Core statements (tables, not models)")
 
 
 def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverStatement:
@@ -568,18 +574,18 @@ def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverState
     _refuse_orm(statement)
     compiled: Any = statement.compile(dialect=dialect)
     if compiled.literal_execute_params or compiled.post_compile_params:
-        raise NotImplementedError("Database.run: parameters rendered at execution (IN lists)")
+        raise UnsupportedStatement("Database.run: parameters rendered at execution (IN lists)")
     if compiled.insert_prefetch or compiled.update_prefetch:
-        raise NotImplementedError("Database.run: column defaults computed at execution")
+        raise UnsupportedStatement("Database.run: column defaults computed at execution")
     if getattr(compiled, "implicit_returning", None) or compiled.escaped_bind_names:
-        raise NotImplementedError("Database.run: implicit RETURNING or escaped parameter names")
+        raise UnsupportedStatement("Database.run: implicit RETURNING or escaped parameter names")
     for column in compiled._result_columns:
         try:
             processed = column.type._cached_result_processor(dialect, None) is not None
         except Exception:  # processing that depends on the driver's type (Numeric)
             processed = True
         if processed and not isinstance(column.type, _DRIVER_RESULT_IDENTITY):
-            raise NotImplementedError(
+            raise UnsupportedStatement(
                 f"Database.run: result column {column.name!r} of type {column.type!r} "
                 "needs processing; run it through a session"
             )
@@ -588,7 +594,7 @@ def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverState
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
         if bind.callable is not None:
-            raise NotImplementedError(f"Database.run: parameter {name!r} has a callable value")
+            raise UnsupportedStatement(f"Database.run: parameter {name!r} has a callable value")
         binds.append(_Bind(name, processors.get(name), bind.value, bool(bind.required)))
     return _DriverStatement(compiled.string, tuple(binds))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from google.protobuf import timestamp_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.message import Message
 
@@ -24,20 +23,6 @@ OUTPUT_ONLY = ("name", "times_used", "times_held", "created_by", "create_time", 
 
 def money(paise: int, currency: str = "INR") -> money_pb2.Money:
     return money_pb2.Money(amount_minor=paise, currency_code=currency)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def set_ts(out: timestamp_pb2.Timestamp, value: datetime | None) -> None:
-    """mesh.timestamps.ts(value), written into `out` in place (None: left unset)."""
-    if value is None:
-        return
-    if value.tzinfo is None:
-        value = value.astimezone(UTC)
-    d = value - _EPOCH  # days may be negative; seconds and microseconds never are
-    out.seconds = d.days * 86400 + d.seconds
-    out.nanos = d.microseconds * 1000
 
 
 def when(msg: Message, field: str) -> datetime | None:

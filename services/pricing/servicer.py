@@ -14,8 +14,8 @@ from cleanse.pricing.v1 import (
     pricing_admin_service_pb2_grpc,
     pricing_service_pb2_grpc,
 )
+from mesh.timestamps import set_ts
 from services.pricing import convert
-from services.pricing.convert import set_ts
 from services.pricing.handlers.admin import KINDS, AdminHandlers
 from services.pricing.handlers.common import customer_id
 from services.pricing.handlers.holds import HoldHandlers, HoldView

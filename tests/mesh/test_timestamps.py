@@ -6,8 +6,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from google.protobuf import timestamp_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mesh.timestamps import ts
+from cleanse.pricing.v1 import coupon_hold_service_pb2
+from mesh.timestamps import set_ts, ts
 
 
 @pytest.mark.parametrize(
@@ -27,3 +30,16 @@ def test_ts_is_from_datetime(value: datetime) -> None:
 
 def test_none_is_none() -> None:
     assert ts(None) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
+def test_set_ts_writes_what_ts_builds(value: datetime) -> None:
+    for v in (value.replace(tzinfo=UTC), value.replace(tzinfo=timezone(timedelta(hours=5.5)))):
+        out = coupon_hold_service_pb2.CouponHold()
+        set_ts(out.expire_time, v)
+        assert out.expire_time == ts(v)
+        assert out.HasField("expire_time")
+    out = coupon_hold_service_pb2.CouponHold()
+    set_ts(out.expire_time, None)
+    assert not out.HasField("expire_time")

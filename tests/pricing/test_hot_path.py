@@ -1,11 +1,11 @@
 """The per-request shortcuts of the price path answer exactly what the plain way does:
 cart validation (messages built only for a bad cart), the CouponHold built in place
-(servicer.hold_pb, convert.set_ts), and the Checkout kept per settings answer
+(servicer.hold_pb, with mesh.timestamps.set_ts), and the Checkout kept per settings answer
 (Quoter._checkout)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -88,19 +88,6 @@ def test_cart_lines_reports_every_violation_in_order(cart: breakdown_pb2.Cart) -
 
 
 # --- CouponHold in place ----------------------------------------------------------------
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
-def test_set_ts_is_mesh_timestamps_ts(value: datetime) -> None:
-    for v in (value.replace(tzinfo=UTC), value.replace(tzinfo=timezone(timedelta(hours=5.5)))):
-        out = coupon_hold_service_pb2.CouponHold()
-        convert.set_ts(out.expire_time, v)
-        assert out.expire_time == ts(v)
-        assert out.HasField("expire_time")
-    out = coupon_hold_service_pb2.CouponHold()
-    convert.set_ts(out.expire_time, None)
-    assert not out.HasField("expire_time")
 
 
 def _reference(h: HoldRecord, b: breakdown_pb2.PriceBreakdown) -> bytes:
