@@ -9,7 +9,9 @@ The machine may be shared, so CPU per call is the figure, not calls per second.
 
 Rows: a bare grpc.aio stub (no interceptors: the floor grpc.aio sets), a bare stub
 over mesh/h2grpc.py (the lean client's floor), then mesh.client over each gRPC
-client it can use (CLEANSE_GRPC_CLIENT: lean, grpcio).
+client it can use (CLEANSE_GRPC_CLIENT: lean, grpcio). One table per gRPC server the
+auth service can run (CLEANSE_GRPC_SERVER; BENCH_SERVERS, default "lean,grpcio"):
+the second figure of each cell is what serving the call cost.
 BENCH_CONCURRENCY (default "1,16"): calls in flight at once. BENCH_LOOP (default
 uvloop, as services run; or asyncio).
 """
@@ -85,6 +87,16 @@ async def _run(
 
 
 async def main() -> None:
+    calls = _ints("BENCH_CALLS", "5000")[0]
+    levels = _ints("BENCH_CONCURRENCY", "1,16")
+    servers = [s.strip() for s in os.environ.get("BENCH_SERVERS", "lean,grpcio").split(",")]
+    for server in filter(None, servers):
+        await _table(server, calls, levels)
+    print(f"this machine's Python speed: a million-step loop in {python_speed_ms():.1f} ms")
+
+
+async def _table(server: str, calls: int, levels: list[int]) -> None:
+    """The rows against an auth service running gRPC server `server`."""
     from opentelemetry import context as otel_context
 
     from cleanse.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
@@ -93,10 +105,8 @@ async def main() -> None:
     from observability import configure_tracing
     from observability._server import _fast_context
 
-    calls = _ints("BENCH_CALLS", "5000")[0]
-    levels = _ints("BENCH_CONCURRENCY", "1,16")
     with tempfile.TemporaryDirectory(prefix="cleanse-bench-client-") as tmp:
-        env = _env(Path(tmp))
+        env = _env(Path(tmp)) | {"CLEANSE_GRPC_SERVER": server}
         sup = Supervisor([ProcessSpec.service("auth")], env=env, data_dir=Path(tmp) / "data")
         await sup.start()
         try:
@@ -125,8 +135,9 @@ async def main() -> None:
             pid = sup.procs["auth"].pid
             assert pid is not None
             print(
-                f"GetJwks, {calls} calls per row; CPU per call in µs: the caller "
-                "(time.process_time) / the auth service serving it (/proc, every thread)"
+                f"GetJwks on the {server} gRPC server, {calls} calls per row; CPU per call "
+                "in µs: the caller (time.process_time) / the auth service serving it "
+                "(/proc, every thread)"
             )
             print(f"{'':34}" + "".join(f"{f'{c} in flight':>20}" for c in levels))
             for label, grpc_client, call in rows:
@@ -137,7 +148,6 @@ async def main() -> None:
                     mine, theirs = await _run(call, calls, c, pid)
                     cells.append(f"{mine * 1e6:>9.1f} /{theirs * 1e6:>7.1f}")
                 print(f"{label:34}" + "".join(f"{c:>20}" for c in cells), flush=True)
-            print(f"this machine's Python speed: a million-step loop in {python_speed_ms():.1f} ms")
             await bare_channel.close()
             await lean_channel.close()
             await client.close_all()

@@ -5,7 +5,8 @@
     app.on_startup(db.migrate)
     run(app)            # or: await app.serve() inside an event loop
 
-What every service gets: a grpc.aio server on the address the registry gives it
+What every service gets: a gRPC server (mesh/h2server.py's lean one, or grpc.aio's
+with CLEANSE_GRPC_SERVER=grpcio) on the address the registry gives it
 (replica CLEANSE_REPLICA's, when the service runs as several: each replica has a
 port of its own, so SO_REUSEPORT stays off and a stale process can never share a
 port with its successor unnoticed),
@@ -31,7 +32,7 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mesh import registry
+from mesh import h2server, registry
 from mesh.contracts import MethodContract, all_contracts, service_descriptor
 from mesh.identity import InternalTokens, TokenVerifier, internal_secret
 from mesh.interceptors import ContractInterceptor
@@ -132,7 +133,7 @@ class ServiceApp:
         # Calls this service makes carry its internal token; test contracts count too.
         client.configure(self.name, contracts=self.contracts)
         self._health = health.aio.HealthServicer()
-        server = grpc.aio.server(interceptors=self.interceptors(), options=SERVER_OPTIONS)
+        server = new_server(interceptors=self.interceptors(), options=SERVER_OPTIONS)
         for add_fn, servicer, _ in self._servicers:
             add_fn(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
@@ -191,6 +192,16 @@ class ServiceApp:
         await self.start()
         await stop.wait()
         await self.stop()
+
+
+def new_server(
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    options: Sequence[tuple[str, Any]] = SERVER_OPTIONS,
+) -> grpc.aio.Server:
+    """A gRPC server of the kind CLEANSE_GRPC_SERVER chooses (mesh.h2server)."""
+    if h2server.server_from_env() == "lean":
+        return h2server.server(interceptors=interceptors, options=options)
+    return grpc.aio.server(interceptors=interceptors, options=options)
 
 
 def _service_full_name(add_fn: Callable[..., None]) -> str:
