@@ -45,9 +45,7 @@ import asyncio
 import base64
 import os
 import random
-import re
 import socket
-import struct
 import zlib
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -58,6 +56,51 @@ import grpc
 from grpc.aio import AioRpcError, Metadata
 
 from mesh import hpack
+from mesh.h2wire import (
+    ACK,
+    CANCEL,
+    COMPRESSION_ERROR,
+    CONNECTION_WINDOW,
+    CONTINUATION,
+    DATA,
+    DEFAULT_MAX_FRAME,
+    DEFAULT_MAX_RECEIVE,
+    DEFAULT_WINDOW,
+    END_HEADERS,
+    END_STREAM,
+    ENHANCE_YOUR_CALM,
+    FLOW_CONTROL_ERROR,
+    FRAME,
+    FRAME_SIZE_ERROR,
+    GOAWAY,
+    GOAWAY_BODY,
+    HEADERS,
+    INADEQUATE_SECURITY,
+    LENGTH,
+    MAX_HEADER_BLOCK,
+    MAX_STREAM_ID,
+    MESSAGE_PREFIX,
+    NO_ERROR,
+    PADDED,
+    PING,
+    PREFACE,
+    PRIORITY_FLAG,
+    PROTOCOL_ERROR,
+    PUSH_PROMISE,
+    REFUSED_STREAM,
+    RST_STREAM,
+    SETTING,
+    SETTINGS,
+    STREAM_WINDOW,
+    U32,
+    WINDOW_UPDATE,
+    H2ConnectionError,
+    decompress,
+    frame,
+    headers_frames,
+    metadata_fields,
+    unpad,
+)
 
 CLIENT_ENV = "CLEANSE_GRPC_CLIENT"
 CLIENTS = ("lean", "grpcio")
@@ -73,32 +116,7 @@ def client_from_env(env: Mapping[str, str] | None = None) -> str:
     return choice
 
 
-# Frame types and flags (RFC 9113 section 6).
-DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS = 0, 1, 2, 3, 4
-PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 5, 6, 7, 8, 9
-END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
-# Error codes.
-NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR = 0, 1, 2, 3
-FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL, COMPRESSION_ERROR = 6, 7, 8, 9
-ENHANCE_YOUR_CALM, INADEQUATE_SECURITY = 11, 12
-
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DEFAULT_WINDOW = 65_535
-DEFAULT_MAX_FRAME = 16_384
-MAX_STREAM_ID = 2**31 - 1
-# What the client announces: no push, no dynamic table for the server's encoder, and
-# receive windows large enough that a response rarely needs a WINDOW_UPDATE.
-STREAM_WINDOW = 1 << 24
-CONNECTION_WINDOW = 1 << 30
-MAX_HEADER_BLOCK = 1 << 20
-DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024  # grpc's default
 _BLOCK_CACHE_MAX = 256
-
-_FRAME = struct.Struct(">HBBBL")  # length (24 bits as 16 + 8), type, flags, stream id
-_SETTING = struct.Struct(">HL")
-_U32 = struct.Struct(">L")
-_GOAWAY = struct.Struct(">LL")
-_MESSAGE = struct.Struct(">BL")  # gRPC message prefix: compressed flag, length
 
 _OK = grpc.StatusCode.OK
 _CODES = {c.value[0]: c for c in grpc.StatusCode}
@@ -125,25 +143,6 @@ _HTTP_CODES = {
 _NOT_METADATA = frozenset(
     {"content-type", "grpc-status", "grpc-message", "grpc-encoding", "grpc-accept-encoding"}
 )
-# Keys a caller may not set: the client writes them, or HTTP/2 forbids them.
-_RESERVED_KEYS = frozenset(
-    {
-        "content-type",
-        "te",
-        "user-agent",
-        "host",
-        "grpc-timeout",
-        "grpc-encoding",
-        "grpc-accept-encoding",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
-_KEY = re.compile(r"[a-z0-9_.-]+\Z")
-_LENGTH = [bytes((n,)) for n in range(127)]
 _TIMEOUT_UNITS = ((1e9, "n"), (1e6, "u"), (1e3, "m"), (1.0, "S"), (1 / 60, "M"), (1 / 3600, "H"))
 
 
@@ -175,16 +174,6 @@ def encode_timeout(seconds: float) -> str:
         if whole < 100_000_000:
             return f"{max(whole, 1)}{unit}"
     return "99999999H"
-
-
-def _key_prefix(key: str) -> tuple[bytes, bool]:
-    """A metadata key's HPACK literal prefix (a new name, not indexed), and -bin?"""
-    if not _KEY.match(key) or key in _RESERVED_KEYS:
-        raise ValueError(f"metadata key {key!r} is not allowed")
-    return b"\x00" + hpack.string(key.encode("ascii")), key.endswith("-bin")
-
-
-_KEYS: dict[str, tuple[bytes, bool]] = {}
 
 
 class _Block:
@@ -279,13 +268,13 @@ class _Connection(asyncio.Protocol):
             except (OSError, AttributeError):
                 pass
         settings = b"".join(
-            _SETTING.pack(k, v)
+            SETTING.pack(k, v)
             for k, v in ((1, 0), (2, 0), (4, STREAM_WINDOW), (6, MAX_HEADER_BLOCK))
         )
         transport.write(
             PREFACE
-            + _frame(SETTINGS, 0, 0, settings)
-            + _frame(WINDOW_UPDATE, 0, 0, _U32.pack(CONNECTION_WINDOW - DEFAULT_WINDOW))
+            + frame(SETTINGS, 0, 0, settings)
+            + frame(WINDOW_UPDATE, 0, 0, U32.pack(CONNECTION_WINDOW - DEFAULT_WINDOW))
         )
         self.open = True
         self._keepalive = self._loop.call_later(self._channel.keepalive_time, self._check_alive)
@@ -302,13 +291,13 @@ class _Connection(asyncio.Protocol):
             data = self._buf + data
             self._buf = b""
         pos, end = 0, len(data)
-        unpack = _FRAME.unpack_from
+        unpack = FRAME.unpack_from
         try:
             while end - pos >= 9:
                 hi, lo, kind, flags, sid = unpack(data, pos)
                 length = (hi << 8) | lo
                 if length > DEFAULT_MAX_FRAME:  # we never allow larger frames (SETTINGS)
-                    raise _ConnectionError(FRAME_SIZE_ERROR, "frame too large")
+                    raise H2ConnectionError(FRAME_SIZE_ERROR, "frame too large")
                 start = pos + 9
                 stop = start + length
                 if stop > end:
@@ -316,14 +305,14 @@ class _Connection(asyncio.Protocol):
                 pos = stop
                 sid &= MAX_STREAM_ID
                 if self._continued is not None and kind != CONTINUATION:
-                    raise _ConnectionError(PROTOCOL_ERROR, "expected CONTINUATION")
+                    raise H2ConnectionError(PROTOCOL_ERROR, "expected CONTINUATION")
                 if kind == DATA:
                     self._on_data(sid, flags, data[start:stop], length)
                 elif kind == HEADERS:
                     self._on_headers(sid, flags, data[start:stop])
                 else:
                     self._on_other(kind, sid, flags, data[start:stop])
-        except _ConnectionError as exc:
+        except H2ConnectionError as exc:
             self._abort(exc.code, exc.reason)
             return
         if pos < end:
@@ -333,13 +322,13 @@ class _Connection(asyncio.Protocol):
 
     def _on_data(self, sid: int, flags: int, payload: bytes, length: int) -> None:
         if sid == 0:
-            raise _ConnectionError(PROTOCOL_ERROR, "DATA on stream 0")
+            raise H2ConnectionError(PROTOCOL_ERROR, "DATA on stream 0")
         self._received += length
         if self._received >= CONNECTION_WINDOW // 2:
-            self._send(_frame(WINDOW_UPDATE, 0, 0, _U32.pack(self._received)))
+            self._send(frame(WINDOW_UPDATE, 0, 0, U32.pack(self._received)))
             self._received = 0
         if flags & PADDED:
-            payload = _unpad(payload)
+            payload = unpad(payload)
         st = self._streams.get(sid)
         if st is None:
             return  # a stream we reset or finished: only the connection window counts it
@@ -362,14 +351,14 @@ class _Connection(asyncio.Protocol):
             return
         st.received += length
         if st.received >= STREAM_WINDOW // 2:
-            self._send(_frame(WINDOW_UPDATE, 0, sid, _U32.pack(st.received)))
+            self._send(frame(WINDOW_UPDATE, 0, sid, U32.pack(st.received)))
             st.received = 0
 
     def _on_headers(self, sid: int, flags: int, payload: bytes) -> None:
         if sid == 0:
-            raise _ConnectionError(PROTOCOL_ERROR, "HEADERS on stream 0")
+            raise H2ConnectionError(PROTOCOL_ERROR, "HEADERS on stream 0")
         if flags & PADDED:
-            payload = _unpad(payload)
+            payload = unpad(payload)
         if flags & PRIORITY_FLAG:
             payload = payload[5:]
         if not flags & END_HEADERS:
@@ -383,7 +372,7 @@ class _Connection(asyncio.Protocol):
             try:
                 headers = self._decoder.decode(block)
             except hpack.HpackError as exc:
-                raise _ConnectionError(COMPRESSION_ERROR, str(exc)) from None
+                raise H2ConnectionError(COMPRESSION_ERROR, str(exc)) from None
             decoded = _Block(headers)
             if self._decoder.table_empty:  # the same bytes decode the same from now on
                 if len(self._blocks) >= _BLOCK_CACHE_MAX:
@@ -404,10 +393,10 @@ class _Connection(asyncio.Protocol):
         if kind == CONTINUATION:
             cont = self._continued
             if cont is None or cont[0] != sid:
-                raise _ConnectionError(PROTOCOL_ERROR, "unexpected CONTINUATION")
+                raise H2ConnectionError(PROTOCOL_ERROR, "unexpected CONTINUATION")
             cont[2].append(payload)
             if sum(map(len, cont[2])) > MAX_HEADER_BLOCK:
-                raise _ConnectionError(PROTOCOL_ERROR, "header block too large")
+                raise H2ConnectionError(PROTOCOL_ERROR, "header block too large")
             if flags & END_HEADERS:
                 self._continued = None
                 self._on_block(sid, cont[1], b"".join(cont[2]))
@@ -415,15 +404,15 @@ class _Connection(asyncio.Protocol):
             if flags & ACK or sid:
                 return
             if len(payload) % 6:
-                raise _ConnectionError(FRAME_SIZE_ERROR, "bad SETTINGS length")
+                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad SETTINGS length")
             for at in range(0, len(payload), 6):
-                self._setting(*_SETTING.unpack_from(payload, at))
-            self._send(_frame(SETTINGS, ACK, 0, b""))
+                self._setting(*SETTING.unpack_from(payload, at))
+            self._send(frame(SETTINGS, ACK, 0, b""))
             self._pump()
         elif kind == WINDOW_UPDATE:
             if len(payload) != 4:
-                raise _ConnectionError(FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length")
-            increment = _U32.unpack(payload)[0] & MAX_STREAM_ID
+                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length")
+            increment = U32.unpack(payload)[0] & MAX_STREAM_ID
             if sid == 0:
                 self._send_window += increment
             else:
@@ -434,18 +423,18 @@ class _Connection(asyncio.Protocol):
             self._pump()
         elif kind == PING:
             if len(payload) != 8:
-                raise _ConnectionError(FRAME_SIZE_ERROR, "bad PING length")
+                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad PING length")
             if flags & ACK:
                 if self._ping_watchdog is not None:
                     self._ping_watchdog.cancel()
                     self._ping_watchdog = None
             else:
-                self._send(_frame(PING, ACK, 0, payload))
+                self._send(frame(PING, ACK, 0, payload))
         elif kind == RST_STREAM:
             st = self._streams.get(sid)
             if st is None or len(payload) != 4:
                 return
-            code = _U32.unpack(payload)[0]
+            code = U32.unpack(payload)[0]
             if code == REFUSED_STREAM:
                 self._fail(st, _Unprocessed("the server refused the stream (REFUSED_STREAM)"))
             else:
@@ -453,11 +442,11 @@ class _Connection(asyncio.Protocol):
                 self._fail(st, _error(status, f"Received RST_STREAM with error code {code}"))
         elif kind == GOAWAY:
             if len(payload) < 8:
-                raise _ConnectionError(FRAME_SIZE_ERROR, "bad GOAWAY length")
-            last, code = _GOAWAY.unpack_from(payload)
+                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad GOAWAY length")
+            last, code = GOAWAY_BODY.unpack_from(payload)
             self._goaway(last & MAX_STREAM_ID, code, payload[8:])
         elif kind == PUSH_PROMISE:
-            raise _ConnectionError(PROTOCOL_ERROR, "PUSH_PROMISE with push disabled")
+            raise H2ConnectionError(PROTOCOL_ERROR, "PUSH_PROMISE with push disabled")
         # PRIORITY and unknown frame types are ignored (RFC 9113 4.1, 5.5).
 
     def _setting(self, key: int, value: int) -> None:
@@ -465,14 +454,14 @@ class _Connection(asyncio.Protocol):
             self._max_streams = value
         elif key == 4:  # INITIAL_WINDOW_SIZE: applies to open streams too
             if value > MAX_STREAM_ID:
-                raise _ConnectionError(FLOW_CONTROL_ERROR, "bad INITIAL_WINDOW_SIZE")
+                raise H2ConnectionError(FLOW_CONTROL_ERROR, "bad INITIAL_WINDOW_SIZE")
             delta = value - self._initial_window
             self._initial_window = value
             for st in self._streams.values():
                 st.window += delta
         elif key == 5:  # MAX_FRAME_SIZE
             if not DEFAULT_MAX_FRAME <= value <= 2**24 - 1:
-                raise _ConnectionError(PROTOCOL_ERROR, "bad MAX_FRAME_SIZE")
+                raise H2ConnectionError(PROTOCOL_ERROR, "bad MAX_FRAME_SIZE")
             self._max_frame = value
         # HEADER_TABLE_SIZE: we never index; ENABLE_PUSH, MAX_HEADER_LIST_SIZE: ignored.
 
@@ -525,7 +514,7 @@ class _Connection(asyncio.Protocol):
         if timeout is not None:
             parts.append(_timeout_field(timeout))
         if metadata:
-            parts.extend(_metadata_fields(metadata))
+            parts.extend(metadata_fields(metadata))
         block = b"".join(parts)
         future: asyncio.Future[bytes] = self._loop.create_future()
         st = _Stream(sid, future, self._initial_window)
@@ -535,17 +524,17 @@ class _Connection(asyncio.Protocol):
         size = len(message) + 5
         max_frame = self._max_frame
         if len(block) <= max_frame:
-            headers = _frame(HEADERS, END_HEADERS, sid, block)
+            headers = frame(HEADERS, END_HEADERS, sid, block)
         else:
-            headers = _headers_frames(sid, block, max_frame)
+            headers = headers_frames(sid, block, max_frame)
         if size <= self._send_window and size <= st.window and size <= max_frame:
             self._send_window -= size
             st.window -= size
-            head5 = _FRAME.pack(size >> 8, size & 0xFF, DATA, END_STREAM, sid)
-            self._send(b"".join((headers, head5, _MESSAGE.pack(0, size - 5), message)))
+            head5 = FRAME.pack(size >> 8, size & 0xFF, DATA, END_STREAM, sid)
+            self._send(b"".join((headers, head5, MESSAGE_PREFIX.pack(0, size - 5), message)))
         else:
             self._send(headers)
-            st.pending = memoryview(_MESSAGE.pack(0, size - 5) + message)
+            st.pending = memoryview(MESSAGE_PREFIX.pack(0, size - 5) + message)
             self._blocked.append(st)
             self._pump()
         return st
@@ -563,7 +552,7 @@ class _Connection(asyncio.Protocol):
                 chunk, st.pending = st.pending[:n], st.pending[n:]
                 self._send_window -= n
                 st.window -= n
-                self._send(_frame(DATA, 0 if st.pending else END_STREAM, st.id, chunk))
+                self._send(frame(DATA, 0 if st.pending else END_STREAM, st.id, chunk))
             if st.pending:
                 still.append(st)
         self._blocked = still
@@ -581,7 +570,7 @@ class _Connection(asyncio.Protocol):
             self._fail(st, _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
 
     def _reset(self, st: _Stream, code: int) -> None:
-        self._send(_frame(RST_STREAM, 0, st.id, _U32.pack(code)))
+        self._send(frame(RST_STREAM, 0, st.id, U32.pack(code)))
 
     def _drop(self, st: _Stream) -> None:
         del self._streams[st.id]
@@ -612,8 +601,8 @@ class _Connection(asyncio.Protocol):
 
     # --- frames out, keepalive, shutdown ----------------------------------------------------
 
-    def _send(self, frame: bytes) -> None:
-        self._out.append(frame)
+    def _send(self, data: bytes) -> None:
+        self._out.append(data)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
@@ -634,7 +623,7 @@ class _Connection(asyncio.Protocol):
         if self._transport is None or self._transport.is_closing():
             return
         if not self._heard and self._ping_watchdog is None:
-            self._send(_frame(PING, 0, 0, b"\0" * 8))
+            self._send(frame(PING, 0, 0, b"\0" * 8))
             self._ping_watchdog = self._loop.call_later(
                 self._channel.keepalive_timeout, self._ping_timeout
             )
@@ -650,7 +639,7 @@ class _Connection(asyncio.Protocol):
     def _abort(self, code: int, reason: str) -> None:
         """A connection error: GOAWAY, then close; every open call fails."""
         self.closed_reason = f"connection error: {reason}"
-        self._send(_frame(GOAWAY, 0, 0, _GOAWAY.pack(0, code) + reason.encode()[:256]))
+        self._send(frame(GOAWAY, 0, 0, GOAWAY_BODY.pack(0, code) + reason.encode()[:256]))
         self._flush()
         self._shutdown(self.closed_reason)
         if self._transport is not None:
@@ -674,13 +663,6 @@ class _Connection(asyncio.Protocol):
             self._fail(st, _error(code, reason))
         self._blocked = []
         self._wake_slot_waiters()
-
-
-class _ConnectionError(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 def _outcome(st: _Stream, trailers: _Block | None) -> bytes | AioRpcError:
@@ -709,44 +691,17 @@ def _outcome(st: _Stream, trailers: _Block | None) -> bytes | AioRpcError:
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(data) < 5:
         return _error(grpc.StatusCode.INTERNAL, "no response message", initial)
-    compressed, length = _MESSAGE.unpack_from(data)
+    compressed, length = MESSAGE_PREFIX.unpack_from(data)
     if len(data) != length + 5:
         details = "truncated response message" if len(data) < length + 5 else "two responses"
         return _error(grpc.StatusCode.INTERNAL, details, initial)
     message = data[5:]
     if compressed:
         try:
-            return _decompress(head.encoding, message)
+            return decompress(head.encoding, message)
         except (zlib.error, ValueError) as exc:
             return _error(grpc.StatusCode.INTERNAL, f"bad compressed response: {exc}", initial)
     return message
-
-
-def _frame(kind: int, flags: int, sid: int, payload: bytes) -> bytes:
-    n = len(payload)
-    return _FRAME.pack(n >> 8, n & 0xFF, kind, flags, sid) + payload
-
-
-def _headers_frames(sid: int, block: bytes, max_frame: int) -> bytes:
-    pieces = [block[i : i + max_frame] for i in range(0, len(block), max_frame)]
-    out = [_frame(HEADERS, 0, sid, pieces[0])]
-    for i, piece in enumerate(pieces[1:], 2):
-        out.append(_frame(CONTINUATION, END_HEADERS if i == len(pieces) else 0, sid, piece))
-    return b"".join(out)
-
-
-def _unpad(payload: bytes) -> bytes:
-    if not payload or payload[0] >= len(payload):
-        raise _ConnectionError(PROTOCOL_ERROR, "bad padding")
-    return payload[1 : len(payload) - payload[0]]
-
-
-def _decompress(encoding: str, data: bytes) -> bytes:
-    if encoding == "gzip":
-        return zlib.decompress(data, 16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompress(data)
-    raise ValueError(f"compressed message with unsupported grpc-encoding {encoding!r}")
 
 
 _TIMEOUT_FIELDS: dict[float, bytes] = {}
@@ -759,34 +714,11 @@ def _timeout_field(timeout: float) -> bytes:
     field = _TIMEOUT_FIELDS.get(timeout)
     if field is None:
         value = encode_timeout(timeout).encode()
-        field = _TIMEOUT_NAME + _LENGTH[len(value)] + value  # at most 9 bytes
+        field = _TIMEOUT_NAME + LENGTH[len(value)] + value  # at most 9 bytes
         if len(_TIMEOUT_FIELDS) >= 256:
             _TIMEOUT_FIELDS.clear()
         _TIMEOUT_FIELDS[timeout] = field
     return field
-
-
-def _metadata_fields(metadata: Sequence[tuple[str, Any]]) -> list[bytes]:
-    out: list[bytes] = []
-    for key, value in metadata:
-        known = _KEYS.get(key)
-        if known is None:
-            known = _key_prefix(key)
-            if len(_KEYS) < 1024:
-                _KEYS[key] = known
-        prefix, binary = known
-        if binary:
-            raw = value if isinstance(value, bytes) else str(value).encode()
-            data = base64.b64encode(raw).rstrip(b"=")
-        elif type(value) is str and value.isascii() and value.isprintable():
-            data = value.encode("ascii")
-        else:
-            raise ValueError(f"metadata value of {key!r} must be printable ASCII")
-        n = len(data)
-        out.append(prefix)
-        out.append(_LENGTH[n] if n < 127 else hpack.encode_int(n, 7))
-        out.append(data)
-    return out
 
 
 class UnaryUnary:

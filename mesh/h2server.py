@@ -44,7 +44,6 @@ import inspect
 import logging
 import os
 import socket
-import struct
 import zlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
@@ -54,7 +53,7 @@ import grpc
 from grpc.aio import AbortError
 
 from mesh import hpack
-from mesh.h2grpc import (
+from mesh.h2wire import (
     ACK,
     COMPRESSION_ERROR,
     CONNECTION_WINDOW,
@@ -66,11 +65,14 @@ from mesh.h2grpc import (
     END_HEADERS,
     END_STREAM,
     FLOW_CONTROL_ERROR,
+    FRAME,
     FRAME_SIZE_ERROR,
     GOAWAY,
+    GOAWAY_BODY,
     HEADERS,
     MAX_HEADER_BLOCK,
     MAX_STREAM_ID,
+    MESSAGE_PREFIX,
     NO_ERROR,
     PADDED,
     PING,
@@ -79,27 +81,23 @@ from mesh.h2grpc import (
     PROTOCOL_ERROR,
     REFUSED_STREAM,
     RST_STREAM,
+    SETTING,
     SETTINGS,
     STREAM_WINDOW,
+    U32,
     WINDOW_UPDATE,
-    _ConnectionError,
-    _decompress,
-    _frame,
-    _headers_frames,
-    _metadata_fields,
-    _unpad,
+    H2ConnectionError,
+    decompress,
+    frame,
+    headers_frames,
+    metadata_fields,
+    unpad,
 )
 
 log = logging.getLogger("mesh.h2server")
 
 SERVER_ENV = "CLEANSE_GRPC_SERVER"
 SERVERS = ("lean", "grpcio")
-
-_FRAME_HEAD = struct.Struct(">HBBBL")
-_U32 = struct.Struct(">L")
-_SETTING = struct.Struct(">HL")
-_GOAWAY_BODY = struct.Struct(">LL")
-_MESSAGE = struct.Struct(">BL")
 
 _OK = grpc.StatusCode.OK
 _TIMEOUT_UNIT = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
@@ -120,7 +118,7 @@ _OK_LEN = len(_OK_TRAILERS)
 # What the server announces: no push, large receive windows (the connection's raised at
 # once with a WINDOW_UPDATE), and a bound on header lists.
 _SETTINGS = b"".join(
-    _SETTING.pack(k, v) for k, v in ((2, 0), (4, STREAM_WINDOW), (6, MAX_HEADER_BLOCK))
+    SETTING.pack(k, v) for k, v in ((2, 0), (4, STREAM_WINDOW), (6, MAX_HEADER_BLOCK))
 )
 
 
@@ -174,7 +172,7 @@ def _status_block(
         parts += (_MESSAGE_NAME, hpack.string(_grpc_message(details)))
     if trailing:
         try:
-            parts.extend(_metadata_fields(trailing))
+            parts.extend(metadata_fields(trailing))
         except ValueError:
             log.exception("trailing metadata dropped: it cannot be sent")
     return b"".join(parts)
@@ -186,10 +184,6 @@ def _parse_timeout(value: str) -> float | None:
     if unit is None or not digits.isdigit() or len(digits) > 8:
         return None
     return int(digits) * unit
-
-
-class _Cancelled(Exception):
-    """Why a call's task was cancelled by the server (for its status)."""
 
 
 class Server(grpc.aio.Server):
@@ -578,8 +572,8 @@ class _Connection(asyncio.Protocol):
             self.peer = f"unix:{peer}"
         self.server.connections.add(self)
         transport.write(
-            _frame(SETTINGS, 0, 0, _SETTINGS)
-            + _frame(WINDOW_UPDATE, 0, 0, _U32.pack(CONNECTION_WINDOW - DEFAULT_WINDOW))
+            frame(SETTINGS, 0, 0, _SETTINGS)
+            + frame(WINDOW_UPDATE, 0, 0, U32.pack(CONNECTION_WINDOW - DEFAULT_WINDOW))
         )
         if self.server._stopping:
             self.go_away()
@@ -609,13 +603,13 @@ class _Connection(asyncio.Protocol):
                 return
             self._preface = False
             pos = len(PREFACE)
-        unpack = _FRAME_HEAD.unpack_from
+        unpack = FRAME.unpack_from
         try:
             while end - pos >= 9:
                 hi, lo, kind, flags, sid = unpack(data, pos)
                 length = (hi << 8) | lo
                 if length > DEFAULT_MAX_FRAME:  # we never allow larger frames
-                    raise _ConnectionError(FRAME_SIZE_ERROR, "frame too large")
+                    raise H2ConnectionError(FRAME_SIZE_ERROR, "frame too large")
                 start = pos + 9
                 stop = start + length
                 if stop > end:
@@ -623,14 +617,14 @@ class _Connection(asyncio.Protocol):
                 pos = stop
                 sid &= MAX_STREAM_ID
                 if self._continued is not None and kind != CONTINUATION:
-                    raise _ConnectionError(PROTOCOL_ERROR, "expected CONTINUATION")
+                    raise H2ConnectionError(PROTOCOL_ERROR, "expected CONTINUATION")
                 if kind == DATA:
                     self._on_data(sid, flags, data[start:stop], length)
                 elif kind == HEADERS:
                     self._on_headers(sid, flags, data[start:stop])
                 else:
                     self._on_other(kind, sid, flags, data[start:stop])
-        except _ConnectionError as exc:
+        except H2ConnectionError as exc:
             self._abort(exc.code, exc.reason)
             return
         if pos < end:
@@ -640,9 +634,9 @@ class _Connection(asyncio.Protocol):
 
     def _on_headers(self, sid: int, flags: int, payload: bytes) -> None:
         if sid == 0:
-            raise _ConnectionError(PROTOCOL_ERROR, "HEADERS on stream 0")
+            raise H2ConnectionError(PROTOCOL_ERROR, "HEADERS on stream 0")
         if flags & PADDED:
-            payload = _unpad(payload)
+            payload = unpad(payload)
         if flags & PRIORITY_FLAG:
             payload = payload[5:]
         if not flags & END_HEADERS:
@@ -654,20 +648,20 @@ class _Connection(asyncio.Protocol):
         try:
             headers = self._decoder.decode(block)
         except hpack.HpackError as exc:
-            raise _ConnectionError(COMPRESSION_ERROR, str(exc)) from None
+            raise H2ConnectionError(COMPRESSION_ERROR, str(exc)) from None
         call = self.calls.get(sid)
         if call is not None:  # request trailers: they end the request stream
             if not flags & END_STREAM:
-                raise _ConnectionError(PROTOCOL_ERROR, "second header block without END_STREAM")
+                raise H2ConnectionError(PROTOCOL_ERROR, "second header block without END_STREAM")
             self._end_request(call)
             return
         if sid <= self._last_id or not sid & 1:
             if sid > self._last_id:
-                raise _ConnectionError(PROTOCOL_ERROR, "even stream id from a client")
+                raise H2ConnectionError(PROTOCOL_ERROR, "even stream id from a client")
             return  # a stream that already ended (we reset it): ignore
         self._last_id = sid
         if self._going_away:
-            self._send(_frame(RST_STREAM, 0, sid, _U32.pack(REFUSED_STREAM)))
+            self._send(frame(RST_STREAM, 0, sid, U32.pack(REFUSED_STREAM)))
             return
         path = method = content_type = ""
         call = _Call(self, sid, "")
@@ -716,13 +710,13 @@ class _Connection(asyncio.Protocol):
 
     def _on_data(self, sid: int, flags: int, payload: bytes, length: int) -> None:
         if sid == 0:
-            raise _ConnectionError(PROTOCOL_ERROR, "DATA on stream 0")
+            raise H2ConnectionError(PROTOCOL_ERROR, "DATA on stream 0")
         self._received += length
         if self._received >= CONNECTION_WINDOW // 2:
-            self._send(_frame(WINDOW_UPDATE, 0, 0, _U32.pack(self._received)))
+            self._send(frame(WINDOW_UPDATE, 0, 0, U32.pack(self._received)))
             self._received = 0
         if flags & PADDED:
-            payload = _unpad(payload)
+            payload = unpad(payload)
         call = self.calls.get(sid)
         if call is None or call.ended_remote:
             return  # a stream that ended: only the connection window counts it
@@ -734,7 +728,7 @@ class _Connection(asyncio.Protocol):
             # A unary request is read whole: its window comes back as it arrives.
             call.received += length
             if call.received >= STREAM_WINDOW // 2 and not flags & END_STREAM:
-                self._send(_frame(WINDOW_UPDATE, 0, sid, _U32.pack(call.received)))
+                self._send(frame(WINDOW_UPDATE, 0, sid, U32.pack(call.received)))
                 call.received = 0
         elif payload:
             call.received += length - len(payload)  # padding comes back at once
@@ -748,7 +742,7 @@ class _Connection(asyncio.Protocol):
         body = call.body
         limit = self.server.max_receive
         while len(body) >= 5:
-            compressed, length = _MESSAGE.unpack_from(body)
+            compressed, length = MESSAGE_PREFIX.unpack_from(body)
             if length > limit:
                 details = f"Received message larger than max ({length} vs. {limit})"
                 self._fail(call, grpc.StatusCode.RESOURCE_EXHAUSTED, details)
@@ -766,7 +760,7 @@ class _Connection(asyncio.Protocol):
 
     def _inflate(self, call: _Call, message: bytes) -> bytes | None:
         try:
-            out = _decompress(call.encoding, message)
+            out = decompress(call.encoding, message)
         except (zlib.error, ValueError) as exc:
             code = (
                 grpc.StatusCode.UNIMPLEMENTED
@@ -802,10 +796,10 @@ class _Connection(asyncio.Protocol):
         if kind == CONTINUATION:
             cont = self._continued
             if cont is None or cont[0] != sid:
-                raise _ConnectionError(PROTOCOL_ERROR, "unexpected CONTINUATION")
+                raise H2ConnectionError(PROTOCOL_ERROR, "unexpected CONTINUATION")
             cont[2].append(payload)
             if sum(map(len, cont[2])) > MAX_HEADER_BLOCK:
-                raise _ConnectionError(PROTOCOL_ERROR, "header block too large")
+                raise H2ConnectionError(PROTOCOL_ERROR, "header block too large")
             if flags & END_HEADERS:
                 self._continued = None
                 self._on_block(sid, cont[1], b"".join(cont[2]))
@@ -813,15 +807,15 @@ class _Connection(asyncio.Protocol):
             if flags & ACK or sid:
                 return
             if len(payload) % 6:
-                raise _ConnectionError(FRAME_SIZE_ERROR, "bad SETTINGS length")
+                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad SETTINGS length")
             for at in range(0, len(payload), 6):
-                self._setting(*_SETTING.unpack_from(payload, at))
-            self._send(_frame(SETTINGS, ACK, 0, b""))
+                self._setting(*SETTING.unpack_from(payload, at))
+            self._send(frame(SETTINGS, ACK, 0, b""))
             self._pump()
         elif kind == WINDOW_UPDATE:
             if len(payload) != 4:
-                raise _ConnectionError(FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length")
-            increment = _U32.unpack(payload)[0] & MAX_STREAM_ID
+                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length")
+            increment = U32.unpack(payload)[0] & MAX_STREAM_ID
             if sid == 0:
                 self._send_window += increment
             else:
@@ -832,9 +826,9 @@ class _Connection(asyncio.Protocol):
             self._pump()
         elif kind == PING:
             if len(payload) != 8:
-                raise _ConnectionError(FRAME_SIZE_ERROR, "bad PING length")
+                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad PING length")
             if not flags & ACK:
-                self._send(_frame(PING, ACK, 0, payload))
+                self._send(frame(PING, ACK, 0, payload))
         elif kind == RST_STREAM:
             call = self.calls.get(sid)
             if call is not None:
@@ -846,14 +840,14 @@ class _Connection(asyncio.Protocol):
     def _setting(self, key: int, value: int) -> None:
         if key == 4:  # INITIAL_WINDOW_SIZE: applies to open streams too
             if value > MAX_STREAM_ID:
-                raise _ConnectionError(FLOW_CONTROL_ERROR, "bad INITIAL_WINDOW_SIZE")
+                raise H2ConnectionError(FLOW_CONTROL_ERROR, "bad INITIAL_WINDOW_SIZE")
             delta = value - self.initial_window
             self.initial_window = value
             for call in self.calls.values():
                 call.window += delta
         elif key == 5:  # MAX_FRAME_SIZE
             if not DEFAULT_MAX_FRAME <= value <= 2**24 - 1:
-                raise _ConnectionError(PROTOCOL_ERROR, "bad MAX_FRAME_SIZE")
+                raise H2ConnectionError(PROTOCOL_ERROR, "bad MAX_FRAME_SIZE")
             self._max_frame = value
         # HEADER_TABLE_SIZE: we never index; the others do not concern a server.
 
@@ -902,7 +896,7 @@ class _Connection(asyncio.Protocol):
         if len(body) < 5:
             self._fail(call, grpc.StatusCode.INTERNAL, "missing request message")
             return None
-        compressed, length = _MESSAGE.unpack_from(body)
+        compressed, length = MESSAGE_PREFIX.unpack_from(body)
         if len(body) != 5 + length:
             self._fail(call, grpc.StatusCode.INTERNAL, "bad request message framing")
             return None
@@ -1021,12 +1015,12 @@ class _Connection(asyncio.Protocol):
                 self._send(
                     b"".join(
                         (
-                            _FRAME_HEAD.pack(0, _HEAD_LEN, HEADERS, END_HEADERS, sid),
+                            FRAME.pack(0, _HEAD_LEN, HEADERS, END_HEADERS, sid),
                             _HEAD_BLOCK,
-                            _FRAME_HEAD.pack(n >> 8, n & 0xFF, DATA, 0, sid),
-                            _MESSAGE.pack(0, n - 5),
+                            FRAME.pack(n >> 8, n & 0xFF, DATA, 0, sid),
+                            MESSAGE_PREFIX.pack(0, n - 5),
                             message,
-                            _FRAME_HEAD.pack(0, _OK_LEN, HEADERS, END_HEADERS | END_STREAM, sid),
+                            FRAME.pack(0, _OK_LEN, HEADERS, END_HEADERS | END_STREAM, sid),
                             _OK_TRAILERS,
                         )
                     )
@@ -1043,7 +1037,7 @@ class _Connection(asyncio.Protocol):
         if message is None and not call.headers_sent:  # trailers-only
             block = _RESPONSE_HEAD + status
             if initial:
-                block += b"".join(_metadata_fields(initial))
+                block += b"".join(metadata_fields(initial))
             self._send_block(call, block, True)
             self._finish(call)
             return
@@ -1058,7 +1052,7 @@ class _Connection(asyncio.Protocol):
     def send_headers(self, call: _Call, initial: Sequence[tuple[str, Any]]) -> None:
         block = _HEAD_BLOCK
         if initial:
-            block += b"".join(_metadata_fields(initial))
+            block += b"".join(metadata_fields(initial))
         call.headers_sent = True
         self._send_block(call, block, False)
 
@@ -1076,7 +1070,7 @@ class _Connection(asyncio.Protocol):
     ) -> None:
         if not call.headers_sent:
             self.send_headers(call, initial)
-        data = _MESSAGE.pack(0, len(message)) + message
+        data = MESSAGE_PREFIX.pack(0, len(message)) + message
         n = len(data)
         if (
             not call.pending
@@ -1086,7 +1080,7 @@ class _Connection(asyncio.Protocol):
         ):
             self._send_window -= n
             call.window -= n
-            self._send(_FRAME_HEAD.pack(n >> 8, n & 0xFF, DATA, 0, call.id) + data)
+            self._send(FRAME.pack(n >> 8, n & 0xFF, DATA, 0, call.id) + data)
             return
         call.pending.append(memoryview(data))
         if call not in self._blocked:
@@ -1112,7 +1106,7 @@ class _Connection(asyncio.Protocol):
                     pending.popleft()
                 self._send_window -= n
                 call.window -= n
-                self._send(_frame(DATA, 0, call.id, bytes(chunk)))
+                self._send(frame(DATA, 0, call.id, bytes(chunk)))
             if pending:
                 still.append(call)
                 continue
@@ -1127,9 +1121,9 @@ class _Connection(asyncio.Protocol):
     def _send_block(self, call: _Call, block: bytes, end: bool) -> None:
         flags = END_STREAM if end else 0
         if len(block) <= self._max_frame:
-            self._send(_frame(HEADERS, END_HEADERS | flags, call.id, block))
+            self._send(frame(HEADERS, END_HEADERS | flags, call.id, block))
         else:
-            frames = bytearray(_headers_frames(call.id, block, self._max_frame))
+            frames = bytearray(headers_frames(call.id, block, self._max_frame))
             frames[4] |= flags  # the first frame (HEADERS) carries END_STREAM
             self._send(bytes(frames))
 
@@ -1145,7 +1139,7 @@ class _Connection(asyncio.Protocol):
             call.timer = None
         if not call.ended_remote:
             # The client is still sending: it need not (RFC 9113 8.1).
-            self._send(_frame(RST_STREAM, 0, call.id, _U32.pack(NO_ERROR)))
+            self._send(frame(RST_STREAM, 0, call.id, U32.pack(NO_ERROR)))
         self.calls.pop(call.id, None)
         if call.drained is not None and not call.drained.done():
             call.drained.set_result(None)
@@ -1194,7 +1188,7 @@ class _Connection(asyncio.Protocol):
         """A request-stream message was read: give its bytes back to the window."""
         call.received += n
         if call.received >= STREAM_WINDOW // 4 and not call.ended_remote and not call.done:
-            self._send(_frame(WINDOW_UPDATE, 0, call.id, _U32.pack(call.received)))
+            self._send(frame(WINDOW_UPDATE, 0, call.id, U32.pack(call.received)))
             call.received = 0
 
     def go_away(self) -> None:
@@ -1202,7 +1196,7 @@ class _Connection(asyncio.Protocol):
         if self._going_away:
             return
         self._going_away = True
-        self._send(_frame(GOAWAY, 0, 0, _GOAWAY_BODY.pack(self._last_id, NO_ERROR)))
+        self._send(frame(GOAWAY, 0, 0, GOAWAY_BODY.pack(self._last_id, NO_ERROR)))
         if not self.calls:
             self.close()
 
@@ -1213,7 +1207,7 @@ class _Connection(asyncio.Protocol):
     def _abort(self, code: int, reason: str) -> None:
         """A connection error: GOAWAY, then close; every call is cancelled."""
         self._send(
-            _frame(GOAWAY, 0, 0, _GOAWAY_BODY.pack(self._last_id, code) + reason.encode()[:256])
+            frame(GOAWAY, 0, 0, GOAWAY_BODY.pack(self._last_id, code) + reason.encode()[:256])
         )
         self.close()
 
@@ -1222,8 +1216,8 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _send(self, frame: bytes) -> None:
-        self._out.append(frame)
+    def _send(self, data: bytes) -> None:
+        self._out.append(data)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)

@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 import pytest
 
-from mesh import h2grpc, hpack, registry
+from mesh import h2grpc, h2wire, hpack, registry
 
 HOST = registry.DEFAULT_HOST
 SERVICE = "t.T"
@@ -319,9 +319,9 @@ OK_TRAILERS = block(("grpc-status", "0"))
 
 def ok_response(sid: int, data: bytes = b"hi") -> bytes:
     return (
-        frame(h2grpc.HEADERS, h2grpc.END_HEADERS, sid, OK_HEAD)
-        + frame(h2grpc.DATA, 0, sid, message(data))
-        + frame(h2grpc.HEADERS, h2grpc.END_HEADERS | h2grpc.END_STREAM, sid, OK_TRAILERS)
+        frame(h2wire.HEADERS, h2wire.END_HEADERS, sid, OK_HEAD)
+        + frame(h2wire.DATA, 0, sid, message(data))
+        + frame(h2wire.HEADERS, h2wire.END_HEADERS | h2wire.END_STREAM, sid, OK_TRAILERS)
     )
 
 
@@ -355,14 +355,14 @@ class Peer:
         n = self.connections
         self.connections += 1
         try:
-            assert await reader.readexactly(24) == h2grpc.PREFACE
+            assert await reader.readexactly(24) == h2wire.PREFACE
             if self.settings:
-                writer.write(frame(h2grpc.SETTINGS, 0, 0))
+                writer.write(frame(h2wire.SETTINGS, 0, 0))
             while True:
                 hi, lo, kind, flags, sid = _FRAME.unpack(await reader.readexactly(9))
                 payload = await reader.readexactly((hi << 8) | lo)
                 self.frames.append((n, kind, flags, sid, payload))
-                if kind == h2grpc.HEADERS:
+                if kind == h2wire.HEADERS:
                     reply = self.script(n, sid)
                     if reply:
                         writer.write(reply)
@@ -384,15 +384,15 @@ async def call(target: str, **kw: Any) -> bytes:
 
 
 async def test_unprocessed_calls_are_retried_once_on_a_new_connection() -> None:
-    goaway = frame(h2grpc.GOAWAY, 0, 0, struct.pack(">LL", 0, 0))
+    goaway = frame(h2wire.GOAWAY, 0, 0, struct.pack(">LL", 0, 0))
     async with Peer(lambda conn, sid: goaway if conn == 0 else ok_response(sid)) as peer:
         assert await call(peer.target) == b"hi"
         assert peer.connections == 2
-    refused = frame(h2grpc.RST_STREAM, 0, 1, struct.pack(">L", h2grpc.REFUSED_STREAM))
+    refused = frame(h2wire.RST_STREAM, 0, 1, struct.pack(">L", h2wire.REFUSED_STREAM))
     async with Peer(lambda conn, sid: refused if sid == 1 else ok_response(sid)) as peer:
         assert await call(peer.target) == b"hi"  # again, on the same connection
     async with Peer(
-        lambda conn, sid: frame(h2grpc.RST_STREAM, 0, sid, struct.pack(">L", 7))
+        lambda conn, sid: frame(h2wire.RST_STREAM, 0, sid, struct.pack(">L", 7))
     ) as peer:
         with pytest.raises(grpc.aio.AioRpcError) as e:
             await call(peer.target)
@@ -407,7 +407,7 @@ async def test_response_shapes() -> None:
             ("grpc-status", "7"),
             ("grpc-message", "no%20way"),
         )
-        return frame(h2grpc.HEADERS, h2grpc.END_HEADERS | h2grpc.END_STREAM, sid, head)
+        return frame(h2wire.HEADERS, h2wire.END_HEADERS | h2wire.END_STREAM, sid, head)
 
     async with Peer(trailers_only) as peer:
         with pytest.raises(grpc.aio.AioRpcError) as e:
@@ -417,8 +417,8 @@ async def test_response_shapes() -> None:
 
     def http_503(conn: int, sid: int) -> bytes:
         head = block((":status", "503"), ("content-type", "text/plain"))
-        return frame(h2grpc.HEADERS, h2grpc.END_HEADERS, sid, head) + frame(
-            h2grpc.DATA, h2grpc.END_STREAM, sid, b"busy"
+        return frame(h2wire.HEADERS, h2wire.END_HEADERS, sid, head) + frame(
+            h2wire.DATA, h2wire.END_STREAM, sid, b"busy"
         )
 
     async with Peer(http_503) as peer:
@@ -431,9 +431,9 @@ async def test_response_shapes() -> None:
             (":status", "200"), ("content-type", "application/grpc"), ("grpc-encoding", "gzip")
         )
         return (
-            frame(h2grpc.HEADERS, h2grpc.END_HEADERS, sid, head)
-            + frame(h2grpc.DATA, 0, sid, message(gzip.compress(b"unzipped"), compressed=True))
-            + frame(h2grpc.HEADERS, h2grpc.END_HEADERS | h2grpc.END_STREAM, sid, OK_TRAILERS)
+            frame(h2wire.HEADERS, h2wire.END_HEADERS, sid, head)
+            + frame(h2wire.DATA, 0, sid, message(gzip.compress(b"unzipped"), compressed=True))
+            + frame(h2wire.HEADERS, h2wire.END_HEADERS | h2wire.END_STREAM, sid, OK_TRAILERS)
         )
 
     async with Peer(gzipped) as peer:
@@ -443,25 +443,25 @@ async def test_response_shapes() -> None:
         # Headers over HEADERS + CONTINUATION, padded DATA in two frames, a server PING.
         data = message(b"in two parts")
         return (
-            frame(h2grpc.PING, 0, 0, b"12345678")
-            + frame(h2grpc.HEADERS, 0, sid, OK_HEAD[:3])
-            + frame(h2grpc.CONTINUATION, h2grpc.END_HEADERS, sid, OK_HEAD[3:])
-            + frame(h2grpc.DATA, h2grpc.PADDED, sid, b"\x03" + data[:6] + b"\0\0\0")
-            + frame(h2grpc.DATA, 0, sid, data[6:])
-            + frame(h2grpc.HEADERS, h2grpc.END_HEADERS | h2grpc.END_STREAM, sid, OK_TRAILERS)
+            frame(h2wire.PING, 0, 0, b"12345678")
+            + frame(h2wire.HEADERS, 0, sid, OK_HEAD[:3])
+            + frame(h2wire.CONTINUATION, h2wire.END_HEADERS, sid, OK_HEAD[3:])
+            + frame(h2wire.DATA, h2wire.PADDED, sid, b"\x03" + data[:6] + b"\0\0\0")
+            + frame(h2wire.DATA, 0, sid, data[6:])
+            + frame(h2wire.HEADERS, h2wire.END_HEADERS | h2wire.END_STREAM, sid, OK_TRAILERS)
         )
 
     async with Peer(split_and_padded) as peer:
         assert await call(peer.target) == b"in two parts"
         for _ in range(100):
-            if peer.sent(h2grpc.PING):
+            if peer.sent(h2wire.PING):
                 break
             await asyncio.sleep(0.01)
-        assert [(f[2], f[4]) for f in peer.sent(h2grpc.PING)] == [(h2grpc.ACK, b"12345678")]
+        assert [(f[2], f[4]) for f in peer.sent(h2wire.PING)] == [(h2wire.ACK, b"12345678")]
 
     def no_trailers(conn: int, sid: int) -> bytes:
-        return frame(h2grpc.HEADERS, h2grpc.END_HEADERS, sid, OK_HEAD) + frame(
-            h2grpc.DATA, h2grpc.END_STREAM, sid, message(b"x")
+        return frame(h2wire.HEADERS, h2wire.END_HEADERS, sid, OK_HEAD) + frame(
+            h2wire.DATA, h2wire.END_STREAM, sid, message(b"x")
         )
 
     async with Peer(no_trailers) as peer:
@@ -471,15 +471,15 @@ async def test_response_shapes() -> None:
 
 
 async def test_a_malformed_connection_fails_its_calls() -> None:
-    async with Peer(lambda conn, sid: frame(h2grpc.HEADERS, h2grpc.END_HEADERS, sid, b"\xff")) as p:
+    async with Peer(lambda conn, sid: frame(h2wire.HEADERS, h2wire.END_HEADERS, sid, b"\xff")) as p:
         with pytest.raises(grpc.aio.AioRpcError) as e:
             await call(p.target)
         assert e.value.code() is grpc.StatusCode.UNAVAILABLE
         for _ in range(100):
-            if p.sent(h2grpc.GOAWAY):
+            if p.sent(h2wire.GOAWAY):
                 break
             await asyncio.sleep(0.01)
-        assert p.sent(h2grpc.GOAWAY)
+        assert p.sent(h2wire.GOAWAY)
 
 
 async def test_an_unanswered_keepalive_ping_closes_the_connection() -> None:
@@ -492,14 +492,14 @@ async def test_an_unanswered_keepalive_ping_closes_the_connection() -> None:
             assert e.value.code() is grpc.StatusCode.UNAVAILABLE
             assert "keepalive" in (e.value.details() or "")
             assert time.monotonic() - started < 2
-            assert peer.sent(h2grpc.PING)
+            assert peer.sent(h2wire.PING)
         finally:
             await ch.close()
 
 
 async def test_the_servers_concurrency_limit_queues_calls() -> None:
     pending: list[int] = []
-    limit = frame(h2grpc.SETTINGS, 0, 0, struct.pack(">HL", 3, 1))  # MAX_CONCURRENT_STREAMS 1
+    limit = frame(h2wire.SETTINGS, 0, 0, struct.pack(">HL", 3, 1))  # MAX_CONCURRENT_STREAMS 1
 
     def one_at_a_time(conn: int, sid: int) -> bytes:
         pending.append(sid)

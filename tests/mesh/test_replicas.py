@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 import pytest
 
-from mesh import client, h2grpc, registry
+from mesh import client, h2grpc, h2wire, registry
 from mesh.contracts import MethodContract
 from tests.mesh.helpers import EchoServicer, echo_modules, free_port
 from tests.mesh.test_h2grpc import Peer, frame, ok_response
@@ -142,8 +142,8 @@ async def test_every_replica_down_fails_fast_with_each_reason(replicas: list[Rep
 async def test_a_call_a_replica_never_processed_goes_to_another(refusal: str) -> None:
     def going_away(conn: int, sid: int) -> bytes:
         if refusal == "goaway":
-            return frame(h2grpc.GOAWAY, 0, 0, struct.pack(">LL", 0, 0))
-        return frame(h2grpc.RST_STREAM, 0, sid, struct.pack(">L", h2grpc.REFUSED_STREAM))
+            return frame(h2wire.GOAWAY, 0, 0, struct.pack(">LL", 0, 0))
+        return frame(h2wire.RST_STREAM, 0, sid, struct.pack(">L", h2wire.REFUSED_STREAM))
 
     async with Peer(going_away) as a, Peer(lambda conn, sid: ok_response(sid)) as b:
         ch = h2grpc.RoundRobinChannel([a.target, b.target])
@@ -152,8 +152,8 @@ async def test_a_call_a_replica_never_processed_goes_to_another(refusal: str) ->
             await until(lambda: all(c.ready for c in ch.channels))
             ch._next = 0  # the next call goes to a first
             assert await who(ch)(b"", timeout=5) == b"hi"
-            assert len(a.sent(h2grpc.HEADERS)) == 1  # a saw it once, never processed it
-            assert len(b.sent(h2grpc.HEADERS)) == 1  # b answered it
+            assert len(a.sent(h2wire.HEADERS)) == 1  # a saw it once, never processed it
+            assert len(b.sent(h2wire.HEADERS)) == 1  # b answered it
         finally:
             await ch.close()
 
