@@ -228,8 +228,9 @@ class Server(grpc.aio.Server):
                 sock = socket.socket(family, kind, proto)
                 try:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    if family == socket.AF_INET6:
-                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    if family == socket.AF_INET6:  # "[::]" (or no host): IPv4 too, as gRPC
+                        dual = host in ("", "::")
+                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if dual else 1)
                     sock.bind(sockaddr if not bound else (sockaddr[0], bound, *sockaddr[2:]))
                     sock.listen(1024)
                     sock.setblocking(False)
