@@ -58,6 +58,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 from sqlalchemy import (
+    ARRAY,
     Column,
     Index,
     Integer,
@@ -67,6 +68,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    any_,
     bindparam,
     delete,
     event,
@@ -251,6 +253,27 @@ class OutboxRelay:
         self._known_topics: set[str] = set()
         self._last_purge = 0.0
         self._last_metrics = 0.0
+        # PostgreSQL: the claim and the delivered mark, built once (Database.run
+        # compiles a statement for the driver once per statement object).
+        t = self.table
+        due = (
+            select(t.c.id)
+            .where(t.c.delivered_at.is_(None), t.c.next_attempt_at <= bindparam("now"))
+            .order_by(t.c.next_attempt_at, t.c.id)
+            .limit(self.settings.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        self._claim_statement = (
+            update(t)
+            .where(t.c.id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=bindparam("lease"))
+            .returning(t.c.id, t.c.topic, t.c.subscriber, t.c.event, t.c.attempts)
+        )
+        self._delivered_statement = (
+            update(t)
+            .where(t.c.id == any_(bindparam("ids", type_=ARRAY(String))))
+            .values(delivered_at=bindparam("now"), attempts=t.c.attempts + 1, last_error=None)
+        )
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -326,13 +349,7 @@ class OutboxRelay:
         if not self.db.is_sqlite:
             # One statement: lock due rows other relays have not (SKIP LOCKED), push
             # their next attempt one lease ahead, return them.
-            due = self._due_query(now).with_only_columns(t.c.id)
-            claimed = await self.db.execute(
-                update(t)
-                .where(t.c.id.in_(due.with_for_update(skip_locked=True)))
-                .values(next_attempt_at=lease)
-                .returning(t.c.id, t.c.topic, t.c.subscriber, t.c.event, t.c.attempts)
-            )
+            claimed = await self.db.run(self._claim_statement, {"now": now, "lease": lease})
             return sorted((_Due(*r) for r in claimed), key=lambda r: r.id)
         # A cheap read first: on SQLite a claim takes the write lock.
         async with self.db.session() as s:
@@ -358,7 +375,10 @@ class OutboxRelay:
         t = self.table
         s = self.settings
         delivered = [r for r, err in zip(rows, outcomes, strict=True) if err is None]
-        if delivered:
+        if delivered and not self.db.is_sqlite:
+            ids = [r.id for r in delivered]
+            await self.db.run(self._delivered_statement, {"ids": ids, "now": now})
+        elif delivered:
             await self.db.execute(
                 update(t)
                 .where(t.c.id.in_([r.id for r in delivered]))
