@@ -57,21 +57,16 @@ from grpc.aio import AioRpcError, Metadata
 
 from mesh import hpack
 from mesh.h2wire import (
-    ACK,
     CANCEL,
     COMPRESSION_ERROR,
     CONNECTION_WINDOW,
-    CONTINUATION,
     DATA,
-    DEFAULT_MAX_FRAME,
     DEFAULT_MAX_RECEIVE,
     DEFAULT_WINDOW,
     END_HEADERS,
     END_STREAM,
     ENHANCE_YOUR_CALM,
-    FLOW_CONTROL_ERROR,
     FRAME,
-    FRAME_SIZE_ERROR,
     GOAWAY,
     GOAWAY_BODY,
     HEADERS,
@@ -81,12 +76,9 @@ from mesh.h2wire import (
     MAX_STREAM_ID,
     MESSAGE_PREFIX,
     NO_ERROR,
-    PADDED,
     PING,
     PREFACE,
-    PRIORITY_FLAG,
     PROTOCOL_ERROR,
-    PUSH_PROMISE,
     REFUSED_STREAM,
     RST_STREAM,
     SETTING,
@@ -94,12 +86,12 @@ from mesh.h2wire import (
     STREAM_WINDOW,
     U32,
     WINDOW_UPDATE,
+    FrameConnection,
     H2ConnectionError,
     decompress,
     frame,
     headers_frames,
     metadata_fields,
-    unpad,
 )
 
 CLIENT_ENV = "CLEANSE_GRPC_CLIENT"
@@ -228,30 +220,20 @@ class _Stream:
         self.timer: asyncio.TimerHandle | None = None
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(FrameConnection):
     """One HTTP/2 connection of a Channel."""
 
     def __init__(self, channel: Channel) -> None:
+        super().__init__(channel._loop)
         self._channel = channel
-        self._loop = channel._loop
-        self._transport: asyncio.Transport | None = None
         self.open = False  # new streams may start
-        self._streams: dict[int, _Stream] = {}
+        self.streams: dict[int, _Stream] = {}
         self._next_id = 1
-        self._buf = b""
-        self._out: list[bytes] = []
-        self._flush_scheduled = False
         self._decoder = hpack.Decoder(0)
         self._blocks: dict[bytes, _Block] = {}
-        self._continued: tuple[int, int, list[bytes]] | None = None  # (stream, flags, parts)
-        # The server's settings, and our send windows.
-        self._max_frame = DEFAULT_MAX_FRAME
-        self._initial_window = DEFAULT_WINDOW
-        self._max_streams = MAX_STREAM_ID
-        self._send_window = DEFAULT_WINDOW
+        self._max_streams = MAX_STREAM_ID  # the server's SETTINGS_MAX_CONCURRENT_STREAMS
         self._blocked: list[_Stream] = []  # streams with DATA waiting for window
         self._slot_waiters: deque[asyncio.Future[None]] = deque()
-        self._received = 0  # DATA bytes since the last connection WINDOW_UPDATE
         self._heard = False  # a frame arrived since the last keepalive check
         self._keepalive: asyncio.TimerHandle | None = None
         self._ping_watchdog: asyncio.TimerHandle | None = None
@@ -260,13 +242,7 @@ class _Connection(asyncio.Protocol):
     # --- asyncio.Protocol --------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except (OSError, AttributeError):
-                pass
+        super().connection_made(transport)
         settings = b"".join(
             SETTING.pack(k, v)
             for k, v in ((1, 0), (2, 0), (4, STREAM_WINDOW), (6, MAX_HEADER_BLOCK))
@@ -277,7 +253,7 @@ class _Connection(asyncio.Protocol):
             + frame(WINDOW_UPDATE, 0, 0, U32.pack(CONNECTION_WINDOW - DEFAULT_WINDOW))
         )
         self.open = True
-        self._keepalive = self._loop.call_later(self._channel.keepalive_time, self._check_alive)
+        self._keepalive = self.loop.call_later(self._channel.keepalive_time, self._check_alive)
 
     def connection_lost(self, exc: Exception | None) -> None:
         reason = self.closed_reason
@@ -287,49 +263,12 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._heard = True
-        if self._buf:
-            data = self._buf + data
-            self._buf = b""
-        pos, end = 0, len(data)
-        unpack = FRAME.unpack_from
-        try:
-            while end - pos >= 9:
-                hi, lo, kind, flags, sid = unpack(data, pos)
-                length = (hi << 8) | lo
-                if length > DEFAULT_MAX_FRAME:  # we never allow larger frames (SETTINGS)
-                    raise H2ConnectionError(FRAME_SIZE_ERROR, "frame too large")
-                start = pos + 9
-                stop = start + length
-                if stop > end:
-                    break
-                pos = stop
-                sid &= MAX_STREAM_ID
-                if self._continued is not None and kind != CONTINUATION:
-                    raise H2ConnectionError(PROTOCOL_ERROR, "expected CONTINUATION")
-                if kind == DATA:
-                    self._on_data(sid, flags, data[start:stop], length)
-                elif kind == HEADERS:
-                    self._on_headers(sid, flags, data[start:stop])
-                else:
-                    self._on_other(kind, sid, flags, data[start:stop])
-        except H2ConnectionError as exc:
-            self._abort(exc.code, exc.reason)
-            return
-        if pos < end:
-            self._buf = data[pos:]
+        super().data_received(data)
 
     # --- frames in -----------------------------------------------------------------------
 
     def _on_data(self, sid: int, flags: int, payload: bytes, length: int) -> None:
-        if sid == 0:
-            raise H2ConnectionError(PROTOCOL_ERROR, "DATA on stream 0")
-        self._received += length
-        if self._received >= CONNECTION_WINDOW // 2:
-            self._send(frame(WINDOW_UPDATE, 0, 0, U32.pack(self._received)))
-            self._received = 0
-        if flags & PADDED:
-            payload = unpad(payload)
-        st = self._streams.get(sid)
+        st = self.streams.get(sid)
         if st is None:
             return  # a stream we reset or finished: only the connection window counts it
         if st.head is None:
@@ -354,18 +293,6 @@ class _Connection(asyncio.Protocol):
             self._send(frame(WINDOW_UPDATE, 0, sid, U32.pack(st.received)))
             st.received = 0
 
-    def _on_headers(self, sid: int, flags: int, payload: bytes) -> None:
-        if sid == 0:
-            raise H2ConnectionError(PROTOCOL_ERROR, "HEADERS on stream 0")
-        if flags & PADDED:
-            payload = unpad(payload)
-        if flags & PRIORITY_FLAG:
-            payload = payload[5:]
-        if not flags & END_HEADERS:
-            self._continued = (sid, flags, [payload])
-            return
-        self._on_block(sid, flags, payload)
-
     def _on_block(self, sid: int, flags: int, block: bytes) -> None:
         decoded = self._blocks.get(block)
         if decoded is None:
@@ -378,7 +305,7 @@ class _Connection(asyncio.Protocol):
                 if len(self._blocks) >= _BLOCK_CACHE_MAX:
                     self._blocks.clear()
                 self._blocks[block] = decoded
-        st = self._streams.get(sid)
+        st = self.streams.get(sid)
         if st is None:
             return
         if st.head is None and not flags & END_STREAM:
@@ -389,104 +316,49 @@ class _Connection(asyncio.Protocol):
             self._reset(st, PROTOCOL_ERROR)
             self._fail(st, _error(grpc.StatusCode.INTERNAL, "unexpected header block"))
 
-    def _on_other(self, kind: int, sid: int, flags: int, payload: bytes) -> None:
-        if kind == CONTINUATION:
-            cont = self._continued
-            if cont is None or cont[0] != sid:
-                raise H2ConnectionError(PROTOCOL_ERROR, "unexpected CONTINUATION")
-            cont[2].append(payload)
-            if sum(map(len, cont[2])) > MAX_HEADER_BLOCK:
-                raise H2ConnectionError(PROTOCOL_ERROR, "header block too large")
-            if flags & END_HEADERS:
-                self._continued = None
-                self._on_block(sid, cont[1], b"".join(cont[2]))
-        elif kind == SETTINGS:
-            if flags & ACK or sid:
-                return
-            if len(payload) % 6:
-                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad SETTINGS length")
-            for at in range(0, len(payload), 6):
-                self._setting(*SETTING.unpack_from(payload, at))
-            self._send(frame(SETTINGS, ACK, 0, b""))
-            self._pump()
-        elif kind == WINDOW_UPDATE:
-            if len(payload) != 4:
-                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length")
-            increment = U32.unpack(payload)[0] & MAX_STREAM_ID
-            if sid == 0:
-                self._send_window += increment
-            else:
-                st = self._streams.get(sid)
-                if st is None:
-                    return
-                st.window += increment
-            self._pump()
-        elif kind == PING:
-            if len(payload) != 8:
-                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad PING length")
-            if flags & ACK:
-                if self._ping_watchdog is not None:
-                    self._ping_watchdog.cancel()
-                    self._ping_watchdog = None
-            else:
-                self._send(frame(PING, ACK, 0, payload))
-        elif kind == RST_STREAM:
-            st = self._streams.get(sid)
-            if st is None or len(payload) != 4:
-                return
-            code = U32.unpack(payload)[0]
-            if code == REFUSED_STREAM:
-                self._fail(st, _Unprocessed("the server refused the stream (REFUSED_STREAM)"))
-            else:
-                status = _RST_CODES.get(code, grpc.StatusCode.INTERNAL)
-                self._fail(st, _error(status, f"Received RST_STREAM with error code {code}"))
-        elif kind == GOAWAY:
-            if len(payload) < 8:
-                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad GOAWAY length")
-            last, code = GOAWAY_BODY.unpack_from(payload)
-            self._goaway(last & MAX_STREAM_ID, code, payload[8:])
-        elif kind == PUSH_PROMISE:
-            raise H2ConnectionError(PROTOCOL_ERROR, "PUSH_PROMISE with push disabled")
-        # PRIORITY and unknown frame types are ignored (RFC 9113 4.1, 5.5).
+    def _on_reset(self, sid: int, code: int) -> None:
+        st = self.streams.get(sid)
+        if st is None:
+            return
+        if code == REFUSED_STREAM:
+            self._fail(st, _Unprocessed("the server refused the stream (REFUSED_STREAM)"))
+        else:
+            status = _RST_CODES.get(code, grpc.StatusCode.INTERNAL)
+            self._fail(st, _error(status, f"Received RST_STREAM with error code {code}"))
+
+    def _on_ping_ack(self) -> None:
+        if self._ping_watchdog is not None:
+            self._ping_watchdog.cancel()
+            self._ping_watchdog = None
 
     def _setting(self, key: int, value: int) -> None:
         if key == 3:  # MAX_CONCURRENT_STREAMS
             self._max_streams = value
-        elif key == 4:  # INITIAL_WINDOW_SIZE: applies to open streams too
-            if value > MAX_STREAM_ID:
-                raise H2ConnectionError(FLOW_CONTROL_ERROR, "bad INITIAL_WINDOW_SIZE")
-            delta = value - self._initial_window
-            self._initial_window = value
-            for st in self._streams.values():
-                st.window += delta
-        elif key == 5:  # MAX_FRAME_SIZE
-            if not DEFAULT_MAX_FRAME <= value <= 2**24 - 1:
-                raise H2ConnectionError(PROTOCOL_ERROR, "bad MAX_FRAME_SIZE")
-            self._max_frame = value
-        # HEADER_TABLE_SIZE: we never index; ENABLE_PUSH, MAX_HEADER_LIST_SIZE: ignored.
+        else:
+            super()._setting(key, value)
 
-    def _goaway(self, last: int, code: int, debug: bytes) -> None:
+    def _on_goaway(self, last: int, code: int, debug: bytes) -> None:
         self.open = False
         self._channel._lost(self)
         reason = f"GOAWAY received (error code {code}"
         reason += f", {debug.decode('latin-1')})" if debug else ")"
         self.closed_reason = reason
-        for st in [s for sid, s in self._streams.items() if sid > last]:
+        for st in [s for sid, s in self.streams.items() if sid > last]:
             self._fail(st, _Unprocessed(reason))
         self._wake_slot_waiters()
-        if not self._streams and self._transport is not None:
+        if not self.streams and self.transport is not None:
             self._flush()
-            self._transport.close()
+            self.transport.close()
 
     # --- streams ---------------------------------------------------------------------
 
     @property
     def full(self) -> bool:
-        return len(self._streams) >= self._max_streams
+        return len(self.streams) >= self._max_streams
 
     async def slot(self) -> None:
         """Wait until the server's MAX_CONCURRENT_STREAMS allows another stream."""
-        waiter = self._loop.create_future()
+        waiter = self.loop.create_future()
         self._slot_waiters.append(waiter)
         await waiter
 
@@ -516,11 +388,11 @@ class _Connection(asyncio.Protocol):
         if metadata:
             parts.extend(metadata_fields(metadata))
         block = b"".join(parts)
-        future: asyncio.Future[bytes] = self._loop.create_future()
-        st = _Stream(sid, future, self._initial_window)
-        self._streams[sid] = st
+        future: asyncio.Future[bytes] = self.loop.create_future()
+        st = _Stream(sid, future, self.initial_window)
+        self.streams[sid] = st
         if timeout is not None:
-            st.timer = self._loop.call_later(timeout, self._expire, st)
+            st.timer = self.loop.call_later(timeout, self._expire, st)
         size = len(message) + 5
         max_frame = self._max_frame
         if len(block) <= max_frame:
@@ -545,7 +417,7 @@ class _Connection(asyncio.Protocol):
             return
         still: list[_Stream] = []
         for st in self._blocked:
-            if self._streams.get(st.id) is not st:
+            if self.streams.get(st.id) is not st:
                 continue
             while st.pending and self._send_window > 0 and st.window > 0:
                 n = min(len(st.pending), self._send_window, st.window, self._max_frame)
@@ -559,13 +431,13 @@ class _Connection(asyncio.Protocol):
 
     def cancel(self, st: _Stream) -> None:
         """The caller gave up (cancelled): reset the stream if it is still open."""
-        if self._streams.get(st.id) is st:
+        if self.streams.get(st.id) is st:
             self._reset(st, CANCEL)
             self._drop(st)
 
     def _expire(self, st: _Stream) -> None:
         st.timer = None
-        if self._streams.get(st.id) is st:
+        if self.streams.get(st.id) is st:
             self._reset(st, CANCEL)
             self._fail(st, _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
 
@@ -573,16 +445,16 @@ class _Connection(asyncio.Protocol):
         self._send(frame(RST_STREAM, 0, st.id, U32.pack(code)))
 
     def _drop(self, st: _Stream) -> None:
-        del self._streams[st.id]
+        del self.streams[st.id]
         if st.timer is not None:
             st.timer.cancel()
             st.timer = None
         st.pending = b""
         if self._slot_waiters:
             self._wake_slot_waiters()
-        if not self.open and not self._streams and self._transport is not None:
+        if not self.open and not self.streams and self.transport is not None:
             self._flush()
-            self._transport.close()  # drained after GOAWAY
+            self.transport.close()  # drained after GOAWAY
 
     def _fail(self, st: _Stream, exc: BaseException) -> None:
         self._drop(st)
@@ -601,40 +473,23 @@ class _Connection(asyncio.Protocol):
 
     # --- frames out, keepalive, shutdown ----------------------------------------------------
 
-    def _send(self, data: bytes) -> None:
-        self._out.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        out = self._out
-        if not out:
-            return
-        data = out[0] if len(out) == 1 else b"".join(out)
-        out.clear()
-        transport = self._transport
-        if transport is not None and not transport.is_closing():
-            transport.write(data)
-
     def _check_alive(self) -> None:
         self._keepalive = None
-        if self._transport is None or self._transport.is_closing():
+        if self.transport is None or self.transport.is_closing():
             return
         if not self._heard and self._ping_watchdog is None:
             self._send(frame(PING, 0, 0, b"\0" * 8))
-            self._ping_watchdog = self._loop.call_later(
+            self._ping_watchdog = self.loop.call_later(
                 self._channel.keepalive_timeout, self._ping_timeout
             )
         self._heard = False
-        self._keepalive = self._loop.call_later(self._channel.keepalive_time, self._check_alive)
+        self._keepalive = self.loop.call_later(self._channel.keepalive_time, self._check_alive)
 
     def _ping_timeout(self) -> None:
         self._ping_watchdog = None
         self.closed_reason = "keepalive watchdog timeout"
-        if self._transport is not None:
-            self._transport.abort()
+        if self.transport is not None:
+            self.transport.abort()
 
     def _abort(self, code: int, reason: str) -> None:
         """A connection error: GOAWAY, then close; every open call fails."""
@@ -642,15 +497,15 @@ class _Connection(asyncio.Protocol):
         self._send(frame(GOAWAY, 0, 0, GOAWAY_BODY.pack(0, code) + reason.encode()[:256]))
         self._flush()
         self._shutdown(self.closed_reason)
-        if self._transport is not None:
-            self._transport.close()
+        if self.transport is not None:
+            self.transport.close()
 
     def close(self, reason: str = "Channel closed") -> None:
         self.closed_reason = reason
         self._shutdown(reason, grpc.StatusCode.CANCELLED)
-        if self._transport is not None:
+        if self.transport is not None:
             self._flush()
-            self._transport.close()
+            self.transport.close()
 
     def _shutdown(self, reason: str, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE) -> None:
         self.open = False
@@ -659,7 +514,7 @@ class _Connection(asyncio.Protocol):
             if handle is not None:
                 handle.cancel()
         self._keepalive = self._ping_watchdog = None
-        for st in list(self._streams.values()):
+        for st in list(self.streams.values()):
             self._fail(st, _error(code, reason))
         self._blocked = []
         self._wake_slot_waiters()

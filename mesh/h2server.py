@@ -54,30 +54,21 @@ from grpc.aio import AbortError
 
 from mesh import hpack
 from mesh.h2wire import (
-    ACK,
     COMPRESSION_ERROR,
     CONNECTION_WINDOW,
-    CONTINUATION,
     DATA,
-    DEFAULT_MAX_FRAME,
     DEFAULT_MAX_RECEIVE,
     DEFAULT_WINDOW,
     END_HEADERS,
     END_STREAM,
-    FLOW_CONTROL_ERROR,
     FRAME,
-    FRAME_SIZE_ERROR,
     GOAWAY,
     GOAWAY_BODY,
     HEADERS,
     MAX_HEADER_BLOCK,
-    MAX_STREAM_ID,
     MESSAGE_PREFIX,
     NO_ERROR,
-    PADDED,
-    PING,
     PREFACE,
-    PRIORITY_FLAG,
     PROTOCOL_ERROR,
     REFUSED_STREAM,
     RST_STREAM,
@@ -86,12 +77,12 @@ from mesh.h2wire import (
     STREAM_WINDOW,
     U32,
     WINDOW_UPDATE,
+    FrameConnection,
     H2ConnectionError,
     decompress,
     frame,
     headers_frames,
     metadata_fields,
-    unpad,
 )
 
 log = logging.getLogger("mesh.h2server")
@@ -264,7 +255,7 @@ class Server(grpc.aio.Server):
             listener.close()
         for conn in list(self.connections):
             conn.go_away()
-        tasks = {c.task for conn in self.connections for c in conn.calls.values() if c.task}
+        tasks = {c.task for conn in self.connections for c in conn.streams.values() if c.task}
         if tasks and grace:
             await asyncio.wait(tasks, timeout=grace)
         for conn in list(self.connections):
@@ -531,40 +522,24 @@ class _Context(grpc.aio.ServicerContext):
         await call.conn.send_message(call, data, self._initial)
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(FrameConnection):
     """One client's HTTP/2 connection."""
 
     def __init__(self, server: Server) -> None:
+        super().__init__(asyncio.get_running_loop())
         self.server = server
-        self.loop = asyncio.get_running_loop()
-        self.transport: asyncio.Transport | None = None
         self.peer = ""
-        self.calls: dict[int, _Call] = {}
-        self._buf = b""
+        self.streams: dict[int, _Call] = {}
         self._preface = True  # the client's preface is still expected
-        self._out: list[bytes] = []
-        self._flush_scheduled = False
         self._decoder = hpack.Decoder(4096)
-        self._continued: tuple[int, int, list[bytes]] | None = None
         self._last_id = 0  # the highest stream id the client opened
         self._going_away = False
-        # The client's settings, and our send windows.
-        self._max_frame = DEFAULT_MAX_FRAME
-        self.initial_window = DEFAULT_WINDOW
-        self._send_window = DEFAULT_WINDOW
         self._blocked: list[_Call] = []
-        self._received = 0  # DATA bytes since the last connection WINDOW_UPDATE
 
     # --- asyncio.Protocol --------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except (OSError, AttributeError):
-                pass
+        super().connection_made(transport)
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             host, port = peer[0], peer[1]
@@ -582,75 +557,37 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
         self.transport = None
-        for call in list(self.calls.values()):
+        for call in list(self.streams.values()):
             self._cancel(call)
-        self.calls.clear()
+        self.streams.clear()
         self._blocked = []
 
     def data_received(self, data: bytes) -> None:
-        if self._buf:
-            data = self._buf + data
-            self._buf = b""
-        pos, end = 0, len(data)
-        if self._preface:
-            if end < len(PREFACE):
-                if not PREFACE.startswith(data):
-                    self._abort(PROTOCOL_ERROR, "bad connection preface")
-                    return
-                self._buf = data
-                return
-            if not data.startswith(PREFACE):
+        if not self._preface:
+            super().data_received(data)
+            return
+        data = self._buf + data
+        self._buf = b""
+        if len(data) < len(PREFACE):
+            if not PREFACE.startswith(data):
                 self._abort(PROTOCOL_ERROR, "bad connection preface")
                 return
-            self._preface = False
-            pos = len(PREFACE)
-        unpack = FRAME.unpack_from
-        try:
-            while end - pos >= 9:
-                hi, lo, kind, flags, sid = unpack(data, pos)
-                length = (hi << 8) | lo
-                if length > DEFAULT_MAX_FRAME:  # we never allow larger frames
-                    raise H2ConnectionError(FRAME_SIZE_ERROR, "frame too large")
-                start = pos + 9
-                stop = start + length
-                if stop > end:
-                    break
-                pos = stop
-                sid &= MAX_STREAM_ID
-                if self._continued is not None and kind != CONTINUATION:
-                    raise H2ConnectionError(PROTOCOL_ERROR, "expected CONTINUATION")
-                if kind == DATA:
-                    self._on_data(sid, flags, data[start:stop], length)
-                elif kind == HEADERS:
-                    self._on_headers(sid, flags, data[start:stop])
-                else:
-                    self._on_other(kind, sid, flags, data[start:stop])
-        except H2ConnectionError as exc:
-            self._abort(exc.code, exc.reason)
+            self._buf = data
             return
-        if pos < end:
-            self._buf = data[pos:]
+        if not data.startswith(PREFACE):
+            self._abort(PROTOCOL_ERROR, "bad connection preface")
+            return
+        self._preface = False
+        self._parse(data, len(PREFACE))
 
     # --- frames in -----------------------------------------------------------------------
-
-    def _on_headers(self, sid: int, flags: int, payload: bytes) -> None:
-        if sid == 0:
-            raise H2ConnectionError(PROTOCOL_ERROR, "HEADERS on stream 0")
-        if flags & PADDED:
-            payload = unpad(payload)
-        if flags & PRIORITY_FLAG:
-            payload = payload[5:]
-        if not flags & END_HEADERS:
-            self._continued = (sid, flags, [payload])
-            return
-        self._on_block(sid, flags, payload)
 
     def _on_block(self, sid: int, flags: int, block: bytes) -> None:
         try:
             headers = self._decoder.decode(block)
         except hpack.HpackError as exc:
             raise H2ConnectionError(COMPRESSION_ERROR, str(exc)) from None
-        call = self.calls.get(sid)
+        call = self.streams.get(sid)
         if call is not None:  # request trailers: they end the request stream
             if not flags & END_STREAM:
                 raise H2ConnectionError(PROTOCOL_ERROR, "second header block without END_STREAM")
@@ -693,7 +630,7 @@ class _Connection(asyncio.Protocol):
                 metadata.append((name, value))
         call.path = path
         call.metadata = tuple(metadata)
-        self.calls[sid] = call
+        self.streams[sid] = call
         if method != "POST" or not content_type.startswith("application/grpc"):
             status = "405" if method != "POST" else "415"
             self._send_block(call, hpack.literal(":status", status.encode()), True)
@@ -710,15 +647,7 @@ class _Connection(asyncio.Protocol):
             self._end_request(call)
 
     def _on_data(self, sid: int, flags: int, payload: bytes, length: int) -> None:
-        if sid == 0:
-            raise H2ConnectionError(PROTOCOL_ERROR, "DATA on stream 0")
-        self._received += length
-        if self._received >= CONNECTION_WINDOW // 2:
-            self._send(frame(WINDOW_UPDATE, 0, 0, U32.pack(self._received)))
-            self._received = 0
-        if flags & PADDED:
-            payload = unpad(payload)
-        call = self.calls.get(sid)
+        call = self.streams.get(sid)
         if call is None or call.ended_remote:
             return  # a stream that ended: only the connection window counts it
         if payload:
@@ -793,76 +722,28 @@ class _Connection(asyncio.Protocol):
             return  # the resolving task serves it once the handler is known
         self._start(call, handler)
 
-    def _on_other(self, kind: int, sid: int, flags: int, payload: bytes) -> None:
-        if kind == CONTINUATION:
-            cont = self._continued
-            if cont is None or cont[0] != sid:
-                raise H2ConnectionError(PROTOCOL_ERROR, "unexpected CONTINUATION")
-            cont[2].append(payload)
-            if sum(map(len, cont[2])) > MAX_HEADER_BLOCK:
-                raise H2ConnectionError(PROTOCOL_ERROR, "header block too large")
-            if flags & END_HEADERS:
-                self._continued = None
-                self._on_block(sid, cont[1], b"".join(cont[2]))
-        elif kind == SETTINGS:
-            if flags & ACK or sid:
-                return
-            if len(payload) % 6:
-                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad SETTINGS length")
-            for at in range(0, len(payload), 6):
-                self._setting(*SETTING.unpack_from(payload, at))
-            self._send(frame(SETTINGS, ACK, 0, b""))
-            self._pump()
-        elif kind == WINDOW_UPDATE:
-            if len(payload) != 4:
-                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length")
-            increment = U32.unpack(payload)[0] & MAX_STREAM_ID
-            if sid == 0:
-                self._send_window += increment
-            else:
-                call = self.calls.get(sid)
-                if call is None:
-                    return
-                call.window += increment
-            self._pump()
-        elif kind == PING:
-            if len(payload) != 8:
-                raise H2ConnectionError(FRAME_SIZE_ERROR, "bad PING length")
-            if not flags & ACK:
-                self._send(frame(PING, ACK, 0, payload))
-        elif kind == RST_STREAM:
-            call = self.calls.get(sid)
-            if call is not None:
-                self._cancel(call)
-        elif kind == GOAWAY:
-            pass  # the client stops opening streams; ours run to their end
-        # PRIORITY, PUSH_PROMISE (never from a client) and unknown types are ignored.
-
-    def _setting(self, key: int, value: int) -> None:
-        if key == 4:  # INITIAL_WINDOW_SIZE: applies to open streams too
-            if value > MAX_STREAM_ID:
-                raise H2ConnectionError(FLOW_CONTROL_ERROR, "bad INITIAL_WINDOW_SIZE")
-            delta = value - self.initial_window
-            self.initial_window = value
-            for call in self.calls.values():
-                call.window += delta
-        elif key == 5:  # MAX_FRAME_SIZE
-            if not DEFAULT_MAX_FRAME <= value <= 2**24 - 1:
-                raise H2ConnectionError(PROTOCOL_ERROR, "bad MAX_FRAME_SIZE")
-            self._max_frame = value
-        # HEADER_TABLE_SIZE: we never index; the others do not concern a server.
+    def _on_reset(self, sid: int, code: int) -> None:
+        call = self.streams.get(sid)
+        if call is not None:
+            self._cancel(call)
 
     # --- serving ----------------------------------------------------------------------
 
-    def _start(self, call: _Call, handler: grpc.RpcMethodHandler) -> None:
+    def _bind(self, call: _Call, handler: grpc.RpcMethodHandler) -> bool:
+        """The call's handler is known: how its request reads. False when the call
+        failed meanwhile (a streamed request message too large)."""
         call.handler = handler
         if handler.request_deserializer is not None:
             call.deserialize = handler.request_deserializer
         if handler.request_streaming:
             call.inbox = _Inbox(call)
             if call.body and not self._split(call):
-                return
-        call.task = self.loop.create_task(self._serve(call, handler))
+                return False
+        return True
+
+    def _start(self, call: _Call, handler: grpc.RpcMethodHandler) -> None:
+        if self._bind(call, handler):
+            call.task = self.loop.create_task(self._serve(call, handler))
 
     async def _resolve_and_serve(self, call: _Call) -> None:
         try:
@@ -876,13 +757,9 @@ class _Connection(asyncio.Protocol):
         if handler is None:
             self._fail(call, grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
             return
-        call.handler = handler
-        if handler.request_deserializer is not None:
-            call.deserialize = handler.request_deserializer
+        if not self._bind(call, handler):
+            return
         if handler.request_streaming:
-            call.inbox = _Inbox(call)
-            if call.body and not self._split(call):
-                return
             if call.ended_remote:
                 self._end_request(call)
         elif not call.ended_remote:
@@ -1094,7 +971,7 @@ class _Connection(asyncio.Protocol):
             return
         still: list[_Call] = []
         for call in self._blocked:
-            if self.calls.get(call.id) is not call:
+            if self.streams.get(call.id) is not call:
                 continue
             pending = call.pending
             while pending and self._send_window > 0 and call.window > 0:
@@ -1141,7 +1018,7 @@ class _Connection(asyncio.Protocol):
         if not call.ended_remote:
             # The client is still sending: it need not (RFC 9113 8.1).
             self._send(frame(RST_STREAM, 0, call.id, U32.pack(NO_ERROR)))
-        self.calls.pop(call.id, None)
+        self.streams.pop(call.id, None)
         if call.drained is not None and not call.drained.done():
             call.drained.set_result(None)
         context = call.context
@@ -1151,7 +1028,7 @@ class _Connection(asyncio.Protocol):
                     callback(context)
                 except Exception:
                     log.exception("done callback failed")
-        if self._going_away and not self.calls:
+        if self._going_away and not self.streams:
             self.close()
 
     def _fail(self, call: _Call, code: grpc.StatusCode, details: str) -> None:
@@ -1198,11 +1075,11 @@ class _Connection(asyncio.Protocol):
             return
         self._going_away = True
         self._send(frame(GOAWAY, 0, 0, GOAWAY_BODY.pack(self._last_id, NO_ERROR)))
-        if not self.calls:
+        if not self.streams:
             self.close()
 
     def cancel_all(self, details: str) -> None:
-        for call in list(self.calls.values()):
+        for call in list(self.streams.values()):
             self._fail(call, grpc.StatusCode.UNAVAILABLE, details)
 
     def _abort(self, code: int, reason: str) -> None:
@@ -1216,23 +1093,6 @@ class _Connection(asyncio.Protocol):
         self._flush()
         if self.transport is not None:
             self.transport.close()
-
-    def _send(self, data: bytes) -> None:
-        self._out.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        out = self._out
-        if not out:
-            return
-        data = out[0] if len(out) == 1 else b"".join(out)
-        out.clear()
-        transport = self.transport
-        if transport is not None and not transport.is_closing():
-            transport.write(data)
 
 
 __all__ = ["SERVERS", "SERVER_ENV", "Server", "server", "server_from_env"]

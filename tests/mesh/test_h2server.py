@@ -72,6 +72,27 @@ def su(fn: Handler) -> grpc.RpcMethodHandler:
     return grpc.stream_unary_rpc_method_handler(fn)
 
 
+class Stuck:
+    """A handler that waits past any test's patience, recording its start and its
+    cancellation (what a caller's cancel, a deadline or a stop must cause)."""
+
+    def __init__(self, on_done: Callable[[grpc.aio.ServicerContext], None] | None = None) -> None:
+        self.started = asyncio.Event()
+        self.cancelled = asyncio.Event()
+        self._on_done = on_done
+
+    async def handle(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        if self._on_done is not None:
+            context.add_done_callback(self._on_done)
+        self.started.set()
+        try:
+            await asyncio.sleep(WAIT * 3)
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        return b"late"
+
+
 def ss(fn: Handler) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(fn)
 
@@ -451,18 +472,9 @@ async def test_time_remaining_reflects_the_callers_timeout(harness: Harness, cli
 async def test_deadline_exceeded_cancels_the_handler(harness: Harness, client: str) -> None:
     """A handler still running at the caller's deadline: the caller gets
     DEADLINE_EXCEEDED and the handler's task is cancelled."""
-    started, cancelled = asyncio.Event(), asyncio.Event()
-
-    async def sleeper(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        started.set()
-        try:
-            await asyncio.sleep(WAIT * 3)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return b"late"
-
-    served = await harness.serve({"Sleep": uu(sleeper), "Echo": uu(echo)})
+    sleeper = Stuck()
+    started, cancelled = sleeper.started, sleeper.cancelled
+    served = await harness.serve({"Sleep": uu(sleeper.handle), "Echo": uu(echo)})
     ch = served.aio() if client == "aio" else served.h2()
     err = await _rpc_error(served.unary(client, "Sleep", ch)(b"", timeout=0.3))
     assert err.code() is grpc.StatusCode.DEADLINE_EXCEEDED
@@ -479,18 +491,9 @@ async def test_caller_cancellation_cancels_the_handler(harness: Harness, client:
     context's done callbacks run once; on a completed call they run once too, with
     done() true and cancelled() false. (grpc.aio reports cancelled() false even on a
     cancelled call, so that value is not asserted.)"""
-    started, cancelled = asyncio.Event(), asyncio.Event()
     callbacks: list[tuple[str, bool]] = []
-
-    async def hang(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        context.add_done_callback(lambda ctx: callbacks.append(("hang", ctx.cancelled())))
-        started.set()
-        try:
-            await asyncio.sleep(WAIT * 3)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return b"late"
+    hang = Stuck(on_done=lambda ctx: callbacks.append(("hang", ctx.cancelled())))
+    started, cancelled = hang.started, hang.cancelled
 
     async def quick(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         context.add_done_callback(
@@ -498,7 +501,7 @@ async def test_caller_cancellation_cancels_the_handler(harness: Harness, client:
         )
         return b"ok"
 
-    served = await harness.serve({"Hang": uu(hang), "Quick": uu(quick)})
+    served = await harness.serve({"Hang": uu(hang.handle), "Quick": uu(quick)})
     ch = served.aio() if client == "aio" else served.h2()
     task = asyncio.ensure_future(served.unary(client, "Hang", ch)(b"", timeout=WAIT * 3))
     await asyncio.wait_for(started.wait(), WAIT)
@@ -873,18 +876,9 @@ async def test_wait_for_termination_reports_a_timeout(harness: Harness) -> None:
 async def test_stop_with_short_grace_cancels_a_long_handler(harness: Harness, client: str) -> None:
     """stop(grace) with a handler outliving the grace: the call ends UNAVAILABLE (as
     grpc.aio's "Cancelling all calls") and the handler's task is cancelled."""
-    started, cancelled = asyncio.Event(), asyncio.Event()
-
-    async def long(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        started.set()
-        try:
-            await asyncio.sleep(WAIT * 3)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return b"late"
-
-    served = await harness.serve({"Long": uu(long)})
+    long = Stuck()
+    started, cancelled = long.started, long.cancelled
+    served = await harness.serve({"Long": uu(long.handle)})
     in_flight = asyncio.ensure_future(served.unary(client, "Long")(b"", timeout=WAIT * 3))
     await asyncio.wait_for(started.wait(), WAIT)
     await asyncio.wait_for(served.server.stop(0.1), WAIT)
@@ -896,18 +890,9 @@ async def test_stop_with_short_grace_cancels_a_long_handler(harness: Harness, cl
 async def test_stop_without_grace_cancels_at_once(harness: Harness) -> None:
     """stop(None): in-flight calls end UNAVAILABLE, handlers are cancelled, and
     wait_for_termination returns."""
-    started, cancelled = asyncio.Event(), asyncio.Event()
-
-    async def long(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        started.set()
-        try:
-            await asyncio.sleep(WAIT * 3)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return b"late"
-
-    served = await harness.serve({"Long": uu(long)})
+    long = Stuck()
+    started, cancelled = long.started, long.cancelled
+    served = await harness.serve({"Long": uu(long.handle)})
     waiter = asyncio.ensure_future(served.server.wait_for_termination())
     in_flight = asyncio.ensure_future(served.unary("aio", "Long")(b"", timeout=WAIT * 3))
     await asyncio.wait_for(started.wait(), WAIT)
