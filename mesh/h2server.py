@@ -660,9 +660,10 @@ class _Connection(FrameConnection):
             if call.received >= STREAM_WINDOW // 2 and not flags & END_STREAM:
                 self._send(frame(WINDOW_UPDATE, 0, sid, U32.pack(call.received)))
                 call.received = 0
-        elif payload:
-            call.received += length - len(payload)  # padding comes back at once
-            self._split(call)
+        else:  # a streamed request's window comes back as its handler reads it
+            call.received += length - len(payload)  # (padding at once)
+            if payload:
+                self._split(call)
         if flags & END_STREAM:
             self._end_request(call)
 
