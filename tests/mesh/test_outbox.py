@@ -191,6 +191,8 @@ async def test_subscriber_down_then_up_delivers_exactly_once(
 
         await wait_for(delivered)
         assert await received(db) == [ev.event_id]
+        # Counted once the relay has recorded the delivery (the row is marked first).
+        await wait_for(lambda: metric("outbox_delivered_total", TOPIC) >= delivered_before + 1)
         assert metric("outbox_delivered_total", TOPIC) == delivered_before + 1
         # The absent subscriber's row still waits, untouched by the delivery.
         absent = (await rows(db, event_id=ev.event_id, subscriber=ABSENT))[0]
