@@ -289,3 +289,52 @@ def test_replica_mistakes_are_refused_before_anything_starts(tmp_path: Path) -> 
         Supervisor(
             [fake("catalog"), fake("pricing")], env=env, data_dir=tmp_path, out=io.StringIO()
         )
+
+
+_KILLED_SUPERVISOR = """
+import asyncio, json, sys
+from pathlib import Path
+from mesh.supervisor import ProcessSpec, Supervisor
+
+async def main() -> None:
+    env = json.loads(sys.argv[1])
+    spec = ProcessSpec("catalog", (sys.executable, "-m", "tests.mesh.fake_service", "catalog"))
+    sup = Supervisor([spec], env=env, data_dir=Path(sys.argv[2]))
+    await sup.start()
+    print(sup.procs["catalog"].pid, flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_supervisor_takes_its_services_with_it(tmp_path: Path) -> None:
+    """SIGKILL the supervisor: its service gets SIGTERM from the kernel and exits, so
+    the next `make run` does not find the port taken by an orphan."""
+    env = ephemeral_env(["catalog"])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _KILLED_SUPERVISOR,
+        json.dumps(env),
+        str(tmp_path),
+        cwd=str(ROOT),
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    child = 0
+    while not child:  # the supervisor's table comes first, then the pid alone
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        assert line, "the supervisor exited before its service served"
+        if line.strip().isdigit():
+            child = int(line)
+    try:
+        assert alive(child)
+        proc.kill()
+        await proc.wait()
+        await eventually(lambda: not alive(child))
+    finally:
+        if alive(child):  # the test failed: leave no orphan behind it either
+            os.kill(child, signal.SIGKILL)
