@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import Counter
 from typing import Any
 
@@ -15,13 +14,6 @@ from tests.support.protos import compile_test_protos
 
 ECHO_PROTO = "testing/mesh/v1/echo.proto"
 ECHO_SERVICE = "testing.mesh.v1.EchoService"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS says is free right now (bind to 0, read it back)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def echo_modules() -> tuple[Any, Any]:

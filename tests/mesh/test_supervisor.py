@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh import registry
 from mesh.supervisor import ROOT, ProcessSpec, Supervisor, discover, ensure_internal_secret
-from tests.mesh.helpers import free_port
+from tests.conftest import free_port
 
 FAKE = (sys.executable, "-m", "tests.mesh.fake_service")
 
