@@ -89,6 +89,7 @@ from mesh.h2wire import (
     FrameConnection,
     H2ConnectionError,
     decompress,
+    encode_timeout,
     frame,
     headers_frames,
     metadata_fields,
@@ -135,7 +136,6 @@ _HTTP_CODES = {
 _NOT_METADATA = frozenset(
     {"content-type", "grpc-status", "grpc-message", "grpc-encoding", "grpc-accept-encoding"}
 )
-_TIMEOUT_UNITS = ((1e9, "n"), (1e6, "u"), (1e3, "m"), (1.0, "S"), (1 / 60, "M"), (1 / 3600, "H"))
 
 
 def _error(
@@ -153,19 +153,6 @@ class _Unprocessed(Exception):
     def __init__(self, details: str) -> None:
         super().__init__(details)
         self.details = details
-
-
-def encode_timeout(seconds: float) -> str:
-    """grpc-timeout: at most 8 digits and a unit, rounded up (the finest unit that fits)."""
-    seconds = max(seconds, 0.0)
-    for per_second, unit in _TIMEOUT_UNITS:
-        value = seconds * per_second
-        whole = int(value)
-        if whole < value:
-            whole += 1
-        if whole < 100_000_000:
-            return f"{max(whole, 1)}{unit}"
-    return "99999999H"
 
 
 class _Block:

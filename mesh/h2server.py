@@ -83,6 +83,7 @@ from mesh.h2wire import (
     frame,
     headers_frames,
     metadata_fields,
+    parse_timeout,
 )
 
 log = logging.getLogger("mesh.h2server")
@@ -91,7 +92,6 @@ SERVER_ENV = "CLEANSE_GRPC_SERVER"
 SERVERS = ("lean", "grpcio")
 
 _OK = grpc.StatusCode.OK
-_TIMEOUT_UNIT = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 # Request headers that are not the call's metadata (grpc.aio leaves them out too).
 _NOT_METADATA = frozenset(
     {"content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "host"}
@@ -167,14 +167,6 @@ def _status_block(
         except ValueError:
             log.exception("trailing metadata dropped: it cannot be sent")
     return b"".join(parts)
-
-
-def _parse_timeout(value: str) -> float | None:
-    unit = _TIMEOUT_UNIT.get(value[-1:])
-    digits = value[:-1]
-    if unit is None or not digits.isdigit() or len(digits) > 8:
-        return None
-    return int(digits) * unit
 
 
 class Server(grpc.aio.Server):
@@ -365,7 +357,6 @@ class _Call:
         "drained",
         "encoding",
         "ended_remote",
-        "handler",
         "headers_sent",
         "id",
         "inbox",
@@ -391,7 +382,6 @@ class _Call:
         self.received = 0  # request bytes not yet given back to the stream's window
         self.inbox: _Inbox | None = None
         self.ended_remote = False
-        self.handler: grpc.RpcMethodHandler | None = None
         self.deserialize: Callable[[bytes], Any] = _identity
         self.task: asyncio.Task[None] | None = None
         self.context: _Context | None = None
@@ -615,7 +605,7 @@ class _Connection(FrameConnection):
                 if name == "content-type":
                     content_type = value
                 elif name == "grpc-timeout":
-                    timeout = _parse_timeout(value)
+                    timeout = parse_timeout(value)
                     if timeout is not None:
                         call.deadline = self.loop.time() + timeout
                 elif name == "grpc-encoding":
@@ -733,7 +723,6 @@ class _Connection(FrameConnection):
     def _bind(self, call: _Call, handler: grpc.RpcMethodHandler) -> bool:
         """The call's handler is known: how its request reads. False when the call
         failed meanwhile (a streamed request message too large)."""
-        call.handler = handler
         if handler.request_deserializer is not None:
             call.deserialize = handler.request_deserializer
         if handler.request_streaming:

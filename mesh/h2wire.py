@@ -41,6 +41,33 @@ U32 = struct.Struct(">L")
 GOAWAY_BODY = struct.Struct(">LL")
 MESSAGE_PREFIX = struct.Struct(">BL")  # gRPC message prefix: compressed flag, length
 
+# grpc-timeout's units, finest first (per second), and back (seconds per unit).
+_TIMEOUT_UNITS = ((1e9, "n"), (1e6, "u"), (1e3, "m"), (1.0, "S"), (1 / 60, "M"), (1 / 3600, "H"))
+_SECONDS_PER_UNIT = {unit: 1 / per_second for per_second, unit in _TIMEOUT_UNITS}
+
+
+def encode_timeout(seconds: float) -> str:
+    """grpc-timeout: at most 8 digits and a unit, rounded up (the finest unit that fits)."""
+    seconds = max(seconds, 0.0)
+    for per_second, unit in _TIMEOUT_UNITS:
+        value = seconds * per_second
+        whole = int(value)
+        if whole < value:
+            whole += 1
+        if whole < 100_000_000:
+            return f"{max(whole, 1)}{unit}"
+    return "99999999H"
+
+
+def parse_timeout(value: str) -> float | None:
+    """A grpc-timeout header's seconds; None when it is malformed (no deadline then)."""
+    seconds = _SECONDS_PER_UNIT.get(value[-1:])
+    digits = value[:-1]
+    if seconds is None or not digits.isdigit() or len(digits) > 8:
+        return None
+    return int(digits) * seconds
+
+
 # Keys a caller may not set: the client writes them, or HTTP/2 forbids them.
 RESERVED_KEYS = frozenset(
     {

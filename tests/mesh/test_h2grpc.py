@@ -526,7 +526,14 @@ async def test_the_servers_concurrency_limit_queues_calls() -> None:
     [(10.0, "10000000u"), (0.0000005, "500n"), (2.0, "2000000u"), (3600.0, "3600000m")],
 )
 def test_encode_timeout(seconds: float, header: str) -> None:
-    assert h2grpc.encode_timeout(seconds) == header
+    assert h2wire.encode_timeout(seconds) == header
+    # The server reads back what the client wrote.
+    assert h2wire.parse_timeout(header) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("header", ["", "5", "5x", "S", "123456789m", "-5S"])
+def test_a_malformed_timeout_means_no_deadline(header: str) -> None:
+    assert h2wire.parse_timeout(header) is None
 
 
 def test_hpack_decodes_rfc7541_c4() -> None:
