@@ -6,7 +6,8 @@ runs `python -m bench.<name>` as its own process when bench/<name>.py exists
 (catalog: product page and search through the edge; inventory: reservations per
 second; pricing: CalculatePrice; checkout: orders per second end to end;
 mesh_client: a service's CPU per call to another; http_client: the outside-party
-HTTP client's CPU per request, mesh/http.py against httpx). One
+HTTP client's CPU per request, mesh/http.py against httpx; postgres_transport: a
+PostgreSQL round trip's CPU over loopback TCP and over the Unix socket). One
 that fails is reported and the others still run; the exit status is non-zero only
 when one crashed (a missed target is not a crash).
 

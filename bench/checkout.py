@@ -3,7 +3,9 @@
 Every service (auth, catalog, inventory, pricing, settings, order, shipping,
 engagement with the local SMTP sink) and the edge run as processes
 (mesh.supervisor) on ephemeral loopback ports, each service on its own fresh
-PostgreSQL database (dropped afterwards); the order service talks to a fake
+PostgreSQL database (dropped afterwards; reached as mesh.db.postgres_url says: a
+server on this machine over its Unix socket, CLEANSE_POSTGRES_SOCKET_DIR= for TCP;
+the table's title says which); the order service talks to a fake
 Razorpay (tests/support/fake_razorpay.py) served by a thread of this process. The
 demo variant's stock is set to millions through inventory's admin route, so it
 never runs out.
@@ -148,6 +150,16 @@ def _free_address(host: str) -> registry.Address:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return registry.Address(host, int(s.getsockname()[1]))
+
+
+def postgres_transport() -> str:
+    """How the services reach PostgreSQL (mesh.db.postgres_socket_dir)."""
+    from mesh.db import POSTGRES_SOCKET_DIR_ENV, postgres_socket_dir
+
+    folder = postgres_socket_dir()
+    if folder:
+        return f"over its Unix socket in {folder}; {POSTGRES_SOCKET_DIR_ENV}= for TCP"
+    return f"over TCP to {registry.address('postgres')}"
 
 
 async def postgres_up() -> bool:
@@ -780,7 +792,8 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
     rate = len(ok) / o.in_window_s
     print()
     print(
-        f"Checkout end to end through the edge, PostgreSQL, every service running; "
+        f"Checkout end to end through the edge, PostgreSQL ({postgres_transport()}), "
+        f"every service running; "
         f"{settings.shoppers} guest shoppers, {settings.duration_s}s measured after "
         f"{settings.warmup_s}s warm-up; order service replicas: {settings.order_replicas} "
         f"(BENCH_ORDER_REPLICAS); {os.cpu_count()} CPUs shared by all processes"
@@ -871,6 +884,7 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "database": "postgresql",
+        "database_transport": postgres_transport(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "settings": {
             "shoppers": settings.shoppers,

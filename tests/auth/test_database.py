@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from mesh.db import Database, database_url, drop_postgres_database, postgres_url
+from mesh.db import (
+    DEFAULT_POSTGRES_SOCKET_DIR,
+    Database,
+    database_url,
+    drop_postgres_database,
+    postgres_socket_dir,
+    postgres_url,
+)
 from services.auth.models import AuditLog
 from tests.conftest import require_postgres
 
@@ -111,6 +119,63 @@ async def test_times_come_back_timezone_aware(database_url: str) -> None:
         assert got == when and got.tzinfo is not None
     finally:
         await db.dispose()
+
+
+def test_a_local_postgres_is_reached_over_its_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On this machine's loopback, with the server's socket in the folder: the socket
+    (the URL's host query, asyncpg's socket folder); else TCP to the registry's
+    address. `.s.PGSQL.<port>` must be a socket: a file of that name is not one."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    monkeypatch.setenv("CLEANSE_POSTGRES_SOCKET_DIR", str(folder))
+    monkeypatch.setenv("CLEANSE_POSTGRES_ADDR", "127.0.0.1:6543")
+
+    def where() -> tuple[str | None, int | None, str | None]:
+        url = make_url(postgres_url("cleanse_auth"))
+        return url.host, url.port, url.query.get("host")  # type: ignore[return-value]
+
+    assert where() == ("127.0.0.1", 6543, None)  # no socket there
+    (folder / ".s.PGSQL.6543").write_text("")
+    assert where() == ("127.0.0.1", 6543, None)  # a plain file
+    (folder / ".s.PGSQL.6543").unlink()
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(folder / ".s.PGSQL.6543"))
+    try:
+        assert where() == (None, 6543, str(folder))
+        monkeypatch.setenv("CLEANSE_POSTGRES_ADDR", "10.9.8.7:6543")  # not this machine
+        assert where() == ("10.9.8.7", 6543, None)
+        monkeypatch.setenv("CLEANSE_POSTGRES_ADDR", "127.0.0.1:6543")
+        monkeypatch.setenv("CLEANSE_POSTGRES_SOCKET_DIR", "")  # TCP always
+        assert where() == ("127.0.0.1", 6543, None)
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("folder", [DEFAULT_POSTGRES_SOCKET_DIR, ""], ids=["socket", "tcp"])
+async def test_services_reach_the_local_postgres_as_configured(
+    folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real server, both ways: over the socket the server has no address of its
+    own for the connection (inet_server_addr() is NULL), over TCP it is the loopback.
+    Creating and dropping the database go the same way."""
+    await require_postgres()
+    monkeypatch.setenv("CLEANSE_POSTGRES_SOCKET_DIR", folder)
+    if folder and postgres_socket_dir() is None:
+        pytest.fail(f"PostgreSQL runs here but has no socket in {folder}")
+    url = postgres_url(f"cleanse_test_{secrets.token_hex(6)}")
+    db = Database("auth", url)
+    try:
+        await db.migrate()
+        async with db.session() as s:
+            server = await s.scalar(text("SELECT host(inet_server_addr())"))
+        rows = await db.run(select(AuditLog.__table__.c.id))  # the driver's own path too
+        assert rows == []
+        assert server == (None if folder else "127.0.0.1")
+    finally:
+        await db.dispose()
+        await drop_postgres_database(url)
 
 
 async def test_migrate_creates_a_missing_postgres_database() -> None:
