@@ -163,31 +163,45 @@ class Outbox:
     ) -> events_pb2.Event:
         """Write `payload` as an event on `topic` for every subscriber that wants it
         (mesh.events filters); returns the event (also when nobody wants it)."""
+        ev, rows = self.rows(topic, payload, event_id=event_id)
+        if rows:
+            params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+            await self.db.run_in(session, self._insert_of(len(rows)), params)
+            self.written(session)
+        return ev
+
+    def rows(
+        self, topic: str, payload: Message, *, event_id: str | None = None
+    ) -> tuple[events_pb2.Event, list[dict[str, Any]]]:
+        """The event `add` writes and its outbox rows (column -> value, one per
+        subscriber that wants it), for a caller that writes them with its own
+        statement: it then calls `written(session)` in that transaction."""
         subs = self.recipients(topic, payload)
         now = utcnow()
         ev = events_pb2.Event(
             event_id=event_id or new_id(), topic=topic, occurred_at=ts(now), source=self.source
         )
         ev.payload.Pack(payload)
-        if subs:
-            data = ev.SerializeToString()
-            rows = [
-                {
-                    "id": new_id(),
-                    "event_id": ev.event_id,
-                    "topic": topic,
-                    "subscriber": sub,
-                    "event": data,
-                    "created_at": now,
-                    "next_attempt_at": now,
-                    "attempts": 0,
-                }
-                for sub in subs
-            ]
-            params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
-            await self.db.run_in(session, self._insert_of(len(rows)), params)
-            event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
-        return ev
+        if not subs:
+            return ev, []
+        data = ev.SerializeToString()
+        return ev, [
+            {
+                "id": new_id(),
+                "event_id": ev.event_id,
+                "topic": topic,
+                "subscriber": sub,
+                "event": data,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+            for sub in subs
+        ]
+
+    def written(self, session: AsyncSession) -> None:
+        """Rows were written in `session`'s transaction: the relay wakes when it commits."""
+        event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
 
     def _insert_of(self, n: int) -> Any:
         """INSERT of `n` rows, parameters `<column>_<row>` (a template: built once)."""

@@ -206,6 +206,14 @@ class Writes:
             for obj in objs:
                 self.insert([obj])
             return self
+        return self.insert_rows(table, rows)
+
+    def insert_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> Writes:
+        """INSERT rows of `table` given as column -> value (all with the same columns),
+        such as `Outbox.rows` makes."""
+        if not rows:
+            return self
+        names = tuple(rows[0])
         params = {f"{i}_{n}": r[n] for i, r in enumerate(rows) for n in names}
         self._add(
             ("insert", table.name, names, len(rows)),
@@ -721,6 +729,27 @@ async def next_order_number(db: Database, year: int) -> int:
     stmt = _counter_increment(db.dialect, OrderNumberCounter, "year")
     rows = await execute_alone(db, stmt, {"key": year})
     return int(rows[0][0])
+
+
+async def write_and_number(db: Database, writes: Writes, year: int) -> int:
+    """`writes` and the next value of the year's order counter (`next_order_number`)
+    as one unit of work of their own: on PostgreSQL ONE statement in autocommit (the
+    writes as CTEs of the counter's upsert: one round trip for both), on SQLite one
+    transaction. The counter's row lock lasts that one statement, as it does alone."""
+    dialect = db.dialect
+    shape = ("counter", dialect, OrderNumberCounter.__tablename__)
+
+    def build() -> UpdateBase:
+        return _counter_template(dialect, OrderNumberCounter, "year")  # type: ignore[no-any-return]
+
+    if dialect == "postgresql":
+        stmt, params = writes.combined(shape, build)
+        rows = await execute_alone(db, stmt, {**params, "key": year})
+        return int(rows[0][0])
+    async with db.transaction() as s:
+        row = await write_together(s, db, writes, (shape, build, {"key": year}))
+    assert row is not None  # the upsert always returns its row
+    return int(row[0])
 
 
 async def next_invoice_value(db: Database, s: AsyncSession, series: str) -> int:

@@ -18,14 +18,16 @@ import grpc
 import pytest
 from sqlalchemy import event, select
 
+from cleanse.common.v1 import events_pb2
 from cleanse.inventory.v1 import resources_pb2 as inv
 from cleanse.order.v1 import cart_service_pb2 as cart_pb2
 from cleanse.order.v1 import checkout_service_pb2 as co_pb2
+from cleanse.order.v1 import events_pb2 as order_events
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import coupon_hold_service_pb2 as hold_pb2
 from mesh import context as call_context
 from mesh.identity import Identity
-from services.order.models import CheckoutSaga, Order, SagaStep
+from services.order.models import OUTBOX, CheckoutSaga, Order, SagaStep
 from tests.order.conftest import Checkout, OrderEnv, address
 from tests.order.fakes import VARIANT_TITLE
 from tests.support.rpc import error_info, reason
@@ -261,6 +263,46 @@ async def test_an_online_saga_that_crashed_before_its_order_is_given_back(
     assert env.shop.coupons[code] == 1 and env.shop.variants[oil].stock == 4
 
 
+async def test_a_paid_order_announces_itself_once_and_wakes_the_relay(
+    order_env: OrderEnv,
+) -> None:
+    """ConfirmPayment writes "order.placed" with its final statement: one event, a row
+    for each subscriber that wants it, holding the order as paid; the relay is woken
+    when the transaction commits (not at its next poll)."""
+    env = order_env
+
+    async def announced(order: pb.Order) -> list[tuple[str, str, int, str]]:
+        """(event id, subscriber, total, order number) of each outbox row of `order`."""
+        found = []
+        async with env.wired.db.session() as s:
+            rows = await s.execute(
+                select(OUTBOX.c.event_id, OUTBOX.c.subscriber, OUTBOX.c.event).where(
+                    OUTBOX.c.topic == "order.placed"
+                )
+            )
+            for event_id, subscriber, data in rows.all():
+                placed = order_events.OrderPlacedEvent()
+                events_pb2.Event.FromString(data).payload.Unpack(placed)
+                if placed.order == order.name:
+                    found.append(
+                        (event_id, subscriber, placed.total.amount_minor, placed.order_number)
+                    )
+        return sorted(found, key=lambda r: r[1])
+
+    co = await place_online(env, env.shop.variant())
+    order = await env.place(co)
+    assert await announced(order) == []  # not before the payment
+    env.wired.outbox.wake.clear()
+    paid = await confirm(env, co, order)
+    assert paid.status == pb.ORDER_STATUS_CONFIRMED
+    assert env.wired.outbox.wake.is_set()
+    rows = await announced(order)
+    subscribers = sorted(env.wired.outbox.subscribers("order.placed"))
+    assert subscribers and [r[1] for r in rows] == subscribers
+    assert len({r[0] for r in rows}) == 1  # one event, a row per subscriber
+    assert {r[2:] for r in rows} == {(order.total.amount_minor, order.order_number)}
+
+
 # --- round trips to the order database -------------------------------------------------
 
 
@@ -351,13 +393,15 @@ async def test_a_guest_checkout_round_trips(order_env: OrderEnv) -> None:
     # order paid with one conditional UPDATE ... RETURNING (no SELECT ... FOR UPDATE),
     # reads its items with whether it has edits or a tax invoice (each read only when
     # there is one), and writes the payment, history row, invoice, saga and journal
-    # in one statement.
+    # in one statement. Seventh session: PlaceOrder's saga UPDATE (what it holds, on
+    # record before the payment order) takes the order's number in the same statement;
+    # ConfirmPayment's "order.placed" outbox rows join its final statement.
     limits = {
         "create_cart": (1, 0),
         "add_line": (5, 1),
         "checkout_session": (2, 0),
-        "place_order": (8, 1),
-        "confirm_payment": (9, 1),
+        "place_order": (7, 1),
+        "confirm_payment": (8, 1),
     }
     assert {k: (v[0] <= limits[k][0], v[1] <= limits[k][1]) for k, v in got.items()} == {
         k: (True, True) for k in limits

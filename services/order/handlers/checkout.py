@@ -543,12 +543,14 @@ class CheckoutHandlers:
         self._note(saga, step, status, changes.pop("detail", ""), **changes)
         await self._save_journal(saga)
 
-    async def _save_names(self, saga: CheckoutSaga) -> None:
+    async def _save_names(self, saga: CheckoutSaga, *, number_for: int | None = None) -> int:
         """The names of what the saga holds, durable now: one UPDATE on its own (on
         PostgreSQL one round trip; a transaction would add BEGIN and COMMIT). The
         journal lines noted so far wait for the saga's next write: the sweeper needs
         only the names to give everything back (and a DONE commit_reservation, which
-        `_save_steps` writes, to go forward)."""
+        `_save_steps` writes, to go forward). `number_for`: a year whose next order
+        number is taken by the same statement (`repo.write_and_number`) and returned
+        (else 0); one the order then does not use is a gap, as order numbers may have."""
         names = repo.Writes().update(
             CheckoutSaga,
             saga.id,
@@ -556,7 +558,10 @@ class CheckoutHandlers:
             reservation_name=saga.reservation_name,
             update_time=self.clock(),
         )
+        if number_for is not None:
+            return await repo.write_and_number(self.db, names, number_for)
         await repo.write_at_once(self.db, names)
+        return 0
 
     async def _save_steps(self, saga: CheckoutSaga) -> None:
         """The journal noted so far, durable now: one multi-row INSERT on its own."""
@@ -633,9 +638,11 @@ class CheckoutHandlers:
             return await self._create_order(
                 saga, sess, breakdown, catalog, provider, provider_order_id=None
             )
-        # What the saga holds is on record before the payment order exists.
+        # What the saga holds is on record before the payment order exists; the
+        # order's number comes with that write (one round trip for both).
         self._note(saga, "create_payment", "STARTED", f"receipt=s-{saga.id}")
-        await self._save_names(saga)
+        year = self.clock().year
+        number = (year, await self._save_names(saga, number_for=year))
         assert self.gateway is not None
         try:
             provider_order = await self.gateway.create_order(
@@ -648,7 +655,13 @@ class CheckoutHandlers:
             raise gateway_error(exc) from None
         self._note(saga, "create_payment", "DONE", provider_order.id)
         return await self._create_order(
-            saga, sess, breakdown, catalog, provider, provider_order_id=provider_order.id
+            saga,
+            sess,
+            breakdown,
+            catalog,
+            provider,
+            provider_order_id=provider_order.id,
+            number=number,
         )
 
     async def _sold(self, lines: Mapping[str, int]) -> dict[str, catalog_pb2.VariantSnapshot]:
@@ -737,14 +750,17 @@ class CheckoutHandlers:
         provider: str,
         *,
         provider_order_id: str | None,
+        number: tuple[int, int] | None = None,
     ) -> pb.Order:
+        """`number`: (year, counter value) taken already (`_save_names`), else taken
+        here (`repo.next_order_number`)."""
         now = self.clock()
         cod = provider == "COD"
         status = Status.CONFIRMED if cod else Status.PENDING_PAYMENT
         tax = breakdown.tax
         who = actor()
         seller = await self.invoices.seller() if cod and self.invoices else None
-        value = await repo.next_order_number(self.db, now.year)
+        year, value = number or (now.year, await repo.next_order_number(self.db, now.year))
         # A guest session carries its cart's token hash (a cart's never changes, so it
         # is read before the order's write, not in it).
         token_hash = sess.token_hash
@@ -754,7 +770,7 @@ class CheckoutHandlers:
         order = repo.make(
             Order,
             id=new_id(),
-            order_number=format_order_number(now.year, value, self.settings.order_number_prefix),
+            order_number=format_order_number(year, value, self.settings.order_number_prefix),
             request_id=saga.request_id,
             customer_id=sess.customer_id,
             status=status.value,
@@ -1156,7 +1172,12 @@ class CheckoutHandlers:
             edits = await repo.read_order_edits(self.db, s, row.id) if found.edit_count != 0 else []
             writes = repo.Writes().insert([change])
             if not refund_reason:
-                await notify.order_placed(self.outbox, s, row, items)
+                # "order.placed" goes out with the statement below (on PostgreSQL not
+                # an INSERT of its own): the relay wakes when the transaction commits.
+                writes.insert_rows(
+                    self.outbox.table, notify.order_placed_rows(self.outbox, row, items)
+                )
+                self.outbox.written(s)
                 if self.invoices is not None and seller is not None:
                     invoice, new = await self.invoices.tax_invoice(
                         s, row, seller, now, items, none_yet=found.tax_invoiced is False
@@ -1167,8 +1188,9 @@ class CheckoutHandlers:
             journal: list[SagaStep] = saga.__dict__.pop("_journal", [])
             writes.update(CheckoutSaga, order.saga_id, state="COMPLETED", update_time=now)
             writes.steps(order.saga_id, journal)
-            # The payment CAPTURED, the history row, the invoice, the saga COMPLETED
-            # and its journal (with the saga's attempt): one statement on PostgreSQL.
+            # The payment CAPTURED, the history row, "order.placed", the invoice, the
+            # saga COMPLETED and its journal (with the saga's attempt): one statement
+            # on PostgreSQL.
             captured = await repo.write_together(
                 s,
                 self.db,

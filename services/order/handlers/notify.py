@@ -102,6 +102,15 @@ async def order_placed(
     await outbox.add(s, ORDER_PLACED, events_pb2.OrderPlacedEvent(**_order_as_it_is(order, items)))
 
 
+def order_placed_rows(
+    outbox: Outbox, order: Order, items: Sequence[OrderItem]
+) -> list[dict[str, Any]]:
+    """`order_placed`'s outbox rows, for the caller's own statement (it then calls
+    `outbox.written` in that transaction)."""
+    placed = events_pb2.OrderPlacedEvent(**_order_as_it_is(order, items))
+    return outbox.rows(ORDER_PLACED, placed)[1]
+
+
 async def order_updated(
     outbox: Outbox,
     s: AsyncSession,
