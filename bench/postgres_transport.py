@@ -23,7 +23,7 @@ import uvloop
 
 from bench.load import python_speed_ms
 from mesh import registry
-from mesh.db import DEFAULT_POSTGRES_SOCKET_DIR, POSTGRES_SOCKET_DIR_ENV
+from mesh.db import DEFAULT_POSTGRES_SOCKET_DIR, POSTGRES_SOCKET_DIR_ENV, postgres_socket_dir
 
 OUT = Path(__file__).resolve().parents[1] / ".bench" / "postgres_transport.json"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -58,7 +58,10 @@ async def _measure(host: str, port: int, calls: int) -> dict[str, float]:
 
 async def main() -> None:
     addr = registry.address("postgres")
-    folder = os.environ.get(POSTGRES_SOCKET_DIR_ENV) or DEFAULT_POSTGRES_SOCKET_DIR
+    # Both ways whatever the setting says: an empty one (TCP for the services) means
+    # the default folder here.
+    wanted = os.environ.get(POSTGRES_SOCKET_DIR_ENV) or DEFAULT_POSTGRES_SOCKET_DIR
+    folder = postgres_socket_dir({**os.environ, POSTGRES_SOCKET_DIR_ENV: wanted})
     calls = int(os.environ.get("BENCH_CALLS", "20000"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     try:
@@ -66,8 +69,8 @@ async def main() -> None:
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"[bench.postgres_transport] PostgreSQL is not reachable at {addr}: {exc}; skipped")
         return
-    if not (Path(folder) / f".s.PGSQL.{addr.port}").is_socket():
-        print(f"[bench.postgres_transport] no PostgreSQL socket in {folder}: skipped")
+    if folder is None:
+        print(f"[bench.postgres_transport] no socket of PostgreSQL at {addr} in {wanted}: skipped")
         return
     rows = {f"TCP {addr}": addr.host, f"Unix socket in {folder}": folder}
     best: dict[str, dict[str, float]] = {}

@@ -543,25 +543,23 @@ class CheckoutHandlers:
         self._note(saga, step, status, changes.pop("detail", ""), **changes)
         await self._save_journal(saga)
 
-    async def _save_names(self, saga: CheckoutSaga, *, number_for: int | None = None) -> int:
-        """The names of what the saga holds, durable now: one UPDATE on its own (on
-        PostgreSQL one round trip; a transaction would add BEGIN and COMMIT). The
-        journal lines noted so far wait for the saga's next write: the sweeper needs
-        only the names to give everything back (and a DONE commit_reservation, which
-        `_save_steps` writes, to go forward). `number_for`: a year whose next order
-        number is taken by the same statement (`repo.write_and_number`) and returned
-        (else 0); one the order then does not use is a gap, as order numbers may have."""
-        names = repo.Writes().update(
+    def _names(self, saga: CheckoutSaga) -> repo.Writes:
+        """The UPDATE that puts the names of what the saga holds on its row."""
+        return repo.Writes().update(
             CheckoutSaga,
             saga.id,
             hold_name=saga.hold_name,
             reservation_name=saga.reservation_name,
             update_time=self.clock(),
         )
-        if number_for is not None:
-            return await repo.write_and_number(self.db, names, number_for)
-        await repo.write_at_once(self.db, names)
-        return 0
+
+    async def _save_names(self, saga: CheckoutSaga) -> None:
+        """The names of what the saga holds, durable now: one UPDATE on its own (on
+        PostgreSQL one round trip; a transaction would add BEGIN and COMMIT). The
+        journal lines noted so far wait for the saga's next write: the sweeper needs
+        only the names to give everything back (and a DONE commit_reservation, which
+        `_save_steps` writes, to go forward)."""
+        await repo.write_at_once(self.db, self._names(saga))
 
     async def _save_steps(self, saga: CheckoutSaga) -> None:
         """The journal noted so far, durable now: one multi-row INSERT on its own."""
@@ -638,11 +636,12 @@ class CheckoutHandlers:
             return await self._create_order(
                 saga, sess, breakdown, catalog, provider, provider_order_id=None
             )
-        # What the saga holds is on record before the payment order exists; the
-        # order's number comes with that write (one round trip for both).
+        # What the saga holds is on record before the payment order exists
+        # (`_save_names`); the order's number comes with that write, one round trip
+        # for both (a number then unused is a gap, as order numbers may have).
         self._note(saga, "create_payment", "STARTED", f"receipt=s-{saga.id}")
         year = self.clock().year
-        number = (year, await self._save_names(saga, number_for=year))
+        number = (year, await repo.write_and_number(self.db, self._names(saga), year))
         assert self.gateway is not None
         try:
             provider_order = await self.gateway.create_order(
@@ -752,8 +751,8 @@ class CheckoutHandlers:
         provider_order_id: str | None,
         number: tuple[int, int] | None = None,
     ) -> pb.Order:
-        """`number`: (year, counter value) taken already (`_save_names`), else taken
-        here (`repo.next_order_number`)."""
+        """`number`: (year, counter value) taken already (`repo.write_and_number`),
+        else taken here (`repo.next_order_number`)."""
         now = self.clock()
         cod = provider == "COD"
         status = Status.CONFIRMED if cod else Status.PENDING_PAYMENT
