@@ -12,6 +12,7 @@ import uvicorn
 from edge.app import EdgeApp, create_app
 from edge.config import EdgeConfig
 from mesh import registry
+from mesh.server import freeze_startup_objects
 from observability import configure_tracing
 from observability.logs import configure_logging
 
@@ -19,7 +20,9 @@ from observability.logs import configure_logging
 def worker_app() -> EdgeApp:
     configure_logging("edge")
     configure_tracing("edge")
-    return create_app()
+    app = create_app()
+    freeze_startup_objects()  # the routes, descriptors and channels live as long
+    return app
 
 
 def main() -> None:

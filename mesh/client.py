@@ -578,6 +578,9 @@ class MeshChannel:
         self._plain: grpc.aio.Channel | None = None
         self._intercepted: grpc.aio.Channel | None = None
         self._methods: dict[tuple[str, Any, Any], UnaryUnary] = {}
+        # Generated stubs over this channel, by class: a stub only holds the methods'
+        # callables, and services ask for one per call (`stub()`).
+        self.stubs: dict[type, Any] = {}
 
     def lean(self) -> h2grpc.Channel | h2grpc.RoundRobinChannel:
         ch = self._lean
@@ -668,7 +671,11 @@ def stub(service: str, full_service_name: type[T]) -> T: ...
 def stub(service: str, full_service_name: str | type[Any]) -> Any:
     """A generated stub for `service`: pass the stub class (typed) or the full name."""
     if not isinstance(full_service_name, str):
-        return full_service_name(channel(service))
+        ch = channel(service)
+        made = ch.stubs.get(full_service_name)
+        if made is None:
+            made = ch.stubs[full_service_name] = full_service_name(ch)
+        return made
     from mesh.contracts import service_descriptor
 
     short = full_service_name.rpartition(".")[2]

@@ -71,7 +71,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
-    event,
     func,
     insert,
     select,
@@ -81,7 +80,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cleanse.common.v1 import events_pb2, events_pb2_grpc
 from mesh import client
-from mesh.db import Database, UTCDateTime, new_id, utcnow
+from mesh.db import Database, Unit, UTCDateTime, after_commit, new_id, utcnow
 from mesh.events import SubscriberTable, recipients, subscribers
 from mesh.timestamps import ts
 from observability.metrics import counter, gauge
@@ -199,9 +198,10 @@ class Outbox:
             for sub in subs
         ]
 
-    def written(self, session: AsyncSession) -> None:
-        """Rows were written in `session`'s transaction: the relay wakes when it commits."""
-        event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
+    def written(self, unit: Unit) -> None:
+        """Rows were written in `unit`'s transaction (a session or a DriverUnit): the
+        relay wakes when it commits."""
+        after_commit(unit, self.wake.set)
 
     def _insert_of(self, n: int) -> Any:
         """INSERT of `n` rows, parameters `<column>_<row>` (a template: built once)."""
@@ -215,9 +215,6 @@ class Outbox:
                 ]
             )
         return stmt
-
-    def _after_commit(self, _session: object) -> None:
-        self.wake.set()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ in-flight RPCs for `grace` seconds.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -190,8 +191,19 @@ class ServiceApp:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        freeze_startup_objects()
         await stop.wait()
         await self.stop()
+
+
+def freeze_startup_objects() -> None:
+    """What a process loaded before it serves (modules, descriptors, its schema, the
+    statements its start-up hooks built) lives as long as the process: `gc.freeze()`
+    moves it out of the collector's generations, so the full collections a busy
+    service still makes no longer walk all of it (millisecond stalls otherwise, on
+    the request path). Services call it once they serve (`ServiceApp.serve`), the
+    edge once its app started."""
+    gc.freeze()
 
 
 def new_server(

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.sql.dml import UpdateBase
 
-from mesh.db import AnyRow, Database, decode_page_token, new_id, next_page_token
+from mesh.db import AnyRow, Database, Unit, decode_page_token, new_id, next_page_token
 from mesh.errors import InvalidArgument
 from services.order.models import (
     Base,
@@ -100,8 +100,10 @@ def values_of(obj: Base) -> dict[str, Any]:
 def _configured(model: type[E]) -> type[E]:
     """`model` with the mappers configured: `Model(...)` configures them on first use,
     `new_instance()` does not, and an attribute set on an object made before they are
-    finds no implementation behind it. A no-op once configured."""
-    configure_mappers()
+    finds no implementation behind it. Once configured, one attribute read
+    (`configure_mappers()` itself walks every registry each time)."""
+    if not model.__mapper__.configured:  # type: ignore[attr-defined]
+        configure_mappers()
     return model
 
 
@@ -269,7 +271,7 @@ class Writes:
 
 
 async def write_together(
-    s: AsyncSession,
+    s: Unit,
     db: Database,
     writes: Writes,
     main: tuple[Hashable, Callable[[], UpdateBase], dict[str, Any]] | None = None,
@@ -333,7 +335,7 @@ _ITEMS_OF_CART = (
 )
 
 
-async def cart_items(db: Database, s: AsyncSession, cart_id: str) -> list[CartItem]:
+async def cart_items(db: Database, s: Unit, cart_id: str) -> list[CartItem]:
     """The cart's items by time added, as transient objects (read with Core: changes
     to them are written by the caller's statements, never by a flush)."""
     rows = await db.run_in(s, _ITEMS_OF_CART, {"cart_id": cart_id})
@@ -355,7 +357,7 @@ def _cart_with_items_template(by: str) -> Select[Any]:
 
 
 async def cart_with_items(
-    db: Database, s: AsyncSession, by: str, key: str
+    db: Database, s: Unit, by: str, key: str
 ) -> tuple[Cart | None, list[CartItem]]:
     """The cart whose `by` column ("id" or "customer_id") is `key` and its items (as
     `cart_items` orders them), in one query: (None, []) when there is no such cart.
@@ -385,9 +387,7 @@ def _touch_template(by: str) -> Update:
     )
 
 
-async def touch_cart(
-    db: Database, s: AsyncSession, by: str, key: str, now: datetime
-) -> Cart | None:
+async def touch_cart(db: Database, s: Unit, by: str, key: str, now: datetime) -> Cart | None:
     """The cart whose `by` column ("id" or "customer_id") is `key`, locked and its
     update and activity times set to `now` by one UPDATE ... RETURNING (a SELECT ...
     FOR UPDATE and an UPDATE before)."""
@@ -408,6 +408,17 @@ async def locked(s: AsyncSession, model: type, ident: str, *, lock: bool = True)
     return await s.scalar(q)
 
 
+_ORDERS = Order.__table__
+_ORDER_LOCKED = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).with_for_update()
+
+
+async def locked_order(db: Database, s: Unit, order_id: str) -> Order | None:
+    """An order locked FOR UPDATE (PostgreSQL; SQLite: writers serialize), read-only
+    (a transient object)."""
+    row = _first(await db.run_in(s, _ORDER_LOCKED, {"order_id": order_id}))
+    return None if row is None else entity(Order, row)
+
+
 async def saga_by_request(s: AsyncSession, request_id: str) -> CheckoutSaga | None:
     return await s.scalar(select(CheckoutSaga).where(CheckoutSaga.request_id == request_id))
 
@@ -421,7 +432,7 @@ _SESSION_LOCKED = select(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid")).wi
 
 
 async def sagas_by_request_or_session(
-    db: Database, s: AsyncSession, request_id: str, session_id: str
+    db: Database, s: Unit, request_id: str, session_id: str
 ) -> list[CheckoutSaga]:
     """The saga of `request_id` (of any session) and every saga of `session_id`, in
     one query (both columns are indexed). Transient objects: a change to one is
@@ -432,7 +443,7 @@ async def sagas_by_request_or_session(
     return [entity(CheckoutSaga, row) for row in rows]
 
 
-async def locked_session(db: Database, s: AsyncSession, session_id: str) -> CheckoutSession | None:
+async def locked_session(db: Database, s: Unit, session_id: str) -> CheckoutSession | None:
     """A checkout session locked FOR UPDATE (PostgreSQL; SQLite: writers serialize),
     read-only (a transient object)."""
     row = _first(await db.run_in(s, _SESSION_LOCKED, {"sid": session_id}))
@@ -498,9 +509,7 @@ class ItemsAndCounts:
     tax_invoiced: bool | None
 
 
-async def read_order_items_and_counts(
-    db: Database, s: AsyncSession, order_id: str
-) -> ItemsAndCounts:
+async def read_order_items_and_counts(db: Database, s: Unit, order_id: str) -> ItemsAndCounts:
     """The order's items (as `read_order_items`) and, in the same query, how many
     edits it has and whether it has a tax invoice: the confirmation reads edits and
     the invoice only when there are any (one round trip instead of three). Read under
@@ -514,27 +523,25 @@ async def read_order_items_and_counts(
     return ItemsAndCounts(items, int(rows[0][n]), bool(rows[0][n + 1]))
 
 
-async def read_order_items(db: Database, s: AsyncSession, order_id: str) -> list[OrderItem]:
+async def read_order_items(db: Database, s: Unit, order_id: str) -> list[OrderItem]:
     """As `order_items`, read-only (transient objects)."""
     rows = await db.run_in(s, _ITEMS_OF_ORDER, {"order_id": order_id})
     return [entity(OrderItem, row) for row in rows]
 
 
-async def read_order_history(
-    db: Database, s: AsyncSession, order_id: str
-) -> list[OrderStatusChange]:
+async def read_order_history(db: Database, s: Unit, order_id: str) -> list[OrderStatusChange]:
     """As `order_history`, read-only (transient objects)."""
     rows = await db.run_in(s, _HISTORY_OF_ORDER, {"order_id": order_id})
     return [entity(OrderStatusChange, row) for row in rows]
 
 
-async def read_order_edits(db: Database, s: AsyncSession, order_id: str) -> list[OrderEdit]:
+async def read_order_edits(db: Database, s: Unit, order_id: str) -> list[OrderEdit]:
     """As `order_edits`, read-only (transient objects)."""
     rows = await db.run_in(s, _EDITS_OF_ORDER, {"order_id": order_id})
     return [entity(OrderEdit, row) for row in rows]
 
 
-async def read_tax_invoice(db: Database, s: AsyncSession, order_id: str) -> Invoice | None:
+async def read_tax_invoice(db: Database, s: Unit, order_id: str) -> Invoice | None:
     """The order's tax invoice, if issued, read-only (a transient object)."""
     row = _first(await db.run_in(s, _TAX_INVOICE_OF_ORDER, {"order_id": order_id}))
     return None if row is None else entity(Invoice, row)
@@ -584,7 +591,7 @@ _ORDER_AND_LATEST_PAYMENT = (
 
 
 async def order_and_latest_payment(
-    db: Database, s: AsyncSession, order_id: str
+    db: Database, s: Unit, order_id: str
 ) -> tuple[Order | None, Payment | None]:
     """An order and its own latest payment (`latest_payment`) in one query, as
     transient objects (read-only)."""
@@ -646,7 +653,7 @@ def _pay_order_template(names: tuple[str, ...]) -> Update:
 
 
 async def pay_order(
-    db: Database, s: AsyncSession, order_id: str, from_status: str, values: dict[str, Any]
+    db: Database, s: Unit, order_id: str, from_status: str, values: dict[str, Any]
 ) -> Order | None:
     """The order marked paid with `values` (status, ...) if it is still unpaid in
     `from_status`, RETURNING it as it then is: one UPDATE that locks the row, checks
@@ -752,7 +759,7 @@ async def write_and_number(db: Database, writes: Writes, year: int) -> int:
     return int(row[0])
 
 
-async def next_invoice_value(db: Database, s: AsyncSession, series: str) -> int:
+async def next_invoice_value(db: Database, s: Unit, series: str) -> int:
     """The next number of an invoice series, inside the caller's transaction: the
     counter row stays locked until the invoice commits, so numbers have no gaps and
     no duplicates. Call it last in the transaction: it serializes invoicing."""

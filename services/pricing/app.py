@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from dataclasses import dataclass, field
 
 from cleanse.common.v1 import events_pb2_grpc
@@ -89,10 +88,6 @@ def build(
         if settings.seed_demo:
             await seed_demo(db, clock())
         wired._tasks.append(asyncio.create_task(holds.sweep_forever(), name="pricing-sweeper"))
-        # Everything loaded so far (modules, descriptors, the schema) lives for the
-        # process: keep it out of full garbage collections, which otherwise stall the
-        # price path for milliseconds (p99).
-        gc.freeze()
 
     async def shutdown() -> None:
         for task in wired._tasks:

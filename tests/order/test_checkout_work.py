@@ -321,7 +321,7 @@ class Trips:
 def counting(env: OrderEnv) -> Iterator[Trips]:
     """The order database's statements and transactions while the block runs (the
     outbox relay and the sweepers are quiet in these tests: their own intervals):
-    SQLAlchemy's and those run straight on the driver (`Database.run`, `run_in`)."""
+    SQLAlchemy's and those run straight on the driver (`Database.run`, `run_in`, units)."""
     trips = Trips()
     engine = env.wired.db.engine.sync_engine
 
@@ -334,6 +334,7 @@ def counting(env: OrderEnv) -> Iterator[Trips]:
 
     db = env.wired.db
     on_driver = db.driver_round_trips  # statements run straight on asyncpg (Database.run)
+    begun = db.driver_transactions  # transactions of units on asyncpg (Database.unit)
     event.listen(engine, "before_cursor_execute", on_statement)
     event.listen(engine, "begin", on_begin)
     try:
@@ -342,6 +343,7 @@ def counting(env: OrderEnv) -> Iterator[Trips]:
         event.remove(engine, "before_cursor_execute", on_statement)
         event.remove(engine, "begin", on_begin)
         trips.statements += db.driver_round_trips - on_driver
+        trips.transactions += db.driver_transactions - begun
 
 
 # Round trips are PostgreSQL's (SQLite is in-process): this test runs on PostgreSQL only.

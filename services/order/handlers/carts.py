@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cleanse.inventory.v1 import availability_service_pb2 as avail_pb2
 from cleanse.order.v1 import resources_pb2 as pb
-from mesh.db import Database, utcnow
+from mesh.db import Database, Unit, utcnow
 from mesh.errors import InvalidArgument, Unauthenticated, Unavailable
 from observability.metrics import DEGRADED_CALLS
 from services.order import convert
@@ -41,6 +41,13 @@ SELLABLE = (
     avail_pb2.STOCK_STATUS_IN_STOCK,
     avail_pb2.STOCK_STATUS_LOW_STOCK,
     avail_pb2.STOCK_STATUS_BACKORDER,
+)
+
+
+_ITEMS = CartItem.__table__
+_DELETE_ITEM = delete(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
+_SET_QUANTITY = (
+    update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(quantity=bindparam("qty"))
 )
 
 
@@ -82,7 +89,7 @@ class CartHandlers:
             raise not_found(name)
         return cart
 
-    async def read(self, s: AsyncSession, name: str, token: str) -> tuple[Cart, list[CartItem]]:
+    async def read(self, s: Unit, name: str, token: str) -> tuple[Cart, list[CartItem]]:
         """The cart `name` names, as `resolve` finds it (no lock, never created), with
         its items (as `repo.cart_items` orders them), in one query."""
         if name == MINE:
@@ -134,7 +141,7 @@ class CartHandlers:
         return await self.get(MINE, "")
 
     async def get(self, name: str, token: str) -> pb.Cart:
-        async with self.db.session() as s:
+        async with self.db.reads() as s:
             cart, items = await self.read(s, name, token)
         now = self.clock()
         if now - cart.last_activity_time > ACTIVITY_GRANULARITY:
@@ -210,14 +217,14 @@ class CartHandlers:
         self, name: str, token: str, change: Callable[[dict[str, int]], dict[str, int]]
     ) -> pb.Cart:
         now = self.clock()
-        async with self.db.transaction() as s:
+        async with self.db.unit() as s:
             cart = await self._touch(s, name, token, now)
             items = await repo.cart_items(self.db, s, cart.id)  # read under the cart's lock
             lines = change({i.variant_id: i.quantity for i in items})
             items = await self._write_lines(s, cart, items, lines, now)
         return await self.view(cart, items)
 
-    async def _touch(self, s: AsyncSession, name: str, token: str, now: datetime) -> Cart:
+    async def _touch(self, s: Unit, name: str, token: str, now: datetime) -> Cart:
         """The cart `name` names (as `resolve` with lock and create), locked and its
         times set to `now` by one UPDATE ... RETURNING; NOT_FOUND unless the caller
         may use it (the transaction then rolls the UPDATE back)."""
@@ -242,7 +249,7 @@ class CartHandlers:
 
     async def _write_lines(
         self,
-        s: AsyncSession,
+        s: Unit,
         cart: Cart,
         items: list[CartItem],
         lines: dict[str, int],
@@ -253,7 +260,6 @@ class CartHandlers:
         `repo.cart_items` reads them: by time added). Sets the cart's times on `cart`
         (written by the caller: `_touch`, or the flush of a cart loaded in `s`)."""
         now = now or self.clock()
-        t = CartItem.__table__
         by_variant = {i.variant_id: i for i in items}
         kept: list[CartItem] = []
         gone: list[str] = []
@@ -271,13 +277,10 @@ class CartHandlers:
             for vid, qty in lines.items()
             if vid not in by_variant
         ]
-        if gone:
-            await s.execute(delete(t).where(t.c.id.in_(gone)))
-        if changed:
-            await s.execute(
-                update(t).where(t.c.id == bindparam("item_id")).values(quantity=bindparam("qty")),
-                changed,
-            )
+        for item_id in gone:  # a line removed: rare, one statement each
+            await self.db.run_in(s, _DELETE_ITEM, {"item_id": item_id})
+        for change in changed:  # a quantity changed: as rare
+            await self.db.run_in(s, _SET_QUANTITY, change)
         if added:
             await repo.write_together(s, self.db, repo.Writes().insert(added))
         kept.extend(added)

@@ -168,7 +168,7 @@ class CheckoutHandlers:
         self, req: checkout_pb2.CreateCheckoutSessionRequest
     ) -> pb.CheckoutSession:
         cid = customer_id()
-        async with self.db.session() as s:
+        async with self.db.reads() as s:
             cart, items = await self.carts.read(s, req.cart, req.cart_token)
         if not items:
             raise FailedPrecondition("the cart is empty", reason="CART_EMPTY")
@@ -380,7 +380,7 @@ class CheckoutHandlers:
         written with the saga's next write."""
         now = self.clock()
         try:
-            async with self.db.transaction() as s:
+            async with self.db.unit() as s:
                 row = await repo.locked_session(self.db, s, session_id)
                 if row is None or not owns(row.customer_id, row.token_hash, token):
                     raise not_found(session_name)
@@ -935,7 +935,7 @@ class CheckoutHandlers:
         self, order_name: str, provider_order_id: str, payment_id: str, signature: str, token: str
     ) -> pb.Order:
         order_id = id_of(order_name, "orders", "order")
-        async with self.db.session() as s:
+        async with self.db.reads() as s:
             order, payment = await repo.order_and_latest_payment(self.db, s, order_id)
         if order is None or not owns(order.customer_id, order.cart_token_hash, token):
             raise not_found(order_name)
@@ -1132,7 +1132,7 @@ class CheckoutHandlers:
         }
         if refund_reason:
             changes["cancel_reason"] = refund_reason
-        async with self.db.transaction() as s:
+        async with self.db.unit() as s:
             # The order as read (unpaid, in a status it may leave for `target`): locked,
             # re-checked and marked paid by one UPDATE ... RETURNING. Else it changed
             # meanwhile: locked and read, then as before (paid: a no-op; the transition
@@ -1144,8 +1144,8 @@ class CheckoutHandlers:
                 else None
             )
             if row is None:
-                current = await repo.locked(s, Order, order.id)
-                assert isinstance(current, Order)
+                current = await repo.locked_order(self.db, s, order.id)
+                assert current is not None
                 if current.paid:
                     return await self.order_proto(order.id)
                 check_transition(Status(current.status), target)

@@ -40,7 +40,7 @@ from cleanse.order.v1 import order_service_pb2 as order_pb2
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import breakdown_pb2
 from cleanse.settings.v1 import settings_internal_service_pb2 as settings_pb2
-from mesh.db import Database, new_id, utcnow
+from mesh.db import Database, Unit, new_id, utcnow
 from mesh.errors import InvalidArgument, Unavailable
 from mesh.gst import gst_line
 from observability.metrics import DEGRADED_CALLS
@@ -163,7 +163,7 @@ class InvoiceHandlers:
 
     # --- issuing (inside the caller's transaction) -------------------------------------
 
-    async def _number(self, s: AsyncSession, prefix: str, now: datetime) -> tuple[str, str]:
+    async def _number(self, s: Unit, prefix: str, now: datetime) -> tuple[str, str]:
         fy = rules.financial_year(now)
         value = await repo.next_invoice_value(self.db, s, rules.series_key(prefix, fy))
         return rules.invoice_number(prefix, fy, value), fy
@@ -257,7 +257,7 @@ class InvoiceHandlers:
 
     async def tax_invoice(
         self,
-        s: AsyncSession,
+        s: Unit,
         order: Order,
         seller: Seller,
         now: datetime,
@@ -279,7 +279,7 @@ class InvoiceHandlers:
         inv = self._header(order, seller, pb.INVOICE_KIND_TAX_INVOICE, number, fy, now)
         cur = order.currency
         if items is None:
-            items = await repo.order_items(s, order.id)
+            items = await repo.read_order_items(self.db, s, order.id)
         for item in items:
             inv.lines.append(self._item_line(item, cur))
         for fee in order_fees(order):
