@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -110,12 +109,6 @@ class Row:
     restarts: int = 0
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 def mesh_env(tmp: Path) -> dict[str, str]:
     """Registry overrides: everything on ephemeral loopback ports, SQLite in `tmp`.
 
@@ -125,7 +118,7 @@ def mesh_env(tmp: Path) -> dict[str, str]:
     host = os.environ.get("CLEANSE_HOST", registry.DEFAULT_HOST)
 
     def addr() -> registry.Address:
-        return registry.Address(host, _free_port(host))
+        return registry.Address(host, registry.free_port(host))
 
     # The edge serves /metrics on its own HTTP address: no separate override.
     env = registry.override_env(

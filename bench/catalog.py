@@ -28,7 +28,6 @@ import io
 import json
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -109,18 +108,12 @@ PATHS = (
 )
 
 
-def _free_address(host: str) -> registry.Address:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return registry.Address(host, int(s.getsockname()[1]))
-
-
 def mesh_env(tmp: Path, edge_workers: int) -> dict[str, str]:
     """Registry overrides (ephemeral ports) and one SQLite file per service in `tmp`."""
     host = os.environ.get("CLEANSE_HOST", registry.DEFAULT_HOST)
     env = registry.override_env(
-        {n: _free_address(host) for n in (*SERVICES, "edge")},
-        {n: _free_address(host) for n in SERVICES},
+        {n: registry.free_address(host) for n in (*SERVICES, "edge")},
+        {n: registry.free_address(host) for n in SERVICES},
     )
     data = tmp / "data"
     env.update(

@@ -49,7 +49,6 @@ import json
 import os
 import platform
 import secrets
-import socket
 import sys
 import tempfile
 import threading
@@ -144,12 +143,6 @@ class Settings:
             edge_workers=_env_int("BENCH_CHECKOUT_EDGE_WORKERS", 1) if workers else None,
             order_replicas=replicas,
         )
-
-
-def _free_address(host: str) -> registry.Address:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return registry.Address(host, int(s.getsockname()[1]))
 
 
 def postgres_transport() -> str:
@@ -601,14 +594,14 @@ def mesh_env(tmp: Path, urls: dict[str, str], settings: Settings) -> dict[str, s
     host = os.environ.get("CLEANSE_HOST", registry.DEFAULT_HOST)
     n = settings.order_replicas
     addresses: dict[str, registry.Address | list[registry.Address]] = {
-        name: _free_address(host) for name in (*SERVICES, "edge", "smtp")
+        name: registry.free_address(host) for name in (*SERVICES, "edge", "smtp")
     }
     metrics: dict[str, registry.Address | list[registry.Address]] = {
-        name: _free_address(host) for name in SERVICES
+        name: registry.free_address(host) for name in SERVICES
     }
     if n > 1:  # CLEANSE_ORDER_REPLICAS=n, one address (and metrics address) each
-        addresses["order"] = [_free_address(host) for _ in range(n)]
-        metrics["order"] = [_free_address(host) for _ in range(n)]
+        addresses["order"] = [registry.free_address(host) for _ in range(n)]
+        metrics["order"] = [registry.free_address(host) for _ in range(n)]
     env = registry.override_env(addresses, metrics)
     env.update({f"CLEANSE_{n.upper()}_DATABASE_URL": url for n, url in urls.items()})
     env.update(

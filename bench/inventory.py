@@ -22,7 +22,6 @@ import json
 import os
 import random
 import secrets
-import socket
 import sys
 import time
 from collections import Counter
@@ -61,10 +60,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 def _free_address() -> registry.Address:
-    host = os.environ.get("CLEANSE_HOST", registry.DEFAULT_HOST)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return registry.Address(host, int(s.getsockname()[1]))
+    return registry.free_address(os.environ.get("CLEANSE_HOST", registry.DEFAULT_HOST))
 
 
 @dataclass(frozen=True)

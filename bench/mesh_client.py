@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -34,12 +33,6 @@ from mesh import registry
 from mesh.supervisor import ProcessSpec, Supervisor
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 def _ints(name: str, default: str) -> list[int]:
     return [int(v) for v in os.environ.get(name, default).split(",") if v.strip()]
 
@@ -47,8 +40,8 @@ def _ints(name: str, default: str) -> list[int]:
 def _env(tmp: Path) -> dict[str, str]:
     host = registry.DEFAULT_HOST
     env = registry.override_env(
-        {"auth": registry.Address(host, _free_port(host))},
-        {"auth": registry.Address(host, _free_port(host))},
+        {"auth": registry.Address(host, registry.free_port(host))},
+        {"auth": registry.Address(host, registry.free_port(host))},
     )
     env.update(
         {

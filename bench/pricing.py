@@ -192,11 +192,10 @@ async def main() -> dict:
         url = f"sqlite+aiosqlite:///{data / 'pricing.db'}"
         await _seed(url)
         host = registry.DEFAULT_HOST
-        from tests.conftest import free_port
 
         env = registry.override_env(
-            {"pricing": registry.Address(host, free_port())},
-            {"pricing": registry.Address(host, free_port())},
+            {"pricing": registry.Address(host, registry.free_port(host))},
+            {"pricing": registry.Address(host, registry.free_port(host))},
         )
         env.update(
             {

@@ -27,6 +27,7 @@ the supervisor, compose, or by hand; default 0): `own_address()`.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -319,3 +320,26 @@ def service_for_package(proto_package: str) -> str:
         if s.proto_package == proto_package:
             return s.name
     raise KeyError(f"no service serves proto package {proto_package!r}")
+
+
+# Ports `free_port` handed out in this process.
+_handed_out: set[int] = set()
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port the OS says is free right now (bind to 0, read it, close), never one this
+    process handed out before: the OS may offer a just-closed port again, and two
+    services of one environment on one port is an address collision. For tests and
+    benchmarks that put a mesh on ephemeral ports (`override_env`)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+
+
+def free_address(host: str = DEFAULT_HOST) -> Address:
+    """`host` and a `free_port` on it."""
+    return Address(host, free_port(host))

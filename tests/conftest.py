@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,24 +36,8 @@ def internal_secret_env() -> Iterator[str]:
     mp.undo()
 
 
-_handed_out: set[int] = set()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS says is free right now (bind to 0, read it, close), never one this
-    test process handed out before: the OS may offer a just-closed port again, and two
-    services of one test's environment on one port is an address collision."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((host, 0))
-            port = int(s.getsockname()[1])
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
-
-
 def free_address() -> registry.Address:
-    return registry.Address("127.0.0.1", free_port())
+    return registry.free_address("127.0.0.1")
 
 
 def in_ci() -> bool:

@@ -14,8 +14,8 @@ import pytest
 
 from mesh import client, registry
 from mesh.contracts import MethodContract, contracts_from_file_set
+from mesh.registry import free_port
 from mesh.server import ServiceApp
-from tests.conftest import free_port
 from tests.mesh.helpers import EchoServicer, echo_modules
 from tests.support.protos import compile_test_protos
 from tests.support.rpc import TestKeys

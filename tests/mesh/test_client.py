@@ -293,7 +293,7 @@ async def test_registry_override_points_the_client_at_the_new_address(
     assert (await mesh.stub(BACK).Echo(mesh.pb2.EchoRequest(text="x"))).text == "x"
     # Point BACK somewhere else: the client follows the registry (nothing listens
     # there, so the call fails UNAVAILABLE).
-    from tests.conftest import free_port
+    from mesh.registry import free_port
 
     monkeypatch.setenv("CLEANSE_INVENTORY_ADDR", f"{registry.DEFAULT_HOST}:{free_port()}")
     with pytest.raises(grpc.aio.AioRpcError) as e:

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import gzip
 import json
-import socket
 import struct
 import time
 from collections.abc import AsyncIterator, Callable
@@ -211,14 +210,8 @@ async def test_cancelling_a_call_cancels_it_on_the_server(
     assert await method(channel, "Echo")(b"next", timeout=5) == b"next"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 async def test_an_unreachable_backend_is_unavailable_until_it_comes_up() -> None:
-    port = _free_port()
+    port = registry.free_port(HOST)
     ch = h2grpc.Channel(f"{HOST}:{port}", initial_backoff=0.2)
     b = Backend()
     try:
@@ -235,7 +228,7 @@ async def test_an_unreachable_backend_is_unavailable_until_it_comes_up() -> None
 
 
 async def test_channel_ready_waits_for_the_server_and_cuts_a_backoff_short() -> None:
-    port = _free_port()
+    port = registry.free_port(HOST)
     ch = h2grpc.Channel(f"{HOST}:{port}", initial_backoff=30)
     b = Backend()
     try:

@@ -149,3 +149,29 @@ def test_answers_follow_the_environment() -> None:
     assert registry.addresses("order", env)[2] == Address("c", 3)
     env["CLEANSE_HOST"] = "0.0.0.0"
     assert registry.metrics_addresses("order", env)[0].host == "0.0.0.0"
+
+
+def test_free_port_never_hands_out_a_port_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The OS may offer a just-closed port again: here it offers 40001 three times
+    # running, then 40002. Two services on one port would be an address collision.
+    offered = iter([40001, 40001, 40001, 40002])
+
+    class OfferingSocket:
+        def __init__(self, *_: object) -> None:
+            self.port = next(offered)
+
+        def __enter__(self) -> OfferingSocket:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+        def bind(self, _addr: object) -> None:
+            return None
+
+        def getsockname(self) -> tuple[str, int]:
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(registry, "_handed_out", set())
+    monkeypatch.setattr(registry.socket, "socket", OfferingSocket)
+    assert [registry.free_port(), registry.free_port()] == [40001, 40002]

@@ -19,7 +19,7 @@ import pytest
 
 from mesh import client, h2grpc, h2wire, registry
 from mesh.contracts import MethodContract
-from tests.conftest import free_port
+from mesh.registry import free_port
 from tests.mesh.helpers import EchoServicer, echo_modules
 from tests.mesh.test_h2grpc import Peer, frame, ok_response
 

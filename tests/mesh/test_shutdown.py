@@ -9,8 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh import registry
 from mesh.contracts import MethodContract
+from mesh.registry import free_port
 from mesh.server import ServiceApp
-from tests.conftest import free_port
 from tests.mesh.helpers import EchoServicer, echo_modules
 
 NAME = "cms"  # any registered name not used by the session's other test services

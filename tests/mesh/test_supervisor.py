@@ -17,8 +17,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh import registry
+from mesh.registry import free_port
 from mesh.supervisor import ROOT, ProcessSpec, Supervisor, discover, ensure_internal_secret
-from tests.conftest import free_port
 
 FAKE = (sys.executable, "-m", "tests.mesh.fake_service")
 
