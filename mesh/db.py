@@ -258,7 +258,9 @@ class DriverUnit:
     async def fetch(self, sql: str, args: Sequence[Any]) -> list[DriverRow]:
         try:
             if self.writes and not self.began:
-                await self.driver.execute("BEGIN")
+                # As SQLAlchemy begins one: the level the module's docstring promises,
+                # whatever the server's default_transaction_isolation says.
+                await self.driver.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
                 self.began = True
             return await self.driver.fetch(sql, *args, record_class=DriverRow)
         except asyncpg.IntegrityConstraintViolationError as exc:
@@ -393,11 +395,7 @@ class Database:
         swallowed a refused statement's error cannot commit: the unit rolls back and
         raises InvalidRequestError. SQLite: `transaction()`'s session (BEGIN
         IMMEDIATE). For the ORM (`s.add`, `s.get`), `transaction()`."""
-        if self.is_sqlite:
-            async with self.transaction() as s:
-                yield s
-            return
-        async with self._driver_unit(writes=True) as u:
+        async with self._unit(writes=True) as u:
             yield u
 
     @asynccontextmanager
@@ -406,15 +404,15 @@ class Database:
         on PostgreSQL each in autocommit straight on the driver (as `session()`'s
         reads: every statement takes its own snapshot at READ COMMITTED), on SQLite
         in `session()`'s transaction (one snapshot)."""
-        if self.is_sqlite:
-            async with self.session() as s:
-                yield s
-            return
-        async with self._driver_unit(writes=False) as u:
+        async with self._unit(writes=False) as u:
             yield u
 
     @asynccontextmanager
-    async def _driver_unit(self, *, writes: bool) -> AsyncIterator[DriverUnit]:
+    async def _unit(self, *, writes: bool) -> AsyncIterator[Unit]:
+        if self.is_sqlite:
+            async with self.transaction() if writes else self.session() as s:
+                yield s
+            return
         fairy, since = await self._kept.take()
         u = DriverUnit(fairy.driver_connection, writes=writes)
         try:

@@ -41,11 +41,6 @@ class DriverConnections:
         self._recycle = recycle if recycle > 0 else float("inf")
         self._idle: list[tuple[Any, float]] = []  # (connection, when taken from the pool)
 
-    @property
-    def idle(self) -> int:
-        """Connections kept and not in use now (tests)."""
-        return len(self._idle)
-
     async def take(self) -> tuple[Any, float]:
         """A connection for one unit of work, and when it left SQLAlchemy's pool."""
         while self._idle:

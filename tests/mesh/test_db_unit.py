@@ -10,7 +10,18 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
@@ -131,3 +142,20 @@ async def test_units_run_on_the_driver_and_are_counted(db: Database) -> None:
     async with db.reads() as u:  # autocommit: no transaction
         await db.run_in(u, ALL)
     assert (db.driver_round_trips - trips, db.driver_transactions - transactions) == (3, 1)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_unit_runs_at_read_committed_whatever_the_servers_default(
+    db: Database, database_url: str
+) -> None:
+    name = db.url.database
+    await db.fetch(f'ALTER DATABASE "{name}" SET default_transaction_isolation = serializable')
+    fresh = Database("unittest", database_url)  # new connections take the new default
+    try:
+        level = select(func.current_setting("transaction_isolation").label("level"))
+        async with fresh.reads() as u:
+            assert (await fresh.run_in(u, level))[0].level == "serializable"
+        async with fresh.unit() as u:
+            assert (await fresh.run_in(u, level))[0].level == "read committed"
+    finally:
+        await fresh.dispose()
