@@ -425,8 +425,17 @@ async def saga_by_request(s: AsyncSession, request_id: str) -> CheckoutSaga | No
 
 _SAGAS = CheckoutSaga.__table__
 _SESSIONS = CheckoutSession.__table__
-_SAGAS_BY_REQUEST_OR_SESSION = select(_SAGAS).where(
-    or_(_SAGAS.c.request_id == bindparam("request_id"), _SAGAS.c.session_id == bindparam("sid"))
+# Two index lookups, not `request_id = :r OR session_id = :s`: PostgreSQL plans a
+# prepared statement once for any values (its generic plan) after a few runs, and for
+# the OR, planned while the table was still small, that plan was a sequential scan,
+# kept as the table grew (every PlaceOrder read every saga until an ANALYZE). Each
+# branch here is an index scan whatever the table's size.
+_SAGAS_BY_REQUEST_OR_SESSION = union_all(
+    select(_SAGAS).where(_SAGAS.c.request_id == bindparam("request_id")),
+    select(_SAGAS).where(
+        _SAGAS.c.session_id == bindparam("sid"),
+        _SAGAS.c.request_id != bindparam("request_id"),  # never NULL: the first branch's
+    ),
 )
 _SESSION_LOCKED = select(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid")).with_for_update()
 

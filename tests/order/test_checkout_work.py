@@ -408,3 +408,33 @@ async def test_a_guest_checkout_round_trips(order_env: OrderEnv) -> None:
     assert {k: (v[0] <= limits[k][0], v[1] <= limits[k][1]) for k, v in got.items()} == {
         k: (True, True) for k in limits
     }, got
+
+
+# --- plans that stay good as tables grow ------------------------------------------------
+
+
+@pytest.mark.parametrize("order_database_url", ["postgres"], indirect=True)
+async def test_placing_an_order_finds_its_sagas_by_index_however_large_the_table_grows(
+    order_env: OrderEnv,
+) -> None:
+    """PostgreSQL plans a prepared statement once for any values (its generic plan)
+    after five runs, and keeps it. PlaceOrder's saga lookup, planned while the table
+    was empty, must still be index scans: a sequential scan there reads every saga
+    ever made on every order (it did, with `request_id = $1 OR session_id = $2`)."""
+    from services.order import repository as repo
+
+    db = order_env.wired.db
+    sql = db.driver_statement(repo._SAGAS_BY_REQUEST_OR_SESSION).sql
+    async with db.reads() as u:
+        conn = u.driver  # type: ignore[union-attr]
+        await conn.execute("PREPARE sagas_probe AS " + sql)
+        try:
+            for i in range(6):  # past the point where PostgreSQL settles on one plan
+                await conn.execute(f"EXECUTE sagas_probe('r{i}', 's{i}')")
+            plan = "\n".join(
+                r[0] for r in await conn.fetch("EXPLAIN EXECUTE sagas_probe('r', 's')")
+            )
+        finally:
+            await conn.execute("DEALLOCATE sagas_probe")
+    assert "Seq Scan" not in plan, plan
+    assert plan.count("Index Scan") == 2, plan
