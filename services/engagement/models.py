@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -153,6 +154,17 @@ class CartReminder(Base):
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set when an order was placed by the cart's customer: no reminder after that.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    # order.placed closes the customer's open reminders by user or by e-mail.
+    __table_args__ = tuple(
+        Index(
+            f"ix_cart_reminders_open_{column}",
+            column,
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        )
+        for column in ("user", "email")
+    )
 
 
 class PlacedOrder(Base):

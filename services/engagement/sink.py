@@ -296,6 +296,23 @@ _PLACED = PlacedOrder.__table__
 _REMINDERS = CartReminder.__table__
 
 
+def close_open_reminders(user: bool, email: bool, gates: list[Any]) -> Any:
+    """UPDATE closing the customer's open reminders found by user name (`b_user`)
+    and/or e-mail (`b_email`) at `at`: index lookups (the partial indexes on open
+    reminders), never a scan of every reminder ever written."""
+    r = _REMINDERS.c
+    conditions = [
+        r[column] == bindparam(f"b_{column}")
+        for column, present in (("user", user), ("email", email))
+        if present
+    ]
+    return (
+        update(_REMINDERS)
+        .where(or_(*conditions), r.closed_at.is_(None), *gates)
+        .values(closed_at=bindparam("at"))
+    )
+
+
 def _placed_statements(
     shape: tuple[int, bool, bool], dialect: str, gate: Any
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -303,17 +320,7 @@ def _placed_statements(
     (number of keys, user and e-mail present); with `gate`, each writes only when
     it holds."""
     keys, user, email = shape
-    conditions = []
-    if user:
-        conditions.append(_REMINDERS.c.user == bindparam("b_user"))
-    if email:
-        conditions.append(_REMINDERS.c.email == bindparam("b_email"))
-    gates = [gate] if gate is not None else []
-    close = (
-        update(_REMINDERS)
-        .where(or_(*conditions), _REMINDERS.c.closed_at.is_(None), *gates)
-        .values(closed_at=bindparam("at"))
-    )
+    close = close_open_reminders(user, email, [gate] if gate is not None else [])
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upserts = []
     for i in range(keys):
