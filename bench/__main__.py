@@ -118,7 +118,7 @@ def mesh_env(tmp: Path) -> dict[str, str]:
     host = os.environ.get("CLEANSE_HOST", registry.DEFAULT_HOST)
 
     def addr() -> registry.Address:
-        return registry.Address(host, registry.free_port(host))
+        return registry.free_address(host)
 
     # The edge serves /metrics on its own HTTP address: no separate override.
     env = registry.override_env(

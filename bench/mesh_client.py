@@ -40,8 +40,8 @@ def _ints(name: str, default: str) -> list[int]:
 def _env(tmp: Path) -> dict[str, str]:
     host = registry.DEFAULT_HOST
     env = registry.override_env(
-        {"auth": registry.Address(host, registry.free_port(host))},
-        {"auth": registry.Address(host, registry.free_port(host))},
+        {"auth": registry.free_address(host)},
+        {"auth": registry.free_address(host)},
     )
     env.update(
         {

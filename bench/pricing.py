@@ -194,8 +194,8 @@ async def main() -> dict:
         host = registry.DEFAULT_HOST
 
         env = registry.override_env(
-            {"pricing": registry.Address(host, registry.free_port(host))},
-            {"pricing": registry.Address(host, registry.free_port(host))},
+            {"pricing": registry.free_address(host)},
+            {"pricing": registry.free_address(host)},
         )
         env.update(
             {

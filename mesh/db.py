@@ -318,6 +318,7 @@ class Database:
         self.script_location = script_location or migrations_dir(service)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
+        keep, recycle = 0, 0.0  # the driver path keeps no connections on SQLite
         if self.is_sqlite:
             db_path = self.url.database
             if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
@@ -330,7 +331,11 @@ class Database:
             # loopback costs about as much CPU as the query it guards. A connection
             # the server dropped fails one request (UNAVAILABLE, which callers retry
             # for idempotent methods) and SQLAlchemy then recycles the whole pool.
-            kwargs.update(pool_size=size, max_overflow=overflow, pool_timeout=10, pool_recycle=1800)
+            recycle = 1800.0
+            kwargs.update(
+                pool_size=size, max_overflow=overflow, pool_timeout=10, pool_recycle=recycle
+            )
+            keep = size - SESSION_RESERVE
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -349,11 +354,7 @@ class Database:
         # a weak reference that drops the entry when the statement goes away).
         self._driver_statements: dict[int, tuple[weakref.ref[Any], _DriverStatement]] = {}
         # Pool connections the driver path keeps between statements (PostgreSQL).
-        self._kept = DriverConnections(
-            self.engine,
-            keep=0 if self.is_sqlite else pool_limits(service)[0] - SESSION_RESERVE,
-            recycle=0 if self.is_sqlite else kwargs["pool_recycle"],
-        )
+        self._kept = DriverConnections(self.engine, keep=keep, recycle=recycle)
         self.driver_compiles = 0  # statements compiled for the driver (tests)
         self.driver_round_trips = 0  # statements run straight on the driver (tests)
         self.driver_transactions = 0  # transactions begun by `unit()` on the driver (tests)
@@ -430,15 +431,11 @@ class Database:
                     await u.driver.execute("ROLLBACK")
                 except BaseException:
                     u.broken = True
-            if u.broken:
-                await self._kept.discard(fairy)
-            else:
-                await self._kept.give_back(fairy, since)
+            await self._return(u, fairy, since)
             raise
+        await self._return(u, fairy, since)
         if u.broken:  # a statement did not finish and the block went on regardless
-            await self._kept.discard(fairy)
             raise InvalidRequestError("a statement of this unit of work did not finish")
-        await self._kept.give_back(fairy, since)
         for callback in u._on_commit:
             callback()
 
@@ -487,22 +484,21 @@ class Database:
     async def _on_driver(self, sql: str, args: Sequence[Any]) -> list[DriverRow]:
         """`sql` on a connection of the pool, autocommit (`fetch`)."""
         fairy, since = await self._kept.take()
+        u = DriverUnit(fairy.driver_connection, writes=False)  # one autocommit statement
+        self.driver_round_trips += 1
         try:
-            driver: asyncpg.Connection = fairy.driver_connection
-            self.driver_round_trips += 1
-            rows = await driver.fetch(sql, *args, record_class=DriverRow)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            await self._kept.give_back(fairy, since)
-            raise IntegrityError(sql, args, exc) from exc
-        except asyncpg.PostgresError:
-            await self._kept.give_back(fairy, since)  # the server answered: it is fine
-            raise
-        except BaseException:
-            # Lost or cancelled midway: never handed out again in an unknown state.
-            await self._kept.discard(fairy)
-            raise
-        await self._kept.give_back(fairy, since)
+            rows = await u.fetch(sql, args)
+        finally:
+            await self._return(u, fairy, since)
         return rows
+
+    async def _return(self, u: DriverUnit, fairy: Any, since: float) -> None:
+        """A unit's connection back: kept (nothing open on it), or dropped when a
+        statement did not finish (lost, cancelled midway: its state is unknown)."""
+        if u.broken:
+            await self._kept.discard(fairy)
+        else:
+            await self._kept.give_back(fairy, since)
 
     # --- Core statements on the driver -----------------------------------------------
 

@@ -18,9 +18,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import MetaData
 
 from mesh import client, registry
-from mesh.db import create_postgres_database, drop_postgres_database, postgres_url
+from mesh.db import Database, create_postgres_database, drop_postgres_database, postgres_url
 
 BACKENDS = ["sqlite", "postgres"]
 TEST_INTERNAL_SECRET = "test-internal-secret-" + secrets.token_hex(16)
@@ -88,6 +89,22 @@ async def temporary_database(backend: str, folder: Path) -> AsyncIterator[str]:
         yield url
     finally:
         await drop_postgres_database(url)
+
+
+@asynccontextmanager
+async def open_database(
+    url: str, service: str, metadata: MetaData | None = None
+) -> AsyncIterator[Database]:
+    """`Database(service, url)`, with `metadata`'s tables created, disposed of when
+    the block ends."""
+    db = Database(service, url)
+    try:
+        if metadata is not None:
+            async with db.engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+        yield db
+    finally:
+        await db.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -408,15 +408,18 @@ async def locked(s: AsyncSession, model: type, ident: str, *, lock: bool = True)
     return await s.scalar(q)
 
 
-_ORDERS = Order.__table__
-_ORDER_LOCKED = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).with_for_update()
+def _locked_template(table: Table) -> Select[Any]:
+    return select(table).where(table.c.id == bindparam("id")).with_for_update()
 
 
-async def locked_order(db: Database, s: Unit, order_id: str) -> Order | None:
-    """An order locked FOR UPDATE (PostgreSQL; SQLite: writers serialize), read-only
-    (a transient object)."""
-    row = _first(await db.run_in(s, _ORDER_LOCKED, {"order_id": order_id}))
-    return None if row is None else entity(Order, row)
+async def locked_row(db: Database, s: Unit, model: type[E], ident: str) -> E | None:
+    """The row of `model` whose primary key is `ident`, locked FOR UPDATE
+    (PostgreSQL; SQLite: writers serialize), read-only (a transient object): `locked`
+    for a unit of Core statements."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    stmt = template(("locked_row", table.name), lambda: _locked_template(table))
+    row = _first(await db.run_in(s, stmt, {"id": ident}))
+    return None if row is None else entity(model, row)
 
 
 async def saga_by_request(s: AsyncSession, request_id: str) -> CheckoutSaga | None:
@@ -424,7 +427,6 @@ async def saga_by_request(s: AsyncSession, request_id: str) -> CheckoutSaga | No
 
 
 _SAGAS = CheckoutSaga.__table__
-_SESSIONS = CheckoutSession.__table__
 # Two index lookups, not `request_id = :r OR session_id = :s`: PostgreSQL plans a
 # prepared statement once for any values (its generic plan) after a few runs, and for
 # the OR, planned while the table was still small, that plan was a sequential scan,
@@ -437,7 +439,6 @@ _SAGAS_BY_REQUEST_OR_SESSION = union_all(
         _SAGAS.c.request_id != bindparam("request_id"),  # never NULL: the first branch's
     ),
 )
-_SESSION_LOCKED = select(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid")).with_for_update()
 
 
 async def sagas_by_request_or_session(
@@ -450,13 +451,6 @@ async def sagas_by_request_or_session(
         s, _SAGAS_BY_REQUEST_OR_SESSION, {"request_id": request_id, "sid": session_id}
     )
     return [entity(CheckoutSaga, row) for row in rows]
-
-
-async def locked_session(db: Database, s: Unit, session_id: str) -> CheckoutSession | None:
-    """A checkout session locked FOR UPDATE (PostgreSQL; SQLite: writers serialize),
-    read-only (a transient object)."""
-    row = _first(await db.run_in(s, _SESSION_LOCKED, {"sid": session_id}))
-    return None if row is None else entity(CheckoutSession, row)
 
 
 async def saga_steps(s: AsyncSession, saga_id: str) -> list[SagaStep]:

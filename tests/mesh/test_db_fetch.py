@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from mesh.db import Database, pool_limits
-from tests.conftest import temporary_database
+from tests.conftest import open_database, temporary_database
 
 
 @pytest.fixture
@@ -85,67 +85,56 @@ async def test_an_overflow_connection_goes_back_closed_cleanly(
     # connection is left open at the server.
     monkeypatch.setenv("CLEANSE_OVERFLOWTEST_DB_POOL_SIZE", "1")
     monkeypatch.setenv("CLEANSE_DB_POOL_OVERFLOW", "2")
-    async with temporary_database("postgres", tmp_path) as url:
-        db = Database("overflowtest", url)
-        try:
-            with caplog.at_level("ERROR", logger="sqlalchemy.pool"):
-                for _ in range(3):
-                    await asyncio.gather(*(db.fetch("SELECT pg_sleep(0.05)") for _ in range(3)))
-            assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
-            opened = await db.fetch(
-                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
-            )
-            assert opened[0].n == 1  # the pooled connection, asking this
-        finally:
-            await db.dispose()
+    async with (
+        temporary_database("postgres", tmp_path) as url,
+        open_database(url, "overflowtest") as db,
+    ):
+        with caplog.at_level("ERROR", logger="sqlalchemy.pool"):
+            for _ in range(3):
+                await asyncio.gather(*(db.fetch("SELECT pg_sleep(0.05)") for _ in range(3)))
+        assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+        opened = await db.fetch(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        assert opened[0].n == 1  # the pooled connection, asking this
 
 
 async def _backends(url: str) -> int:
     """Connections open to the database at `url`, asked over a connection of its own."""
-    other = Database("countertest", url)
-    try:
+    async with open_database(url, "countertest") as other:
         rows = await other.fetch(
             "SELECT count(*) AS n FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return int(rows[0].n)
-    finally:
-        await other.dispose()
 
 
 async def test_statements_reuse_a_kept_connection_and_dispose_gives_it_back(
     tmp_path: Path,
 ) -> None:
     async with temporary_database("postgres", tmp_path) as url:
-        db = Database("keeptest", url)
-        try:
+        async with open_database(url, "keeptest") as db:
             pids = {(await db.fetch("SELECT pg_backend_pid() AS p"))[0].p for _ in range(5)}
             assert len(pids) == 1  # one connection, kept between statements
             assert await _backends(url) == 1
-        finally:
-            await db.dispose()
         assert await _backends(url) == 0  # nothing left open at the server
 
 
 async def test_a_connection_the_server_closed_is_never_handed_out(tmp_path: Path) -> None:
-    async with temporary_database("postgres", tmp_path) as url:
-        db = Database("keeptest", url)
-        try:
-            # Several kept connections, then the server ends every one of them.
-            await asyncio.gather(*(db.fetch("SELECT pg_sleep(0.05)") for _ in range(4)))
-            killer = Database("killer", url)
-            try:
-                await killer.fetch(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            finally:
-                await killer.dispose()
-            await asyncio.sleep(0.2)  # the sockets' ends reach the event loop
-            for k in range(6):  # every statement works: no dead connection reused
-                assert (await db.fetch("SELECT $1::int AS k", k))[0].k == k
-        finally:
-            await db.dispose()
+    async with (
+        temporary_database("postgres", tmp_path) as url,
+        open_database(url, "keeptest") as db,
+    ):
+        # Several kept connections, then the server ends every one of them.
+        await asyncio.gather(*(db.fetch("SELECT pg_sleep(0.05)") for _ in range(4)))
+        async with open_database(url, "killer") as killer:
+            await killer.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        await asyncio.sleep(0.2)  # the sockets' ends reach the event loop
+        for k in range(6):  # every statement works: no dead connection reused
+            assert (await db.fetch("SELECT $1::int AS k", k))[0].k == k
 
 
 async def test_sessions_find_connections_while_statements_keep_theirs(
@@ -155,18 +144,17 @@ async def test_sessions_find_connections_while_statements_keep_theirs(
     # running and one kept connection, two sessions still open at once, at once.
     monkeypatch.setenv("CLEANSE_SHARETEST_DB_POOL_SIZE", "3")
     monkeypatch.setenv("CLEANSE_DB_POOL_OVERFLOW", "0")
-    async with temporary_database("postgres", tmp_path) as url:
-        db = Database("sharetest", url)
-        try:
-            await asyncio.gather(*(db.fetch("SELECT pg_sleep(0.05)") for _ in range(3)))
-            assert await _backends(url) <= 3
+    async with (
+        temporary_database("postgres", tmp_path) as url,
+        open_database(url, "sharetest") as db,
+    ):
+        await asyncio.gather(*(db.fetch("SELECT pg_sleep(0.05)") for _ in range(3)))
+        assert await _backends(url) <= 3
 
-            async def in_session() -> int:
-                async with db.session() as s:
-                    await s.execute(text("SELECT pg_sleep(0.2)"))
-                    return 1
+        async def in_session() -> int:
+            async with db.session() as s:
+                await s.execute(text("SELECT pg_sleep(0.2)"))
+                return 1
 
-            async with asyncio.timeout(2):  # the pool's own wait would be 10 s
-                assert sum(await asyncio.gather(in_session(), in_session())) == 2
-        finally:
-            await db.dispose()
+        async with asyncio.timeout(2):  # the pool's own wait would be 10 s
+            assert sum(await asyncio.gather(in_session(), in_session())) == 2

@@ -23,7 +23,7 @@ from mesh.db import (
     utcnow,
 )
 from mesh.errors import AlreadyExists, InvalidArgument
-from tests.conftest import temporary_database
+from tests.conftest import open_database, temporary_database
 
 
 def rows(*ids: str) -> list[SimpleNamespace]:
@@ -112,21 +112,18 @@ class _Thing(_Base):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_insert_writes_one_object_with_its_defaults(backend: str, tmp_path: Path) -> None:
-    async with temporary_database(backend, tmp_path) as url:
-        db = Database("things", url)
-        try:
-            async with db.engine.begin() as conn:
-                await conn.run_sync(_Base.metadata.create_all)
-            made = utcnow()
-            thing = _Thing(made=made)
-            await db.insert(thing)
-            # The defaults were filled in on the object: it holds what was written.
-            assert thing.id and thing.state == "ACTIVE" and thing.note is None
-            async with db.session() as s:
-                got = await s.get(_Thing, thing.id)
-            assert got is not None
-            assert (got.id, got.state, got.note, got.made) == (thing.id, "ACTIVE", None, made)
-            with pytest.raises(IntegrityError):  # the same key again: refused, as with add()
-                await db.insert(_Thing(id=thing.id, made=made))
-        finally:
-            await db.dispose()
+    async with (
+        temporary_database(backend, tmp_path) as url,
+        open_database(url, "things", _Base.metadata) as db,
+    ):
+        made = utcnow()
+        thing = _Thing(made=made)
+        await db.insert(thing)
+        # The defaults were filled in on the object: it holds what was written.
+        assert thing.id and thing.state == "ACTIVE" and thing.note is None
+        async with db.session() as s:
+            got = await s.get(_Thing, thing.id)
+        assert got is not None
+        assert (got.id, got.state, got.note, got.made) == (thing.id, "ACTIVE", None, made)
+        with pytest.raises(IntegrityError):  # the same key again: refused, as with add()
+            await db.insert(_Thing(id=thing.id, made=made))

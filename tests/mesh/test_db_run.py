@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mesh.db import Database, DriverRow, UnsupportedStatement, UTCDateTime
 from services.order.models import Base as OrderBase
 from services.order.models import Cart
-from tests.conftest import temporary_database
+from tests.conftest import open_database, temporary_database
 
 META = MetaData()
 THINGS = Table(
@@ -89,26 +89,20 @@ def thing(ident: str, **over: Any) -> dict[str, Any]:
 
 @pytest.fixture(params=["postgres", "sqlite"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    async with temporary_database(request.param, tmp_path) as url:
-        database = Database("runtest", url)
-        async with database.engine.begin() as conn:
-            await conn.run_sync(META.create_all)
-        try:
-            yield database
-        finally:
-            await database.dispose()
+    async with (
+        temporary_database(request.param, tmp_path) as url,
+        open_database(url, "runtest", META) as database,
+    ):
+        yield database
 
 
 @pytest.fixture
 async def pg(tmp_path: Path) -> AsyncIterator[Database]:
-    async with temporary_database("postgres", tmp_path) as url:
-        database = Database("runtest", url)
-        async with database.engine.begin() as conn:
-            await conn.run_sync(META.create_all)
-        try:
-            yield database
-        finally:
-            await database.dispose()
+    async with (
+        temporary_database("postgres", tmp_path) as url,
+        open_database(url, "runtest", META) as database,
+    ):
+        yield database
 
 
 async def through_sqlalchemy(db: Database, stmt: Any, params: dict[str, Any]) -> list[Any]:

@@ -26,6 +26,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from mesh.db import Database, after_commit
+from tests.conftest import open_database
 
 meta = MetaData()
 counters = Table(
@@ -42,13 +43,8 @@ ALL = select(counters.c.id, counters.c.n).order_by(counters.c.id)
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    db = Database("unittest", database_url)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(meta.create_all)
-    try:
+    async with open_database(database_url, "unittest", meta) as db:
         yield db
-    finally:
-        await db.dispose()
 
 
 async def rows(db: Database) -> list[tuple[str, int]]:

@@ -27,6 +27,7 @@ from mesh.events import (
     subscribers,
 )
 from mesh.outbox import Outbox, outbox_table
+from tests.conftest import open_database
 
 metadata = MetaData()
 OUTBOX = outbox_table(metadata)
@@ -34,13 +35,8 @@ OUTBOX = outbox_table(metadata)
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database("order", database_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    try:
+    async with open_database(database_url, "order", metadata) as database:
         yield database
-    finally:
-        await database.dispose()
 
 
 async def written(db: Database, outbox: Outbox, topic: str, payload: Message) -> list[str]:

@@ -381,7 +381,7 @@ class CheckoutHandlers:
         now = self.clock()
         try:
             async with self.db.unit() as s:
-                row = await repo.locked_session(self.db, s, session_id)
+                row = await repo.locked_row(self.db, s, CheckoutSession, session_id)
                 if row is None or not owns(row.customer_id, row.token_hash, token):
                     raise not_found(session_name)
                 sagas = await repo.sagas_by_request_or_session(self.db, s, request_id, row.id)
@@ -1144,7 +1144,7 @@ class CheckoutHandlers:
                 else None
             )
             if row is None:
-                current = await repo.locked_order(self.db, s, order.id)
+                current = await repo.locked_row(self.db, s, Order, order.id)
                 assert current is not None
                 if current.paid:
                     return await self.order_proto(order.id)
