@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -46,7 +46,7 @@ from services.order.models import (
     OrderRestock,
     OrderStatusChange,
     Payment,
-    SagaStep,
+    SagaJournalEntry,
 )
 
 E = TypeVar("E", bound=Base)
@@ -156,26 +156,48 @@ def _update_template(table: Table, names: tuple[str, ...], tag: str) -> Update:
     )
 
 
-_STEP_NAMES = ("step", "status", "detail", "time")
+class SagaStep(NamedTuple):
+    """A step a saga took or undid (`SagaJournalEntry` holds them as JSON)."""
+
+    attempt: int
+    step: str
+    status: str
+    detail: str
+    time: datetime
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "step": self.step,
+            "status": self.status,
+            "detail": self.detail,
+            "time": self.time.isoformat(),
+        }
 
 
-def _steps_template(steps: int, tag: str) -> Insert:
-    """INSERT of `steps` journal lines of the saga `<tag>saga` with the attempt its row
-    has when the statement runs (no rows when there is no such saga)."""
-    g, t = CheckoutSaga.__table__, SagaStep.__table__
-    saga = bindparam(f"{tag}saga", type_=g.c.id.type)
-    sources = [
-        select(
-            bindparam(f"{tag}{i}_id", type_=t.c.id.type),
-            g.c.id,
-            g.c.attempt,
-            *(bindparam(f"{tag}{i}_{n}", type_=t.c[n].type) for n in _STEP_NAMES),
-        ).where(g.c.id == saga)
-        for i in range(steps)
-    ]
-    source = sources[0] if steps == 1 else union_all(*sources)
-    cols = ["id", "saga_id", "attempt", *_STEP_NAMES]
-    return insert(t).from_select(cols, source)
+def journal_entry(saga_id: str, attempt: int, steps: Sequence[SagaStep]) -> SagaJournalEntry:
+    """The journal entry of `steps` (at least one), written as of the last one."""
+    return make(
+        SagaJournalEntry,
+        id=new_id(),
+        saga_id=saga_id,
+        attempt=attempt,
+        steps=[st.as_json() for st in steps],
+        time=steps[-1].time,
+    )
+
+
+def _journal_template(tag: str) -> Insert:
+    """INSERT of a journal entry of the saga `<tag>saga` with the attempt its row has
+    when the statement runs (no row when there is no such saga)."""
+    g, t = CheckoutSaga.__table__, SagaJournalEntry.__table__
+    source = select(
+        bindparam(f"{tag}id", type_=t.c.id.type),
+        g.c.id,
+        g.c.attempt,
+        bindparam(f"{tag}steps", type_=t.c.steps.type),
+        bindparam(f"{tag}time", type_=t.c.time.type),
+    ).where(g.c.id == bindparam(f"{tag}saga", type_=g.c.id.type))
+    return insert(t).from_select(["id", "saga_id", "attempt", "steps", "time"], source)
 
 
 class Writes:
@@ -236,16 +258,18 @@ class Writes:
         )
         return self
 
-    def steps(self, saga_id: str, steps: Sequence[SagaStep]) -> Writes:
-        """INSERT journal lines of a saga with its row's attempt (none without the row)."""
+    def journal(self, saga_id: str, steps: Sequence[SagaStep]) -> Writes:
+        """INSERT a journal entry of `steps` with the saga row's attempt (none without
+        the row, or without steps)."""
         if not steps:
             return self
-        params: dict[str, Any] = {"saga": saga_id}
-        for i, st in enumerate(steps):
-            params[f"{i}_id"] = new_id()
-            params.update({f"{i}_{n}": getattr(st, n) for n in _STEP_NAMES})
-            params[f"{i}_detail"] = st.detail or ""
-        self._add(("steps", len(steps)), lambda tag: _steps_template(len(steps), tag), params)
+        params = {
+            "saga": saga_id,
+            "id": new_id(),
+            "steps": [st.as_json() for st in steps],
+            "time": steps[-1].time,
+        }
+        self._add(("journal",), _journal_template, params)
         return self
 
     def statements(self) -> list[tuple[UpdateBase, dict[str, Any]]]:
@@ -454,10 +478,22 @@ async def sagas_by_request_or_session(
 
 
 async def saga_steps(s: AsyncSession, saga_id: str) -> list[SagaStep]:
-    rows = await s.scalars(
-        select(SagaStep).where(SagaStep.saga_id == saga_id).order_by(SagaStep.time, SagaStep.id)
+    """Every step of the saga's journal, in the order taken."""
+    t = SagaJournalEntry
+    rows = await s.execute(
+        select(t.attempt, t.steps).where(t.saga_id == saga_id).order_by(t.time, t.id)
     )
-    return list(rows)
+    return [
+        SagaStep(
+            attempt,
+            st["step"],
+            st["status"],
+            st["detail"],
+            datetime.fromisoformat(st["time"]),
+        )
+        for attempt, steps in rows
+        for st in steps
+    ]
 
 
 # Reads of the checkout's path, as statements built once (their cache key is computed

@@ -15,7 +15,8 @@ from cleanse.order.v1 import checkout_service_pb2 as co_pb2
 from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import coupon_hold_service_pb2 as hold_pb2
 from mesh import client
-from services.order.models import Order, SagaStep
+from services.order import repository as repo
+from services.order.models import CheckoutSaga, Order
 from tests.order.conftest import OrderEnv, address
 from tests.order.fakes import COD_FEE, FLAT_SHIPPING
 from tests.support.rpc import reason, violations
@@ -187,7 +188,11 @@ async def test_out_of_stock_at_placement_releases_the_coupon_hold(order_env: Ord
     # Stock back: the SAME request id is retried and succeeds (a failed saga reruns).
     env.shop.variants[oil].stock = 1
     async with env.wired.db.session() as s:
-        steps = (await s.scalars(select(SagaStep.step))).all()
+        sid = co.session.name.split("/")[1]
+        (saga_id,) = (
+            await s.scalars(select(CheckoutSaga.id).where(CheckoutSaga.session_id == sid))
+        ).all()
+        steps = [st.step for st in await repo.saga_steps(s, saga_id)]
     assert "release_coupons" in steps and "compensate" in steps
 
 

@@ -27,7 +27,8 @@ from cleanse.order.v1 import resources_pb2 as pb
 from cleanse.pricing.v1 import coupon_hold_service_pb2 as hold_pb2
 from mesh import context as call_context
 from mesh.identity import Identity
-from services.order.models import OUTBOX, CheckoutSaga, Order, SagaStep
+from services.order import repository as repo
+from services.order.models import OUTBOX, CheckoutSaga, Order, SagaJournalEntry
 from tests.order.conftest import Checkout, OrderEnv, address
 from tests.order.fakes import VARIANT_TITLE
 from tests.support.rpc import error_info, reason
@@ -255,12 +256,59 @@ async def test_an_online_saga_that_crashed_before_its_order_is_given_back(
     async with env.wired.db.session() as s:
         saga = await s.scalar(select(CheckoutSaga).where(CheckoutSaga.request_id == rid))
         assert saga is not None and saga.state == "FAILED"
-        steps = (await s.scalars(select(SagaStep.step).where(SagaStep.saga_id == saga.id))).all()
+        steps = [st.step for st in await repo.saga_steps(s, saga.id)]
     assert {"release_reservation", "release_coupons"} <= set(steps)
     assert env.pricing.holds[saga.hold_name].state == hold_pb2.HOLD_STATE_RELEASED
     res = env.inventory.reservations[co.session.reservation]
     assert res.state == inv.RESERVATION_STATE_RELEASED
     assert env.shop.coupons[code] == 1 and env.shop.variants[oil].stock == 4
+
+
+async def test_a_paid_checkout_journals_every_step_with_the_writes_it_makes_anyway(
+    order_env: OrderEnv,
+) -> None:
+    """The saga's journal, as the sweeper reads it: every step in the order taken, of
+    attempt 1, written by the order's write (placing) and the confirmation's (paying):
+    an entry each, not a row per step."""
+    env = order_env
+    co = await place_online(env, env.shop.variant(stock=3))
+    order = await env.place(co)
+    paid = await confirm(env, co, order)
+    assert paid.status == pb.ORDER_STATUS_CONFIRMED
+    async with env.wired.db.session() as s:
+        oid = order.name.split("/")[1]
+        saga = await s.scalar(select(CheckoutSaga).where(CheckoutSaga.order_id == oid))
+        assert saga is not None and saga.state == "COMPLETED"
+        steps = await repo.saga_steps(s, saga.id)
+        entries = (
+            await s.scalars(select(SagaJournalEntry.id).where(SagaJournalEntry.saga_id == saga.id))
+        ).all()
+    assert [(st.step, st.status) for st in steps] == [
+        ("start", "DONE"),
+        ("validate", "STARTED"),
+        ("validate", "DONE"),
+        ("hold_coupons", "STARTED"),
+        ("hold_coupons", "DONE"),
+        ("reserve_stock", "STARTED"),
+        ("reserve_stock", "DONE"),
+        ("lock_price", "DONE"),
+        ("create_payment", "STARTED"),
+        ("create_payment", "DONE"),
+        ("create_order", "DONE"),
+        ("commit_reservation", "STARTED"),
+        ("commit_reservation", "DONE"),
+        ("commit_coupons", "STARTED"),
+        ("commit_coupons", "DONE"),
+        ("confirm_order", "DONE"),
+    ]
+    details = {(st.step, st.status): st.detail for st in steps}
+    assert details["create_order", "DONE"] == order.order_number
+    assert details["reserve_stock", "DONE"] == co.session.reservation
+    assert details["confirm_order", "DONE"] == paid.payment.provider_payment_id
+    assert {st.attempt for st in steps} == {1}
+    times = [st.time for st in steps]
+    assert times == sorted(times) and all(t.tzinfo is not None for t in times)
+    assert len(entries) == 2
 
 
 async def test_a_paid_order_announces_itself_once_and_wakes_the_relay(

@@ -1,7 +1,8 @@
 """Checkout sessions, the place-order saga and payment confirmation.
 
 The saga (services/order/README.md has the diagram) is keyed by the client's
-request id. Each step is journalled in `saga_steps` (started, done, failed), and
+request id. Each step is journalled (started, done, failed; `saga_journal`, an
+entry per write holding the steps it made durable), and
 the names of what it acquired (coupon hold, reservation) are saved on the saga
 row, so a crash leaves enough behind for the sweeper (`sweep_once`) to finish the
 job: forward when the point of no return was passed (reservation committed),
@@ -31,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
@@ -83,7 +84,7 @@ from services.order.models import (
     OrderItem,
     OrderStatusChange,
     Payment,
-    SagaStep,
+    SagaJournalEntry,
 )
 from services.order.payments.gateway import OrderStatus as ProviderOrderStatus
 from services.order.payments.gateway import (
@@ -500,23 +501,21 @@ class CheckoutHandlers:
         saga's next write (`_journal_into`, `_save_journal`)."""
         for k, v in acquired.items():
             setattr(saga, k, v)
-        pending: list[SagaStep] = saga.__dict__.setdefault("_journal", [])
+        pending: list[repo.SagaStep] = saga.__dict__.setdefault("_journal", [])
         pending.append(
-            repo.make(
-                SagaStep,
-                saga_id=saga.id,
-                attempt=saga.attempt,
-                step=step,
-                status=status,
-                detail=str(detail)[:2000],
-                time=now or self.clock(),
-            )
+            repo.SagaStep(saga.attempt, step, status, str(detail)[:2000], now or self.clock())
         )
 
     @staticmethod
-    def _journal_into(s: AsyncSession, saga: CheckoutSaga) -> None:
+    def _journal_entries(saga: CheckoutSaga) -> list[SagaJournalEntry]:
+        """The steps journalled in memory, taken off `saga`, as the entry that writes
+        them (none when there are none)."""
+        steps: list[repo.SagaStep] = saga.__dict__.pop("_journal", [])
+        return [repo.journal_entry(saga.id, saga.attempt, steps)] if steps else []
+
+    def _journal_into(self, s: AsyncSession, saga: CheckoutSaga) -> None:
         """Add the steps journalled in memory to the transaction `s`."""
-        s.add_all(saga.__dict__.pop("_journal", []))
+        s.add_all(self._journal_entries(saga))
 
     async def _save_journal(self, saga: CheckoutSaga) -> None:
         """Write the journal and the names of what the saga holds, in one transaction."""
@@ -563,14 +562,9 @@ class CheckoutHandlers:
 
     async def _save_steps(self, saga: CheckoutSaga) -> None:
         """The journal noted so far, durable now: one multi-row INSERT on its own."""
-        steps: list[SagaStep] = saga.__dict__.pop("_journal", [])
-        if steps:
-            cols = ("saga_id", "attempt", "step", "status", "detail", "time")
-            await self.db.execute(
-                insert(SagaStep).values(
-                    [{"id": new_id(), **{c: getattr(st, c) for c in cols}} for st in steps]
-                )
-            )
+        entries = self._journal_entries(saga)
+        if entries:
+            await repo.write_at_once(self.db, repo.Writes().insert(entries))
 
     async def _run(self, saga: CheckoutSaga, sess: CheckoutSession, *, first: bool) -> pb.Order:
         """`first`: no other saga ever ran for this session (`_reserve`)."""
@@ -827,7 +821,7 @@ class CheckoutHandlers:
             update_time=now,
         )
         self._note(saga, "create_order", "DONE", order.order_number, now=now)
-        journal: list[SagaStep] = saga.__dict__.pop("_journal", [])
+        journal = self._journal_entries(saga)
         # The order, its lines, history row and payment, the saga's state and journal,
         # the session used: rows only written, as Core statements (no unit of work).
         writes = (
@@ -1184,9 +1178,9 @@ class CheckoutHandlers:
                     if new:
                         writes.insert([invoice])
             self._note(saga, "confirm_order", "DONE", payment_id, now=now)
-            journal: list[SagaStep] = saga.__dict__.pop("_journal", [])
+            journal: list[repo.SagaStep] = saga.__dict__.pop("_journal", [])
             writes.update(CheckoutSaga, order.saga_id, state="COMPLETED", update_time=now)
-            writes.steps(order.saga_id, journal)
+            writes.journal(order.saga_id, journal)
             # The payment CAPTURED, the history row, "order.placed", the invoice, the
             # saga COMPLETED and its journal (with the saga's attempt): one statement
             # on PostgreSQL.
