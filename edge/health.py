@@ -14,8 +14,8 @@ import grpc
 from grpc_health.v1 import health_pb2
 
 from edge.backends import Backend, Backends
+from mesh.h2grpc import serving_status
 
-CHECK = "/grpc.health.v1.Health/Check"
 SERVING = health_pb2.HealthCheckResponse.ServingStatus.Name(health_pb2.HealthCheckResponse.SERVING)
 
 
@@ -26,16 +26,11 @@ class HealthAggregator:
         self._timeout = timeout
 
     async def _check_one(self, backend: Backend) -> str:
-        call = self._backends.channel(backend).unary_unary(
-            CHECK,
-            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
-            response_deserializer=health_pb2.HealthCheckResponse.FromString,
-        )
         try:
-            resp = await call(health_pb2.HealthCheckRequest(service=""), timeout=self._timeout)
+            status = await serving_status(self._backends.channel(backend), self._timeout)
         except grpc.aio.AioRpcError as exc:
             return exc.code().name
-        return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(status)
 
     async def _check(self, backend: Backend) -> dict[str, str]:
         replicas = self._backends.replicas(backend)

@@ -54,6 +54,7 @@ from urllib.parse import unquote
 
 import grpc
 from grpc.aio import AioRpcError, Metadata
+from grpc_health.v1 import health_pb2
 
 from mesh import hpack
 from mesh.h2wire import (
@@ -980,3 +981,20 @@ def grpcio_target(targets: str | Sequence[str]) -> tuple[str, tuple[tuple[str, A
 def _retrieve(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()  # retrieved: a failed attempt is reported to its callers
+
+
+HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+
+
+async def serving_status(channel: Channel | Any, seconds: float) -> int:
+    """The standard gRPC health Check of a whole server (service "") over `channel`,
+    one of this module's or grpc.aio's, within `seconds`: its
+    HealthCheckResponse.ServingStatus. Raises AioRpcError when the server does not
+    answer."""
+    call = channel.unary_unary(
+        HEALTH_CHECK,
+        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString,
+    )
+    resp = await call(health_pb2.HealthCheckRequest(service=""), timeout=seconds)
+    return int(resp.status)

@@ -43,10 +43,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc.aio import AioRpcError
+from grpc_health.v1 import health_pb2
 
-from mesh import registry
+from mesh import h2grpc, registry
 from mesh.identity import INTERNAL_SECRET_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -435,14 +435,17 @@ class Supervisor:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
             return True
+        # The lean client (mesh/h2grpc.py), as services call each other: grpcio's core
+        # would start its threads in this process, and its event engine thread has
+        # been seen to crash the process (SIGSEGV in cygrpc) while the mesh ran.
+        ch = h2grpc.Channel(str(addr), connect_timeout=1.0)
         try:
-            async with grpc.aio.insecure_channel(str(addr)) as ch:
-                resp = await health_pb2_grpc.HealthStub(ch).Check(
-                    health_pb2.HealthCheckRequest(service=""), timeout=1.0
-                )
-        except grpc.aio.AioRpcError:
+            status = await h2grpc.serving_status(ch, 1.0)
+        except AioRpcError:
             return False
-        return resp.status == health_pb2.HealthCheckResponse.SERVING
+        finally:
+            await ch.close()
+        return status == health_pb2.HealthCheckResponse.SERVING
 
     def _show_admin_credentials(self, name: str) -> None:
         if name != "auth":

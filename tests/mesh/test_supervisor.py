@@ -310,7 +310,8 @@ asyncio.run(main())
 
 async def test_a_killed_supervisor_takes_its_services_with_it(tmp_path: Path) -> None:
     """SIGKILL the supervisor: its service gets SIGTERM from the kernel and exits, so
-    the next `make run` does not find the port taken by an orphan."""
+    the next `make run` does not find the port taken by an orphan. (And, while it
+    ran, the supervisor ran no grpcio thread.)"""
     env = ephemeral_env(["catalog"])
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -332,6 +333,10 @@ async def test_a_killed_supervisor_takes_its_services_with_it(tmp_path: Path) ->
             child = int(line)
     try:
         assert alive(child)
+        # Its readiness checks used the lean gRPC client: grpcio's core, whose event
+        # engine thread has crashed processes here (SIGSEGV in cygrpc), never started.
+        threads = {p.read_text().strip() for p in Path(f"/proc/{proc.pid}/task").glob("*/comm")}
+        assert not {t for t in threads if t.startswith(("event_engine", "grpc"))}, threads
         proc.kill()
         await proc.wait()
         await eventually(lambda: not alive(child))
