@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import DateTime, Executable, event, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, Connection, Row, make_url
@@ -297,6 +298,12 @@ def after_commit(u: Unit, callback: Callable[[], None]) -> None:
         event.listen(u.sync_session, "after_commit", lambda _s: callback(), once=True)
 
 
+def _json_dumps(value: Any) -> str:
+    """A JSON column's text, as json.dumps gives it bar the spaces (keys that are not
+    strings become strings, as there)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 # A unit of work's handle: a session (SQLite, or a unit that needs the ORM) or a
 # DriverUnit (PostgreSQL). `Database.run_in` takes either.
 Unit = AsyncSession | DriverUnit
@@ -317,7 +324,12 @@ class Database:
         self.url: URL = make_url(url or database_url(service))
         self.script_location = script_location or migrations_dir(service)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
+        # JSON columns through orjson (a project dependency): a third of json's CPU.
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
         keep, recycle = 0, 0.0  # the driver path keeps no connections on SQLite
         if self.is_sqlite:
             db_path = self.url.database

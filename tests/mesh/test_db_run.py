@@ -144,6 +144,12 @@ async def test_every_type_round_trips_as_through_sqlalchemy(db: Database) -> Non
     [driver] = await db.run(THING, {"id": "c"})
     [sa] = await through_sqlalchemy(db, THING, {"id": "c"})
     assert driver.doc == sa.doc == "just text"
+    # Non-ASCII text, and keys that are not strings (written as strings, as json.dumps
+    # writes them; mesh.db serializes with orjson).
+    await db.run(INSERT_THING, thing("d", doc={"तेल": "कुमकुमादि ✨", 5: [True, None]}))
+    [driver] = await db.run(THING, {"id": "d"})
+    [sa] = await through_sqlalchemy(db, THING, {"id": "d"})
+    assert driver.doc == sa.doc == {"तेल": "कुमकुमादि ✨", "5": [True, None]}
 
 
 async def test_parameters_keep_their_order_repeated_and_many(db: Database) -> None:
