@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,18 +84,36 @@ def values_of(obj: Base) -> dict[str, Any]:
     """A new ORM object's column values as its INSERT writes them. Column defaults it
     does not set (plain values, or callables such as `new_id`) are filled in on `obj`
     first, so it holds exactly what was written (as `Database.insert`)."""
-    mapper = sa_inspect(type(obj))
     state = obj.__dict__
     values: dict[str, Any] = {}
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        if attr.key not in state:
-            default = column.default
-            if default is None or not (default.is_scalar or default.is_callable):
+    for key, name, default in _insert_columns(type(obj)):
+        if key not in state:
+            if default is None:
                 continue  # left to the database (NULL or a server default)
-            setattr(obj, attr.key, default.arg(None) if default.is_callable else default.arg)
-        values[column.name] = state[attr.key]
+            setattr(obj, key, default.arg(None) if default.is_callable else default.arg)
+        values[name] = state[key]
     return values
+
+
+_INSERT_COLUMNS: dict[type[Base], tuple[tuple[str, str, Any], ...]] = {}
+
+
+def _insert_columns(model: type[Base]) -> tuple[tuple[str, str, Any], ...]:
+    """(attribute, column, Python-side default or None) of each of `model`'s columns,
+    read from its mapper once."""
+    found = _INSERT_COLUMNS.get(model)
+    if found is None:
+        found = _INSERT_COLUMNS[model] = tuple(
+            (attr.key, attr.columns[0].name, _python_default(attr.columns[0]))
+            for attr in sa_inspect(model).column_attrs
+        )
+    return found
+
+
+def _python_default(column: Any) -> Any:
+    """The column's default when Python fills it in (a value or a callable), else None."""
+    d = column.default
+    return d if d is not None and (d.is_scalar or d.is_callable) else None
 
 
 def _configured(model: type[E]) -> type[E]:
@@ -156,6 +175,26 @@ def _update_template(table: Table, names: tuple[str, ...], tag: str) -> Update:
     )
 
 
+@functools.cache
+def _tagged(tag: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{tag}{n}" for n in names)
+
+
+@functools.cache
+def _row_params(names: tuple[str, ...], rows: int) -> tuple[str, ...]:
+    """`_insert_template`'s parameters (untagged), row after row."""
+    return tuple(f"{i}_{n}" for i in range(rows) for n in names)
+
+
+@functools.cache
+def _update_params(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`_update_template`'s parameters (untagged): the key, then the values."""
+    return ("key", *(f"_{n}" for n in names))
+
+
+_JOURNAL_PARAMS = ("saga", "id", "steps", "time")  # `_journal_template`'s (untagged)
+
+
 class SagaStep(NamedTuple):
     """A step a saga took or undid (`SagaJournalEntry` holds them as JSON)."""
 
@@ -211,12 +250,18 @@ class Writes:
         self._params: list[dict[str, Any]] = []
 
     def _add(
-        self, shape: Hashable, build: Callable[[str], UpdateBase], params: dict[str, Any]
+        self,
+        shape: Hashable,
+        build: Callable[[str], UpdateBase],
+        names: tuple[str, ...],
+        values: Sequence[Any],
     ) -> None:
+        """A write of shape `shape`: its template's parameters are `names` (tagged with
+        the write's position, `w<position>_<name>`), bound to `values`."""
         tag = f"w{len(self._shapes)}_"
         self._shapes.append((shape, tag))
         self._builds.append(lambda: build(tag))
-        self._params.append({f"{tag}{k}": v for k, v in params.items()})
+        self._params.append(dict(zip(_tagged(tag, names), values, strict=True)))
 
     def insert(self, objs: Sequence[Base]) -> Writes:
         """INSERT new ORM objects of one class (they stay transient, holding what was
@@ -238,11 +283,11 @@ class Writes:
         if not rows:
             return self
         names = tuple(rows[0])
-        params = {f"{i}_{n}": r[n] for i, r in enumerate(rows) for n in names}
         self._add(
             ("insert", table.name, names, len(rows)),
             lambda tag: _insert_template(table, names, len(rows), tag),
-            params,
+            _row_params(names, len(rows)),
+            [r[n] for r in rows for n in names],
         )
         return self
 
@@ -250,11 +295,11 @@ class Writes:
         """UPDATE the row of `model` whose primary key (`id`) is `ident`."""
         table = sa_inspect(model).local_table
         names = tuple(values)
-        params = {"key": ident, **{f"_{n}": v for n, v in values.items()}}
         self._add(
             ("update", table.name, names),
             lambda tag: _update_template(table, names, tag),
-            params,
+            _update_params(names),
+            [ident, *values.values()],
         )
         return self
 
@@ -263,13 +308,8 @@ class Writes:
         the row, or without steps)."""
         if not steps:
             return self
-        params = {
-            "saga": saga_id,
-            "id": new_id(),
-            "steps": [st.as_json() for st in steps],
-            "time": steps[-1].time,
-        }
-        self._add(("journal",), _journal_template, params)
+        values = [saga_id, new_id(), [st.as_json() for st in steps], steps[-1].time]
+        self._add(("journal",), _journal_template, _JOURNAL_PARAMS, values)
         return self
 
     def statements(self) -> list[tuple[UpdateBase, dict[str, Any]]]:
