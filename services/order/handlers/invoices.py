@@ -423,7 +423,8 @@ class InvoiceHandlers:
         order: Order, inv: pb.Invoice, kind: str, fy: str, now: datetime, refund_id: str | None
     ) -> Invoice:
         """The invoice's row (not added to a session), its document named by it."""
-        row = Invoice(
+        row = repo.make(
+            Invoice,
             id=new_id(),
             order_id=order.id,
             kind=kind,
