@@ -56,6 +56,10 @@ def alive(pid: int) -> bool:
     return not (stat_path.exists() and stat_path.read_text().split()[2] == "Z")
 
 
+def thread_names(pid: int) -> set[str]:
+    return {p.read_text().strip() for p in Path(f"/proc/{pid}/task").glob("*/comm")}
+
+
 async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + within
@@ -335,7 +339,7 @@ async def test_a_killed_supervisor_takes_its_services_with_it(tmp_path: Path) ->
         assert alive(child)
         # Its readiness checks used the lean gRPC client: grpcio's core, whose event
         # engine thread has crashed processes here (SIGSEGV in cygrpc), never started.
-        threads = {p.read_text().strip() for p in Path(f"/proc/{proc.pid}/task").glob("*/comm")}
+        threads = thread_names(proc.pid)
         assert not {t for t in threads if t.startswith(("event_engine", "grpc"))}, threads
         proc.kill()
         await proc.wait()
