@@ -298,6 +298,15 @@ def after_commit(u: Unit, callback: Callable[[], None]) -> None:
         event.listen(u.sync_session, "after_commit", lambda _s: callback(), once=True)
 
 
+def _json_loads(text: Any) -> Any:
+    """As json.loads: TypeError for what is not text. SQLite hands a JSON column's bare
+    number back as a number (its affinity), and SQLAlchemy's SQLite JSON type takes a
+    TypeError to mean "return it as it is"; orjson would raise a ValueError."""
+    if not isinstance(text, str | bytes | bytearray | memoryview):
+        raise TypeError(f"the JSON object must be text, not {type(text).__name__}")
+    return orjson.loads(text)
+
+
 def _json_dumps(value: Any) -> str:
     """A JSON column's text, as json.dumps gives it bar the spaces (keys that are not
     strings become strings, as there)."""
@@ -328,7 +337,7 @@ class Database:
         kwargs: dict[str, Any] = {
             "echo": echo,
             "json_serializer": _json_dumps,
-            "json_deserializer": orjson.loads,
+            "json_deserializer": _json_loads,
         }
         keep, recycle = 0, 0.0  # the driver path keeps no connections on SQLite
         if self.is_sqlite:

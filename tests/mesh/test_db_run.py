@@ -150,6 +150,12 @@ async def test_every_type_round_trips_as_through_sqlalchemy(db: Database) -> Non
     [driver] = await db.run(THING, {"id": "d"})
     [sa] = await through_sqlalchemy(db, THING, {"id": "d"})
     assert driver.doc == sa.doc == {"तेल": "कुमकुमादि ✨", "5": [True, None]}
+    # A bare number (SQLite hands it back as a number, which must stay one).
+    await db.run(INSERT_THING, thing("e", doc=5, items=2.5))
+    [driver] = await db.run(THING, {"id": "e"})
+    [sa] = await through_sqlalchemy(db, THING, {"id": "e"})
+    got = [(as_dict(r)["doc"], as_dict(r)["items"]) for r in (driver, sa)]
+    assert got == [(5, 2.5), (5, 2.5)]
 
 
 async def test_parameters_keep_their_order_repeated_and_many(db: Database) -> None:
