@@ -149,15 +149,16 @@ class CheckoutSaga(Base):
 class SagaJournalEntry(Base):
     """What one write of a saga made durable: the steps it took or undid since the
     saga's previous write, in order, each {"step", "status", "detail", "time"} (step:
-    validate | hold_coupons | lock_price | reserve_stock | create_payment |
+    start | validate | hold_coupons | lock_price | reserve_stock | create_payment |
     commit_reservation | commit_coupons | create_order | confirm_order | release_* |
     compensate; status: STARTED | DONE | FAILED; time: ISO 8601, UTC). `attempt` is
     the saga's attempt when written. What the sweeper reads to resume
     (`repository.saga_steps`).
 
-    An entry per write, not a row per step: a checkout journals some 16 steps in
-    three writes, and a row per step cost PostgreSQL a row and two index entries each,
-    a tenth of the mesh's CPU per order (services/order/README.md, "Performance")."""
+    An entry per write, not a row per step: a paid checkout journals 16 steps in two
+    writes, and a row per step cost PostgreSQL a row and two index entries each, more
+    rows than any other table took per order (services/order/README.md,
+    "Performance")."""
 
     __tablename__ = "saga_journal"
 

@@ -95,19 +95,14 @@ def values_of(obj: Base) -> dict[str, Any]:
     return values
 
 
-_INSERT_COLUMNS: dict[type[Base], tuple[tuple[str, str, Any], ...]] = {}
-
-
+@functools.cache
 def _insert_columns(model: type[Base]) -> tuple[tuple[str, str, Any], ...]:
     """(attribute, column, Python-side default or None) of each of `model`'s columns,
     read from its mapper once."""
-    found = _INSERT_COLUMNS.get(model)
-    if found is None:
-        found = _INSERT_COLUMNS[model] = tuple(
-            (attr.key, attr.columns[0].name, _python_default(attr.columns[0]))
-            for attr in sa_inspect(model).column_attrs
-        )
-    return found
+    return tuple(
+        (attr.key, attr.columns[0].name, _python_default(attr.columns[0]))
+        for attr in sa_inspect(model).column_attrs
+    )
 
 
 def _python_default(column: Any) -> Any:
@@ -205,12 +200,24 @@ class SagaStep(NamedTuple):
     time: datetime
 
     def as_json(self) -> dict[str, str]:
+        """The step as an entry's `steps` hold it (its attempt is the entry's)."""
         return {
             "step": self.step,
             "status": self.status,
             "detail": self.detail,
             "time": self.time.isoformat(),
         }
+
+    @classmethod
+    def from_json(cls, attempt: int, step: dict[str, str]) -> SagaStep:
+        """A step of an entry of `attempt`, as `as_json` wrote it."""
+        return cls(
+            attempt,
+            step["step"],
+            step["status"],
+            step["detail"],
+            datetime.fromisoformat(step["time"]),
+        )
 
 
 def journal_entry(saga_id: str, attempt: int, steps: Sequence[SagaStep]) -> SagaJournalEntry:
@@ -523,17 +530,7 @@ async def saga_steps(s: AsyncSession, saga_id: str) -> list[SagaStep]:
     rows = await s.execute(
         select(t.attempt, t.steps).where(t.saga_id == saga_id).order_by(t.time, t.id)
     )
-    return [
-        SagaStep(
-            attempt,
-            st["step"],
-            st["status"],
-            st["detail"],
-            datetime.fromisoformat(st["time"]),
-        )
-        for attempt, steps in rows
-        for st in steps
-    ]
+    return [SagaStep.from_json(attempt, st) for attempt, steps in rows for st in steps]
 
 
 # Reads of the checkout's path, as statements built once (their cache key is computed

@@ -507,10 +507,15 @@ class CheckoutHandlers:
         )
 
     @staticmethod
-    def _journal_entries(saga: CheckoutSaga) -> list[SagaJournalEntry]:
+    def _pending_steps(saga: CheckoutSaga) -> list[repo.SagaStep]:
+        """The steps journalled in memory (`_note`), taken off `saga`."""
+        steps: list[repo.SagaStep] = saga.__dict__.pop("_journal", [])
+        return steps
+
+    def _journal_entries(self, saga: CheckoutSaga) -> list[SagaJournalEntry]:
         """The steps journalled in memory, taken off `saga`, as the entry that writes
         them (none when there are none)."""
-        steps: list[repo.SagaStep] = saga.__dict__.pop("_journal", [])
+        steps = self._pending_steps(saga)
         return [repo.journal_entry(saga.id, saga.attempt, steps)] if steps else []
 
     def _journal_into(self, s: AsyncSession, saga: CheckoutSaga) -> None:
@@ -561,7 +566,7 @@ class CheckoutHandlers:
         await repo.write_at_once(self.db, self._names(saga))
 
     async def _save_steps(self, saga: CheckoutSaga) -> None:
-        """The journal noted so far, durable now: one multi-row INSERT on its own."""
+        """The journal noted so far, durable now: one entry's INSERT on its own."""
         entries = self._journal_entries(saga)
         if entries:
             await repo.write_at_once(self.db, repo.Writes().insert(entries))
@@ -1178,9 +1183,8 @@ class CheckoutHandlers:
                     if new:
                         writes.insert([invoice])
             self._note(saga, "confirm_order", "DONE", payment_id, now=now)
-            journal: list[repo.SagaStep] = saga.__dict__.pop("_journal", [])
             writes.update(CheckoutSaga, order.saga_id, state="COMPLETED", update_time=now)
-            writes.journal(order.saga_id, journal)
+            writes.journal(order.saga_id, self._pending_steps(saga))
             # The payment CAPTURED, the history row, "order.placed", the invoice, the
             # saga COMPLETED and its journal (with the saga's attempt): one statement
             # on PostgreSQL.

@@ -1,8 +1,8 @@
 """saga journal: an entry per write of a saga, not a row per step
 
-A checkout journals some 16 steps (STARTED and DONE of each), made durable by three
+A paid checkout journals 16 steps (STARTED and DONE of most), made durable by two
 writes. As a row per step (`saga_steps`), each cost PostgreSQL a heap row and two
-index entries: a tenth of the mesh's CPU per checkout. Now each write adds ONE
+index entries: more rows than any other table took per order. Now each write adds ONE
 `saga_journal` row holding the steps it made durable, in order, as JSON
 ({"step", "status", "detail", "time"}), with the saga's attempt.
 
