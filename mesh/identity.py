@@ -37,6 +37,12 @@ LEEWAY_SECONDS = 5
 EDGE_SERVICE = "edge"
 
 Audience = access_pb2.Audience
+# The enum's values as plain ints: `Audience.AUDIENCE_PUBLIC` is a Python-level
+# __getattr__ on protobuf's enum wrapper, and `authorize` runs on every RPC.
+AUDIENCE_PUBLIC = access_pb2.AUDIENCE_PUBLIC
+AUDIENCE_INTERNAL = access_pb2.AUDIENCE_INTERNAL
+AUDIENCE_CUSTOMER = access_pb2.AUDIENCE_CUSTOMER
+AUDIENCE_ADMIN = access_pb2.AUDIENCE_ADMIN
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,9 @@ def authorize(contract: MethodContract, identity: Identity, via_service: str = "
     verified); INTERNAL RPCs need one, whoever the call is on behalf of.
     """
     audience = contract.audience
-    if audience == Audience.AUDIENCE_PUBLIC:
+    if audience == AUDIENCE_PUBLIC:
         return
-    if audience == Audience.AUDIENCE_INTERNAL:
+    if audience == AUDIENCE_INTERNAL:
         relayed_by = via_service or (identity.subject if identity.kind == "service" else "")
         # The edge relays outside callers: it never reaches an INTERNAL RPC.
         if not relayed_by or relayed_by == EDGE_SERVICE:
@@ -86,11 +92,11 @@ def authorize(contract: MethodContract, identity: Identity, via_service: str = "
         return
     if identity.kind == "anonymous":
         raise Unauthenticated("a valid access token is required")
-    if audience == Audience.AUDIENCE_CUSTOMER:
+    if audience == AUDIENCE_CUSTOMER:
         if identity.is_customer or (contract.allow_admin and identity.is_admin):
             return
         raise PermissionDenied(f"{contract.method} is for customers")
-    if audience == Audience.AUDIENCE_ADMIN:
+    if audience == AUDIENCE_ADMIN:
         if not identity.is_admin:
             raise PermissionDenied(f"{contract.method} needs an admin")
         if contract.permission and not identity.has_permission(contract.permission):

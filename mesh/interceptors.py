@@ -115,12 +115,14 @@ class ContractInterceptor(AsyncServerInterceptor):
         user is the identity and the relaying service is recorded separately.
         """
         internal = md.get(INTERNAL_HEADER)
-        via = self._internal.verify(internal).subject if internal else ""
+        # verify() hands back the Identity it cached with the token: no new one per call.
+        service = self._internal.verify(internal) if internal else None
+        via = service.subject if service is not None else ""
         token = bearer_token(md.get("authorization"))
         if token is not None:
             return await self._token_verifier().verify(token), via
-        if via:
-            return Identity(kind="service", subject=via), via
+        if service is not None and via:
+            return service, via
         return ANONYMOUS, ""
 
     async def intercept(
