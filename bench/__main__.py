@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -363,7 +362,7 @@ class Bench:
             "rest": f"GET {checks.REST_PATH}",
             "machine": {
                 "cpus": os.cpu_count(),
-                "python": platform.python_version(),
+                "python": load.interpreter(),
                 "envoy": _version([str(envoy.ENVOY_BIN), "--version"]).split("version: ")[-1],
                 "h2load": _version([self.h2load, "--version"]),
             },

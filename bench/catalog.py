@@ -27,7 +27,6 @@ import asyncio
 import io
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -239,7 +238,7 @@ def report(
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "database": "sqlite",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": load.interpreter()},
         "settings": {
             "connections": settings.connections,
             "duration_s": settings.duration_s,

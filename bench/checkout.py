@@ -47,7 +47,6 @@ import contextlib
 import io
 import json
 import os
-import platform
 import secrets
 import sys
 import tempfile
@@ -61,6 +60,7 @@ from typing import Any
 
 import httpx
 
+from bench import load
 from bench.http1 import Http1Client, HttpError, Response
 from bench.load import percentile, python_speed_ms
 from mesh import registry
@@ -863,7 +863,8 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
         print(f"WARNING: {restarts} process restart(s) during the run")
     print(
         f"this machine's Python speed: a million-step loop in {o.python_speed_ms:.1f} ms "
-        "(lower is faster; compare runs only at similar speeds)"
+        f"on Python {load.interpreter()} (lower is faster; compare runs only at similar "
+        "speeds, on the same Python build)"
     )
     verdict = "PASS" if rate >= TARGET_ORDERS_PER_S else "MISS"
     print()
@@ -878,7 +879,7 @@ def report(settings: Settings, o: Outcome, restarts: int) -> dict[str, Any]:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "database": "postgresql",
         "database_transport": postgres_transport(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": load.interpreter()},
         "settings": {
             "shoppers": settings.shoppers,
             "duration_s": settings.duration_s,

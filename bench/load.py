@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import platform
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -86,6 +88,13 @@ def parse_log(text: str) -> list[Sample]:
         start, status, duration = (int(p) for p in parts)
         samples.append(Sample(start, status, duration))
     return samples
+
+
+def interpreter() -> str:
+    """The Python running the bench and the services it starts: its version and
+    real executable. Builds of one version differ in speed (tools/bootstrap.sh
+    prefers the distribution's optimised one), so figures name the build."""
+    return f"{platform.python_version()} ({os.path.realpath(sys.executable)})"
 
 
 def python_speed_ms(rounds: int = 5) -> float:

@@ -6,12 +6,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=${CLEANSE_VENV:-$ROOT/.venv}
-PY=${PYTHON:-python3}
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 
+# The interpreter: $PYTHON when set; else the distribution's /usr/bin/python3 when it
+# is CPython 3.11+ with venv; else python3 on the PATH. The order matters for speed:
+# Debian builds its python3 with profile-guided and link-time optimisation into a
+# static interpreter, while pyenv's default build (what `python3` on this machine's
+# PATH is) has neither and calls through a shared libpython. The same services use
+# about 7% less CPU per checkout on Debian's (services/order/README.md, Performance).
+usable() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+if [ -n "${PYTHON:-}" ]; then
+  PY=$PYTHON
+else
+  PY=python3
+  for cand in /usr/bin/python3 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && usable "$cand"; then PY=$cand; break; fi
+  done
+fi
+WANT=$("$PY" -c 'import os, sys; print(os.path.realpath(sys.executable))')
+MARK=$VENV/.cleanse-python  # the interpreter the virtualenv was made from
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$MARK" 2>/dev/null)" != "$WANT" ]; then
+  say "rebuilding virtualenv $VENV: it was not made from $WANT"
+  rm -rf "$VENV"
+fi
 if [ ! -x "$VENV/bin/python" ]; then
-  say "creating virtualenv $VENV"
+  say "creating virtualenv $VENV with $WANT ($("$PY" -V 2>&1))"
   "$PY" -m venv "$VENV"
+  echo "$WANT" > "$MARK"
 fi
 STAMP=$VENV/.cleanse-deps
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
