@@ -251,3 +251,141 @@ def _exec(src: str, ns: dict[str, Any]) -> Encoder:
     code = compile(src, "<edge.protojson>", "exec")
     exec(code, ns)  # the source is generated above from descriptor names only
     return ns["encode"]
+
+
+# --- JSON -> message (request bodies) ---------------------------------------------------
+
+# What a field's JSON value must be for the fast path to set it as it stands.
+_STR, _BOOL, _INT, _ENUM, _MSG, _REP_STR, _REP_MSG = range(7)
+_INT32_RANGE = {
+    FD.CPPTYPE_INT32: (-(2**31), 2**31 - 1),
+    FD.CPPTYPE_UINT32: (0, 2**32 - 1),
+}
+Field = tuple[str, int, Any]  # (field name, kind, range / enum numbers / sub-table)
+
+
+class Decoders:
+    """JSON object -> request message, for the plain shapes request bodies have.
+
+    `json_format.ParseDict` dispatches on descriptors for every value it reads; for a
+    checkout body that is most of what the edge spends on the request. `decode()`
+    sets, from a table built once per message type, the fields whose JSON value is
+    exactly what it should be: a string for a string field, true/false for a bool,
+    an in-range integer for an int32/uint32, an enum value's name, an object for a
+    message, an array of strings or objects for a repeated one.
+
+    Anything else (a field of another type, a number as a string, null, an unknown
+    or repeated key, a oneof, a well-known type) makes it answer False, and the
+    caller starts again on a cleared message with ParseDict itself. The fast path
+    only ever accepts what ParseDict(ignore_unknown_fields=True) accepts, setting the
+    same fields, so results and errors are ParseDict's either way.
+    """
+
+    def __init__(self) -> None:
+        # By descriptor, not name: pools (the edge's, a test's) may define a name twice.
+        self._tables: dict[descriptor.Descriptor, dict[str, Field] | None] = {}
+
+    def decode(self, data: dict[str, Any], msg: Message) -> bool:
+        table = self._table(msg.DESCRIPTOR)
+        try:
+            return table is not None and _decode(data, msg, table)
+        except (TypeError, ValueError):  # e.g. a lone surrogate in a string
+            return False
+
+    def _table(self, desc: descriptor.Descriptor) -> dict[str, Field] | None:
+        if desc in self._tables:
+            return self._tables[desc]
+        name = desc.full_name
+        table: dict[str, Field] | None = None
+        self._tables[desc] = None  # a recursive type: its own fields fall back
+        if not (
+            name in _FALLBACK
+            or name in _JSON_STRING
+            or name.startswith("google.protobuf.")
+            or desc.extension_ranges
+        ):
+            table = {}
+            for f in desc.fields:
+                entry = self._field(f)
+                if entry is not None:
+                    table[f.json_name] = table[f.name] = entry
+        self._tables[desc] = table
+        return table
+
+    def _field(self, f: descriptor.FieldDescriptor) -> Field | None:
+        oneof = f.containing_oneof
+        if oneof is not None and len(oneof.fields) > 1:
+            return None  # two members set at once is ParseDict's error to raise
+        ct = f.cpp_type
+        if f.is_repeated:
+            if _is_map(f):
+                return None
+            if ct == FD.CPPTYPE_STRING and f.type == FD.TYPE_STRING:
+                return (f.name, _REP_STR, None)
+            if ct == FD.CPPTYPE_MESSAGE:
+                sub = self._table(f.message_type)
+                return None if sub is None else (f.name, _REP_MSG, sub)
+            return None
+        if ct == FD.CPPTYPE_STRING:
+            return (f.name, _STR, None) if f.type == FD.TYPE_STRING else None
+        if ct == FD.CPPTYPE_BOOL:
+            return (f.name, _BOOL, None)
+        if ct in _INT32_RANGE:
+            return (f.name, _INT, _INT32_RANGE[ct])
+        if ct == FD.CPPTYPE_ENUM:
+            if f.enum_type.full_name.startswith("google.protobuf."):
+                return None
+            return (f.name, _ENUM, {v.name: v.number for v in f.enum_type.values})
+        if ct == FD.CPPTYPE_MESSAGE:
+            sub = self._table(f.message_type)
+            return None if sub is None else (f.name, _MSG, sub)
+        return None  # 64-bit integers, floats, bytes: ParseDict's many spellings
+
+
+def _decode(data: dict[str, Any], msg: Message, table: dict[str, Field]) -> bool:
+    seen: set[str] = set()
+    for key, value in data.items():
+        entry = table.get(key)
+        if entry is None:
+            return False
+        name, kind, extra = entry
+        if name in seen:
+            return False
+        seen.add(name)
+        t = type(value)
+        if kind == _STR:
+            if t is not str:
+                return False
+            setattr(msg, name, value)
+        elif kind == _INT:
+            if t is not int or not extra[0] <= value <= extra[1]:
+                return False
+            setattr(msg, name, value)
+        elif kind == _MSG:
+            if t is not dict:
+                return False
+            sub = getattr(msg, name)
+            sub.SetInParent()
+            if not _decode(value, sub, extra):
+                return False
+        elif kind == _ENUM:
+            number = extra.get(value) if t is str else None
+            if number is None:
+                return False
+            setattr(msg, name, number)
+        elif kind == _BOOL:
+            if t is not bool:
+                return False
+            setattr(msg, name, value)
+        elif kind == _REP_STR:
+            if t is not list or any(type(v) is not str for v in value):
+                return False
+            getattr(msg, name).extend(value)
+        else:  # _REP_MSG
+            if t is not list:
+                return False
+            items = getattr(msg, name)
+            for v in value:
+                if type(v) is not dict or not _decode(v, items.add(), extra):
+                    return False
+    return True

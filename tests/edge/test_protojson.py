@@ -1,7 +1,9 @@
-"""edge.protojson's compiled encoders print what json_format prints.
+"""edge.protojson's compiled encoders print what json_format prints, and its
+decoders read request bodies as json_format.ParseDict reads them.
 
 Reference: json_format.MessageToJson(msg, always_print_fields_with_no_presence=True)
-(what the edge used before), compared as parsed JSON (key order is free).
+(what the edge used before), compared as parsed JSON (key order is free); for
+bodies, `transcode.parse_into` with its fast path switched off (ParseDict alone).
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from google.protobuf import (
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from edge import transcode
 from edge.protojson import Encoders
 from edge.transcode import ResponseRenderer, build_pool
 from mesh.contracts import load_descriptor_set
+from mesh.errors import InvalidArgument
 from tests.support.protos import CompiledProtos
 
 FD = descriptor.FieldDescriptor
@@ -586,3 +590,145 @@ def test_response_renderer_uses_it(pool: descriptor_pool.DescriptorPool) -> None
     assert orjson.loads(part.to_json(msg)) == reference(msg.inner, pool)
     unset = ResponseRenderer(desc, pool, "child")
     assert unset.to_json(_kitchen(pool)) == b"null"
+
+
+# --- request bodies: the fast decoder against ParseDict ------------------------------
+
+
+def _outcome(data: Any, desc: Any, pool: descriptor_pool.DescriptorPool) -> Any:
+    """What parse_into makes of `data`: the message's bytes, or the 400's violations."""
+    msg = GetMessageClass(desc)()
+    try:
+        transcode.parse_into(data, msg, pool)
+    except InvalidArgument as exc:
+        return ("400", exc.violations)
+    return ("ok", msg.SerializeToString(deterministic=True))
+
+
+def _reference_outcome(
+    data: Any, desc: Any, pool: descriptor_pool.DescriptorPool, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    with monkeypatch.context() as m:
+        m.setattr(transcode._DECODERS, "decode", lambda data, msg: False)
+        return _outcome(data, desc, pool)
+
+
+# Bodies come from orjson, which refuses lone surrogates: none here.
+_WRONG = [None, "7", 7, -1, 2**31, 7.5, True, [], {}, ["x", None], [{}], "RED"]
+
+
+def _variants(data: dict[str, Any], rnd: random.Random) -> list[dict[str, Any]]:
+    """`data` itself and spoilt copies: one value of the wrong kind, an unknown key,
+    a field given twice (its two spellings), each nested object spoilt likewise."""
+    out = [data, {**data, "noSuchField": 1}]
+    for key, value in data.items():
+        out.append({**data, key: rnd.choice(_WRONG)})
+        snake = "".join("_" + c.lower() if c.isupper() else c for c in key)
+        if snake != key:
+            out.append({**data, snake: value})
+        if isinstance(value, dict) and value:
+            for spoilt in _variants(value, rnd)[1:4]:
+                out.append({**data, key: spoilt})
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for spoilt in _variants(value[0], rnd)[1:3]:
+                out.append({**data, key: [spoilt, *value[1:]]})
+    return out
+
+
+def _check_bodies(
+    pool: descriptor_pool.DescriptorPool,
+    descs: list[Any],
+    rounds: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[int, int]:
+    rnd = random.Random(20261126)
+    checked = fast = 0
+    for desc in descs:
+        cls = GetMessageClass(desc)
+        for _ in range(rounds):
+            msg = cls()
+            _fill(msg, rnd)
+            body = json_format.MessageToDict(
+                msg, descriptor_pool=pool, preserving_proto_field_name=rnd.random() < 0.3
+            )
+            for data in _variants(body, rnd):
+                want = _reference_outcome(data, desc, pool, monkeypatch)
+                assert _outcome(data, desc, pool) == want, (desc.full_name, data)
+                checked += 1
+                fast += transcode._DECODERS.decode(data, cls())
+    return checked, fast
+
+
+def test_bodies_of_every_kind_decode_as_parsedict_does(
+    pool: descriptor_pool.DescriptorPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    descs = [pool.FindMessageTypeByName(f"{PKG}.{n}") for n in ("Kitchen", "Inner", "Legacy")]
+    checked, fast = _check_bodies(pool, descs, 40, monkeypatch)
+    assert checked > 1000 and fast > 0
+
+
+def test_two_members_of_a_oneof_are_refused_as_parsedict_refuses(
+    pool: descriptor_pool.DescriptorPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desc = pool.FindMessageTypeByName(f"{PKG}.Kitchen")
+    for body in (
+        {"pickText": "a", "pickInner": {"note": "b"}},
+        {"pickText": "a", "pickColor": "RED"},
+        {"optI32": 1, "pickText": "a"},  # a proto3 optional beside one member: fine
+    ):
+        want = _reference_outcome(body, desc, pool, monkeypatch)
+        assert _outcome(body, desc, pool) == want
+    assert _outcome({"pickText": "a", "pickColor": "RED"}, desc, pool)[0] == "400"
+
+
+def test_bodies_of_every_service_request_decode_as_parsedict_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fds = load_descriptor_set()
+    pool = build_pool(fds)
+    descs = [d for d in _all_messages(pool, fds) if d.full_name.endswith("Request")]
+    assert len(descs) > 100
+    checked, fast = _check_bodies(pool, descs, 2, monkeypatch)
+    assert fast > checked // 10  # the fast path is exercised, not only the fallback
+
+
+def test_checkout_bodies_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The storefront's checkout bodies never reach ParseDict."""
+    pool = build_pool(load_descriptor_set())
+
+    def refuse(*args: Any, **kw: Any) -> None:
+        raise AssertionError("ParseDict reached")
+
+    monkeypatch.setattr(json_format, "ParseDict", refuse)
+    address = {
+        "recipientName": "Meera Iyer",
+        "phone": "9876543210",
+        "line1": "12, 4th Cross",
+        "city": "Bengaluru",
+        "stateCode": "KA",
+        "pincode": "560034",
+        "countryCode": "IN",
+    }
+    bodies = {
+        "AddCartLineRequest": {"cartToken": "t", "variantId": "v1", "quantity": 2},
+        "CreateCheckoutSessionRequest": {
+            "cart": "carts/c1",
+            "cartToken": "t",
+            "deliveryAddress": address,
+            "email": "a@example.in",
+            "phone": "9876543210",
+            "paymentMethod": "razorpay_upi",
+        },
+        "PlaceOrderRequest": {"requestId": "r1", "cartToken": "t"},
+        "ConfirmPaymentRequest": {
+            "providerOrderId": "order_1",
+            "providerPaymentId": "pay_1",
+            "signature": "ab",
+            "cartToken": "t",
+        },
+    }
+    for name, body in bodies.items():
+        desc = pool.FindMessageTypeByName(f"cleanse.order.v1.{name}")
+        msg = GetMessageClass(desc)()
+        transcode.parse_into(body, msg, pool)
+        assert json_format.MessageToDict(msg, descriptor_pool=pool) == body
