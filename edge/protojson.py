@@ -295,15 +295,11 @@ class Decoders:
     def _table(self, desc: descriptor.Descriptor) -> dict[str, Field] | None:
         if desc in self._tables:
             return self._tables[desc]
-        name = desc.full_name
         table: dict[str, Field] | None = None
         self._tables[desc] = None  # a recursive type: its own fields fall back
-        if not (
-            name in _FALLBACK
-            or name in _JSON_STRING
-            or name.startswith("google.protobuf.")
-            or desc.extension_ranges
-        ):
+        # Well-known types (wrappers, Timestamp, Any, Struct...) have JSON forms of
+        # their own, and extensions JSON keys of their own: ParseDict's to read.
+        if not (_well_known(desc) or desc.extension_ranges):
             table = {}
             for f in desc.fields:
                 entry = self._field(f)
@@ -333,13 +329,17 @@ class Decoders:
         if ct in _INT32_RANGE:
             return (f.name, _INT, _INT32_RANGE[ct])
         if ct == FD.CPPTYPE_ENUM:
-            if f.enum_type.full_name.startswith("google.protobuf."):
+            if _well_known(f.enum_type):  # NullValue: JSON null
                 return None
             return (f.name, _ENUM, {v.name: v.number for v in f.enum_type.values})
         if ct == FD.CPPTYPE_MESSAGE:
             sub = self._table(f.message_type)
             return None if sub is None else (f.name, _MSG, sub)
         return None  # 64-bit integers, floats, bytes: ParseDict's many spellings
+
+
+def _well_known(desc: descriptor.Descriptor | descriptor.EnumDescriptor) -> bool:
+    return desc.full_name.startswith("google.protobuf.")
 
 
 def _decode(data: dict[str, Any], msg: Message, table: dict[str, Field]) -> bool:
